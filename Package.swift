@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layer rules (DESIGN.md §2): Vapor stays out of LentuneCore, ProcoreAPI, LentunePersistence and LentuneSync.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Lentune",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lentune", targets: ["lentune"]),
+        .library(name: "LentuneCore", targets: ["LentuneCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "LentuneCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LentunePersistence",
+            dependencies: [
+                "LentuneCore",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LentuneWeb",
+            dependencies: [
+                "LentuneCore",
+                "LentunePersistence",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "Plot", package: "Plot"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "lentune",
+            dependencies: [
+                "LentuneCore",
+                "LentunePersistence",
+                "LentuneWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LentuneTestSupport",
+            dependencies: [
+                "LentuneCore",
+                "LentunePersistence",
+                .product(name: "FluentKit", package: "fluent-kit"),
+            ],
+            path: "Tests/LentuneTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LentuneCoreTests",
+            dependencies: ["LentuneCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LentunePersistenceTests",
+            dependencies: ["LentuneCore", "LentunePersistence", "LentuneTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LentuneWebTests",
+            dependencies: [
+                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneTestSupport",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Which Procore hosts a connection talks to (procore-api.md §2).
+public enum ProcoreEnvironment: Hashable, Sendable, Codable {
+    case production
+    case developerSandbox
+    case custom(authBaseURL: URL, apiBaseURL: URL)
+
+    public var authBaseURL: URL {
+        switch self {
+        case .production: URL(string: "https://login.procore.com")!
+        case .developerSandbox: URL(string: "https://login-sandbox.procore.com")!
+        case .custom(let auth, _): auth
+        }
+    }
+
+    public var apiBaseURL: URL {
+        switch self {
+        case .production: URL(string: "https://api.procore.com")!
+        case .developerSandbox: URL(string: "https://sandbox.procore.com")!
+        case .custom(_, let api): api
+        }
+    }
+
+    public var kind: String {
+        switch self {
+        case .production: "production"
+        case .developerSandbox: "developer_sandbox"
+        case .custom: "custom"
+        }
+    }
+}
+
+public enum ProcoreGrantType: String, Sendable, Codable, CaseIterable {
+    case clientCredentials = "client_credentials"
+    case authorizationCode = "authorization_code"
+}
+
+/// One organisation's link to Procore. The client secret and tokens live encrypted in persistence and are never part
+/// of this value, so it can be rendered or logged safely.
+public struct ProcoreConnection: Hashable, Sendable {
+    public typealias ID = Identifier<ProcoreConnection>
+    public var id: ID
+    public var organisationID: Organisation.ID
+    public var environment: ProcoreEnvironment
+    public var clientID: String
+    public var grantType: ProcoreGrantType
+    public var redirectURI: URL?
+    public var hasClientSecret: Bool
+    public var status: Status
+
+    public enum Status: String, Sendable, Codable {
+        /// Saved but never tested, or its last test failed.
+        case notConnected = "not_connected"
+        case connected
+    }
+
+    public init(
+        id: ID = ID(), organisationID: Organisation.ID, environment: ProcoreEnvironment, clientID: String,
+        grantType: ProcoreGrantType, redirectURI: URL? = nil, hasClientSecret: Bool, status: Status = .notConnected
+    ) {
+        self.id = id
+        self.organisationID = organisationID
+        self.environment = environment
+        self.clientID = clientID
+        self.grantType = grantType
+        self.redirectURI = redirectURI
+        self.hasClientSecret = hasClientSecret
+        self.status = status
+    }
+}
+
+/// Where purchase orders are created for one Procore company: the seed's two checkboxes as one value, so that
+/// "both ticked" cannot be represented.
+public enum PurchaseOrderSource: String, Sendable, Codable, CaseIterable {
+    /// Both boxes unticked: no PO sync; invoices go to Procore as Direct Costs.
+    case none
+    /// **Lentune purchase order** ticked: Lentune POs are sent to Procore; nothing is pulled.
+    case lentune
+    /// **Procore purchase order** ticked: Procore POs are synced into Lentune; New Purchase Order is not accessible.
+    case procore
+
+    /// The two checkboxes of the Procore company list, as submitted. Returns `nil` when both are ticked.
+    public init?(lentuneTicked: Bool, procoreTicked: Bool) {
+        switch (lentuneTicked, procoreTicked) {
+        case (false, false): self = .none
+        case (true, false): self = .lentune
+        case (false, true): self = .procore
+        case (true, true): return nil
+        }
+    }
+
+    public var lentuneTicked: Bool { self == .lentune }
+    public var procoreTicked: Bool { self == .procore }
+}
+
+/// A row of the **Procore company list**: one Procore company seen through a connection, and its settings.
+public struct ProcoreCompanyLink: Hashable, Sendable {
+    public typealias ID = Identifier<ProcoreCompanyLink>
+    public var id: ID
+    public var organisationID: Organisation.ID
+    public var connectionID: ProcoreConnection.ID
+    public var procoreCompanyID: ProcoreID
+    public var name: String
+    public var isLinked: Bool
+    public var purchaseOrderSource: PurchaseOrderSource
+    /// Project stages whose projects are imported (DESIGN.md §1.1: default "Course of Construction").
+    public var projectStages: [String]
+    /// Rounding tolerance for invoice amount (DESIGN.md §1.1: default 0.05).
+    public var roundingTolerance: Decimal
+
+    public static let defaultProjectStages = ["Course of Construction"]
+    public static let defaultRoundingTolerance = Decimal(string: "0.05")!
+
+    public init(
+        id: ID = ID(), organisationID: Organisation.ID, connectionID: ProcoreConnection.ID, procoreCompanyID: ProcoreID,
+        name: String, isLinked: Bool = false, purchaseOrderSource: PurchaseOrderSource = .none,
+        projectStages: [String] = ProcoreCompanyLink.defaultProjectStages,
+        roundingTolerance: Decimal = ProcoreCompanyLink.defaultRoundingTolerance
+    ) {
+        self.id = id
+        self.organisationID = organisationID
+        self.connectionID = connectionID
+        self.procoreCompanyID = procoreCompanyID
+        self.name = name
+        self.isLinked = isLinked
+        self.purchaseOrderSource = purchaseOrderSource
+        self.projectStages = projectStages
+        self.roundingTolerance = roundingTolerance
+    }
+}

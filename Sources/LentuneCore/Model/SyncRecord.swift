@@ -1,0 +1,86 @@
+import Foundation
+
+/// The sync state of one Lentune record against its Procore counterpart, shown as the badge on lists and in the
+/// integration log (✓ synced, ✗ failed, – skipped).
+public struct SyncRecord: Hashable, Sendable {
+    public typealias ID = Identifier<SyncRecord>
+
+    public enum EntityKind: String, Sendable, Codable, CaseIterable {
+        case purchaseOrder = "purchase_order"
+        case invoice
+        case supplier
+        case project
+        case costCode = "cost_code"
+        case costType = "cost_type"
+    }
+
+    public enum State: String, Sendable, Codable, CaseIterable {
+        case notSynced = "not_synced"
+        case pending
+        case synced
+        case failed
+        case skipped
+
+        public var symbol: String {
+            switch self {
+            case .notSynced: ""
+            case .pending: "…"
+            case .synced: "✓"
+            case .failed: "✗"
+            case .skipped: "–"
+            }
+        }
+    }
+
+    public var id: ID
+    public var organisationID: Organisation.ID
+    public var entityKind: EntityKind
+    public var entityID: UUID
+    public var procoreID: ProcoreID?
+    public var state: State
+    public var lastError: String?
+    public var lastSyncedAt: Date?
+
+    public init(
+        id: ID = ID(), organisationID: Organisation.ID, entityKind: EntityKind, entityID: UUID,
+        procoreID: ProcoreID? = nil, state: State = .notSynced, lastError: String? = nil, lastSyncedAt: Date? = nil
+    ) {
+        self.id = id
+        self.organisationID = organisationID
+        self.entityKind = entityKind
+        self.entityID = entityID
+        self.procoreID = procoreID
+        self.state = state
+        self.lastError = lastError
+        self.lastSyncedAt = lastSyncedAt
+    }
+}
+
+/// Who changed what, when, before → after. Written in the same transaction as the change.
+public struct AuditEvent: Hashable, Sendable {
+    public typealias ID = Identifier<AuditEvent>
+    public var id: ID
+    public var organisationID: Organisation.ID
+    public var actorID: User.ID?
+    public var actorEmail: String
+    public var occurredAt: Date
+    public var action: String
+    public var subject: String
+    public var before: String?
+    public var after: String?
+
+    public init(
+        id: ID = ID(), organisationID: Organisation.ID, actorID: User.ID?, actorEmail: String, occurredAt: Date,
+        action: String, subject: String, before: String? = nil, after: String? = nil
+    ) {
+        self.id = id
+        self.organisationID = organisationID
+        self.actorID = actorID
+        self.actorEmail = actorEmail
+        self.occurredAt = occurredAt
+        self.action = action
+        self.subject = subject
+        self.before = before
+        self.after = after
+    }
+}

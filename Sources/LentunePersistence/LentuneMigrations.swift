@@ -1,0 +1,16 @@
+import FluentKit
+
+/// Every migration, in order. Append only: a released migration is never edited (add a new numbered one instead).
+/// Shared by the app, the CLI and the tests.
+public enum LentuneMigrations {
+    public static let all: [any Migration] = [
+        // 0001
+        CreateOrganisationsAndUsers(),
+        // 0002
+        CreateProcoreConnections(),
+        // 0003
+        CreateReferenceData(),
+        // 0004
+        CreatePurchaseOrdersAndInvoices(),
+    ]
+}

@@ -1,0 +1,103 @@
+import FluentKit
+import Foundation
+import LentuneCore
+
+/// Organisations, users and sessions.
+public enum Accounts {
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case invalidEmail(String)
+        case emailTaken(String)
+        case emptyName
+
+        public var description: String {
+            switch self {
+            case .invalidEmail(let email): "“\(email)” is not a valid email address."
+            case .emailTaken(let email): "A user with the email \(email) already exists."
+            case .emptyName: "The organisation name must not be empty."
+            }
+        }
+    }
+
+    /// The organisation with this name, created if it does not exist.
+    public static func organisation(named name: String, on db: any Database) async throws -> OrganisationRecord {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw Error.emptyName }
+        if let existing = try await OrganisationRecord.query(on: db).filter(\.$name == trimmed).first() {
+            return existing
+        }
+        let organisation = OrganisationRecord(name: trimmed)
+        do {
+            try await organisation.create(on: db)
+            return organisation
+        } catch where error.isConstraintFailure {
+            // Created concurrently by someone else: use theirs.
+            return try await OrganisationRecord.query(on: db).filter(\.$name == trimmed).first()!
+        }
+    }
+
+    public static func createUser(
+        organisation: Organisation.ID, email: String, name: String, role: Role, passwordHash: String,
+        approvalLimit: Decimal = 0, on db: any Database
+    ) async throws -> User {
+        let normalised = User.normalise(email: email)
+        guard User.isPlausible(email: normalised) else { throw Error.invalidEmail(email) }
+        let record = UserRecord(
+            organisationID: organisation, email: normalised, name: name, role: role, passwordHash: passwordHash,
+            approvalLimit: approvalLimit)
+        do {
+            try await record.create(on: db)
+        } catch where error.isConstraintFailure {
+            throw Error.emailTaken(normalised)
+        }
+        return record.domain
+    }
+
+    public static func user(email: String, on db: any Database) async throws -> UserRecord? {
+        try await UserRecord.query(on: db).filter(\.$email == User.normalise(email: email)).first()
+    }
+
+    // MARK: - Sessions
+
+    public static func createSession(
+        user: User.ID, tokenHash: String, csrfToken: String, expiresAt: Date, on db: any Database
+    ) async throws {
+        try await SessionRecord(tokenHash: tokenHash, userID: user.rawValue, csrfToken: csrfToken, expiresAt: expiresAt)
+            .create(on: db)
+    }
+
+    /// The live session and its user for a token hash; expired sessions are deleted on sight.
+    public static func session(
+        tokenHash: String, now: Date, on db: any Database
+    ) async throws -> (session: SessionRecord, user: UserRecord)? {
+        guard let session = try await SessionRecord.query(on: db).filter(\.$tokenHash == tokenHash).first() else {
+            return nil
+        }
+        guard session.expiresAt > now else {
+            try await session.delete(on: db)
+            return nil
+        }
+        guard let user = try await UserRecord.find(session.userID, on: db) else { return nil }
+        return (session, user)
+    }
+
+    public static func deleteSession(tokenHash: String, on db: any Database) async throws {
+        try await SessionRecord.query(on: db).filter(\.$tokenHash == tokenHash).delete()
+    }
+}
+
+/// The audit log: append-only, written in the same transaction as the change it describes.
+public enum AuditLog {
+    public static func record(_ event: AuditEvent, on db: any Database) async throws {
+        try await AuditEventRecord(event).create(on: db)
+    }
+
+    public static func recent(
+        organisation: Organisation.ID, limit: Int = 200, on db: any Database
+    ) async throws -> [AuditEvent] {
+        try await AuditEventRecord.scoped(to: organisation, on: db)
+            .sort(\.$occurredAt, .descending)
+            .limit(limit)
+            .all()
+            .map(\.domain)
+    }
+}

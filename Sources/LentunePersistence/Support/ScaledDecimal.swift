@@ -1,0 +1,24 @@
+import Foundation
+import LentuneCore
+
+/// Money and quantities are stored as 64-bit integers of minor units, so that they stay exact on both SQLite (which
+/// has no exact decimal type) and PostgreSQL, and can still be summed and sorted in SQL.
+/// Money uses 2 places (cents); quantities and unit costs use 4.
+enum Scaled {
+    static let moneyScale = 2
+    static let quantityScale = 4
+
+    static func store(_ value: Decimal, scale: Int) -> Int64 {
+        let shifted = (value * pow(10, scale)).rounded(scale: 0)
+        return NSDecimalNumber(decimal: shifted).int64Value
+    }
+
+    static func load(_ stored: Int64, scale: Int) -> Decimal {
+        Decimal(stored) / pow(10, scale)
+    }
+
+    static func money(_ value: Decimal) -> Int64 { store(value, scale: moneyScale) }
+    static func money(_ stored: Int64) -> Decimal { load(stored, scale: moneyScale) }
+    static func quantity(_ value: Decimal) -> Int64 { store(value, scale: quantityScale) }
+    static func quantity(_ stored: Int64) -> Decimal { load(stored, scale: quantityScale) }
+}

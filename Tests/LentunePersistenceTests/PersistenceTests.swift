@@ -1,0 +1,193 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneTestSupport
+import Testing
+
+@Suite struct MigrationTests {
+    @Test(arguments: TestDatabase.kinds)
+    func migrations_applyRevertAndReapply(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            try await database.revertAll()
+            await #expect(throws: (any Error).self) { try await OrganisationRecord.query(on: database.db).count() }
+            try await database.migrate()
+            #expect(try await OrganisationRecord.query(on: database.db).count() == 0)
+            // Running again is a no-op.
+            try await database.migrate()
+        }
+    }
+}
+
+@Suite struct AccountsTests {
+    @Test(arguments: TestDatabase.kinds)
+    func organisationNamed_createsOnceThenReuses(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let first = try await Accounts.organisation(named: "Harbour Build", on: database.db)
+            let second = try await Accounts.organisation(named: "  Harbour Build ", on: database.db)
+            #expect(first.id == second.id)
+            #expect(try await OrganisationRecord.query(on: database.db).count() == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func createUser_emailIsUniqueCaseInsensitively(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let org = try await Accounts.organisation(named: "A", on: database.db).domain.id
+            _ = try await Accounts.createUser(
+                organisation: org, email: "Ann@Example.com", name: "Ann", role: .administrator, passwordHash: "h",
+                on: database.db)
+            await #expect(throws: Accounts.Error.emailTaken("ann@example.com")) {
+                _ = try await Accounts.createUser(
+                    organisation: org, email: " ann@example.COM", name: "Ann 2", role: .apOfficer, passwordHash: "h",
+                    on: database.db)
+            }
+            await #expect(throws: Accounts.Error.invalidEmail("nope")) {
+                _ = try await Accounts.createUser(
+                    organisation: org, email: "nope", name: "N", role: .apOfficer, passwordHash: "h", on: database.db)
+            }
+            #expect(try await UserRecord.query(on: database.db).count() == 1)
+            #expect(try await Accounts.user(email: "ANN@example.com", on: database.db)?.domain.role == .administrator)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func sessions_expireAndAreDeleted(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let org = try await Accounts.organisation(named: "A", on: database.db).domain.id
+            let user = try await Accounts.createUser(
+                organisation: org, email: "a@b.co", name: "A", role: .auditor, passwordHash: "h", on: database.db)
+            let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+            try await Accounts.createSession(
+                user: user.id, tokenHash: "abc", csrfToken: "c", expiresAt: t0.addingTimeInterval(60), on: database.db)
+            #expect(try await Accounts.session(tokenHash: "abc", now: t0, on: database.db)?.user.email == "a@b.co")
+            #expect(try await Accounts.session(tokenHash: "zzz", now: t0, on: database.db) == nil)
+            #expect(try await Accounts.session(tokenHash: "abc", now: t0.addingTimeInterval(61), on: database.db) == nil)
+            #expect(try await SessionRecord.query(on: database.db).count() == 0)
+        }
+    }
+}
+
+@Suite struct PurchaseOrderPersistenceTests {
+    @Test(arguments: TestDatabase.kinds)
+    func purchaseOrder_roundTripsExactly(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let fixture = try await Fixture.make(on: database.db)
+            var po = fixture.purchaseOrder(number: "PO-0001")
+            po.procoreCommitmentID = 9_007_199_254_740_993  // > 2^53: must survive as Int64, not Double
+            po.lines[0].quantity = Decimal(string: "2.125")!
+            try await PurchaseOrders.insert(po, on: database.db)
+            let loaded = try #require(try await PurchaseOrders.find(po.id, in: fixture.organisation.id, on: database.db))
+            #expect(loaded == po)
+            #expect(loaded.totals.excludingTax == Decimal(string: "19.98"))
+            #expect(loaded.totals.tax == Decimal(string: "3.00"))
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func purchaseOrderNumber_uniquePerOrganisation(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let a = try await Fixture.make(name: "A", on: database.db)
+            let b = try await Fixture.make(name: "B", on: database.db)
+            try await PurchaseOrders.insert(a.purchaseOrder(number: "PO-1"), on: database.db)
+            await #expect(throws: PurchaseOrders.Error.duplicateNumber("PO-1")) {
+                try await PurchaseOrders.insert(a.purchaseOrder(number: "PO-1"), on: database.db)
+            }
+            // Another organisation may use the same number.
+            try await PurchaseOrders.insert(b.purchaseOrder(number: "PO-1"), on: database.db)
+            // The failed insert left no lines behind.
+            #expect(try await PurchaseOrderLineRecord.query(on: database.db).count() == 6)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func tenantScoping_foreignIdIsNotFound(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let a = try await Fixture.make(name: "A", on: database.db)
+            let b = try await Fixture.make(name: "B", on: database.db)
+            let po = a.purchaseOrder(number: "PO-1")
+            try await PurchaseOrders.insert(po, on: database.db)
+            #expect(try await PurchaseOrders.find(po.id, in: b.organisation.id, on: database.db) == nil)
+            #expect(try await PurchaseOrders.find(po.id, in: a.organisation.id, on: database.db) != nil)
+            #expect(try await ReferenceData.projects(in: b.organisation.id, on: database.db).map(\.id) == [b.project.id])
+        }
+    }
+}
+
+@Suite struct InvoicePersistenceTests {
+    @Test(arguments: TestDatabase.kinds)
+    func invoiceNumber_uniquePerSupplier(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let fixture = try await Fixture.make(on: database.db)
+            let other = Supplier(organisationID: fixture.organisation.id, name: "Carters")
+            try await ReferenceData.insert(other, on: database.db)
+            let po = fixture.purchaseOrder(number: "PO-1")
+            try await PurchaseOrders.insert(po, on: database.db)
+            func invoice(_ supplier: Supplier.ID) -> Invoice {
+                Invoice(
+                    organisationID: fixture.organisation.id, supplierID: supplier, number: "INV-1",
+                    invoiceDate: Date(timeIntervalSince1970: 1_800_000_000), projectID: fixture.project.id,
+                    purchaseOrderID: po.id, lines: [.init(description: "Concrete", amount: 10, tax: Decimal(string: "1.5")!)],
+                    allocations: [.init(purchaseOrderLineID: po.lines[0].id, basis: .quantity(1), amount: 10)],
+                    statedTotalExcludingTax: 10, statedTax: Decimal(string: "1.5")!)
+            }
+            let first = invoice(fixture.supplier.id)
+            try await Invoices.insert(first, on: database.db)
+            await #expect(throws: Invoices.Error.duplicateNumber("INV-1")) {
+                try await Invoices.insert(invoice(fixture.supplier.id), on: database.db)
+            }
+            try await Invoices.insert(invoice(other.id), on: database.db)
+            #expect(try await Invoices.find(first.id, in: fixture.organisation.id, on: database.db) == first)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func procoreCompanyPerConnection_isUnique(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let fixture = try await Fixture.make(on: database.db)
+            let box = try SecretBox(base64Key: SecretBox.generateKey())
+            let connection = ProcoreConnectionRecord(
+                organisationID: fixture.organisation.id, environment: .production, clientID: "cid",
+                sealedClientSecret: try box.seal("s3cret"), grantType: .clientCredentials, redirectURI: nil,
+                sealedWebhookSecret: try box.seal("hook"))
+            try await connection.create(on: database.db)
+            let link = ProcoreCompanyLink(
+                organisationID: fixture.organisation.id, connectionID: .init(connection.id!),
+                procoreCompanyID: 4_242, name: "Harbour Build Ltd", purchaseOrderSource: .procore)
+            try await ProcoreSettings.insert(link, on: database.db)
+            await #expect(throws: (any Error).self) {
+                var again = link
+                again.id = .init()
+                try await ProcoreSettings.insert(again, on: database.db)
+            }
+            #expect(try await ProcoreSettings.companyLinks(for: fixture.organisation.id, on: database.db) == [link])
+            let stored = try #require(try await ProcoreSettings.connection(for: fixture.organisation.id, on: database.db))
+            #expect(stored.sealedClientSecret != "s3cret")
+            #expect(try box.open(stored.sealedClientSecret!) == "s3cret")
+        }
+    }
+}
+
+@Suite struct SecretBoxTests {
+    @Test func sealOpen_roundTripsAndRejectsOtherKeys() throws {
+        let box = try SecretBox(base64Key: SecretBox.generateKey())
+        let sealed = try box.seal("client-secret")
+        #expect(!sealed.contains("client-secret"))
+        #expect(try box.open(sealed) == "client-secret")
+        #expect(try box.seal("x") != box.seal("x"))  // a fresh nonce each time
+        let other = try SecretBox(base64Key: SecretBox.generateKey())
+        #expect(throws: SecretBox.Error.authenticationFailed) { try other.open(sealed) }
+        #expect(throws: SecretBox.Error.malformed) { try box.open("plain") }
+        #expect(throws: SecretBox.Error.invalidKey) { try SecretBox(base64Key: "short") }
+    }
+}
+
+@Suite struct DatabaseLocationTests {
+    @Test func parsesURLs() {
+        #expect(DatabaseLocation(url: "sqlite://lentune.sqlite") == .sqliteFile(path: "lentune.sqlite"))
+        #expect(DatabaseLocation(url: "sqlite:///var/lib/l.sqlite") == .sqliteFile(path: "/var/lib/l.sqlite"))
+        #expect(DatabaseLocation(url: "postgres://u:p@127.0.0.1:5432/db")?.isPostgres == true)
+        #expect(DatabaseLocation(url: "postgres://u:p@127.0.0.1:5432/db")?.description.contains("p@") == false)
+        for bad in ["", "mysql://x", "sqlite://", "lentune.sqlite"] { #expect(DatabaseLocation(url: bad) == nil) }
+    }
+}
