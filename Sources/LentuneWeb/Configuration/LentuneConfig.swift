@@ -1,0 +1,125 @@
+import Foundation
+import LentunePersistence
+import Logging
+
+/// Everything Lentune reads from its environment, parsed once at start. `load` is pure and reports every missing or
+/// invalid variable at once, each with its name.
+public struct LentuneConfig: Sendable {
+    public enum Mode: String, Sendable {
+        case development, production, testing
+    }
+
+    public var mode: Mode
+    public var database: DatabaseLocation
+    /// `LENTUNE_SECRET_KEY`: 32 bytes as base64; encrypts Procore secrets and tokens at rest.
+    public var secretKey: String
+    public var publicURL: URL
+    public var hostname: String
+    public var port: Int
+    public var logLevel: Logger.Level
+    public var sessionLifetime: TimeInterval
+    /// bcrypt cost; tests lower it to keep the suite fast.
+    public var passwordCost: Int
+
+    /// A fixed key for development only, so a local SQLite file stays readable across restarts. Production refuses it.
+    public static let developmentSecretKey = "bGVudHVuZS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDA="
+
+    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
+        public var problems: [String]
+        public var description: String {
+            "Lentune cannot start; fix these settings:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+    }
+
+    public static func load(environment env: [String: String]) throws(Error) -> LentuneConfig {
+        var problems: [String] = []
+        func value(_ key: String) -> String? {
+            guard let raw = env[key]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+
+        let mode: Mode
+        if let raw = value("LENTUNE_ENV") {
+            if let parsed = Mode(rawValue: raw) {
+                mode = parsed
+            } else {
+                problems.append("LENTUNE_ENV: “\(raw)” is not one of development, production, testing")
+                mode = .development
+            }
+        } else {
+            mode = .development
+        }
+
+        var database = DatabaseLocation.default
+        if let raw = value("LENTUNE_DATABASE_URL") {
+            if let parsed = DatabaseLocation(url: raw) {
+                database = parsed
+            } else {
+                problems.append(
+                    "LENTUNE_DATABASE_URL: expected sqlite://PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DB")
+            }
+        }
+
+        var secretKey = developmentSecretKey
+        if let raw = value("LENTUNE_SECRET_KEY") {
+            if (try? SecretBox(base64Key: raw)) == nil {
+                problems.append("LENTUNE_SECRET_KEY: must be 32 bytes encoded as base64 (openssl rand -base64 32)")
+            } else if mode == .production && raw == developmentSecretKey {
+                problems.append("LENTUNE_SECRET_KEY: the development key must not be used in production")
+            } else {
+                secretKey = raw
+            }
+        } else if mode == .production {
+            problems.append("LENTUNE_SECRET_KEY: required in production (openssl rand -base64 32)")
+        }
+
+        var port = 8080
+        if let raw = value("PORT") {
+            if let parsed = Int(raw), (0...65535).contains(parsed) {
+                port = parsed
+            } else {
+                problems.append("PORT: “\(raw)” is not a port number (0–65535)")
+            }
+        }
+        let hostname = value("LENTUNE_HOSTNAME") ?? "127.0.0.1"
+
+        var publicURL = URL(string: "http://\(hostname):\(port)")!
+        if let raw = value("LENTUNE_PUBLIC_URL") {
+            if let parsed = URL(string: raw), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+                parsed.host != nil
+            {
+                publicURL = parsed
+            } else {
+                problems.append("LENTUNE_PUBLIC_URL: “\(raw)” is not an http(s) URL")
+            }
+        } else if mode == .production {
+            problems.append("LENTUNE_PUBLIC_URL: required in production (the https address users and Procore reach)")
+        }
+
+        var logLevel = Logger.Level.info
+        if let raw = value("LOG_LEVEL") {
+            if let parsed = Logger.Level(rawValue: raw.lowercased()) {
+                logLevel = parsed
+            } else {
+                problems.append("LOG_LEVEL: “\(raw)” is not one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+
+        var sessionHours = 12.0
+        if let raw = value("LENTUNE_SESSION_HOURS") {
+            if let parsed = Double(raw), parsed > 0, parsed <= 24 * 30 {
+                sessionHours = parsed
+            } else {
+                problems.append("LENTUNE_SESSION_HOURS: “\(raw)” is not a number of hours between 0 and 720")
+            }
+        }
+
+        guard problems.isEmpty else { throw Error(problems: problems) }
+        return LentuneConfig(
+            mode: mode, database: database, secretKey: secretKey, publicURL: publicURL, hostname: hostname, port: port,
+            logLevel: logLevel, sessionLifetime: sessionHours * 3600, passwordCost: mode == .testing ? 4 : 12)
+    }
+
+    /// Whether cookies get the `Secure` flag.
+    public var usesHTTPS: Bool { publicURL.scheme == "https" }
+}

@@ -1,0 +1,70 @@
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+/// Sign-in and sign-out with email and password; sessions live server-side (`user_sessions`).
+enum SessionController {
+    struct SignInForm: Content {
+        var email: String?
+        var password: String?
+        var next: String?
+    }
+
+    static let wrongCredentials = "The email or password is incorrect."
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        if req.viewer != nil { return req.redirect(to: SiteURL.home.path) }
+        let token = req.cookies[Cookie.anonymousCSRF]?.string ?? Tokens.random()
+        let response = SignInView.page(csrfToken: token, next: safeNext(req.query[String.self, at: "next"])).response()
+        response.cookies[Cookie.anonymousCSRF] = Cookie.value(token, config: req.application.lentune.config, maxAge: 3600)
+        return response
+    }
+
+    @Sendable static func signIn(req: Request) async throws -> Response {
+        let form = (try? req.content.decode(SignInForm.self)) ?? SignInForm()
+        let email = form.email?.trimmingCharacters(in: .whitespaces) ?? ""
+        let password = form.password ?? ""
+        let csrf = req.cookies[Cookie.anonymousCSRF]?.string ?? Tokens.random()
+
+        let user = email.isEmpty ? nil : try await Accounts.user(email: email, on: req.db)
+        // Verify against a dummy hash for unknown users so both answers take the same time.
+        let hash = user?.passwordHash ?? dummyHash
+        let matches = (try? await req.password.async.verify(password, created: hash)) ?? false
+        guard let user, matches, !password.isEmpty else {
+            req.logger.notice("sign-in refused", metadata: ["known_user": .stringConvertible(user != nil)])
+            return SignInView.page(csrfToken: csrf, email: email, error: wrongCredentials, next: safeNext(form.next))
+                .response(status: .unauthorized)
+        }
+
+        let services = req.application.lentune
+        let token = Tokens.random()
+        try await Accounts.createSession(
+            user: user.domain.id, tokenHash: Tokens.sha256(token), csrfToken: Tokens.random(),
+            expiresAt: services.now().addingTimeInterval(services.config.sessionLifetime), on: req.db)
+        let response = req.redirect(to: safeNext(form.next) ?? SiteURL.home.path, redirectType: .normal)
+        response.cookies[Cookie.session] = Cookie.value(
+            token, config: services.config, maxAge: Int(services.config.sessionLifetime))
+        response.cookies[Cookie.anonymousCSRF] = Cookie.value("", config: services.config, maxAge: 0)
+        return response
+    }
+
+    @Sendable static func signOut(req: Request) async throws -> Response {
+        if let viewer = req.viewer {
+            try await Accounts.deleteSession(tokenHash: viewer.sessionTokenHash, on: req.db)
+        }
+        let response = req.redirect(to: SiteURL.signIn.path, redirectType: .normal)
+        response.cookies[Cookie.session] = Cookie.value("", config: req.application.lentune.config, maxAge: 0)
+        return response
+    }
+
+    /// Only same-site relative paths: never an open redirect.
+    static func safeNext(_ next: String?) -> String? {
+        guard let next = next?.removingPercentEncoding ?? next, next.hasPrefix("/"), !next.hasPrefix("//"),
+            !next.contains("\\"), next.count < 512
+        else { return nil }
+        return next
+    }
+
+    /// bcrypt of a random string, computed once.
+    private static let dummyHash: String = (try? Bcrypt.hash(Tokens.random(), cost: 12)) ?? ""
+}

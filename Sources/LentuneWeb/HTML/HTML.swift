@@ -1,0 +1,115 @@
+/// A small HTML tree with correct escaping, used by every page.
+///
+/// Why not Plot: Plot 0.14 writes attribute values unescaped and passes `&entity;` sequences in text through, so a
+/// supplier named `x" onmouseover="…` would become markup. Here text and attribute values are always escaped, and
+/// raw markup needs the explicit `.raw` case (used only for constant strings).
+public indirect enum HTML: Sendable {
+    case element(name: String, attributes: [Attribute], children: [HTML])
+    case text(String)
+    case raw(String)
+    case fragment([HTML])
+
+    public struct Attribute: Sendable {
+        public var name: String
+        /// `nil` renders a boolean attribute (`disabled`).
+        public var value: String?
+
+        public init(_ name: String, _ value: String?) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    static let voidElements: Set<String> = ["input", "br", "hr", "meta", "link", "img"]
+
+    public func render() -> String {
+        var out = ""
+        render(into: &out)
+        return out
+    }
+
+    public func render(into out: inout String) {
+        switch self {
+        case .text(let text): out += HTML.escape(text)
+        case .raw(let markup): out += markup
+        case .fragment(let children): for child in children { child.render(into: &out) }
+        case .element(let name, let attributes, let children):
+            out += "<" + name
+            for attribute in attributes where !attribute.name.isEmpty {
+                out += " " + attribute.name
+                if let value = attribute.value { out += "=\"" + HTML.escape(value) + "\"" }
+            }
+            out += ">"
+            guard !HTML.voidElements.contains(name) else { return }
+            for child in children { child.render(into: &out) }
+            out += "</" + name + ">"
+        }
+    }
+
+    /// Escapes for both text and double- or single-quoted attribute values.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+@resultBuilder
+public enum HTMLBuilder {
+    public static func buildBlock(_ components: HTML...) -> HTML { .fragment(components) }
+    public static func buildExpression(_ node: HTML) -> HTML { node }
+    public static func buildExpression(_ text: String) -> HTML { .text(text) }
+    public static func buildOptional(_ node: HTML?) -> HTML { node ?? .fragment([]) }
+    public static func buildEither(first: HTML) -> HTML { first }
+    public static func buildEither(second: HTML) -> HTML { second }
+    public static func buildArray(_ nodes: [HTML]) -> HTML { .fragment(nodes) }
+}
+
+// MARK: - Element functions
+
+/// Any element: `el("section", .class("card")) { … }`.
+public func el(_ name: String, _ attributes: HTML.Attribute..., @HTMLBuilder content: () -> HTML = { .fragment([]) })
+    -> HTML
+{
+    .element(name: name, attributes: attributes, children: [content()])
+}
+
+public func el(_ name: String, attributes: [HTML.Attribute], @HTMLBuilder content: () -> HTML = { .fragment([]) })
+    -> HTML
+{
+    .element(name: name, attributes: attributes, children: [content()])
+}
+
+extension HTML.Attribute {
+    public static func `class`(_ value: String) -> Self { .init("class", value) }
+    public static func id(_ value: String) -> Self { .init("id", value) }
+    public static func href(_ value: String) -> Self { .init("href", value) }
+    public static func name(_ value: String) -> Self { .init("name", value) }
+    public static func value(_ value: String) -> Self { .init("value", value) }
+    public static func type(_ value: String) -> Self { .init("type", value) }
+    public static func action(_ value: String) -> Self { .init("action", value) }
+    public static func method(_ value: String) -> Self { .init("method", value) }
+    public static func `for`(_ value: String) -> Self { .init("for", value) }
+    public static func role(_ value: String) -> Self { .init("role", value) }
+    public static func title(_ value: String) -> Self { .init("title", value) }
+    public static func aria(_ name: String, _ value: String) -> Self { .init("aria-" + name, value) }
+    public static func data(_ name: String, _ value: String) -> Self { .init("data-" + name, value) }
+    public static func autocomplete(_ value: String) -> Self { .init("autocomplete", value) }
+    public static var required: Self { .init("required", nil) }
+    public static var autofocus: Self { .init("autofocus", nil) }
+    /// An attribute with no name renders nothing: how a boolean attribute is left out.
+    public static let none = Self("", nil)
+    public static func disabled(_ on: Bool) -> Self { on ? .init("disabled", nil) : .none }
+    public static func checked(_ on: Bool) -> Self { on ? .init("checked", nil) : .none }
+    public static func selected(_ on: Bool) -> Self { on ? .init("selected", nil) : .none }
+}

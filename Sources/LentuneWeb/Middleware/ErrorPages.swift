@@ -1,0 +1,71 @@
+import Vapor
+
+/// Turns every error into a page a person can read (HTML) or a problem document (RFC 9457) for JSON clients.
+/// Internal errors are logged with detail and shown without it.
+struct ErrorPages: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            return render(error, for: request)
+        }
+    }
+
+    func render(_ error: any Error, for request: Request) -> Response {
+        let status: HTTPResponseStatus
+        let detail: String
+        var headers = HTTPHeaders()
+        switch error {
+        case let abort as any AbortError:
+            status = abort.status
+            headers = abort.headers
+            detail = abort.status == .notFound && abort.reason == abort.status.reasonPhrase
+                ? "There is nothing here, or you do not have access to it." : abort.reason
+        default:
+            status = .internalServerError
+            detail = "Something went wrong on our side. The error has been logged; please try again."
+            request.logger.report(error: error)
+        }
+        if status.code >= 500, error is any AbortError {
+            request.logger.error("\(status.code) \(detail)")
+        }
+
+        if request.wantsJSON {
+            let problem = Problem(
+                type: "about:blank", title: status.reasonPhrase, status: Int(status.code), detail: detail)
+            return problem.response(headers: headers)
+        }
+        let page = ErrorView.page(status: status, detail: detail, viewer: request.viewer)
+        let response = page.response(status: status)
+        for (name, value) in headers where name.lowercased() != "content-type" {
+            response.headers.replaceOrAdd(name: name, value: value)
+        }
+        return response
+    }
+}
+
+/// An RFC 9457 problem document. `errors` carries field messages for 422s.
+public struct Problem: Content, Sendable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var errors: [String: String]?
+
+    public init(type: String, title: String, status: Int, detail: String, errors: [String: String]? = nil) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+    }
+
+    func response(headers: HTTPHeaders = [:]) -> Response {
+        var headers = headers
+        headers.replaceOrAdd(name: .contentType, value: "application/problem+json")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(self)) ?? Data()
+        return Response(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .init(data: body))
+    }
+}

@@ -1,0 +1,68 @@
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+enum Cookie {
+    static let session = "lentune_session"
+    /// The CSRF token of a visitor who is not signed in yet (the sign-in form).
+    static let anonymousCSRF = "lentune_csrf"
+
+    static func value(_ string: String, config: LentuneConfig, maxAge: Int?) -> HTTPCookies.Value {
+        HTTPCookies.Value(
+            string: string, maxAge: maxAge, path: "/", isSecure: config.usesHTTPS, isHTTPOnly: true, sameSite: .lax)
+    }
+}
+
+/// Loads the viewer from the session cookie. It never rejects a request; `RequireSignIn` does that.
+struct SessionAuthenticator: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let token = request.cookies[Cookie.session]?.string, !token.isEmpty {
+            let hash = Tokens.sha256(token)
+            if let (session, user) = try await Accounts.session(
+                tokenHash: hash, now: request.application.lentune.now(), on: request.db),
+                let organisation = try await OrganisationRecord.find(user.organisationID, on: request.db)
+            {
+                request.viewer = Viewer(
+                    user: user.domain, organisation: organisation.domain, csrfToken: session.csrfToken,
+                    sessionTokenHash: hash)
+            }
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+/// Pages for signed-in users: anyone else is sent to the sign-in page (JSON clients get 401).
+struct RequireSignIn: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard request.viewer != nil else {
+            if request.wantsJSON { throw Abort(.unauthorized, reason: "Sign in first.") }
+            var target = SiteURL.signIn.path
+            if request.method == .GET, let path = request.url.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+                target += "?next=\(path)"
+            }
+            return request.redirect(to: target)
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+/// Administration: administrators only; everyone else gets 403 and nothing happens.
+struct RequireRole: AsyncMiddleware {
+    var allowed: @Sendable (Role) -> Bool
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let viewer = request.viewer, allowed(viewer.user.role) else {
+            throw Abort(.forbidden, reason: "Only administrators can open this page.")
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+extension Request {
+    var wantsJSON: Bool {
+        // HTTPMediaType's == treats */* as equal to anything, so compare the parts.
+        if url.path.hasPrefix("/api/") { return true }
+        guard let first = headers.accept.mediaTypes.first else { return false }
+        return first.type == "application" && first.subType == "json"
+    }
+}

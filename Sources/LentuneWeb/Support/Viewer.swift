@@ -1,0 +1,57 @@
+import LentuneCore
+import Vapor
+
+/// The signed-in user of a request, with their organisation and their session's CSRF token.
+public struct Viewer: Sendable {
+    public var user: User
+    public var organisation: Organisation
+    public var csrfToken: String
+    public var sessionTokenHash: String
+
+    public var organisationID: Organisation.ID { organisation.id }
+}
+
+extension Request {
+    private struct ViewerKey: StorageKey { typealias Value = Viewer }
+
+    /// Set by `SessionAuthenticator` when the request carries a live session.
+    public var viewer: Viewer? {
+        get { storage[ViewerKey.self] }
+        set { storage[ViewerKey.self] = newValue }
+    }
+
+    /// The signed-in viewer; routes behind `RequireSignIn` can rely on it.
+    public func requireViewer() throws -> Viewer {
+        guard let viewer else { throw Abort(.unauthorized) }
+        return viewer
+    }
+
+    /// Parses `:id`; a malformed id is a 404 like an unknown one.
+    public func idParameter() throws -> UUID {
+        guard let id = parameters.get("id", as: UUID.self) else { throw Abort(.notFound) }
+        return id
+    }
+}
+
+/// Services built once in `configure` and handed to handlers (no client is constructed inside a handler).
+public struct LentuneServices: Sendable {
+    public var config: LentuneConfig
+    public var now: @Sendable () -> Date
+
+    public init(config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.config = config
+        self.now = now
+    }
+}
+
+extension Application {
+    private struct ServicesKey: StorageKey { typealias Value = LentuneServices }
+
+    public var lentune: LentuneServices {
+        get {
+            guard let services = storage[ServicesKey.self] else { fatalError("configure(_:) has not run") }
+            return services
+        }
+        set { storage[ServicesKey.self] = newValue }
+    }
+}

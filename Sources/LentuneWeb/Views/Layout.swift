@@ -1,0 +1,124 @@
+import LentuneCore
+import Vapor
+
+/// The main navigation's sections, in the order they appear.
+public enum Section: String, CaseIterable, Sendable {
+    case invoices = "Invoices"
+    case purchaseOrders = "Purchase Orders"
+    case suppliers = "Suppliers"
+    case projects = "Projects"
+    case administration = "Administration"
+
+    var url: SiteURL {
+        switch self {
+        case .invoices: .invoices
+        case .purchaseOrders: .purchaseOrders
+        case .suppliers: .suppliers
+        case .projects: .projects
+        case .administration: .administration
+        }
+    }
+
+    func isVisible(to role: Role) -> Bool { self != .administration || role.mayAdminister }
+}
+
+enum Layout {
+    /// A full page: header with the main navigation for signed-in users, then `content`.
+    static func page(
+        title: String, viewer: Viewer?, section: Section? = nil, @HTMLBuilder content: () -> HTML
+    ) -> HTML {
+        .fragment([
+            .raw("<!DOCTYPE html>"),
+            el("html", .init("lang", "en")) {
+                el("head") {
+                    el("meta", .init("charset", "utf-8"))
+                    el("meta", .name("viewport"), .init("content", "width=device-width, initial-scale=1"))
+                    el("title") { "\(title) · Lentune" }
+                    el("link", .init("rel", "stylesheet"), .href(SiteURL.stylesheet.path))
+                }
+                el("body") {
+                    header(viewer: viewer, section: section)
+                    el("main", .id("main")) {
+                        el("h1") { title }
+                        content()
+                    }
+                }
+            },
+        ])
+    }
+
+    static func header(viewer: Viewer?, section: Section?) -> HTML {
+        el("header", .class("top")) {
+            el("a", .class("brand"), .href(SiteURL.home.path)) { "Lentune" }
+            if let viewer {
+                el("nav", .aria("label", "Main")) {
+                    el("ul") {
+                        for item in Section.allCases where item.isVisible(to: viewer.user.role) {
+                            el("li") {
+                                el(
+                                    "a", .href(item.url.path),
+                                    item == section ? .aria("current", "page") : .none
+                                ) { item.rawValue }
+                            }
+                        }
+                    }
+                }
+                el("div", .class("who")) {
+                    el("span", .class("org")) { viewer.organisation.name }
+                    el("span", .class("user")) { "\(viewer.user.name) (\(viewer.user.role.title))" }
+                    el("form", .method("post"), .action(SiteURL.signOut.path), .class("inline")) {
+                        csrfField(viewer.csrfToken)
+                        el("button", .type("submit"), .id("sign-out")) { "Sign out" }
+                    }
+                }
+            }
+        }
+    }
+
+    static func csrfField(_ token: String) -> HTML {
+        el("input", .type("hidden"), .name(CSRFProtection.field), .value(token))
+    }
+
+    static func emptyState(_ message: String) -> HTML {
+        el("p", .class("empty")) { message }
+    }
+
+    static func flash(_ message: String?, kind: String = "error") -> HTML {
+        guard let message else { return .fragment([]) }
+        return el("p", .class("flash \(kind)"), .role(kind == "error" ? "alert" : "status")) { message }
+    }
+
+    /// A simple table: header labels, then rows of cells.
+    static func table(id: String, headers: [String], rows: [[HTML]]) -> HTML {
+        el("table", .id(id)) {
+            el("thead") { el("tr") { for label in headers { el("th", .init("scope", "col")) { label } } } }
+            el("tbody") {
+                for row in rows { el("tr") { for cell in row { el("td") { cell } } } }
+            }
+        }
+    }
+}
+
+extension HTML {
+    func response(status: HTTPResponseStatus = .ok) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        return Response(status: status, headers: headers, body: .init(string: render()))
+    }
+}
+
+enum ErrorView {
+    static func page(status: HTTPResponseStatus, detail: String, viewer: Viewer?) -> HTML {
+        let title =
+            switch status.code {
+            case 403: "Access denied"
+            case 404: "Not found"
+            case 400..<500: status.reasonPhrase
+            default: "Something went wrong"
+            }
+        return Layout.page(title: title, viewer: viewer) {
+            el("p", .class("error-detail"), .data("status", String(status.code))) { detail }
+            el("p") { el("a", .href(SiteURL.home.path)) { "Back to Lentune" } }
+        }
+    }
+}

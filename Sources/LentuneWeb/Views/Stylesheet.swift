@@ -1,0 +1,30 @@
+/// The whole stylesheet: small enough to ship as a constant, served at `/assets/app.css`.
+enum Stylesheet {
+    static let css = """
+        :root { --ink: #1d2430; --muted: #5b6472; --line: #d9dde3; --accent: #0b5cad; --bad: #b00020; --ok: #1b7f3b; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); }
+        header.top { display: flex; align-items: center; gap: 1.5rem; padding: .6rem 1.25rem; border-bottom: 1px solid var(--line); background: #f7f8fa; }
+        .brand { font-weight: 700; color: var(--accent); text-decoration: none; }
+        nav ul { display: flex; gap: 1rem; list-style: none; margin: 0; padding: 0; }
+        nav a { color: var(--ink); text-decoration: none; padding: .25rem 0; }
+        nav a[aria-current=page] { border-bottom: 2px solid var(--accent); font-weight: 600; }
+        .who { margin-left: auto; display: flex; gap: .75rem; align-items: center; color: var(--muted); }
+        main { padding: 1.25rem; max-width: 72rem; }
+        h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+        table { border-collapse: collapse; width: 100%; }
+        th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); }
+        th { color: var(--muted); font-weight: 600; }
+        form.stack { display: grid; gap: .4rem; max-width: 22rem; }
+        form.inline { display: inline; }
+        input, select, button, textarea { font: inherit; padding: .35rem .5rem; }
+        button { background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+        button[disabled] { background: #9aa3ad; cursor: not-allowed; }
+        .flash { padding: .5rem .75rem; border-radius: 4px; }
+        .flash.error { background: #fde8eb; color: var(--bad); }
+        .flash.notice { background: #e6f4ea; color: var(--ok); }
+        .empty, .hint { color: var(--muted); }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+        dt { color: var(--muted); }
+        """
+}

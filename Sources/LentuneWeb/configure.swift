@@ -1,0 +1,53 @@
+import Fluent
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+/// The composition root of the web app: databases, services, middleware and routes, built once.
+public func configure(_ app: Application, config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() })
+    async throws
+{
+    _ = LentuneMetrics.bootstrap
+    app.lentune = LentuneServices(config: config, now: now)
+    app.logger.logLevel = config.logLevel
+    app.http.server.configuration.hostname = config.hostname
+    app.http.server.configuration.port = config.port
+    // Forms and JSON bodies are small; anything larger is refused with 413 before a handler sees it.
+    app.routes.defaultMaxBodySize = "1mb"
+    app.passwords.use(.bcrypt(cost: config.passwordCost))
+
+    app.databases.use(try config.database.configurationFactory(), as: config.database.databaseID, isDefault: true)
+    app.migrations.add(LentuneMigrations.all)
+
+    app.middleware = Middlewares()
+    app.middleware.use(RequestMetrics())
+    app.middleware.use(ErrorPages())
+    app.middleware.use(SecurityHeaders())
+    app.middleware.use(SessionAuthenticator())
+    app.middleware.use(CSRFProtection())
+
+    routes(app)
+}
+
+func routes(_ app: Application) {
+    app.get(SiteURL.components(.healthz), use: HealthController.healthz)
+    app.get(SiteURL.components(.metrics), use: HealthController.metrics)
+    app.get(SiteURL.components(.stylesheet), use: HealthController.stylesheet)
+    app.get(SiteURL.components(.signIn), use: SessionController.show)
+    app.post(SiteURL.components(.signIn), use: SessionController.signIn)
+    app.post(SiteURL.components(.signOut), use: SessionController.signOut)
+
+    let signedIn = app.grouped(RequireSignIn())
+    signedIn.get(use: DocumentsController.home)
+    signedIn.get(SiteURL.components(.invoices), use: DocumentsController.invoices)
+    signedIn.get(SiteURL.components(.purchaseOrders), use: DocumentsController.purchaseOrders)
+    signedIn.get(SiteURL.components(.purchaseOrder(UUID())), use: DocumentsController.purchaseOrder)
+    signedIn.get(SiteURL.components(.suppliers), use: DocumentsController.suppliers)
+    signedIn.get(SiteURL.components(.projects), use: DocumentsController.projects)
+    signedIn.get(SiteURL.components(.project(UUID())), use: DocumentsController.project)
+
+    let administrators = signedIn.grouped(RequireRole(allowed: \.mayAdminister))
+    administrators.get(SiteURL.components(.administration), use: AdministrationController.index)
+    administrators.get(SiteURL.components(.users), use: AdministrationController.users)
+    administrators.get(SiteURL.components(.auditLog), use: AdministrationController.auditLog)
+}
