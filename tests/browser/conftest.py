@@ -1,0 +1,137 @@
+"""Browser tests: real headless Chromium (Debian's) driving a real `lentune` server on a free loopback port.
+
+Each test session starts its own servers on fresh SQLite files; nothing outside 127.0.0.1 is contacted.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+LENTUNE = os.environ.get("LENTUNE_BIN", str(ROOT / ".build" / "debug" / "lentune"))
+PASSWORD = "browser-test-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"lentune exited early with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"lentune did not become healthy at {url}")
+
+
+class Server:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.env = dict(os.environ)
+        self.env.update(
+            LENTUNE_DATABASE_URL=f"sqlite://{workdir / 'lentune.sqlite'}",
+            LENTUNE_ENV="testing",
+            LOG_LEVEL="warning",
+        )
+        self.env.pop("LENTUNE_DEMO_PASSWORD", None)
+        self.process = None
+        self.url = None
+
+    def user(self, org: str, email: str, role: str) -> None:
+        subprocess.run(
+            [LENTUNE, "user", "create", "--org", org, "--email", email, "--role", role],
+            input=PASSWORD + "\n", text=True, env=self.env, check=True, capture_output=True, timeout=60,
+        )
+
+    def start(self) -> "Server":
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [LENTUNE, "serve", "--hostname", "127.0.0.1", "--port", str(port)],
+            env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "server.log", "w"),
+        )
+        wait_healthy(self.url, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server():
+    with tempfile.TemporaryDirectory(prefix="lentune-browser-") as tmp:
+        s = Server(Path(tmp))
+        s.user("Harbour Build Ltd", "admin@harbour.example", "administrator")
+        s.user("Harbour Build Ltd", "ap@harbour.example", "ap_officer")
+        s.user("Other Builders Ltd", "admin@other.example", "administrator")
+        s.start()
+        yield s
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def demo():
+    """`lentune demo` exactly as a newcomer runs it, on embedded defaults, in an empty folder."""
+    with tempfile.TemporaryDirectory(prefix="lentune-demo-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
+        port = free_port()
+        process = subprocess.Popen(
+            [LENTUNE, "demo", "--port", str(port)], env=env, cwd=tmp,
+            stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"), text=True,
+        )
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("password:" in line for line in lines):
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        output = "".join(lines)
+        url = re.search(r"running at (http://\S+)", output)
+        email = re.search(r"administrator:\s+(\S+)", output)
+        password = re.search(r"password:\s+(\S+)", output)
+        assert url and email and password, f"demo printed: {output!r}"
+        yield {"url": url.group(1), "email": email.group(1), "password": password.group(1), "dir": Path(tmp)}
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def make_driver(javascript: bool = True):
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900"):
+        options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(service=service, options=options)
+
+
+@pytest.fixture
+def browser():
+    driver = make_driver()
+    yield driver
+    driver.quit()
