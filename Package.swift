@@ -31,6 +31,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProcoreSandbox",
+            dependencies: [
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LentunePersistence",
             dependencies: [
                 "LentuneCore",
@@ -61,6 +69,7 @@ let package = Package(
                 "LentuneCore",
                 "LentunePersistence",
                 "LentuneWeb",
+                "ProcoreSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
             ],
@@ -84,6 +93,14 @@ let package = Package(
         .testTarget(
             name: "LentunePersistenceTests",
             dependencies: ["LentuneCore", "LentunePersistence", "LentuneTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProcoreSandboxTests",
+            dependencies: [
+                "ProcoreSandbox",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

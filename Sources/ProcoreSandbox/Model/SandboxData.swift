@@ -1,0 +1,77 @@
+import Foundation
+
+/// Everything the sandbox knows, as one value: it is persisted to a file as JSON when a state file is configured.
+public struct SandboxData: Codable, Sendable {
+    public var nextID: Int64 = 4_294_968_000  // beyond 32 bits, so clients that narrow ids fail fast
+    public var users: [SandboxUser] = []
+    public var clients: [OAuthClient] = []
+    public var tokens: [String: OAuthToken] = [:]
+    /// refresh token → access token it belongs to
+    public var refreshTokens: [String: String] = [:]
+    public var codes: [String: AuthorizationCode] = [:]
+    public var companies: [Company] = []
+    public var stages: [ProjectStage] = []
+    public var projects: [Project] = []
+    public var vendors: [Vendor] = []
+    public var subJobs: [SubJob] = []
+    public var costCodes: [CostCode] = []
+    public var lineItemTypes: [LineItemType] = []
+    public var taxCodes: [TaxCode] = []
+    public var uoms: [UnitOfMeasure] = []
+    public var purchaseOrders: [PurchaseOrderContract] = []
+    public var poLineItems: [LineItem] = []
+    public var directCosts: [DirectCost] = []
+    public var dcLineItems: [LineItem] = []
+    public var billingPeriods: [BillingPeriod] = []
+    public var requisitions: [Requisition] = []
+    public var hooks: [WebhookHook] = []
+    public var triggers: [WebhookTrigger] = []
+    public var deliveries: [WebhookDelivery] = []
+    public var settings = SandboxSettings()
+
+    public init() {}
+
+    public mutating func newID() -> Int64 {
+        nextID += 1
+        return nextID
+    }
+
+    func company(_ id: Int64) -> Company? { companies.first { $0.id == id } }
+    func project(_ id: Int64, company: Int64) -> Project? { projects.first { $0.id == id && $0.companyID == company } }
+}
+
+public struct SandboxSettings: Codable, Sendable {
+    /// `expires_in` of new access tokens.
+    public var tokenLifetime: Int = 5400
+    public var hourlyLimit: Int = 3600
+    public var spikeLimit: Int = 100
+    public var spikeWindow: Double = 10
+    /// Divides webhook retry delays (1 s … 1 h) and the 12 h discard window, so tests can see them quickly.
+    public var webhookTimeScale: Double = 1
+    /// Seconds before a webhook delivery attempt gives up.
+    public var webhookTimeout: Double = 5
+}
+
+/// Faults the tests and demos can switch on (`/_sandbox/faults`). None is active by default.
+public struct SandboxFaults: Codable, Sendable {
+    /// Route pattern (e.g. `GET /rest/v1.0/purchase_order_contracts`) or `*` → probability of a 500.
+    public var errorRates: [String: Double] = [:]
+    /// Added to every API response.
+    public var latencyMilliseconds: Int = 0
+    /// The next `count` API requests get `status` (429 or 503) with `Retry-After: retryAfter`.
+    public var storm: Storm?
+    /// The next `count` matching requests perform their write, then lose the response.
+    public var dropAfterCommit: [String: Int] = [:]
+    /// Deliver every webhook event twice.
+    public var duplicateWebhooks = false
+    /// Answer this share of API requests with 503 + Retry-After (load shedding).
+    public var shedRate: Double = 0
+
+    public struct Storm: Codable, Sendable {
+        public var status: Int
+        public var count: Int
+        public var retryAfter: Int
+    }
+
+    public init() {}
+}

@@ -1,0 +1,90 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The sandbox's state behind one lock. Handlers read and write through `read`/`write`; a write may also queue
+/// webhook deliveries, which the dispatcher sends.
+public final class SandboxStore: Sendable {
+    private let state: NIOLockedValueBox<SandboxData>
+    private let faultsBox = NIOLockedValueBox(SandboxFaults())
+    let limiter = RateLimiter()
+    let requestLog = RequestLog()
+    public let clock: @Sendable () -> Date
+    let stateFile: URL?
+
+    public init(data: SandboxData = SandboxData(), stateFile: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+        var initial = data
+        if let stateFile, let saved = try? Data(contentsOf: stateFile),
+            let decoded = try? JSONDecoder().decode(SandboxData.self, from: saved)
+        {
+            initial = decoded
+        }
+        state = NIOLockedValueBox(initial)
+        self.stateFile = stateFile
+        self.clock = clock
+    }
+
+    public func read<T, E: Error>(_ body: (SandboxData) throws(E) -> T) throws(E) -> T {
+        let result: Result<T, E> = state.withLockedValue { data in Result { () throws(E) -> T in try body(data) } }
+        return try result.get()
+    }
+
+    /// Applies a change atomically: if `body` throws, nothing is kept.
+    public func write<T, E: Error>(_ body: (inout SandboxData) throws(E) -> T) throws(E) -> T {
+        let result: Result<T, E> = state.withLockedValue { data in
+            var copy = data
+            let outcome = Result { () throws(E) -> T in try body(&copy) }
+            if case .success = outcome { data = copy }
+            return outcome
+        }
+        let value = try result.get()
+        persist()
+        return value
+    }
+
+    public func replace(with data: SandboxData) {
+        state.withLockedValue { $0 = data }
+        limiter.reset()
+        persist()
+    }
+
+    public var faults: SandboxFaults {
+        get { faultsBox.withLockedValue { $0 } }
+        set { faultsBox.withLockedValue { $0 = newValue } }
+    }
+
+    public func updateFaults<T>(_ body: (inout SandboxFaults) -> T) -> T {
+        faultsBox.withLockedValue { body(&$0) }
+    }
+
+    public var settings: SandboxSettings { read { $0.settings } }
+
+    private func persist() {
+        guard let stateFile else { return }
+        let encoded = state.withLockedValue { try? JSONEncoder().encode($0) }
+        guard let encoded else { return }
+        try? encoded.write(to: stateFile, options: .atomic)
+    }
+}
+
+/// Counts per route pattern, for `/_sandbox/requests` (tests assert how many calls a client made).
+final class RequestLog: Sendable {
+    struct Entry: Sendable {
+        var method: String
+        var route: String
+        var path: String
+        var status: Int
+        var at: Date
+    }
+
+    private let entries = NIOLockedValueBox<[Entry]>([])
+
+    func append(_ entry: Entry) {
+        entries.withLockedValue { list in
+            list.append(entry)
+            if list.count > 20_000 { list.removeFirst(list.count - 20_000) }
+        }
+    }
+
+    func all() -> [Entry] { entries.withLockedValue { $0 } }
+    func clear() { entries.withLockedValue { $0.removeAll() } }
+}
