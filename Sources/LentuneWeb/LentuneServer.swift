@@ -20,7 +20,7 @@ public enum LentuneServer {
             let port = app.http.server.shared.localAddress?.port ?? config.port
             let host = config.hostname.contains(":") ? "[\(config.hostname)]" : config.hostname
             onStart(app, URL(string: "http://\(host):\(port)")!)
-            await SignalWaiter.waitForTermination()
+            await waitForTermination()
             app.logger.info("shutting down")
             await app.server.shutdown()
             try await app.asyncShutdown()
@@ -31,7 +31,11 @@ public enum LentuneServer {
     }
 }
 
-/// Suspends until the process receives SIGINT or SIGTERM.
+extension LentuneServer {
+    /// Suspends until the process receives SIGINT or SIGTERM.
+    public static func waitForTermination() async { await SignalWaiter.waitForTermination() }
+}
+
 enum SignalWaiter {
     static func waitForTermination() async {
         let stream = AsyncStream<Void> { continuation in

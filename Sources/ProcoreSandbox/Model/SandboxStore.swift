@@ -8,6 +8,7 @@ public final class SandboxStore: Sendable {
     private let faultsBox = NIOLockedValueBox(SandboxFaults())
     let limiter = RateLimiter()
     let requestLog = RequestLog()
+    let busyDirectCosts = BusySet()
     public let clock: @Sendable () -> Date
     let stateFile: URL?
 
@@ -87,4 +88,18 @@ final class RequestLog: Sendable {
 
     func all() -> [Entry] { entries.withLockedValue { $0 } }
     func clear() { entries.withLockedValue { $0.removeAll() } }
+}
+
+/// Direct costs refuse concurrent writes (Procore answers 409): a write claims its direct cost for its duration.
+final class BusySet: Sendable {
+    private let ids = NIOLockedValueBox<Set<Int64>>([])
+
+    func claim(_ id: Int64) throws(ProcoreError) {
+        let claimed = ids.withLockedValue { $0.insert(id).inserted }
+        guard claimed else {
+            throw ProcoreError.message(.conflict, "Another request is updating or deleting this direct cost. Try again when it has finished.")
+        }
+    }
+
+    func release(_ id: Int64) { _ = ids.withLockedValue { $0.remove(id) } }
 }

@@ -38,12 +38,12 @@ enum CompanyRoutes {
             let company = try ctx.company(try req.int64Parameter("company_id"))
             return try listProjects(req, ctx, company: company.id, maxPerPage: 1000)
         }
-        api.api(.GET, "rest/v1.0/projects/:id") { req, ctx in
-            let project = try ctx.project(try req.int64Parameter("id"))
+        api.api(.GET, "rest/v1.0/projects/:project_id") { req, ctx in
+            let project = try ctx.project(try req.int64Parameter("project_id"))
             return jsonResponse(store.read { projectJSON(project, data: $0) })
         }
-        api.api(.PATCH, "rest/v1.0/projects/:id") { req, ctx in
-            let id = try req.int64Parameter("id")
+        api.api(.PATCH, "rest/v1.0/projects/:project_id") { req, ctx in
+            let id = try req.int64Parameter("project_id")
             _ = try ctx.project(id)
             let fields = try ctx.requireObject("project")
             let project = try store.write { (data: inout SandboxData) throws(ProcoreError) -> Project in

@@ -28,7 +28,7 @@ extension SandboxData {
     /// project-level events (see docs/SANDBOX.md: not confirmed for Procore, allowed here).
     mutating func emit(
         _ resource: Resource, _ eventType: String, id: Int64, companyID: Int64, projectID: Int64?,
-        related: (id: Int64, name: Resource)? = nil, source: EventSource, now: Date, duplicate: Bool = false
+        related: (id: Int64, name: Resource)? = nil, source: EventSource, now: Date
     ) {
         let matching = hooks.filter { hook in
             guard hook.status == "active", hook.companyID == companyID else { return false }
@@ -44,13 +44,11 @@ extension SandboxData {
             let payload = Self.payload(
                 version: hook.payloadVersion, eventID: eventID, ulid: ulid, resource: resource, eventType: eventType,
                 id: id, companyID: companyID, projectID: projectID, related: related, source: source, now: now)
-            for _ in 0..<(duplicate ? 2 : 1) {
-                deliveries.append(
-                    WebhookDelivery(
-                        id: newID(), hookID: hook.id, eventID: eventID, resourceName: resource.rawValue,
-                        eventType: eventType, payload: payload.render(), status: "enqueued", createdAt: now,
-                        nextAttemptAt: now))
-            }
+            deliveries.append(
+                WebhookDelivery(
+                    id: newID(), hookID: hook.id, eventID: eventID, resourceName: resource.rawValue,
+                    eventType: eventType, payload: payload.render(), status: "enqueued", createdAt: now,
+                    nextAttemptAt: now))
         }
     }
 

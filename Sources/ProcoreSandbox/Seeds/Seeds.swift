@@ -1,0 +1,142 @@
+import Foundation
+
+/// Named seeds. `demo` is a New Zealand construction company with projects in several stages, vendors, cost codes
+/// with divisions and a sub job, cost types, GST tax codes, units, POs with lines and an open billing period.
+public enum Seeds {
+    public static let demoCompanyID: Int64 = 4242
+    public static let defaultUserID: Int64 = 31_337
+
+    public static func named(_ name: String, now: Date) -> SandboxData? {
+        switch name {
+        case "demo": demo(now: now)
+        case "empty": empty()
+        default: nil
+        }
+    }
+
+    public static func empty() -> SandboxData {
+        var data = SandboxData()
+        data.users = [SandboxUser(id: defaultUserID, login: "sandbox.user@example.com", name: "Sandbox User")]
+        return data
+    }
+
+    public static func demo(now: Date) -> SandboxData {
+        var data = empty()
+        let company = demoCompanyID
+        data.companies = [Company(id: company, name: "Kauri Construction Ltd")]
+        let stageNames: [(String, String, Bool)] = [
+            ("Pre-Construction", "pre_construction", true), ("Course of Construction", "course_of_construction", false),
+            ("Post-Construction", "post_construction", false), ("Completed", "completed", false),
+            ("Not Awarded", "not_awarded", false), ("Canceled", "canceled", false),
+        ]
+        var stages: [String: Int64] = [:]
+        for (name, category, bidding) in stageNames {
+            let stage = ProjectStage(id: data.newID(), companyID: company, name: name, category: category, isBiddingStage: bidding)
+            stages[name] = stage.id
+            data.stages.append(stage)
+        }
+        let projects: [(String, String, String, String)] = [
+            ("WSA-01", "Wharf Street Apartments", "Course of Construction", "Auckland"),
+            ("KRS-02", "Karaka Road School Hall", "Course of Construction", "Hamilton"),
+            ("HBW-03", "Harbour Bridge Walkway", "Course of Construction", "Wellington"),
+            ("TPO-04", "Te Papa Offices Fit-out", "Pre-Construction", "Wellington"),
+            ("RCL-05", "Riccarton Library", "Completed", "Christchurch"),
+        ]
+        for (number, name, stage, city) in projects {
+            data.projects.append(
+                Project(
+                    id: data.newID(), companyID: company, name: name, projectNumber: number, stageID: stages[stage],
+                    city: city, createdAt: now, updatedAt: now))
+        }
+        let vendors = [
+            "Placemakers Ltd", "Carters Building Supplies", "Firth Concrete", "Hynds Pipe Systems", "Mitre 10 Trade",
+            "Fletcher Steel",
+        ]
+        for name in vendors {
+            let projectIDs = data.projects.prefix(3).map(\.id)
+            data.vendors.append(
+                Vendor(
+                    id: data.newID(), companyID: company, name: name, isActive: true,
+                    emailAddress: "accounts@" + name.lowercased().filter(\.isLetter).prefix(12) + ".co.nz", countryCode: "NZ",
+                    projectIDs: Array(projectIDs), createdAt: now, updatedAt: now))
+        }
+        let types: [(String, String, String)] = [
+            ("Labour", "L", "labor"), ("Materials", "M", "materials"), ("Subcontract", "S", "commitment"),
+            ("Equipment", "E", "equipment"), ("Other", "O", "other"),
+        ]
+        for (name, code, base) in types {
+            data.lineItemTypes.append(
+                LineItemType(id: data.newID(), companyID: company, name: name, code: code, baseType: base, createdAt: now, updatedAt: now))
+        }
+        let taxes: [(String, String, Decimal, Bool)] = [("GST", "GST 15%", 15, true), ("ZERO", "Zero-rated", 0, false), ("EXEMPT", "GST exempt", 0, false)]
+        for (code, description, rate, isDefault) in taxes {
+            data.taxCodes.append(
+                TaxCode(id: data.newID(), companyID: company, code: code, description: description, rate1: rate,
+                        defaultTaxCode: isDefault, createdAt: now, updatedAt: now))
+        }
+        for (name, category) in [("EA", "Quantity"), ("m", "Length"), ("m2", "Area"), ("m3", "Volume"), ("hr", "Time"), ("t", "Weight"), ("LS", "Lump Sum")] {
+            data.uoms.append(UnitOfMeasure(id: data.newID(), companyID: company, name: name, description: nil, category: category))
+        }
+        // Cost codes: divisions with child codes, per project; the first project also has a sub job.
+        let divisions: [(String, String, [(String, String)])] = [
+            ("01", "General Requirements", [("100", "Preliminaries"), ("500", "Temporary Facilities")]),
+            ("03", "Concrete", [("300", "Cast-in-Place Concrete"), ("400", "Precast Concrete")]),
+            ("06", "Wood and Plastics", [("100", "Rough Carpentry")]),
+            ("22", "Plumbing", [("100", "Plumbing Piping")]),
+        ]
+        for project in data.projects {
+            for (code, name, children) in divisions {
+                let division = CostCode(
+                    id: data.newID(), companyID: company, projectID: project.id, code: code, name: name, createdAt: now, updatedAt: now)
+                data.costCodes.append(division)
+                for (childCode, childName) in children {
+                    data.costCodes.append(
+                        CostCode(
+                            id: data.newID(), companyID: company, projectID: project.id, parentID: division.id, code: childCode,
+                            name: childName, createdAt: now, updatedAt: now))
+                }
+            }
+        }
+        let first = data.projects[0]
+        let subJob = SubJob(id: data.newID(), projectID: first.id, code: "SJ1", name: "Basement Carpark")
+        data.subJobs.append(subJob)
+        data.costCodes.append(
+            CostCode(id: data.newID(), companyID: company, projectID: first.id, subJobID: subJob.id, code: "03-300",
+                     name: "Carpark Slab", createdAt: now, updatedAt: now))
+
+        // Purchase orders with lines on the first two projects.
+        let gst = data.taxCodes[0].id
+        let materials = data.lineItemTypes[1].id
+        for (index, project) in data.projects.prefix(2).enumerated() {
+            let codes = data.costCodes.filter { $0.projectID == project.id && $0.parentID != nil }
+            for number in 1...2 {
+                let po = PurchaseOrderContract(
+                    id: data.newID(), companyID: company, projectID: project.id, number: "PO-\(project.projectNumber!)-\(number)",
+                    title: number == 1 ? "Ready-mix concrete" : "Framing timber", status: number == 1 ? "Approved" : "Draft",
+                    vendorID: data.vendors[(index + number) % data.vendors.count].id, executed: number == 1,
+                    description: "Supply and deliver to site.", paymentTerms: "20th of the month following",
+                    createdByID: defaultUserID, createdAt: now, updatedAt: now)
+                data.purchaseOrders.append(po)
+                for line in 0..<3 {
+                    let quantity = Decimal(10 * (line + 1))
+                    let unitCost = Decimal(string: "185.50")!
+                    data.poLineItems.append(
+                        LineItem(
+                            id: data.newID(), holderID: po.id, companyID: company, projectID: project.id,
+                            description: "Item \(line + 1)", costCodeID: codes[line % codes.count].id, lineItemTypeID: materials,
+                            taxCodeID: gst, quantity: quantity, unitCost: unitCost, uom: "m3", extendedType: "calculated",
+                            amount: (quantity * unitCost).roundedHalfUp(scale: 2), position: Int64(line + 1), createdAt: now,
+                            updatedAt: now))
+                }
+            }
+            let month = Calendar(identifier: .gregorian).dateComponents(in: .gmt, from: now)
+            let start = String(format: "%04d-%02d-01", month.year!, month.month!)
+            data.billingPeriods.append(
+                BillingPeriod(
+                    id: data.newID(), projectID: project.id, position: 1, startDate: start,
+                    endDate: String(format: "%04d-%02d-28", month.year!, month.month!),
+                    dueDate: String(format: "%04d-%02d-20", month.year!, month.month!), status: "open", createdAt: now, updatedAt: now))
+        }
+        return data
+    }
+}
