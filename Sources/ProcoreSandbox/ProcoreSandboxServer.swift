@@ -21,9 +21,12 @@ public final class ProcoreSandboxServer: Sendable {
         app.middleware = Middlewares()
         app.middleware.use(RequestLogging(store: store))
         app.middleware.use(SandboxErrors())
+        // The gate wraps every /rest/ request, matched or not: an unknown path is a 404 that still needs a token
+        // and spends quota, as on Procore.
+        app.middleware.use(APIGate(store: store))
         OAuthRoutes.register(app, store: store)
         AdminRoutes.register(app, sandbox: self)
-        let api = app.grouped(APIGate(store: store))
+        let api: any RoutesBuilder = app
         CompanyRoutes.register(api, store: store)
         VendorRoutes.register(api, store: store)
         CostRoutes.register(api, store: store)

@@ -50,6 +50,20 @@ public struct SandboxSettings: Codable, Sendable {
     public var webhookTimeScale: Double = 1
     /// Seconds before a webhook delivery attempt gives up.
     public var webhookTimeout: Double = 5
+
+    public init() {}
+
+    /// Every field is optional in a settings document: what is left out keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SandboxSettings()
+        tokenLifetime = try c.decodeIfPresent(Int.self, forKey: .tokenLifetime) ?? d.tokenLifetime
+        hourlyLimit = try c.decodeIfPresent(Int.self, forKey: .hourlyLimit) ?? d.hourlyLimit
+        spikeLimit = try c.decodeIfPresent(Int.self, forKey: .spikeLimit) ?? d.spikeLimit
+        spikeWindow = try c.decodeIfPresent(Double.self, forKey: .spikeWindow) ?? d.spikeWindow
+        webhookTimeScale = try c.decodeIfPresent(Double.self, forKey: .webhookTimeScale) ?? d.webhookTimeScale
+        webhookTimeout = try c.decodeIfPresent(Double.self, forKey: .webhookTimeout) ?? d.webhookTimeout
+    }
 }
 
 /// Faults the tests and demos can switch on (`/_sandbox/faults`). None is active by default.
@@ -74,4 +88,15 @@ public struct SandboxFaults: Codable, Sendable {
     }
 
     public init() {}
+
+    /// Every field is optional in a faults document: what is left out is off.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        errorRates = try c.decodeIfPresent([String: Double].self, forKey: .errorRates) ?? [:]
+        latencyMilliseconds = try c.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? 0
+        storm = try c.decodeIfPresent(Storm.self, forKey: .storm)
+        dropAfterCommit = try c.decodeIfPresent([String: Int].self, forKey: .dropAfterCommit) ?? [:]
+        duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? false
+        shedRate = try c.decodeIfPresent(Double.self, forKey: .shedRate) ?? 0
+    }
 }

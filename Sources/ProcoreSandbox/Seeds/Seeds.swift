@@ -6,11 +6,14 @@ public enum Seeds {
     public static let demoCompanyID: Int64 = 4242
     public static let defaultUserID: Int64 = 31_337
 
+    /// `demo`, `empty`, or the path of a JSON state document (as exported by `GET /_sandbox/state`).
     public static func named(_ name: String, now: Date) -> SandboxData? {
         switch name {
-        case "demo": demo(now: now)
-        case "empty": empty()
-        default: nil
+        case "demo": return demo(now: now)
+        case "empty": return empty()
+        default:
+            guard name.hasSuffix(".json"), let data = FileManager.default.contents(atPath: name) else { return nil }
+            return try? JSONDecoder().decode(SandboxData.self, from: data)
         }
     }
 

@@ -26,6 +26,7 @@ struct APIGate: AsyncMiddleware {
     let store: SandboxStore
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard request.url.path.hasPrefix("/rest/") else { return try await next.respond(to: request) }
         let faults = store.faults
         if faults.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(faults.latencyMilliseconds))
@@ -89,7 +90,14 @@ struct APIGate: AsyncMiddleware {
         }
 
         var body: JSON?
-        if let buffer = request.body.data, buffer.readableBytes > 0, request.method != .GET {
+        // Large bodies stream in; collect them here (bounded) so every route sees the parsed JSON.
+        let collected: ByteBuffer?
+        do {
+            collected = request.method == .GET ? nil : try await request.body.collect(max: 20 * 1024 * 1024).get()
+        } catch {
+            return withHeaders(ProcoreError.message(.payloadTooLarge, "The request body is too large").response(), rateHeaders)
+        }
+        if let buffer = collected, buffer.readableBytes > 0 {
             do {
                 body = try JSON.parse(Data(buffer: buffer))
             } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// Sends queued webhook deliveries. Per hook, deliveries go in order; a failure pauses that hook's queue and retries
@@ -7,6 +8,9 @@ import Vapor
 public struct WebhookDispatcher: Sendable {
     let store: SandboxStore
     let client: any Client
+    /// Hooks with a delivery on the wire: a second `tick` running at the same time leaves them alone, so a delivery
+    /// is never sent twice by the sandbox itself (duplicates only come from the injected fault).
+    private let inFlight = NIOLockedValueBox<Set<Int64>>([])
 
     public init(store: SandboxStore, client: any Client) {
         self.store = store
@@ -34,10 +38,13 @@ public struct WebhookDispatcher: Sendable {
                 heads.append((delivery, hook))
             }
             return heads
-        }
+        }.filter { delivery, _ in inFlight.withLockedValue { $0.insert(delivery.hookID).inserted } }
         await withTaskGroup(of: Void.self) { group in
             for (delivery, hook) in due {
-                group.addTask { await attempt(delivery, hook: hook) }
+                group.addTask {
+                    await attempt(delivery, hook: hook)
+                    _ = inFlight.withLockedValue { $0.remove(delivery.hookID) }
+                }
             }
         }
         return due.count
