@@ -32,6 +32,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProcoreAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProcoreSandbox",
             dependencies: [
                 .product(name: "Vapor", package: "vapor"),
@@ -71,6 +80,7 @@ let package = Package(
                 "LentunePersistence",
                 "LentuneWeb",
                 "ProcoreSandbox",
+                "ProcoreAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
             ],
@@ -94,6 +104,12 @@ let package = Package(
         .testTarget(
             name: "LentunePersistenceTests",
             dependencies: ["LentuneCore", "LentunePersistence", "LentuneTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProcoreAPITests",
+            dependencies: ["ProcoreAPI", "ProcoreSandbox"],
+            exclude: ["__Snapshots__"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,7 +36,7 @@ enum Lists {
     static func respond<R>(
         _ req: Request, _ records: [R], defaultPerPage: Int = 100, maxPerPage: Int = 1000, render: (R) -> JSON
     ) -> Response {
-        let query = Query(req.url.query)
+        let query = Query(uri: req.url)
         let page = Page(records, query: query, defaultPerPage: defaultPerPage, maxPerPage: maxPerPage)
         return jsonResponse(.array(page.items.map(render)), headers: page.headers(for: req.url, baseURL: req.baseURL))
     }

@@ -121,7 +121,7 @@ enum OAuthRoutes {
     static let outOfBand = "urn:ietf:wg:oauth:2.0:oob"
 
     static func authorizePage(_ req: Request, store: SandboxStore) throws -> Response {
-        let query = Query(req.url.query)
+        let query = Query(uri: req.url)
         guard query["response_type"] == "code" else {
             return htmlPage("Invalid request", "response_type must be “code”.", status: .badRequest)
         }

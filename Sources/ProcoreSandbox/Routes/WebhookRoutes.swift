@@ -130,7 +130,7 @@ enum WebhookRoutes {
     }
 
     static func v2List<T>(_ req: Request, _ items: [T], render: (T) -> JSON) -> Response {
-        let page = Page(items, query: Query(req.url.query), defaultPerPage: 10, maxPerPage: 100)
+        let page = Page(items, query: Query(uri: req.url), defaultPerPage: 10, maxPerPage: 100)
         return jsonResponse(["data": .array(page.items.map(render))], headers: page.headers(for: req.url, baseURL: req.baseURL))
     }
 

@@ -106,7 +106,7 @@ struct APIGate: AsyncMiddleware {
             }
         }
         request.apiContext = APIContext(
-            token: token, client: client, headerCompanyID: companyID, query: Query(request.url.query), body: body,
+            token: token, client: client, headerCompanyID: companyID, query: Query(uri: request.url), body: body,
             store: store, now: now)
 
         let response: Response

@@ -23,7 +23,7 @@ struct Page<Item> {
         var headers = [("Total", String(total)), ("Per-Page", String(perPage))]
         guard total > 0 else { return headers }
         func link(_ page: Int, _ rel: String) -> String {
-            var query = Query(url.query).pairs.filter { $0.0 != "page" && $0.0 != "per_page" }
+            var query = Query(uri: url).pairs.filter { $0.0 != "page" && $0.0 != "per_page" }
             query.append(("page", String(page)))
             query.append(("per_page", String(perPage)))
             let encoded = query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")

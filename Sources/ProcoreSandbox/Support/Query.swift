@@ -1,14 +1,24 @@
 import Foundation
+import Vapor
 
 /// The raw query string, parsed the way Rails reads it: `a[]=1&a[]=2` is a list, `+` is a space.
 public struct Query: Sendable {
     public var pairs: [(String, String)]
 
-    public init(_ raw: String?) {
+    /// From a request's URI. When the request target held characters that are not valid in a URL (Procore's
+    /// documented `filters[id][]` with raw brackets), Vapor's URI parsing re-encodes the whole target, turning `%3A`
+    /// into `%253A`; the values are then decoded a second time.
+    public init(uri: URI) {
+        self.init(uri.query, reencoded: uri.query?.contains("%25") == true)
+    }
+
+    public init(_ raw: String?, reencoded: Bool = false) {
         pairs = (raw ?? "").split(separator: "&").compactMap { part in
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
-                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                let once = String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                guard reencoded else { return once }
+                return once.removingPercentEncoding ?? once
             }
             guard let key = kv.first.map(decode), !key.isEmpty else { return nil }
             return (key, kv.count > 1 ? decode(kv[1]) : "")

@@ -1,0 +1,105 @@
+import Foundation
+
+extension Procore {
+    public enum Host: String, Sendable {
+        case auth
+        case api
+    }
+
+    /// A request as a value: built by pure functions, snapshot-tested, sent by the transport.
+    public struct Endpoint: Hashable, Sendable {
+        public enum Method: String, Sendable {
+            case GET, POST, PATCH, PUT, DELETE
+        }
+
+        public var host: Host = .api
+        public var method: Method
+        public var path: String
+        public var query: [QueryItem] = []
+        /// Whether `Procore-Company-Id` is sent.
+        public var needsCompany = true
+        public var body: Body?
+        /// Whether a retry of this request may repeat a create (plain POSTs may not).
+        public var isIdempotent: Bool
+
+        public struct QueryItem: Hashable, Sendable {
+            public var name: String
+            public var value: String
+            public init(_ name: String, _ value: String) {
+                self.name = name
+                self.value = value
+            }
+        }
+
+        public enum Body: Hashable, Sendable {
+            case json(Data)
+            case form([QueryItem])
+
+            public var contentType: String {
+                switch self {
+                case .json: "application/json"
+                case .form: "application/x-www-form-urlencoded"
+                }
+            }
+
+            public var data: Data {
+                switch self {
+                case .json(let data): data
+                case .form(let items): Data(Endpoint.encode(items).utf8)
+                }
+            }
+        }
+
+        public init(
+            _ method: Method, _ path: String, query: [QueryItem] = [], body: Body? = nil, host: Host = .api,
+            needsCompany: Bool = true
+        ) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.body = body
+            self.host = host
+            self.needsCompany = needsCompany
+            isIdempotent = method != .POST
+        }
+
+        /// The URL against a base, every reserved character of the query percent-encoded (brackets too).
+        public func url(base: URL) -> URL {
+            var text = base.absoluteString
+            if text.hasSuffix("/") { text.removeLast() }
+            text += path
+            if !query.isEmpty { text += "?" + Endpoint.encode(query) }
+            return URL(string: text)!
+        }
+
+        static func encode(_ items: [QueryItem]) -> String {
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            return items.map { item in
+                (item.name.addingPercentEncoding(withAllowedCharacters: allowed) ?? item.name) + "="
+                    + (item.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? item.value)
+            }.joined(separator: "&")
+        }
+
+        /// A stable text form for snapshots and logs. Never contains secrets: form bodies show field names only
+        /// for `client_secret`, `refresh_token` and `code`.
+        public var snapshot: String {
+            var lines = ["\(method.rawValue) \(host.rawValue):\(path)"]
+            for item in query { lines.append("  ?\(item.name)=\(item.value)") }
+            if needsCompany { lines.append("  Procore-Company-Id: <company>") }
+            switch body {
+            case .json(let data)?:
+                lines.append("  Content-Type: application/json")
+                lines.append(String(decoding: data, as: UTF8.self))
+            case .form(let items)?:
+                lines.append("  Content-Type: application/x-www-form-urlencoded")
+                for item in items {
+                    let secret = ["client_secret", "refresh_token", "code"].contains(item.name)
+                    lines.append("  \(item.name)=\(secret ? "<redacted>" : item.value)")
+                }
+            case nil: break
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+}

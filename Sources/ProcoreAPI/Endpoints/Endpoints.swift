@@ -1,0 +1,226 @@
+import Foundation
+
+/// Pure request builders: one function per Procore call Lentune makes.
+extension Procore.Endpoint {
+    public typealias ID = Procore.ID
+
+    // MARK: - OAuth (auth host)
+
+    public static func token(grant: Procore.Grant, clientID: String, clientSecret: String, code: String? = nil) -> Self {
+        var form = [QueryItem("client_id", clientID), QueryItem("client_secret", clientSecret)]
+        switch grant {
+        case .clientCredentials:
+            form.insert(QueryItem("grant_type", "client_credentials"), at: 0)
+        case .authorizationCode(let redirectURI):
+            form.insert(QueryItem("grant_type", "authorization_code"), at: 0)
+            form += [QueryItem("code", code ?? ""), QueryItem("redirect_uri", redirectURI)]
+        }
+        return Self(.POST, "/oauth/token", body: .form(form), host: .auth, needsCompany: false).idempotentRetry()
+    }
+
+    public static func refresh(refreshToken: String, clientID: String, clientSecret: String, redirectURI: String?) -> Self {
+        var form = [
+            QueryItem("grant_type", "refresh_token"), QueryItem("refresh_token", refreshToken),
+            QueryItem("client_id", clientID), QueryItem("client_secret", clientSecret),
+        ]
+        if let redirectURI { form.append(QueryItem("redirect_uri", redirectURI)) }
+        // Never retried blindly: the refresh token dies the moment the server sees it.
+        return Self(.POST, "/oauth/token", body: .form(form), host: .auth, needsCompany: false)
+    }
+
+    /// The consent page URL for the authorization code grant.
+    public static func authorizeURL(environment: Procore.Environment, clientID: String, redirectURI: String, state: String) -> URL {
+        Self(.GET, "/oauth/authorize", query: [
+            QueryItem("response_type", "code"), QueryItem("client_id", clientID), QueryItem("redirect_uri", redirectURI),
+            QueryItem("state", state),
+        ], host: .auth).url(base: environment.authBaseURL)
+    }
+
+    // MARK: - Identity and companies
+
+    public static let me = Self(.GET, "/rest/v1.0/me")
+
+    public static func companies(page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/companies", query: paging(page, perPage))
+    }
+
+    // MARK: - Reference data
+
+    public static func projects(company: ID, filter: Procore.ListFilter = .none, page: Int = 1, perPage: Int = 300) -> Self {
+        Self(.GET, "/rest/v1.1/projects", query: [QueryItem("company_id", String(company))] + filter.queryItems + paging(page, perPage))
+    }
+
+    public static func project(company: ID, id: ID) -> Self {
+        Self(.GET, "/rest/v1.0/projects/\(id)", query: [QueryItem("company_id", String(company))])
+    }
+
+    public static func projectStages(company: ID, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/companies/\(company)/project_stages", query: paging(page, perPage))
+    }
+
+    public static func vendors(company: ID, filter: Procore.ListFilter = .none, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/vendors", query: [QueryItem("company_id", String(company))] + filter.queryItems + paging(page, perPage))
+    }
+
+    public static func createVendor(company: ID, _ vendor: Procore.VendorWrite) -> Self {
+        Self(.POST, "/rest/v1.0/vendors", body: json(["company_id": .int(company), "vendor": .encodable(vendor)]))
+    }
+
+    public static func syncVendors(company: ID, _ updates: [Procore.VendorWrite]) -> Self {
+        Self(.PATCH, "/rest/v1.0/vendors/sync", body: json(["company_id": .int(company), "updates": .encodable(updates)]))
+    }
+
+    public static func costCodes(project: ID, filter: Procore.ListFilter = .none, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/cost_codes", query: [QueryItem("project_id", String(project))] + filter.queryItems + paging(page, perPage))
+    }
+
+    public static func lineItemTypes(company: ID, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/line_item_types", query: [QueryItem("company_id", String(company))] + paging(page, perPage))
+    }
+
+    public static func syncLineItemTypes(company: ID, _ updates: [Procore.LineItemTypeWrite]) -> Self {
+        Self(.PATCH, "/rest/v1.0/line_item_types/sync", body: json(["company_id": .int(company), "updates": .encodable(updates)]))
+    }
+
+    public static func taxCodes(company: ID, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/tax_codes", query: [QueryItem("company_id", String(company))] + paging(page, min(perPage, 100)))
+    }
+
+    public static func unitsOfMeasure(company: ID, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/companies/\(company)/uoms", query: paging(page, perPage))
+    }
+
+    // MARK: - Purchase order contracts
+
+    public static func purchaseOrders(project: ID, filter: Procore.ListFilter = .none, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/purchase_order_contracts", query: [QueryItem("project_id", String(project))] + filter.queryItems + paging(page, perPage))
+    }
+
+    public static func purchaseOrder(project: ID, id: ID) -> Self {
+        Self(.GET, "/rest/v1.0/purchase_order_contracts/\(id)", query: [QueryItem("project_id", String(project))])
+    }
+
+    public static func createPurchaseOrder(project: ID, _ po: Procore.PurchaseOrderContractWrite) -> Self {
+        Self(.POST, "/rest/v1.0/purchase_order_contracts", body: json(["project_id": .int(project), "purchase_order_contract": .encodable(po)]))
+    }
+
+    public static func updatePurchaseOrder(project: ID, id: ID, _ po: Procore.PurchaseOrderContractWrite) -> Self {
+        Self(.PATCH, "/rest/v1.0/purchase_order_contracts/\(id)", body: json(["project_id": .int(project), "purchase_order_contract": .encodable(po)]))
+    }
+
+    public static func deletePurchaseOrder(project: ID, id: ID) -> Self {
+        Self(.DELETE, "/rest/v1.0/purchase_order_contracts/\(id)", query: [QueryItem("project_id", String(project))])
+    }
+
+    public static func syncPurchaseOrders(project: ID, _ updates: [Procore.PurchaseOrderContractWrite]) -> Self {
+        Self(.PATCH, "/rest/v1.0/purchase_order_contracts/sync", body: json(["project_id": .int(project), "updates": .encodable(updates)]))
+    }
+
+    public static func purchaseOrderLineItems(project: ID, purchaseOrder: ID, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/purchase_order_contracts/\(purchaseOrder)/line_items", query: [QueryItem("project_id", String(project))] + paging(page, perPage))
+    }
+
+    public static func syncPurchaseOrderLineItems(project: ID, purchaseOrder: ID, _ updates: [Procore.LineItemWrite]) -> Self {
+        Self(.PATCH, "/rest/v1.0/purchase_order_contracts/\(purchaseOrder)/line_items/sync",
+             query: [QueryItem("project_id", String(project))], body: json(["updates": .encodable(updates)]))
+    }
+
+    // MARK: - Direct costs, billing periods, requisitions
+
+    public static func directCosts(project: ID, filter: Procore.ListFilter = .none, invoiceNumber: String? = nil, page: Int = 1, perPage: Int = 100) -> Self {
+        var query = filter.queryItems
+        if let invoiceNumber { query.append(QueryItem("filters[invoice_number]", invoiceNumber)) }
+        return Self(.GET, "/rest/v1.1/projects/\(project)/direct_costs", query: query + paging(page, perPage))
+    }
+
+    public static func createDirectCost(project: ID, _ cost: Procore.DirectCostWrite) -> Self {
+        Self(.POST, "/rest/v1.1/projects/\(project)/direct_costs", body: json(["direct_cost": .encodable(cost)]))
+    }
+
+    public static func billingPeriods(project: ID, page: Int = 1, perPage: Int = 100) -> Self {
+        Self(.GET, "/rest/v1.0/projects/\(project)/billing_periods", query: paging(page, perPage))
+    }
+
+    public static func requisitions(project: ID, filter: Procore.ListFilter = .none, commitment: ID? = nil, page: Int = 1, perPage: Int = 100) -> Self {
+        var query = [QueryItem("project_id", String(project))] + filter.queryItems
+        if let commitment { query.append(QueryItem("filters[commitment_id]", String(commitment))) }
+        return Self(.GET, "/rest/v1.1/requisitions", query: query + paging(page, perPage))
+    }
+
+    public static func createRequisition(project: ID, commitment: ID, _ requisition: Procore.RequisitionWrite) -> Self {
+        Self(.POST, "/rest/v1.1/requisitions", body: json([
+            "project_id": .int(project), "commitment_id": .int(commitment), "requisition": .encodable(requisition),
+        ]))
+    }
+
+    public static func updateRequisitionItems(project: ID, requisition: ID, _ items: [Procore.RequisitionItemWrite]) -> Self {
+        Self(.PATCH, "/rest/v1.0/requisitions/\(requisition)/bulk_item_update", query: [QueryItem("project_id", String(project))],
+             body: json(["requisition_items": .encodable(items)]))
+    }
+
+    // MARK: - Webhooks (REST v2.0, company scope)
+
+    public static func hooks(company: ID, namespace: String) -> Self {
+        Self(.GET, "/rest/v2.0/companies/\(company)/webhooks/hooks", query: [QueryItem("namespace", namespace)])
+    }
+
+    public static func createHook(company: ID, namespace: String, destinationURL: String, authorization: String, payloadVersion: String = "v2") -> Self {
+        Self(.POST, "/rest/v2.0/companies/\(company)/webhooks/hooks", body: json([
+            "payload_version": .string(payloadVersion), "namespace": .string(namespace), "destination_url": .string(destinationURL),
+            "destination_headers": .object(["Authorization": .string(authorization)]),
+        ]))
+    }
+
+    public static func deleteHook(company: ID, hook: ID) -> Self {
+        Self(.DELETE, "/rest/v2.0/companies/\(company)/webhooks/hooks/\(hook)")
+    }
+
+    public static func triggers(company: ID, hook: ID) -> Self {
+        Self(.GET, "/rest/v2.0/companies/\(company)/webhooks/hooks/\(hook)/triggers", query: paging(1, 100))
+    }
+
+    public static func createTrigger(company: ID, hook: ID, resourceName: String, eventType: String) -> Self {
+        Self(.POST, "/rest/v2.0/companies/\(company)/webhooks/hooks/\(hook)/triggers", body: json([
+            "resource_name": .string(resourceName), "event_type": .string(eventType),
+        ])).idempotentRetry()
+    }
+
+    // MARK: - Helpers
+
+    static func paging(_ page: Int, _ perPage: Int) -> [QueryItem] {
+        [QueryItem("page", String(page)), QueryItem("per_page", String(perPage))]
+    }
+
+    /// Marks a POST that is safe to repeat (a token request, a trigger that Procore de-duplicates).
+    func idempotentRetry() -> Self {
+        var copy = self
+        copy.isIdempotent = true
+        return copy
+    }
+
+    /// A tiny JSON tree for request bodies, so key order and number formatting are ours.
+    enum Field {
+        case int(Int64)
+        case string(String)
+        case object([String: Field])
+        case encodable(any Encodable & Sendable)
+    }
+
+    /// Writes JSON text directly (never through `JSONSerialization`, which would turn decimals into doubles).
+    static func json(_ fields: [String: Field]) -> Body {
+        func write(_ field: Field) -> String {
+            switch field {
+            case .int(let i): return String(i)
+            case .string(let s): return quote(s)
+            case .object(let o): return "{" + o.keys.sorted().map { quote($0) + ":" + write(o[$0]!) }.joined(separator: ",") + "}"
+            case .encodable(let e):
+                return (try? Procore.encoder.encode(e)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+            }
+        }
+        return .json(Data(write(.object(fields)).utf8))
+    }
+
+    static func quote(_ text: String) -> String {
+        (try? Procore.encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+}

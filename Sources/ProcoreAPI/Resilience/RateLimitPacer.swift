@@ -1,0 +1,103 @@
+import Foundation
+import Metrics
+
+extension Procore {
+    /// Paces requests made with one token so Procore's budget is never exhausted: it reads `X-Rate-Limit-Limit`,
+    /// `-Remaining` and `-Reset` on every answer and spreads the remaining budget evenly until the reset, so neither the
+    /// hourly nor the 10-second window runs dry. On a 429 everyone waits until the reset or `Retry-After`.
+    /// Shared by every caller using the same token (an actor: concurrent callers queue for slots).
+    public actor RateLimitPacer {
+        public struct State: Sendable, Equatable {
+            public var limit: Int?
+            public var remaining: Int?
+            public var reset: Date?
+            public var blockedUntil: Date?
+            public var throttled: Int = 0
+        }
+
+        public private(set) var state = State()
+        private var nextSlot: Date = .distantPast
+        /// The longest reset horizon seen for the current limit: the window's length (10 s for the spike window,
+        /// an hour for the hourly one). `length / limit` is the steady spacing that can never exceed the budget.
+        private var windowLength: TimeInterval = 0
+        private var inFlight = 0
+        /// Tickets order requests by start; an answer older than the last one recorded does not overwrite newer
+        /// budget figures (answers to concurrent requests arrive in any order).
+        private var lastTicket = 0
+        private var lastRecorded = 0
+        private let clock: @Sendable () -> Date
+        private let sleep: @Sendable (Duration) async throws -> Void
+        private let label: String
+        /// Leave this share of the remaining budget unused, for other processes sharing the token.
+        private let headroom: Double
+
+        public init(
+            label: String = "default", headroom: Double = 0.02, clock: @escaping @Sendable () -> Date = { Date() },
+            sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        ) {
+            self.label = label
+            self.headroom = headroom
+            self.clock = clock
+            self.sleep = sleep
+        }
+
+        /// Waits for a slot, then counts the request as in flight until `record` is called. Returns the request's ticket.
+        @discardableResult
+        public func acquire() async throws -> Int {
+            lastTicket += 1
+            let ticket = lastTicket
+            let now = clock()
+            var slot = max(now, nextSlot)
+            if let blocked = state.blockedUntil, blocked > slot { slot = blocked }
+            nextSlot = slot.addingTimeInterval(spacing(at: slot))
+            inFlight += 1
+            let wait = slot.timeIntervalSince(now)
+            if wait > 0 {
+                Metrics.Timer(label: "procore_pacer_wait_seconds", dimensions: [("token", label)])
+                    .recordNanoseconds(Int64(wait * 1_000_000_000))
+                try await sleep(.milliseconds(Int64(wait * 1000)))
+            }
+            return ticket
+        }
+
+        /// Reads the rate-limit headers of an answer (any status: 4xx spend quota too).
+        public func record(ticket: Int = .max, limit: Int?, remaining: Int?, reset: Date?, status: Int, retryAfter: Duration?) {
+            inFlight = max(0, inFlight - 1)
+            let now = clock()
+            if let limit, limit != state.limit { windowLength = 0 }
+            if let reset { windowLength = max(windowLength, reset.timeIntervalSince(now)) }
+            if ticket >= lastRecorded {
+                lastRecorded = ticket == .max ? lastRecorded : ticket
+                if let limit { state.limit = limit }
+                if let remaining { state.remaining = remaining }
+                if let reset { state.reset = reset }
+            }
+            if status == 429 || status == 503 {
+                state.throttled += status == 429 ? 1 : 0
+                let until = retryAfter.map { now.addingTimeInterval(Double($0.components.seconds)) } ?? reset ?? now.addingTimeInterval(1)
+                state.blockedUntil = max(state.blockedUntil ?? .distantPast, until)
+                nextSlot = max(nextSlot, until)
+            }
+            Gauge(label: "procore_rate_limit_remaining", dimensions: [("token", label)]).record(Double(state.remaining ?? -1))
+            Gauge(label: "procore_rate_limit_limit", dimensions: [("token", label)]).record(Double(state.limit ?? -1))
+            if status == 429 { Counter(label: "procore_throttled_total", dimensions: [("token", label)]).increment() }
+        }
+
+        /// A request that never got an answer still counts as out of flight.
+        public func abandon() { inFlight = max(0, inFlight - 1) }
+
+        /// Seconds between request starts: the time to the window's reset divided by what is left of the budget
+        /// (minus requests still in flight, whose cost the headers do not show yet).
+        /// Never less than the steady rate the window allows (a sliding window frees one request at a time, so once
+        /// the reported reset has passed the budget is not whole again).
+        func spacing(at time: Date) -> TimeInterval {
+            guard let remaining = state.remaining, let reset = state.reset, let limit = state.limit, limit > 0 else { return 0 }
+            let floor = windowLength / (Double(limit) * (1 - headroom))
+            let window = reset.timeIntervalSince(time)
+            guard window > 0 else { return floor }
+            let usable = Double(remaining - inFlight) * (1 - headroom)
+            guard usable >= 1 else { return max(window, floor) }
+            return max(window / usable, floor)
+        }
+    }
+}

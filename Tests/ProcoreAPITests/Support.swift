@@ -1,0 +1,65 @@
+import Foundation
+@testable import ProcoreAPI
+@testable import ProcoreSandbox
+import Testing
+
+/// A sandbox on a free port and a client session pointed at it, as a real connection would be configured.
+struct ClientHarness {
+    let sandbox: RunningSandbox
+    let client: Procore.Client
+    static let clientID = "lentune-test"
+    static let clientSecret = "lentune-secret"
+    static let company: Int64 = Seeds.demoCompanyID
+
+    var store: SandboxStore { sandbox.server.store }
+    var session: Procore.Session { client.session }
+
+    static func with(
+        settings: SandboxSettings? = nil, retry: Procore.RetryPolicy = .init(base: .milliseconds(50), cap: .seconds(2)),
+        grant: Procore.Grant = .clientCredentials, tokens: Procore.Tokens? = nil,
+        persist: @escaping @Sendable (Procore.Tokens) async throws -> Void = { _ in },
+        _ body: (ClientHarness) async throws -> Void
+    ) async throws {
+        let sandbox = try await RunningSandbox.start(
+            port: 0, seed: "demo", clientID: clientID, clientSecret: clientSecret,
+            redirectURIs: ["http://127.0.0.1:9/callback"], settings: settings)
+        let configuration = Procore.Configuration(
+            environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: clientID,
+            clientSecret: clientSecret, grant: grant, companyID: company, timeout: .seconds(10))
+        let session = Procore.Session(configuration: configuration, tokens: tokens, retry: retry, persistTokens: persist)
+        do {
+            try await body(ClientHarness(sandbox: sandbox, client: Procore.Client(session: session)))
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+
+    var project: Project { store.read { data in data.projects.first { $0.companyID == Self.company }! } }
+
+    /// Requests the sandbox saw, by "METHOD /route".
+    func count(_ route: String) -> Int {
+        store.requestLog.all().filter { "\($0.method) \($0.route)" == route }.count
+    }
+
+    func statuses() -> [Int] { store.requestLog.all().map(\.status) }
+
+    func faults(_ body: (inout SandboxFaults) -> Void) { store.updateFaults(body) }
+}
+
+/// Compares text with a file under `__Snapshots__`; `SNAPSHOT_RECORD=1` writes the files.
+func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation, file: String = #filePath) {
+    let directory = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("__Snapshots__")
+    let url = directory.appendingPathComponent(name + ".txt")
+    if ProcessInfo.processInfo.environment["SNAPSHOT_RECORD"] != nil {
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try? text.write(to: url, atomically: true, encoding: .utf8)
+        return
+    }
+    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+        Issue.record("No snapshot \(name); run with SNAPSHOT_RECORD=1 to record it", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(text == expected, "snapshot \(name) differs", sourceLocation: sourceLocation)
+}
