@@ -104,7 +104,7 @@ import Testing
         #expect(await pacer.spacing(at: t0) == 0.5)
         await pacer.record(limit: 25, remaining: 0, reset: t0.addingTimeInterval(4), status: 200, retryAfter: nil)
         #expect(await pacer.spacing(at: t0) == 4)  // nothing left: wait for the reset
-        // Past the reset, the steady rate of the window (10 s / 25) still applies.
+        // Past the reset the figures are stale: the steady rate of the window (10 s / 25) applies.
         #expect(await pacer.spacing(at: t0.addingTimeInterval(5)) == 0.4)
     }
 

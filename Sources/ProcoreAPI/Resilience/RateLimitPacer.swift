@@ -88,16 +88,15 @@ extension Procore {
 
         /// Seconds between request starts: the time to the window's reset divided by what is left of the budget
         /// (minus requests still in flight, whose cost the headers do not show yet).
-        /// Never less than the steady rate the window allows (a sliding window frees one request at a time, so once
-        /// the reported reset has passed the budget is not whole again).
+        /// Once the reported reset has passed, the figures are stale: a sliding window frees one request at a time,
+        /// so the pacer falls back to the window's steady rate (length / limit) until a fresh answer arrives.
         func spacing(at time: Date) -> TimeInterval {
             guard let remaining = state.remaining, let reset = state.reset, let limit = state.limit, limit > 0 else { return 0 }
-            let floor = windowLength / (Double(limit) * (1 - headroom))
             let window = reset.timeIntervalSince(time)
-            guard window > 0 else { return floor }
+            guard window > 0 else { return windowLength / (Double(limit) * (1 - headroom)) }
             let usable = Double(remaining - inFlight) * (1 - headroom)
-            guard usable >= 1 else { return max(window, floor) }
-            return max(window / usable, floor)
+            guard usable >= 1 else { return window }
+            return window / usable
         }
     }
 }

@@ -7,7 +7,7 @@ public final class SandboxStore: Sendable {
     private let state: NIOLockedValueBox<SandboxData>
     private let faultsBox = NIOLockedValueBox(SandboxFaults())
     let limiter = RateLimiter()
-    let requestLog = RequestLog()
+    public let requestLog = RequestLog()
     let busyDirectCosts = BusySet()
     public let clock: @Sendable () -> Date
     let stateFile: URL?
@@ -68,13 +68,13 @@ public final class SandboxStore: Sendable {
 }
 
 /// Counts per route pattern, for `/_sandbox/requests` (tests assert how many calls a client made).
-final class RequestLog: Sendable {
-    struct Entry: Sendable {
-        var method: String
-        var route: String
-        var path: String
-        var status: Int
-        var at: Date
+public final class RequestLog: Sendable {
+    public struct Entry: Sendable {
+        public var method: String
+        public var route: String
+        public var path: String
+        public var status: Int
+        public var at: Date
     }
 
     private let entries = NIOLockedValueBox<[Entry]>([])
@@ -86,8 +86,8 @@ final class RequestLog: Sendable {
         }
     }
 
-    func all() -> [Entry] { entries.withLockedValue { $0 } }
-    func clear() { entries.withLockedValue { $0.removeAll() } }
+    public func all() -> [Entry] { entries.withLockedValue { $0 } }
+    public func clear() { entries.withLockedValue { $0.removeAll() } }
 }
 
 /// Direct costs refuse concurrent writes (Procore answers 409): a write claims its direct cost for its duration.

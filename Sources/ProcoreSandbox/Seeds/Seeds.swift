@@ -142,4 +142,24 @@ public enum Seeds {
         }
         return data
     }
+
+    /// Adds `count` approved POs with three lines each to the first project (benchmarks and load tests).
+    @discardableResult
+    public static func addPurchaseOrders(count: Int, to data: inout SandboxData, now: Date) -> (project: Int64, company: Int64) {
+        let project = data.projects[0]
+        for index in 0..<count {
+            let po = PurchaseOrderContract(
+                id: data.newID(), companyID: project.companyID, projectID: project.id, number: "BULK-\(index)",
+                title: "Bulk \(index)", status: "Approved", vendorID: data.vendors.first?.id, createdByID: defaultUserID,
+                createdAt: now, updatedAt: now)
+            data.purchaseOrders.append(po)
+            for line in 1...3 {
+                data.poLineItems.append(LineItem(
+                    id: data.newID(), holderID: po.id, companyID: project.companyID, projectID: project.id,
+                    description: "Line \(line)", extendedType: "manual", amount: Decimal(line * 100), position: Int64(line),
+                    createdAt: now, updatedAt: now))
+            }
+        }
+        return (project.id, project.companyID)
+    }
 }
