@@ -111,11 +111,25 @@ import Testing
     @Test func a429_blocksEveryoneUntilRetryAfter() async throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let slept = SleepLog()
-        let pacer = Procore.RateLimitPacer(headroom: 0, clock: { t0 }, sleep: { await slept.add($0) })
+        let clock = TestClock(t0)
+        let pacer = Procore.RateLimitPacer(headroom: 0, clock: { clock.now }, sleep: { duration in
+            await slept.add(duration)
+            clock.advance(duration)
+        })
         await pacer.record(limit: 25, remaining: 0, reset: nil, status: 429, retryAfter: .seconds(6))
         try await pacer.acquire()
         #expect(await slept.total == .seconds(6))
         #expect(await pacer.state.throttled == 1)
+    }
+}
+
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    init(_ start: Date) { current = start }
+    var now: Date { lock.withLock { current } }
+    func advance(_ duration: Duration) {
+        lock.withLock { current = current.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) }
     }
 }
 

@@ -42,22 +42,41 @@ extension Procore {
         }
 
         /// Waits for a slot, then counts the request as in flight until `record` is called. Returns the request's ticket.
+        ///
+        /// After every wait the latest figures are checked again, since answers that arrived meanwhile may show the
+        /// budget spent. Once the reported reset has passed the figures are stale, and only one request at a time is
+        /// let through until a fresh answer arrives.
         @discardableResult
         public func acquire() async throws -> Int {
-            lastTicket += 1
-            let ticket = lastTicket
-            let now = clock()
-            var slot = max(now, nextSlot)
-            if let blocked = state.blockedUntil, blocked > slot { slot = blocked }
-            nextSlot = slot.addingTimeInterval(spacing(at: slot))
-            inFlight += 1
-            let wait = slot.timeIntervalSince(now)
-            if wait > 0 {
-                Metrics.Timer(label: "procore_pacer_wait_seconds", dimensions: [("token", label)])
-                    .recordNanoseconds(Int64(wait * 1_000_000_000))
-                try await sleep(.milliseconds(Int64(wait * 1000)))
+            let started = clock()
+            while true {
+                let now = clock()
+                var wait: TimeInterval = 0
+                if let blocked = state.blockedUntil, blocked > now {
+                    wait = blocked.timeIntervalSince(now)
+                } else if let remaining = state.remaining, let reset = state.reset, reset > now,
+                    Double(remaining - inFlight) * (1 - headroom) < 1
+                {
+                    wait = reset.timeIntervalSince(now)
+                } else if let reset = state.reset, reset <= now, state.remaining != nil, inFlight > 0 {
+                    wait = 0.01  // stale figures: wait for the answer in flight
+                } else if nextSlot > now {
+                    wait = nextSlot.timeIntervalSince(now)
+                }
+                if wait > 0 {
+                    try await sleep(.microseconds(Int64(wait * 1_000_000)))
+                    continue
+                }
+                lastTicket += 1
+                inFlight += 1
+                nextSlot = now.addingTimeInterval(spacing(at: now))
+                let waited = now.timeIntervalSince(started)
+                if waited > 0 {
+                    Metrics.Timer(label: "procore_pacer_wait_seconds", dimensions: [("token", label)])
+                        .recordNanoseconds(Int64(waited * 1_000_000_000))
+                }
+                return lastTicket
             }
-            return ticket
         }
 
         /// Reads the rate-limit headers of an answer (any status: 4xx spend quota too).
@@ -71,12 +90,14 @@ extension Procore {
                 if let limit { state.limit = limit }
                 if let remaining { state.remaining = remaining }
                 if let reset { state.reset = reset }
+            } else if let remaining, let current = state.remaining, limit == state.limit {
+                // An older request the server counted after a newer one: its figure may be the lower, truer one.
+                state.remaining = min(current, remaining)
             }
             if status == 429 || status == 503 {
                 state.throttled += status == 429 ? 1 : 0
                 let until = retryAfter.map { now.addingTimeInterval(Double($0.components.seconds)) } ?? reset ?? now.addingTimeInterval(1)
                 state.blockedUntil = max(state.blockedUntil ?? .distantPast, until)
-                nextSlot = max(nextSlot, until)
             }
             Gauge(label: "procore_rate_limit_remaining", dimensions: [("token", label)]).record(Double(state.remaining ?? -1))
             Gauge(label: "procore_rate_limit_limit", dimensions: [("token", label)]).record(Double(state.limit ?? -1))
