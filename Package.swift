@@ -62,10 +62,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LentuneSync",
+            dependencies: [
+                "LentuneCore",
+                "LentunePersistence",
+                "ProcoreAPI",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LentuneWeb",
             dependencies: [
                 "LentuneCore",
                 "LentunePersistence",
+                "LentuneSync",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -124,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "LentuneWebTests",
             dependencies: [
-                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneTestSupport",
+                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneTestSupport", "ProcoreSandbox",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: swiftSettings

@@ -12,5 +12,7 @@ public enum LentuneMigrations {
         CreateReferenceData(),
         // 0004
         CreatePurchaseOrdersAndInvoices(),
+        // 0005
+        CreateAPITokensAndOAuthState(),
     ]
 }

@@ -15,9 +15,23 @@ public enum SiteURL: Hashable, Sendable {
     case administration
     case users
     case auditLog
+    case settings
+    case settingsIntegrations
+    case settingsProcore
+    case procoreConnection
+    case procoreTest
+    case procoreConnect
+    case procoreCallback
+    case procoreCompanies
+    case procoreRefresh
     case healthz
     case metrics
     case stylesheet
+    case script
+    case apiProcoreConnection
+    case apiProcoreCompanies
+    case apiProcoreCompany(UUID)
+    case apiOpenAPI
 
     public var path: String {
         switch self {
@@ -33,9 +47,23 @@ public enum SiteURL: Hashable, Sendable {
         case .administration: "/administration"
         case .users: "/administration/users"
         case .auditLog: "/administration/audit-log"
+        case .settings: "/administration/settings"
+        case .settingsIntegrations: "/administration/settings/integrations"
+        case .settingsProcore: "/administration/settings/procore"
+        case .procoreConnection: "/administration/settings/procore/connection"
+        case .procoreTest: "/administration/settings/procore/test"
+        case .procoreConnect: "/administration/settings/procore/connect"
+        case .procoreCallback: "/administration/settings/procore/callback"
+        case .procoreCompanies: "/administration/settings/procore/companies"
+        case .procoreRefresh: "/administration/settings/procore/companies/refresh"
         case .healthz: "/healthz"
         case .metrics: "/metrics"
         case .stylesheet: "/assets/app.css"
+        case .script: "/assets/app.js"
+        case .apiProcoreConnection: "/api/v1/procore/connection"
+        case .apiProcoreCompanies: "/api/v1/procore/companies"
+        case .apiProcoreCompany(let id): "/api/v1/procore/companies/\(id.uuidString.lowercased())"
+        case .apiOpenAPI: "/api/v1/openapi.json"
         }
     }
 
@@ -44,6 +72,7 @@ public enum SiteURL: Hashable, Sendable {
         switch url {
         case .purchaseOrder: ["purchase-orders", ":id"]
         case .project: ["projects", ":id"]
+        case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

@@ -8,7 +8,7 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     async throws
 {
     _ = LentuneMetrics.bootstrap
-    app.lentune = LentuneServices(config: config, now: now)
+    app.lentune = try LentuneServices(config: config, now: now)
     app.logger.logLevel = config.logLevel
     app.http.server.configuration.hostname = config.hostname
     app.http.server.configuration.port = config.port
@@ -33,6 +33,7 @@ func routes(_ app: Application) {
     app.get(SiteURL.components(.healthz), use: HealthController.healthz)
     app.get(SiteURL.components(.metrics), use: HealthController.metrics)
     app.get(SiteURL.components(.stylesheet), use: HealthController.stylesheet)
+    app.get(SiteURL.components(.script), use: HealthController.script)
     app.get(SiteURL.components(.signIn), use: SessionController.show)
     app.post(SiteURL.components(.signIn), use: SessionController.signIn)
     app.post(SiteURL.components(.signOut), use: SessionController.signOut)
@@ -50,4 +51,15 @@ func routes(_ app: Application) {
     administrators.get(SiteURL.components(.administration), use: AdministrationController.index)
     administrators.get(SiteURL.components(.users), use: AdministrationController.users)
     administrators.get(SiteURL.components(.auditLog), use: AdministrationController.auditLog)
+    administrators.get(SiteURL.components(.settings), use: SettingsController.general)
+    administrators.get(SiteURL.components(.settingsIntegrations), use: SettingsController.integrations)
+    administrators.get(SiteURL.components(.settingsProcore), use: SettingsController.procore)
+    administrators.post(SiteURL.components(.procoreConnection), use: SettingsController.saveConnection)
+    administrators.post(SiteURL.components(.procoreTest), use: SettingsController.testConnection)
+    administrators.post(SiteURL.components(.procoreConnect), use: SettingsController.connect)
+    administrators.get(SiteURL.components(.procoreCallback), use: SettingsController.callback)
+    administrators.post(SiteURL.components(.procoreCompanies), use: SettingsController.saveCompanies)
+    administrators.post(SiteURL.components(.procoreRefresh), use: SettingsController.refreshCompanies)
+
+    APIController.register(app)
 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import LentuneCore
 import LentunePersistence
+import FluentKit
 import LentuneWeb
+import ProcoreSandbox
 import Vapor
 
 struct Demo: AsyncParsableCommand {
@@ -30,22 +32,51 @@ struct Demo: AsyncParsableCommand {
         guard password.count >= 8 else {
             throw ValidationError("LENTUNE_DEMO_PASSWORD must have at least 8 characters.")
         }
-        try await LentuneServer.run(
-            config: config,
-            prepare: { app in
-                let hash = try await app.password.async.hash(password)
-                try await DemoData.seed(passwordHash: hash, on: app.db)
-            },
-            onStart: { _, url in
-                printNow(
-                    """
-                    Lentune demo is running at \(url)
-                      administrator: \(DemoData.administratorEmail)
-                      AP officer:    \(DemoData.apOfficerEmail)
-                      password:      \(password)
-                    Press Ctrl-C to stop.
-                    """)
-            })
+        // The Procore sandbox runs in this process; Lentune is connected to it as a service account.
+        let sandboxSecret = String(Tokens.randomPassword())
+        let sandbox = try await RunningSandbox.start(
+            port: 0, seed: "demo", clientID: "lentune-demo", clientSecret: sandboxSecret,
+            redirectURIs: [config.publicURL.absoluteString + "/administration/settings/procore/callback"])
+        do {
+            try await LentuneServer.run(
+                config: config,
+                prepare: { app in
+                    let hash = try await app.password.async.hash(password)
+                    try await DemoData.seed(passwordHash: hash, on: app.db)
+                    try await connectDemo(app: app, sandbox: sandbox, secret: sandboxSecret)
+                },
+                onStart: { _, url in
+                    printNow(
+                        """
+                        Lentune demo is running at \(url)
+                          administrator: \(DemoData.administratorEmail)
+                          AP officer:    \(DemoData.apOfficerEmail)
+                          password:      \(password)
+                        Procore sandbox: \(sandbox.baseURL.absoluteString) (company id \(Seeds.demoCompanyID))
+                        Press Ctrl-C to stop.
+                        """)
+                })
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+}
+
+/// Points the demo organisation's Procore connection at the in-process sandbox and loads the Procore company list.
+func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) async throws {
+    guard let organisation = try await OrganisationRecord.query(on: app.db).filter(\.$name == DemoData.organisationName).first(),
+        let admin = try await Accounts.user(email: DemoData.administratorEmail, on: app.db)
+    else { return }
+    let services = app.lentune
+    let record = try await ProcoreSettings.saveConnection(
+        .init(
+            environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: "lentune-demo",
+            clientSecret: secret, grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: Seeds.demoCompanyID),
+        organisation: organisation.domain.id, actor: admin.domain, secrets: services.secrets, now: services.now(), on: app.db)
+    if case .failure(let failure) = await services.connector.test(record, serviceCompany: Seeds.demoCompanyID, on: app.db) {
+        app.logger.error("the demo could not connect to its Procore sandbox: \(failure.description)")
     }
 }
 

@@ -6,7 +6,38 @@ import Vapor
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage users.", subcommands: [Create.self])
+        commandName: "user", abstract: "Manage users.", subcommands: [Create.self, Token.self])
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API token for a user (for Authorization: Bearer …); prints it once.",
+            discussion: """
+                Example:
+                  lentune user token --email ann@harbour.example --name "ERP export"
+                """)
+
+        @ArgumentParser.Option(help: "The user's email.") var email: String
+        @ArgumentParser.Option(help: "What the token is for.") var name = "API"
+
+        func run() async throws {
+            _ = bootstrapLogging
+            let config = loadConfig()
+            let database = try LentuneDatabase(location: config.database)
+            do {
+                try await database.migrate()
+                guard let user = try await Accounts.user(email: email, on: database.db) else {
+                    throw ValidationError("No user has the email \(email).")
+                }
+                let token = APITokens.make()
+                try await Accounts.createAPIToken(user: user.domain.id, tokenHash: APITokens.hash(token), name: name, on: database.db)
+                printNow(token)
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+            await database.shutdown()
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -101,3 +101,10 @@ public enum AuditLog {
             .map(\.domain)
     }
 }
+
+extension Accounts {
+    /// Stores the hash of a new API token for a user.
+    public static func createAPIToken(user: User.ID, tokenHash: String, name: String, on db: any Database) async throws {
+        try await APITokenRecord(userID: user.rawValue, tokenHash: tokenHash, name: name).create(on: db)
+    }
+}

@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 
@@ -18,5 +19,162 @@ public enum ProcoreSettings {
 
     public static func insert(_ link: ProcoreCompanyLink, on db: any Database) async throws {
         try await ProcoreCompanyLinkRecord(link).create(on: db)
+    }
+
+    /// A row of the company list with the version the editor saw.
+    public struct Row: Sendable, Hashable {
+        public var link: ProcoreCompanyLink
+        public var version: Int
+    }
+
+    public static func rows(for organisation: Organisation.ID, on db: any Database) async throws -> [Row] {
+        try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db).sort(\.$name).all()
+            .map { Row(link: $0.domain, version: $0.version) }
+    }
+
+    public static func row(_ id: ProcoreCompanyLink.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Row? {
+        try await ProcoreCompanyLinkRecord.find(id.rawValue, in: organisation, on: db).map { Row(link: $0.domain, version: $0.version) }
+    }
+
+    public enum SaveError: Error, Equatable {
+        /// Someone saved the row since `expected` was read: nothing was stored.
+        case staleVersion(current: Int)
+        case notFound
+    }
+
+    /// Saves one row if it is still at `expectedVersion` (optimistic concurrency), and writes its audit event in
+    /// the same transaction. The version check and the write are one `UPDATE … WHERE version = ?`, so two
+    /// administrators saving at once cannot both win.
+    public static func save(
+        _ link: ProcoreCompanyLink, expectedVersion: Int, actor: User, now: Date, on db: any Database
+    ) async throws -> Row {
+        try await db.transaction { tx in
+            guard let current = try await ProcoreCompanyLinkRecord.find(link.id.rawValue, in: link.organisationID, on: tx) else {
+                throw SaveError.notFound
+            }
+            let before = current.domain
+            let sql = tx as! any SQLDatabase
+            let updated = try await sql.update(ProcoreCompanyLinkRecord.schema)
+                .set("is_linked", to: link.isLinked)
+                .set("purchase_order_source", to: link.purchaseOrderSource.rawValue)
+                .set("project_stages", to: link.projectStages.joined(separator: "\n"))
+                .set("rounding_tolerance_cents", to: Scaled.money(link.roundingTolerance))
+                .set("version", to: SQLBinaryExpression(SQLIdentifier("version"), .add, SQLLiteral.numeric("1")))
+                .set("updated_at", to: now)
+                .where("id", .equal, link.id.rawValue)
+                .where("organisation_id", .equal, link.organisationID.rawValue)
+                .where("version", .equal, expectedVersion)
+                .returning("id")
+                .all()
+            guard !updated.isEmpty else { throw SaveError.staleVersion(current: current.version) }
+            try await AuditLog.record(
+                AuditEvent(
+                    organisationID: link.organisationID, actorID: actor.id, actorEmail: actor.email, occurredAt: now,
+                    action: "procore.company.updated", subject: "Procore company \(before.name) (#\(before.procoreCompanyID))",
+                    before: describe(before), after: describe(link)),
+                on: tx)
+            return Row(link: link, version: expectedVersion + 1)
+        }
+    }
+
+    /// "Lentune purchase order: ticked, Procore purchase order: not ticked, linked, stages: …, tolerance 0.05"
+    public static func describe(_ link: ProcoreCompanyLink) -> String {
+        [
+            "Lentune purchase order: \(link.purchaseOrderSource.lentuneTicked ? "ticked" : "not ticked")",
+            "Procore purchase order: \(link.purchaseOrderSource.procoreTicked ? "ticked" : "not ticked")",
+            link.isLinked ? "linked" : "not linked",
+            "stages: \(link.projectStages.joined(separator: ", "))",
+            "rounding tolerance: \(Money.format(link.roundingTolerance))",
+        ].joined(separator: "; ")
+    }
+
+    /// The counts the confirmation page needs for one company.
+    public static func facts(for link: ProcoreCompanyLink, on db: any Database) async throws -> SourceChange.Facts {
+        let projects = try await ProjectRecord.scoped(to: link.organisationID, on: db)
+            .filter(\.$procoreCompanyLinkID == link.id.rawValue).all()
+        let projectIDs = projects.compactMap(\.id)
+        let open = projectIDs.isEmpty ? 0 : try await PurchaseOrderRecord.scoped(to: link.organisationID, on: db)
+            .filter(\.$projectID ~~ projectIDs)
+            .filter(\.$origin == PurchaseOrder.Origin.lentune.rawValue)
+            .filter(\.$status != PurchaseOrder.Status.closed.rawValue)
+            .count()
+        return SourceChange.Facts(openLentunePurchaseOrders: open, projects: projects.count)
+    }
+}
+
+extension ProcoreSettings {
+    /// The connection settings as a form submits them.
+    public struct ConnectionInput: Sendable {
+        public var environment: ProcoreEnvironment
+        public var clientID: String
+        /// `nil` keeps the stored secret (the field is write-only and left empty on the page).
+        public var clientSecret: String?
+        public var grantType: ProcoreGrantType
+        public var redirectURI: URL?
+        public var serviceCompanyID: Int64?
+
+        public init(
+            environment: ProcoreEnvironment, clientID: String, clientSecret: String?, grantType: ProcoreGrantType,
+            redirectURI: URL?, serviceCompanyID: Int64?
+        ) {
+            self.environment = environment
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.grantType = grantType
+            self.redirectURI = redirectURI
+            self.serviceCompanyID = serviceCompanyID
+        }
+    }
+
+    /// Creates or updates the organisation's connection. Changing the environment, client or secret forgets the
+    /// tokens and marks the connection not connected until it is tested again. Audited without secrets.
+    public static func saveConnection(
+        _ input: ConnectionInput, organisation: Organisation.ID, actor: User, secrets: SecretBox, now: Date, on db: any Database
+    ) async throws -> ProcoreConnectionRecord {
+        try await db.transaction { tx in
+            let existing = try await connection(for: organisation, on: tx)
+            let before = existing.map(describe)
+            let record = try existing ?? ProcoreConnectionRecord(
+                organisationID: organisation, environment: input.environment, clientID: input.clientID, sealedClientSecret: nil,
+                grantType: input.grantType, redirectURI: input.redirectURI, sealedWebhookSecret: secrets.seal(randomSecret()))
+            let credentialsChanged =
+                existing == nil || record.clientID != input.clientID || input.clientSecret != nil
+                || record.domain.environment != input.environment || record.grantType != input.grantType.rawValue
+            record.set(environment: input.environment)
+            record.clientID = input.clientID
+            if let secret = input.clientSecret { record.sealedClientSecret = try secrets.seal(secret) }
+            record.grantType = input.grantType.rawValue
+            record.redirectURI = input.redirectURI?.absoluteString
+            record.serviceCompanyID = input.serviceCompanyID
+            if credentialsChanged {
+                record.sealedAccessToken = nil
+                record.sealedRefreshToken = nil
+                record.tokenExpiresAt = nil
+                record.status = ProcoreConnection.Status.notConnected.rawValue
+                record.connectedAs = nil
+            }
+            try await record.save(on: tx)
+            try await AuditLog.record(
+                AuditEvent(
+                    organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now,
+                    action: "procore.connection.updated", subject: "Procore connection",
+                    before: before, after: describe(record) + (input.clientSecret != nil ? "; client secret changed" : "")),
+                on: tx)
+            return record
+        }
+    }
+
+    /// Never includes a secret.
+    public static func describe(_ record: ProcoreConnectionRecord) -> String {
+        let domain = record.domain
+        var parts = ["environment: \(domain.environment.kind)", "client id: \(domain.clientID)", "grant: \(domain.grantType.rawValue)"]
+        if case .custom(let auth, let api) = domain.environment { parts.append("URLs: \(auth.absoluteString), \(api.absoluteString)") }
+        if let company = record.serviceCompanyID { parts.append("company id: \(company)") }
+        return parts.joined(separator: "; ")
+    }
+
+    static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
     }
 }

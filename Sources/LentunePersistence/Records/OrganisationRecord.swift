@@ -127,3 +127,26 @@ public final class AuditEventRecord: Model, TenantRecord, @unchecked Sendable {
             after: after)
     }
 }
+
+/// A bearer token for the JSON API; only its SHA-256 is stored.
+public final class APITokenRecord: Model, @unchecked Sendable {
+    public static let schema = "api_tokens"
+
+    // managed fields
+    @ID(key: .id) public var id: UUID?
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+
+    // data fields
+    @Field(key: "user_id") public var userID: UUID
+    @Field(key: "token_hash") public var tokenHash: String
+    @Field(key: "name") public var name: String
+    @OptionalField(key: "last_used_at") public var lastUsedAt: Date?
+
+    public init() {}
+
+    public init(userID: UUID, tokenHash: String, name: String) {
+        self.userID = userID
+        self.tokenHash = tokenHash
+        self.name = name
+    }
+}

@@ -29,6 +29,14 @@ public final class ProcoreConnectionRecord: Model, TenantRecord, @unchecked Send
     @OptionalField(key: "token_expires_at") public var tokenExpiresAt: Date?
     /// Random per connection: Procore sends it back in the webhook `Authorization` header.
     @Field(key: "sealed_webhook_secret") public var sealedWebhookSecret: String
+    /// SHA-256 of the `state` sent to Procore's consent page, until the callback arrives.
+    @OptionalField(key: "oauth_state_hash") public var oauthStateHash: String?
+    /// Procore's name for the user or service account of the last successful test.
+    @OptionalField(key: "connected_as") public var connectedAs: String?
+    /// Procore's words for the last failure, shown on the page.
+    @OptionalField(key: "last_error") public var lastError: String?
+    /// A service account (client credentials) must name a company on every call, even to list companies.
+    @OptionalField(key: "service_company_id") public var serviceCompanyID: Int64?
 
     public init() {}
 

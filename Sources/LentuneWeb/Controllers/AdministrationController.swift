@@ -27,6 +27,7 @@ enum AdministrationView {
     static func index(viewer: Viewer) -> HTML {
         Layout.page(title: "Administration", viewer: viewer, section: .administration) {
             el("ul", .class("links")) {
+                el("li") { el("a", .href(SiteURL.settings.path)) { "Settings" } }
                 el("li") { el("a", .href(SiteURL.users.path)) { "Users" } }
                 el("li") { el("a", .href(SiteURL.auditLog.path)) { "Audit log" } }
             }

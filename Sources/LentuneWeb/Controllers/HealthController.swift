@@ -28,6 +28,13 @@ enum HealthController {
         return Response(status: .ok, headers: headers, body: .init(string: LentuneMetrics.registry.emitToString()))
     }
 
+    @Sendable static func script(req: Request) async throws -> Response {
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "text/javascript; charset=utf-8")
+        headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=3600")
+        return Response(status: .ok, headers: headers, body: .init(string: Script.js))
+    }
+
     @Sendable static func stylesheet(req: Request) async throws -> Response {
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "text/css; charset=utf-8")

@@ -1,4 +1,6 @@
 import LentuneCore
+import LentunePersistence
+import LentuneSync
 import Vapor
 
 /// The signed-in user of a request, with their organisation and their session's CSRF token.
@@ -37,11 +39,27 @@ extension Request {
 public struct LentuneServices: Sendable {
     public var config: LentuneConfig
     public var now: @Sendable () -> Date
+    public var secrets: SecretBox
+    public var connector: ProcoreConnector
 
-    public init(config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.now = now
+        secrets = try SecretBox(base64Key: config.secretKey)
+        connector = ProcoreConnector(secrets: secrets, clock: now)
     }
+
+    /// Where Procore sends users back after consent.
+    public var oauthRedirectURI: URL { URL(string: config.publicURL.absoluteString.trimmingSuffix("/") + SiteURL.procoreCallback.path)! }
+
+    /// Where Procore delivers webhooks for a connection.
+    public func webhookURL(connection: UUID) -> String {
+        config.publicURL.absoluteString.trimmingSuffix("/") + "/webhooks/procore/" + connection.uuidString.lowercased()
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }
 
 extension Application {

@@ -35,6 +35,7 @@ enum Layout {
                     el("meta", .name("viewport"), .init("content", "width=device-width, initial-scale=1"))
                     el("title") { "\(title) · Lentune" }
                     el("link", .init("rel", "stylesheet"), .href(SiteURL.stylesheet.path))
+                    el("script", .init("src", SiteURL.script.path), .init("defer", nil))
                 }
                 el("body") {
                     header(viewer: viewer, section: section)

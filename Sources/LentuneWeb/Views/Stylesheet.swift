@@ -26,5 +26,20 @@ enum Stylesheet {
         .empty, .hint { color: var(--muted); }
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
         dt { color: var(--muted); }
+        .tabs ul { display: flex; gap: 1rem; list-style: none; padding: 0; border-bottom: 1px solid var(--line); }
+        .tabs a { display: inline-block; padding: .4rem 0; color: var(--ink); text-decoration: none; }
+        .tabs a[aria-current=page] { border-bottom: 2px solid var(--accent); font-weight: 600; }
+        .breadcrumbs { color: var(--muted); margin: 0 0 .5rem; }
+        .cog { font-size: 1.3rem; text-decoration: none; }
+        .field-error { color: var(--bad); margin: 0; }
+        tr.invalid th, tr.invalid td { background: #fff5f6; }
+        .muted { color: var(--muted); font-weight: normal; }
+        .stages label { display: block; white-space: nowrap; }
+        .stages { border: 0; padding: 0; margin: 0; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+        .confirm { border: 2px solid var(--accent); border-radius: 6px; padding: .75rem 1rem; margin-bottom: 1rem; background: #f3f8fd; }
+        .copy input { width: 100%; font-family: monospace; }
+        button.secondary { background: #e9edf2; color: var(--ink); }
+        .actions { margin: .75rem 0; display: flex; gap: .5rem; }
         """
 }

@@ -1,0 +1,193 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Logging
+import ProcoreAPI
+
+/// Turns a stored Procore connection into a working client, and does the connection-level chores of the settings
+/// page: test, refresh the company list, and the authorization-code round trip. Secrets are decrypted only here,
+/// only in memory, and never logged.
+public struct ProcoreConnector: Sendable {
+    let secrets: SecretBox
+    let transport: any Procore.Transport
+    let logger: Logger
+    let clock: @Sendable () -> Date
+
+    public init(
+        secrets: SecretBox, transport: any Procore.Transport = Procore.LiveTransport(),
+        logger: Logger = Logger(label: "lentune.procore"), clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.secrets = secrets
+        self.transport = transport
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case incomplete(String)
+        case procore(Procore.Error)
+        case stateMismatch
+
+        public var description: String {
+            switch self {
+            case .incomplete(let what): "The connection is not complete: \(what)."
+            case .procore(let error): error.description
+            case .stateMismatch: "The answer from Procore did not match this connection's request. Start again with Connect to Procore."
+            }
+        }
+    }
+
+    // MARK: - Sessions
+
+    public func configuration(for connection: ProcoreConnectionRecord, company: Int64?) throws(Failure) -> Procore.Configuration {
+        guard let sealed = connection.sealedClientSecret else { throw .incomplete("the client secret is missing") }
+        let secret: String
+        do { secret = try secrets.open(sealed) } catch { throw .incomplete("the stored client secret cannot be decrypted with this LENTUNE_SECRET_KEY; enter it again") }
+        let domain = connection.domain
+        let environment: Procore.Environment =
+            switch domain.environment {
+            case .production: .production
+            case .developerSandbox: .developerSandbox
+            case .custom(let auth, let api): .custom(authBaseURL: auth, apiBaseURL: api)
+            }
+        let grant: Procore.Grant =
+            switch domain.grantType {
+            case .clientCredentials: .clientCredentials
+            case .authorizationCode: .authorizationCode(redirectURI: domain.redirectURI?.absoluteString ?? "")
+            }
+        return Procore.Configuration(
+            environment: environment, clientID: domain.clientID, clientSecret: secret, grant: grant, companyID: company)
+    }
+
+    /// A session whose rotated tokens are sealed and written to the connection before they are used.
+    public func session(for connection: ProcoreConnectionRecord, company: Int64?, db: any Database) throws(Failure) -> Procore.Session {
+        let configuration = try configuration(for: connection, company: company)
+        let secrets = self.secrets
+        var tokens: Procore.Tokens?
+        if let access = connection.sealedAccessToken.flatMap({ try? secrets.open($0) }), let expires = connection.tokenExpiresAt {
+            tokens = Procore.Tokens(
+                accessToken: access, refreshToken: connection.sealedRefreshToken.flatMap { try? secrets.open($0) }, expiresAt: expires)
+        }
+        let connectionID = connection.id!
+        return Procore.Session(
+            configuration: configuration, tokens: tokens, transport: transport, logger: logger, clock: clock,
+            persistTokens: { fresh in
+                guard let record = try await ProcoreConnectionRecord.find(connectionID, on: db) else { return }
+                record.sealedAccessToken = try secrets.seal(fresh.accessToken)
+                record.sealedRefreshToken = try fresh.refreshToken.map(secrets.seal)
+                record.tokenExpiresAt = fresh.expiresAt
+                try await record.save(on: db)
+            })
+    }
+
+    // MARK: - Test connection
+
+    public struct TestResult: Sendable, Equatable {
+        public var user: String
+        public var companies: [(id: Int64, name: String)]
+
+        public static func == (lhs: TestResult, rhs: TestResult) -> Bool {
+            lhs.user == rhs.user && lhs.companies.map(\.id) == rhs.companies.map(\.id)
+        }
+    }
+
+    /// Signs in, reads `/me` and the companies, stores the outcome on the connection (connected or Procore's error),
+    /// and refreshes the Procore company list. Nothing is marked connected unless Procore accepted the credentials.
+    @discardableResult
+    public func test(_ connection: ProcoreConnectionRecord, serviceCompany: Int64?, on db: any Database) async -> Result<TestResult, Failure> {
+        let result: Result<TestResult, Failure>
+        do throws(Failure) {
+            let session = try session(for: connection, company: serviceCompany, db: db)
+            let client = Procore.Client(session: session)
+            do throws(Procore.Error) {
+                let me = try await client.me()
+                let companies = try await client.companies().all().filter { $0.isActive ?? true }
+                result = .success(TestResult(user: me.name.map { "\($0) (\(me.login))" } ?? me.login, companies: companies.map { ($0.id, $0.name) }))
+            } catch {
+                throw Failure.procore(error)
+            }
+        } catch {
+            result = .failure(error)
+        }
+        do {
+            guard let fresh = try await ProcoreConnectionRecord.find(connection.id, on: db) else { return result }
+            switch result {
+            case .success(let outcome):
+                fresh.status = ProcoreConnection.Status.connected.rawValue
+                fresh.connectedAs = outcome.user
+                fresh.lastError = nil
+                try await fresh.save(on: db)
+                try await refreshCompanies(outcome.companies, connection: fresh, on: db)
+            case .failure(let failure):
+                fresh.status = ProcoreConnection.Status.notConnected.rawValue
+                fresh.lastError = failure.description
+                try await fresh.save(on: db)
+            }
+        } catch {
+            logger.error("could not store the connection test's outcome: \(String(reflecting: error))")
+        }
+        return result
+    }
+
+    /// Adds a row for every company the connection can see (new rows start unlinked, with no PO sync) and keeps names
+    /// current. Rows of companies no longer visible are kept, so their settings are not lost.
+    public func refreshCompanies(_ companies: [(id: Int64, name: String)], connection: ProcoreConnectionRecord, on db: any Database) async throws {
+        let organisation = Organisation.ID(connection.organisationID)
+        let existing = try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db)
+            .filter(\.$connectionID == connection.id!).all()
+        for company in companies {
+            if let row = existing.first(where: { $0.procoreCompanyID == company.id }) {
+                if row.name != company.name {
+                    row.name = company.name
+                    try await row.save(on: db)
+                }
+            } else {
+                try await ProcoreCompanyLinkRecord(ProcoreCompanyLink(
+                    organisationID: organisation, connectionID: .init(connection.id!), procoreCompanyID: company.id,
+                    name: company.name)).create(on: db)
+            }
+        }
+    }
+
+    // MARK: - Authorization code
+
+    /// The consent page URL; remembers a hash of `state` on the connection.
+    public func authorizationURL(for connection: ProcoreConnectionRecord, state: String, on db: any Database) async throws -> URL {
+        let configuration = try configuration(for: connection, company: nil)
+        guard case .authorizationCode(let redirect) = configuration.grant else {
+            throw Failure.incomplete("the grant type is not authorization code")
+        }
+        connection.oauthStateHash = Digest.sha256(state)
+        try await connection.save(on: db)
+        return Procore.Endpoint.authorizeURL(
+            environment: configuration.environment, clientID: configuration.clientID, redirectURI: redirect, state: state)
+    }
+
+    /// Completes the redirect back from Procore: checks `state`, exchanges the code, stores the sealed tokens.
+    public func completeAuthorization(_ connection: ProcoreConnectionRecord, code: String, state: String, on db: any Database) async throws(Failure) {
+        guard let expected = connection.oauthStateHash, expected == Digest.sha256(state) else { throw .stateMismatch }
+        let session = try session(for: connection, company: nil, db: db)
+        do {
+            _ = try await session.exchange(code: code)
+        } catch {
+            throw .procore(error)
+        }
+        do {
+            if let fresh = try await ProcoreConnectionRecord.find(connection.id, on: db) {
+                fresh.oauthStateHash = nil
+                try await fresh.save(on: db)
+            }
+        } catch {
+            throw .incomplete("the authorization could not be saved")
+        }
+    }
+}
+
+import Crypto
+
+enum Digest {
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,184 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+/// The JSON API under `/api/v1`: bearer tokens only (cookies are ignored there, so CSRF cannot apply), problem
+/// documents for every error, the same validation as the pages. Documented in `GET /api/v1/openapi.json`.
+enum APIController {
+    static func register(_ app: Application) {
+        app.get(SiteURL.components(.apiOpenAPI)) { _ async throws -> Response in
+            var headers = HTTPHeaders()
+            headers.replaceOrAdd(name: .contentType, value: "application/json")
+            return Response(status: .ok, headers: headers, body: .init(string: OpenAPI.document))
+        }
+        let api = app.grouped(APITokenAuthenticator())
+        let administrators = api.grouped(RequireRole(allowed: \.mayAdminister))
+        administrators.get(SiteURL.components(.apiProcoreConnection), use: connection)
+        administrators.get(SiteURL.components(.apiProcoreCompanies), use: companies)
+        administrators.get(SiteURL.components(.apiProcoreCompany(UUID())), use: company)
+        administrators.put(SiteURL.components(.apiProcoreCompany(UUID())), use: updateCompany)
+    }
+
+    // MARK: - DTOs (never records)
+
+    struct ConnectionDTO: Content {
+        var id: UUID
+        var environment: String
+        var auth_base_url: String
+        var api_base_url: String
+        var client_id: String
+        var has_client_secret: Bool
+        var grant_type: String
+        var company_id: Int64?
+        var status: String
+        var connected_as: String?
+        var last_error: String?
+    }
+
+    struct CompanyDTO: Content {
+        var id: UUID
+        var procore_company_id: Int64
+        var name: String
+        var linked: Bool
+        var procore_purchase_order: Bool
+        var lentune_purchase_order: Bool
+        var purchase_order_source: String
+        var project_stages: [String]
+        var rounding_tolerance: String
+        var version: Int
+
+        init(_ row: ProcoreSettings.Row) {
+            id = row.link.id.rawValue
+            procore_company_id = row.link.procoreCompanyID
+            name = row.link.name
+            linked = row.link.isLinked
+            procore_purchase_order = row.link.purchaseOrderSource.procoreTicked
+            lentune_purchase_order = row.link.purchaseOrderSource.lentuneTicked
+            purchase_order_source = row.link.purchaseOrderSource.rawValue
+            project_stages = row.link.projectStages
+            rounding_tolerance = Money.format(row.link.roundingTolerance)
+            version = row.version
+        }
+    }
+
+    struct CompanyUpdate: Content {
+        var linked: Bool?
+        var procore_purchase_order: Bool?
+        var lentune_purchase_order: Bool?
+        var project_stages: [String]?
+        var rounding_tolerance: String?
+        var version: Int?
+    }
+
+    // MARK: - Handlers
+
+    @Sendable static func connection(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let record = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound, reason: "No Procore connection is configured.")
+        }
+        let domain = record.domain
+        return try json(ConnectionDTO(
+            id: record.id!, environment: domain.environment.kind, auth_base_url: domain.environment.authBaseURL.absoluteString,
+            api_base_url: domain.environment.apiBaseURL.absoluteString, client_id: domain.clientID,
+            has_client_secret: domain.hasClientSecret, grant_type: domain.grantType.rawValue, company_id: record.serviceCompanyID,
+            status: domain.status.rawValue, connected_as: record.connectedAs, last_error: record.lastError))
+    }
+
+    @Sendable static func companies(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db)
+        return try json(["data": rows.map(CompanyDTO.init)])
+    }
+
+    @Sendable static func company(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let row = try await ProcoreSettings.row(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound)
+        }
+        return try json(CompanyDTO(row))
+    }
+
+    /// PUT replaces the row's settings. `version` must be the one last read (optimistic concurrency: 409 if someone
+    /// saved since). Both purchase-order booleans true is refused with 422, naming the setting.
+    @Sendable static func updateCompany(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let row = try await ProcoreSettings.row(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound)
+        }
+        let update: CompanyUpdate
+        do {
+            update = try req.content.decode(CompanyUpdate.self)
+        } catch {
+            return problem(.unprocessableEntity, "The body must be a JSON object with the company's settings.", errors: ["body": "\(error)"])
+        }
+        var missing: [String: String] = [:]
+        if update.version == nil { missing["version"] = "Send the version you last read, to avoid overwriting someone else's change." }
+        for (key, present) in [
+            ("linked", update.linked != nil), ("procore_purchase_order", update.procore_purchase_order != nil),
+            ("lentune_purchase_order", update.lentune_purchase_order != nil), ("project_stages", update.project_stages != nil),
+            ("rounding_tolerance", update.rounding_tolerance != nil),
+        ] where !present {
+            missing[key] = "is required"
+        }
+        guard missing.isEmpty else { return problem(.unprocessableEntity, "Some settings are missing.", errors: missing) }
+        let input = CompanyRowInput(
+            linked: update.linked!, lentunePurchaseOrder: update.lentune_purchase_order!,
+            procorePurchaseOrder: update.procore_purchase_order!, projectStages: update.project_stages!,
+            roundingTolerance: update.rounding_tolerance!, version: update.version)
+        switch input.validate(applyingTo: row.link) {
+        case .failure(let errors):
+            return problem(.unprocessableEntity, errors.messages["purchase_order_source"] ?? "The settings are not valid.", errors: errors.messages)
+        case .success(let link):
+            if link == row.link {
+                guard update.version == row.version else {
+                    return problem(.conflict, "This company was changed by someone else since you read it (version \(row.version) now).")
+                }
+                return try json(CompanyDTO(row))
+            }
+            do {
+                let saved = try await ProcoreSettings.save(
+                    link, expectedVersion: update.version!, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+                return try json(CompanyDTO(saved))
+            } catch ProcoreSettings.SaveError.staleVersion(let current) {
+                return problem(.conflict, "This company was changed by someone else since you read it (version \(current) now). Read it again and repeat your change.")
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
+        return Response(status: status, headers: headers, body: .init(data: try encoder.encode(value)))
+    }
+
+    static func problem(_ status: HTTPResponseStatus, _ detail: String, errors: [String: String]? = nil) -> Response {
+        Problem(type: "about:blank", title: status.reasonPhrase, status: Int(status.code), detail: detail, errors: errors).response()
+    }
+}
+
+/// `Authorization: Bearer <token>` for the JSON API. Tokens are made with `lentune user token`.
+struct APITokenAuthenticator: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let token = request.headers.bearerAuthorization?.token, !token.isEmpty else {
+            throw Abort(.unauthorized, reason: "Send an API token: Authorization: Bearer <token> (lentune user token).")
+        }
+        let hash = Tokens.sha256(token)
+        guard let record = try await APITokenRecord.query(on: request.db).filter(\.$tokenHash == hash).first(),
+            let user = try await UserRecord.find(record.userID, on: request.db),
+            let organisation = try await OrganisationRecord.find(user.organisationID, on: request.db)
+        else {
+            throw Abort(.unauthorized, reason: "The API token is not valid.")
+        }
+        record.lastUsedAt = request.application.lentune.now()
+        try await record.save(on: request.db)
+        request.viewer = Viewer(user: user.domain, organisation: organisation.domain, csrfToken: "", sessionTokenHash: "")
+        return try await next.respond(to: request)
+    }
+}

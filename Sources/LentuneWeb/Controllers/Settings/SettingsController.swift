@@ -1,0 +1,163 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import Vapor
+
+/// Administration › Settings: the General, Integrations and Procore tabs, the Procore connection settings and the
+/// Procore company list. Administrators only (the route group checks the role).
+enum SettingsController {
+    @Sendable static func general(req: Request) async throws -> Response {
+        SettingsView.general(viewer: try req.requireViewer()).response()
+    }
+
+    @Sendable static func integrations(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
+        return SettingsView.integrations(viewer: viewer, connection: connection).response()
+    }
+
+    @Sendable static func procore(req: Request) async throws -> Response {
+        try await procorePage(req, status: .ok)
+    }
+
+    static func procorePage(
+        _ req: Request, status: HTTPResponseStatus, notice: String? = nil, connectionErrors: [String: String] = [:],
+        rowErrors: [UUID: [String: String]] = [:], submitted: [UUID: CompanyRowInput] = [:], confirmation: SettingsView.Confirmation? = nil,
+        test: Result<ProcoreConnector.TestResult, ProcoreConnector.Failure>? = nil
+    ) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let services = req.application.lentune
+        let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
+        let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db)
+        let webhookSecret = connection.flatMap { try? services.secrets.open($0.sealedWebhookSecret) }
+        let model = SettingsView.ProcoreModel(
+            viewer: viewer, connection: connection, redirectURI: services.oauthRedirectURI.absoluteString,
+            webhookURL: connection.map { services.webhookURL(connection: $0.id!) }, webhookSecret: webhookSecret, rows: rows,
+            notice: notice ?? (req.query[String.self, at: "saved"] != nil ? "Saved." : nil), connectionErrors: connectionErrors,
+            rowErrors: rowErrors, submitted: submitted, confirmation: confirmation, test: test)
+        return SettingsView.procore(model).response(status: status)
+    }
+
+    // MARK: - Connection settings
+
+    struct ConnectionForm: Content {
+        var environment: String?
+        var auth_base_url: String?
+        var api_base_url: String?
+        var client_id: String?
+        var client_secret: String?
+        var grant_type: String?
+        var company_id: String?
+    }
+
+    @Sendable static func saveConnection(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let form = (try? req.content.decode(ConnectionForm.self)) ?? ConnectionForm()
+        let existing = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
+        switch ConnectionValidation.validate(form, hasSecret: existing?.sealedClientSecret != nil, redirectURI: req.application.lentune.oauthRedirectURI) {
+        case .failure(let errors):
+            return try await procorePage(req, status: .unprocessableEntity, connectionErrors: errors.messages)
+        case .success(let input):
+            _ = try await ProcoreSettings.saveConnection(
+                input, organisation: viewer.organisationID, actor: viewer.user, secrets: req.application.lentune.secrets,
+                now: req.application.lentune.now(), on: req.db)
+            return req.redirect(to: SiteURL.settingsProcore.path + "?saved=1", redirectType: .normal)
+        }
+    }
+
+    @Sendable static func testConnection(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db) else {
+            return try await procorePage(req, status: .unprocessableEntity, connectionErrors: ["client_id": "Save the connection settings first."])
+        }
+        let result = await req.application.lentune.connector.test(connection, serviceCompany: connection.serviceCompanyID, on: req.db)
+        return try await procorePage(req, status: .ok, test: result)
+    }
+
+    @Sendable static func connect(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db),
+            connection.grantType == ProcoreGrantType.authorizationCode.rawValue
+        else {
+            return try await procorePage(req, status: .unprocessableEntity, connectionErrors: [
+                "grant_type": "Connect to Procore is for the authorization code grant: choose it and save first.",
+            ])
+        }
+        let state = Tokens.random()
+        let url = try await req.application.lentune.connector.authorizationURL(for: connection, state: state, on: req.db)
+        return req.redirect(to: url.absoluteString, redirectType: .normal)
+    }
+
+    @Sendable static func callback(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db) else { throw Abort(.notFound) }
+        if let error = req.query[String.self, at: "error"] {
+            return try await procorePage(req, status: .ok, test: .failure(.procore(.unauthorized("Procore said: \(error)"))))
+        }
+        guard let code = req.query[String.self, at: "code"], let state = req.query[String.self, at: "state"] else {
+            throw Abort(.badRequest, reason: "The answer from Procore has no code.")
+        }
+        do throws(ProcoreConnector.Failure) {
+            try await req.application.lentune.connector.completeAuthorization(connection, code: code, state: state, on: req.db)
+        } catch {
+            return try await procorePage(req, status: .ok, test: .failure(error))
+        }
+        let fresh = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)!
+        let result = await req.application.lentune.connector.test(fresh, serviceCompany: fresh.serviceCompanyID, on: req.db)
+        return try await procorePage(req, status: .ok, test: result)
+    }
+
+    @Sendable static func refreshCompanies(req: Request) async throws -> Response {
+        try await testConnection(req: req)
+    }
+}
+
+/// Reads and checks the connection form.
+enum ConnectionValidation {
+    static func validate(_ form: SettingsController.ConnectionForm, hasSecret: Bool, redirectURI: URL)
+        -> Result<ProcoreSettings.ConnectionInput, FieldErrors>
+    {
+        var errors: [String: String] = [:]
+        let clientID = (form.client_id ?? "").trimmingCharacters(in: .whitespaces)
+        if clientID.isEmpty || clientID.count > 200 { errors["client_id"] = "Enter the client id from the Procore Developer Portal." }
+        let secret = (form.client_secret ?? "").trimmingCharacters(in: .whitespaces)
+        if secret.isEmpty && !hasSecret { errors["client_secret"] = "Enter the client secret." }
+        if secret.count > 500 { errors["client_secret"] = "The client secret is too long." }
+        var environment = ProcoreEnvironment.production
+        switch form.environment ?? "production" {
+        case "production": environment = .production
+        case "developer_sandbox": environment = .developerSandbox
+        case "custom":
+            let auth = url(form.auth_base_url)
+            let api = url(form.api_base_url)
+            if auth == nil { errors["auth_base_url"] = "Enter the auth base URL, e.g. https://login.procore.com." }
+            if api == nil { errors["api_base_url"] = "Enter the API base URL, e.g. https://api.procore.com." }
+            if let auth, let api { environment = .custom(authBaseURL: auth, apiBaseURL: api) }
+        default: errors["environment"] = "Choose Production, Procore developer sandbox or Custom."
+        }
+        let grant = ProcoreGrantType(rawValue: form.grant_type ?? "client_credentials")
+        if grant == nil { errors["grant_type"] = "Choose client credentials or authorization code." }
+        var company: Int64?
+        if let raw = form.company_id?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+            if let value = Int64(raw), value > 0 { company = value } else { errors["company_id"] = "The company id is a number, as in Procore's URLs." }
+        }
+        if grant == .clientCredentials && company == nil {
+            errors["company_id"] = "A service account (client credentials) needs the Procore company id."
+        }
+        guard errors.isEmpty, let grant else { return .failure(FieldErrors(errors)) }
+        return .success(ProcoreSettings.ConnectionInput(
+            environment: environment, clientID: clientID, clientSecret: secret.isEmpty ? nil : secret, grantType: grant,
+            redirectURI: grant == .authorizationCode ? redirectURI : nil, serviceCompanyID: company))
+    }
+
+    /// http(s) URLs only; plain http only to this machine (a local sandbox).
+    static func url(_ raw: String?) -> URL? {
+        guard let raw = raw?.trimmingCharacters(in: .whitespaces), let url = URL(string: raw), let host = url.host,
+            let scheme = url.scheme
+        else { return nil }
+        if scheme == "https" { return url }
+        return scheme == "http" && (host == "localhost" || host.hasPrefix("127.") || host == "::1") ? url : nil
+    }
+}
