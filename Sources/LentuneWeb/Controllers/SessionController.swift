@@ -28,7 +28,7 @@ enum SessionController {
 
         let user = email.isEmpty ? nil : try await Accounts.user(email: email, on: req.db)
         // Verify against a dummy hash for unknown users so both answers take the same time.
-        let hash = user?.passwordHash ?? dummyHash
+        let hash = user?.passwordHash ?? req.application.lentune.dummyPasswordHash
         let matches = (try? await req.password.async.verify(password, created: hash)) ?? false
         guard let user, matches, !password.isEmpty else {
             req.logger.notice("sign-in refused", metadata: ["known_user": .stringConvertible(user != nil)])
@@ -64,7 +64,4 @@ enum SessionController {
         else { return nil }
         return next
     }
-
-    /// bcrypt of a random string, computed once.
-    private static let dummyHash: String = (try? Bcrypt.hash(Tokens.random(), cost: 12)) ?? ""
 }

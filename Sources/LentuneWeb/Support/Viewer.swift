@@ -41,12 +41,15 @@ public struct LentuneServices: Sendable {
     public var now: @Sendable () -> Date
     public var secrets: SecretBox
     public var connector: ProcoreConnector
+    /// A bcrypt hash at the configured cost, checked when the email is unknown so both answers take as long.
+    public var dummyPasswordHash: String
 
     public init(config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.now = now
         secrets = try SecretBox(base64Key: config.secretKey)
         connector = ProcoreConnector(secrets: secrets, clock: now)
+        dummyPasswordHash = try Bcrypt.hash(Tokens.random(), cost: config.passwordCost)
     }
 
     /// Where Procore sends users back after consent.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LentuneCore
 import LentunePersistence
@@ -38,6 +39,15 @@ struct WebHarness {
         }
     }
 
+    /// An API token for a user (as `lentune user token` makes one).
+    func apiToken(_ email: String) async throws -> String {
+        let user = try #require(try await Accounts.user(email: email, on: app.db))
+        let token = "lt_test_" + UUID().uuidString
+        let hash = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        try await Accounts.createAPIToken(user: user.domain.id, tokenHash: hash, name: "test", on: app.db)
+        return token
+    }
+
     /// A client with a cookie jar, like a browser without JavaScript.
     func client() -> Client { Client(app: app) }
 
@@ -76,6 +86,14 @@ struct WebHarness {
                 if pair[1].isEmpty || header.contains("Max-Age=0") { cookies[pair[0]] = nil } else { cookies[pair[0]] = pair[1] }
             }
             return response
+        }
+
+        /// A JSON API call with a bearer token.
+        @discardableResult
+        func api(_ method: HTTPMethod, _ path: String, token: String, body: String? = nil) async throws -> TestingHTTPResponse {
+            var headers: HTTPHeaders = ["Authorization": "Bearer \(token)", "Accept": "application/json"]
+            if body != nil { headers.add(name: .contentType, value: "application/json") }
+            return try await send(method, path, headers: headers, body: body.map { ByteBuffer(string: $0) })
         }
 
         /// The CSRF token of the last page that had a form.

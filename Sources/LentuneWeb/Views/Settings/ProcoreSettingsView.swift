@@ -190,8 +190,10 @@ extension SettingsView {
                     el("input", .type("hidden"), .name(key + "[version]"), .value(String(input?.version ?? row.version)))
                 }
                 el("td") { checkbox(key + "[linked]", label: "Linked: \(name)", checked: linked, po: nil) }
-                el("td") { checkbox(key + "[procore_po]", label: "Procore purchase order: \(name)", checked: procore, po: "procore", disabled: lentune && !procore) }
-                el("td") { checkbox(key + "[lentune_po]", label: "Lentune purchase order: \(name)", checked: lentune, po: "lentune", disabled: procore && !lentune) }
+                // Disabling the other box is the script's job: without JavaScript both stay clickable, and the server
+                // refuses a save with both ticked.
+                el("td") { checkbox(key + "[procore_po]", label: "Procore purchase order: \(name)", checked: procore, po: "procore") }
+                el("td") { checkbox(key + "[lentune_po]", label: "Lentune purchase order: \(name)", checked: lentune, po: "lentune") }
                 el("td") {
                     el("fieldset", .class("stages")) {
                         el("legend", .class("visually-hidden")) { "Project stages to import for \(name)" }
@@ -218,10 +220,9 @@ extension SettingsView {
         ])
     }
 
-    static func checkbox(_ name: String, label: String, checked: Bool, po: String?, disabled: Bool = false) -> HTML {
+    static func checkbox(_ name: String, label: String, checked: Bool, po: String?) -> HTML {
         el("input", attributes: [
             .type("checkbox"), .name(name), .checked(checked), .aria("label", label), po.map { .data("po", $0) } ?? .none,
-            .disabled(disabled),
         ])
     }
 

@@ -1,0 +1,318 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneTestSupport
+@testable import LentuneWeb
+import ProcoreSandbox
+import Testing
+import Vapor
+import VaporTesting
+
+/// The Procore company list of organisation A, with one company row (connection to a sandbox not needed).
+struct SettingsFixture {
+    var harness: WebHarness
+    var link: ProcoreCompanyLink
+
+    static func with(_ body: (SettingsFixture) async throws -> Void) async throws {
+        try await WebHarness.with { harness in
+            let org = harness.orgA.organisation.id
+            let secrets = harness.app.lentune.secrets
+            let admin = try #require(try await Accounts.user(email: "administrator@a.example", on: harness.app.db)).domain
+            let connection = try await ProcoreSettings.saveConnection(
+                .init(environment: .production, clientID: "cid", clientSecret: "the-client-secret", grantType: .clientCredentials,
+                      redirectURI: nil, serviceCompanyID: 4242),
+                organisation: org, actor: admin, secrets: secrets, now: Date(), on: harness.app.db)
+            let link = ProcoreCompanyLink(
+                organisationID: org, connectionID: .init(connection.id!), procoreCompanyID: 4242, name: "Kauri Construction Ltd")
+            try await ProcoreSettings.insert(link, on: harness.app.db)
+            // Two projects of that company and an open Lentune PO, for the confirmation's counts.
+            var project = harness.orgA.project
+            project.procoreCompanyLinkID = link.id
+            try await ProjectRecord.query(on: harness.app.db).filter(\.$id == project.id.rawValue)
+                .set(\.$procoreCompanyLinkID, to: link.id.rawValue).update()
+            try await PurchaseOrders.insert(harness.orgA.purchaseOrder(number: "PO-1"), on: harness.app.db)
+            try await body(SettingsFixture(harness: harness, link: link))
+        }
+    }
+
+    var db: any Database { harness.app.db }
+    var path: String { "/api/v1/procore/companies/\(link.id)" }
+
+    func stored() async throws -> ProcoreSettings.Row {
+        try #require(try await ProcoreSettings.row(link.id, in: link.organisationID, on: db))
+    }
+
+    func audits() async throws -> [AuditEvent] {
+        try await AuditLog.recent(organisation: link.organisationID, on: db).filter { $0.action == "procore.company.updated" }
+    }
+
+    static func body(_ source: PurchaseOrderSource, version: Int, linked: Bool = true, tolerance: String = "0.05") -> String {
+        #"{"linked": \#(linked), "lentune_purchase_order": \#(source == .lentune), "procore_purchase_order": \#(source == .procore), "project_stages": ["Course of Construction"], "rounding_tolerance": "\#(tolerance)", "version": \#(version)}"#
+    }
+}
+
+@Suite struct CompanyListAPITests {
+    static let pairs = PurchaseOrderSource.allCases.flatMap { from in PurchaseOrderSource.allCases.map { (from, $0) } }
+
+    @Test(arguments: pairs)
+    func allNineTransitions(from: PurchaseOrderSource, to: PurchaseOrderSource) async throws {
+        try await SettingsFixture.with { f in
+            let token = try await f.harness.apiToken("administrator@a.example")
+            let client = f.harness.client()
+            let first = try await client.api(.PUT, f.path, token: token, body: SettingsFixture.body(from, version: 1))
+            #expect(first.status == .ok)
+            let before = try await f.stored()
+            #expect(before.link.purchaseOrderSource == from)
+            let auditsBefore = try await f.audits().count
+            let reply = try await client.api(.PUT, f.path, token: token, body: SettingsFixture.body(to, version: before.version))
+            #expect(reply.status == .ok)
+            #expect(reply.body.string.contains(#""purchase_order_source":"\#(to.rawValue)""#))
+            let after = try await f.stored()
+            #expect(after.link.purchaseOrderSource == to)
+            #expect(try await f.audits().count == auditsBefore + (from == to ? 0 : 1))
+        }
+    }
+
+    @Test func bothTicked_isRefusedWith422_andNothingStored() async throws {
+        try await SettingsFixture.with { f in
+            let token = try await f.harness.apiToken("administrator@a.example")
+            let body = #"{"linked": true, "lentune_purchase_order": true, "procore_purchase_order": true, "project_stages": ["Course of Construction"], "rounding_tolerance": "0.05", "version": 1}"#
+            let reply = try await f.harness.client().api(.PUT, f.path, token: token, body: body)
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.headers.first(name: .contentType) == "application/problem+json")
+            #expect(reply.body.string.contains("Lentune purchase order and Procore purchase order cannot both be ticked"))
+            #expect(reply.body.string.contains(#""purchase_order_source""#))
+            #expect(try await f.stored().version == 1)
+            #expect(try await f.stored().link.purchaseOrderSource == PurchaseOrderSource.none)
+            #expect(try await f.audits().isEmpty)
+        }
+    }
+
+    @Test func badInput_getsProblemDocuments() async throws {
+        try await SettingsFixture.with { f in
+            let token = try await f.harness.apiToken("administrator@a.example")
+            let client = f.harness.client()
+            let noVersion = try await client.api(.PUT, f.path, token: token, body: #"{"linked": true}"#)
+            #expect(noVersion.status == .unprocessableEntity)
+            #expect(noVersion.body.string.contains(#""version""#))
+            let badTolerance = try await client.api(.PUT, f.path, token: token, body: SettingsFixture.body(.lentune, version: 1, tolerance: "lots"))
+            #expect(badTolerance.status == .unprocessableEntity)
+            #expect(badTolerance.body.string.contains("rounding_tolerance"))
+            let malformed = try await client.api(.PUT, f.path, token: token, body: "{nope")
+            #expect(malformed.status == .unprocessableEntity || malformed.status == .badRequest)
+            #expect(try await client.api(.GET, f.path, token: "wrong").status == .unauthorized)
+            #expect(try await client.api(.GET, "/api/v1/procore/companies/\(UUID())", token: token).status == .notFound)
+            #expect(try await f.stored().version == 1)
+        }
+    }
+
+    @Test func concurrentSaves_secondIsRefusedWith409_onlyTheFirstIsStoredAndAudited() async throws {
+        try await SettingsFixture.with { f in
+            let tokenA = try await f.harness.apiToken("administrator@a.example")
+            _ = try await Accounts.createUser(
+                organisation: f.link.organisationID, email: "second-admin@a.example", name: "Second", role: .administrator,
+                passwordHash: "x", on: f.db)
+            let tokenB = try await f.harness.apiToken("second-admin@a.example")
+            let client = f.harness.client()
+            // Both read version 1.
+            let first = try await client.api(.PUT, f.path, token: tokenA, body: SettingsFixture.body(.lentune, version: 1))
+            #expect(first.status == .ok)
+            let second = try await client.api(.PUT, f.path, token: tokenB, body: SettingsFixture.body(.procore, version: 1))
+            #expect(second.status == .conflict)
+            #expect(second.body.string.contains("changed by someone else"))
+            #expect(try await f.stored().link.purchaseOrderSource == .lentune)
+            let audits = try await f.audits()
+            #expect(audits.map(\.actorEmail) == ["administrator@a.example"])
+            #expect(audits[0].before?.contains("Lentune purchase order: not ticked") == true)
+            #expect(audits[0].after?.contains("Lentune purchase order: ticked") == true)
+        }
+    }
+
+    @Test func nonAdministrator_andOtherOrganisation_areRefused() async throws {
+        try await SettingsFixture.with { f in
+            let client = f.harness.client()
+            let officer = try await f.harness.apiToken("ap_officer@a.example")
+            #expect(try await client.api(.GET, f.path, token: officer).status == .forbidden)
+            #expect(try await client.api(.PUT, f.path, token: officer, body: SettingsFixture.body(.lentune, version: 1)).status == .forbidden)
+            let other = try await f.harness.apiToken("administrator@b.example")
+            #expect(try await client.api(.GET, f.path, token: other).status == .notFound)
+            #expect(try await client.api(.PUT, f.path, token: other, body: SettingsFixture.body(.lentune, version: 1)).status == .notFound)
+            #expect(try await f.stored().version == 1)
+        }
+    }
+
+    @Test func connection_neverShowsSecrets() async throws {
+        try await SettingsFixture.with { f in
+            let token = try await f.harness.apiToken("administrator@a.example")
+            let reply = try await f.harness.client().api(.GET, "/api/v1/procore/connection", token: token)
+            #expect(reply.status == .ok)
+            #expect(reply.body.string.contains(#""has_client_secret":true"#))
+            #expect(!reply.body.string.contains("the-client-secret"))
+            let stored = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+            #expect(stored.sealedClientSecret?.contains("the-client-secret") == false)
+            let page = try await f.harness.signedInAdmin().get("/administration/settings/procore")
+            #expect(!page.body.string.contains("the-client-secret"))
+        }
+    }
+
+    @Test func openAPIDocument_isValidJSONAndListsTheCompanyPaths() async throws {
+        try await WebHarness.with { h in
+            let reply = try await h.client().get("/api/v1/openapi.json", accept: "application/json")
+            let json = try JSONSerialization.jsonObject(with: Data(reply.body.string.utf8)) as? [String: Any]
+            let paths = (json?["paths"] as? [String: Any])?.keys.sorted()
+            #expect(paths == ["/procore/companies", "/procore/companies/{id}", "/procore/connection"])
+        }
+    }
+}
+
+@Suite struct CompanyListPageTests {
+    func form(_ f: SettingsFixture, page: TestingHTTPResponse, lentune: Bool, procore: Bool, confirm: Bool = false, version: Int = 1) -> [String: String] {
+        let key = "rows[\(f.link.id.rawValue.uuidString.lowercased())]"
+        var fields = [
+            "_csrf": f.harness.client().csrf(from: page) ?? "", key + "[version]": String(version), key + "[linked]": "on",
+            key + "[stages][]": "Course of Construction", key + "[tolerance]": "0.05",
+        ]
+        if lentune { fields[key + "[lentune_po]"] = "on" }
+        if procore { fields[key + "[procore_po]"] = "on" }
+        if confirm { fields["confirm"] = "1" }
+        return fields
+    }
+
+    @Test func bothTickedByPostingTheForm_showsTheMessageAndStoresNothing() async throws {
+        try await SettingsFixture.with { f in
+            let client = try await f.harness.signedInAdmin()
+            let page = try await client.get("/administration/settings/procore")
+            let reply = try await client.post("/administration/settings/procore/companies", form: form(f, page: page, lentune: true, procore: true))
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.body.string.contains("Lentune purchase order and Procore purchase order cannot both be ticked"))
+            #expect(try await f.stored().version == 1)
+            #expect(try await f.audits().isEmpty)
+        }
+    }
+
+    @Test func changingTheSource_asksToConfirmWithConsequences_thenSaves() async throws {
+        try await SettingsFixture.with { f in
+            let client = try await f.harness.signedInAdmin()
+            let page = try await client.get("/administration/settings/procore")
+            let preview = try await client.post("/administration/settings/procore/companies", form: form(f, page: page, lentune: true, procore: false))
+            #expect(preview.status == .ok)
+            #expect(preview.body.string.contains("Confirm the change of where purchase orders are created"))
+            #expect(preview.body.string.contains("1 open Lentune purchase order will be sent to Procore"))
+            #expect(try await f.stored().version == 1)  // nothing stored yet
+            let saved = try await client.post(
+                "/administration/settings/procore/companies", form: form(f, page: preview, lentune: true, procore: false, confirm: true))
+            #expect(saved.status == .seeOther)
+            #expect(try await f.stored().link.purchaseOrderSource == .lentune)
+            #expect(try await f.audits().count == 1)
+            let log = try await client.get("/administration/audit-log")
+            #expect(log.body.string.contains("procore.company.updated"))
+            #expect(log.body.string.contains("Lentune purchase order: ticked"))
+        }
+    }
+
+    @Test func staleForm_afterAnotherAdministratorSaved_isRefused() async throws {
+        try await SettingsFixture.with { f in
+            let client = try await f.harness.signedInAdmin()
+            let page = try await client.get("/administration/settings/procore")
+            // Someone else saves first (version 1 → 2).
+            let admin = try #require(try await Accounts.user(email: "administrator@a.example", on: f.db)).domain
+            var other = f.link
+            other.purchaseOrderSource = .procore
+            _ = try await ProcoreSettings.save(other, expectedVersion: 1, actor: admin, now: Date(), on: f.db)
+            let reply = try await client.post(
+                "/administration/settings/procore/companies", form: form(f, page: page, lentune: true, procore: false, confirm: true))
+            #expect(reply.status == .conflict)
+            #expect(reply.body.string.contains("Another administrator saved the Procore company list"))
+            #expect(try await f.stored().link.purchaseOrderSource == .procore)
+        }
+    }
+
+    @Test func settingsPages_areForAdministratorsOnly() async throws {
+        try await SettingsFixture.with { f in
+            let client = f.harness.client()
+            try await client.signIn("ap_officer@a.example")
+            for path in ["/administration/settings", "/administration/settings/integrations", "/administration/settings/procore"] {
+                #expect(try await client.get(path).status == .forbidden, "\(path)")
+            }
+            let page = try await client.get("/invoices")
+            let reply = try await client.post(
+                "/administration/settings/procore/companies", form: form(f, page: page, lentune: true, procore: false, confirm: true))
+            #expect(reply.status == .forbidden)
+            #expect(try await f.stored().version == 1)
+        }
+    }
+
+    @Test func integrationsTab_hasTheSeedsLabels() async throws {
+        try await SettingsFixture.with { f in
+            let html = try await f.harness.signedInAdmin().get("/administration/settings/integrations").body.string
+            for label in ["Configurations", "Invoices interface", "Procore", "aria-label=\"Procore settings\""] {
+                #expect(html.contains(label), "\(label)")
+            }
+        }
+    }
+}
+
+@Suite struct ConnectionTests {
+    @Test func wrongCredentials_showProcoresWords_andStayNotConnected() async throws {
+        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "right-id", clientSecret: "right-secret")
+        do {
+            try await WebHarness.with { h in
+                let client = try await h.signedInAdmin()
+                var page = try await client.get("/administration/settings/procore")
+                let fields = { (secret: String, page: TestingHTTPResponse) -> [String: String] in
+                    [
+                        "_csrf": client.csrf(from: page) ?? "", "environment": "custom", "auth_base_url": sandbox.baseURL.absoluteString,
+                        "api_base_url": sandbox.baseURL.absoluteString, "client_id": "right-id", "client_secret": secret,
+                        "grant_type": "client_credentials", "company_id": "4242",
+                    ]
+                }
+                #expect(try await client.post("/administration/settings/procore/connection", form: fields("wrong-secret", page)).status == .seeOther)
+                page = try await client.get("/administration/settings/procore")
+                let test = try await client.post("/administration/settings/procore/test", form: ["_csrf": client.csrf(from: page) ?? ""])
+                #expect(test.body.string.contains("Procore refused the connection"))
+                #expect(test.body.string.contains("the client id or secret is wrong"))
+                let stored = try #require(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db))
+                #expect(stored.status == "not_connected")
+                #expect(try await ProcoreSettings.rows(for: h.orgA.organisation.id, on: h.app.db).isEmpty)
+
+                // With the right secret: connected, and the company list is loaded.
+                page = try await client.get("/administration/settings/procore")
+                _ = try await client.post("/administration/settings/procore/connection", form: fields("right-secret", page))
+                page = try await client.get("/administration/settings/procore")
+                let good = try await client.post("/administration/settings/procore/test", form: ["_csrf": client.csrf(from: page) ?? ""])
+                #expect(good.body.string.contains("Connected to Procore as Sandbox User"))
+                #expect(try await ProcoreSettings.rows(for: h.orgA.organisation.id, on: h.app.db).map(\.link.name) == ["Kauri Construction Ltd"])
+                #expect(!good.body.string.contains("right-secret"))
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+
+    @Test func connectionForm_validatesAndStoresNothingOnError() async throws {
+        try await WebHarness.with { h in
+            let client = try await h.signedInAdmin()
+            let page = try await client.get("/administration/settings/procore")
+            let reply = try await client.post("/administration/settings/procore/connection", form: [
+                "_csrf": client.csrf(from: page) ?? "", "environment": "custom", "auth_base_url": "ftp://x", "api_base_url": "",
+                "client_id": "", "grant_type": "client_credentials",
+            ])
+            #expect(reply.status == .unprocessableEntity)
+            for message in ["Enter the auth base URL", "Enter the API base URL", "Enter the client id", "Enter the client secret", "needs the Procore company id"] {
+                #expect(reply.body.string.contains(message), "\(message)")
+            }
+            #expect(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db) == nil)
+        }
+    }
+}
+
+extension WebHarness {
+    func signedInAdmin() async throws -> Client {
+        let client = client()
+        try await client.signIn("administrator@a.example")
+        return client
+    }
+}
