@@ -14,5 +14,7 @@ public enum LentuneMigrations {
         CreatePurchaseOrdersAndInvoices(),
         // 0005
         CreateAPITokensAndOAuthState(),
+        // 0006
+        UpdatePurchaseOrdersAddSyncStateAndIndexes(),
     ]
 }

@@ -8,7 +8,13 @@ public enum SiteURL: Hashable, Sendable {
     case signOut
     case invoices
     case purchaseOrders
+    case newPurchaseOrder
     case purchaseOrder(UUID)
+    case editPurchaseOrder(UUID)
+    case purchaseOrderAction(UUID, String)
+    case apiPurchaseOrders
+    case apiPurchaseOrder(UUID)
+    case apiPurchaseOrderAction(UUID, String)
     case suppliers
     case projects
     case project(UUID)
@@ -40,7 +46,13 @@ public enum SiteURL: Hashable, Sendable {
         case .signOut: "/sign-out"
         case .invoices: "/invoices"
         case .purchaseOrders: "/purchase-orders"
+        case .newPurchaseOrder: "/purchase-orders/new"
         case .purchaseOrder(let id): "/purchase-orders/\(id.uuidString.lowercased())"
+        case .editPurchaseOrder(let id): "/purchase-orders/\(id.uuidString.lowercased())/edit"
+        case .purchaseOrderAction(let id, let action): "/purchase-orders/\(id.uuidString.lowercased())/\(action)"
+        case .apiPurchaseOrders: "/api/v1/purchase-orders"
+        case .apiPurchaseOrder(let id): "/api/v1/purchase-orders/\(id.uuidString.lowercased())"
+        case .apiPurchaseOrderAction(let id, let action): "/api/v1/purchase-orders/\(id.uuidString.lowercased())/\(action)"
         case .suppliers: "/suppliers"
         case .projects: "/projects"
         case .project(let id): "/projects/\(id.uuidString.lowercased())"
@@ -71,6 +83,10 @@ public enum SiteURL: Hashable, Sendable {
     public static func components(_ url: SiteURL) -> [PathComponent] {
         switch url {
         case .purchaseOrder: ["purchase-orders", ":id"]
+        case .editPurchaseOrder: ["purchase-orders", ":id", "edit"]
+        case .purchaseOrderAction: ["purchase-orders", ":id", ":action"]
+        case .apiPurchaseOrder: ["api", "v1", "purchase-orders", ":id"]
+        case .apiPurchaseOrderAction: ["api", "v1", "purchase-orders", ":id", ":action"]
         case .project: ["projects", ":id"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }

@@ -161,7 +161,10 @@ struct SettingsFixture {
             let reply = try await h.client().get("/api/v1/openapi.json", accept: "application/json")
             let json = try JSONSerialization.jsonObject(with: Data(reply.body.string.utf8)) as? [String: Any]
             let paths = (json?["paths"] as? [String: Any])?.keys.sorted()
-            #expect(paths == ["/procore/companies", "/procore/companies/{id}", "/procore/connection"])
+            #expect(paths == [
+                "/procore/companies", "/procore/companies/{id}", "/procore/connection", "/purchase-orders", "/purchase-orders/{id}",
+                "/purchase-orders/{id}/{action}",
+            ])
         }
     }
 }

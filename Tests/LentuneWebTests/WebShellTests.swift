@@ -172,7 +172,9 @@ import VaporTesting
             let html = try await client.get("/purchase-orders/\(po.id)").body.string
             #expect(html.contains("Source: Procore"))
             // 1×3.33 + 2×3.33 + 3×3.33 = 19.98; GST per line 0.50 + 1.00 + 1.50 = 3.00.
-            #expect(html.contains("Total excl. tax 19.98 · Tax 3.00 · Total incl. tax 22.98"))
+            #expect(html.contains(#"<dd id="total-excl">19.98</dd>"#))
+            #expect(html.contains(#"<dd id="total-tax">3.00</dd>"#))
+            #expect(html.contains(#"<dd id="total-incl">22.98</dd>"#))
         }
     }
 

@@ -5,6 +5,7 @@ import LentuneCore
 public enum PurchaseOrders {
     public enum Error: Swift.Error, Equatable {
         case duplicateNumber(String)
+        case notFound
     }
 
     /// Inserts a PO and its lines in one transaction.
@@ -24,6 +25,60 @@ public enum PurchaseOrders {
         }
     }
 
+    /// Creates a Lentune PO. An empty number takes the organisation's next number (PO-00001, PO-00002, …), skipping
+    /// numbers already used by hand.
+    public static func create(_ draft: PurchaseOrder, on db: any Database) async throws -> PurchaseOrder {
+        var po = draft
+        if po.number.isEmpty {
+            po.number = try await db.transaction { tx in
+                guard let organisation = try await OrganisationRecord.find(draft.organisationID.rawValue, on: tx) else {
+                    throw Error.notFound
+                }
+                var next = organisation.nextPurchaseOrderNumber
+                var number = format(next)
+                while try await PurchaseOrderRecord.scoped(to: draft.organisationID, on: tx).filter(\.$number == number).count() > 0 {
+                    next += 1
+                    number = format(next)
+                }
+                organisation.nextPurchaseOrderNumber = next + 1
+                try await organisation.save(on: tx)
+                return number
+            }
+        }
+        try await insert(po, on: db)
+        return po
+    }
+
+    public static func format(_ n: Int) -> String { String(format: "PO-%05d", n) }
+
+    /// The number the next automatic PO would get (shown, editable, on the New Purchase Order form).
+    public static func nextNumber(in organisation: Organisation.ID, on db: any Database) async throws -> String {
+        var next = try await OrganisationRecord.find(organisation.rawValue, on: db)?.nextPurchaseOrderNumber ?? 1
+        while try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$number == format(next)).count() > 0 {
+            next += 1
+        }
+        return format(next)
+    }
+
+    /// Replaces a PO's header and lines (line ids are kept, so links to Procore line items survive).
+    public static func update(_ po: PurchaseOrder, on db: any Database) async throws {
+        do {
+            try await db.transaction { tx in
+                guard let record = try await PurchaseOrderRecord.find(po.id.rawValue, in: po.organisationID, on: tx) else {
+                    throw Error.notFound
+                }
+                record.apply(po)
+                try await record.save(on: tx)
+                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po.id.rawValue).delete()
+                for line in po.lines {
+                    try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx)
+                }
+            }
+        } catch where error.isConstraintFailure {
+            throw Error.duplicateNumber(po.number)
+        }
+    }
+
     /// The PO with its lines, or `nil` if it does not exist in this organisation.
     public static func find(_ id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws
         -> PurchaseOrder?
@@ -35,6 +90,98 @@ public enum PurchaseOrders {
 
     public static func count(in organisation: Organisation.ID, on db: any Database) async throws -> Int {
         try await PurchaseOrderRecord.scoped(to: organisation, on: db).count()
+    }
+
+    // MARK: - The list
+
+    public struct Filter: Sendable, Hashable {
+        public var search: String?
+        public var projectID: Project.ID?
+        public var supplierID: Supplier.ID?
+        public var status: PurchaseOrder.Status?
+        public var origin: PurchaseOrder.Origin?
+        public var syncState: SyncRecord.State?
+        public var page: Int
+        public var perPage: Int
+
+        public init(
+            search: String? = nil, projectID: Project.ID? = nil, supplierID: Supplier.ID? = nil, status: PurchaseOrder.Status? = nil,
+            origin: PurchaseOrder.Origin? = nil, syncState: SyncRecord.State? = nil, page: Int = 1, perPage: Int = 50
+        ) {
+            self.search = search
+            self.projectID = projectID
+            self.supplierID = supplierID
+            self.status = status
+            self.origin = origin
+            self.syncState = syncState
+            self.page = max(1, page)
+            self.perPage = min(max(1, perPage), 200)
+        }
+    }
+
+    public struct ListItem: Sendable, Hashable {
+        public var id: PurchaseOrder.ID
+        public var number: String
+        public var title: String
+        public var supplier: String
+        public var projectCode: String
+        public var totalIncludingTax: Decimal
+        public var status: PurchaseOrder.Status
+        public var origin: PurchaseOrder.Origin
+        public var syncState: SyncRecord.State
+        public var createdAt: Date?
+    }
+
+    /// One page of the organisation's POs, newest first, and how many match in all.
+    public static func list(in organisation: Organisation.ID, filter: Filter, on db: any Database) async throws
+        -> (items: [ListItem], total: Int)
+    {
+        var query = PurchaseOrderRecord.scoped(to: organisation, on: db)
+        if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            query = query.group(.or) { $0.filter(\.$number ~~ search).filter(\.$title ~~ search) }
+        }
+        if let project = filter.projectID { query = query.filter(\.$projectID == project.rawValue) }
+        if let supplier = filter.supplierID { query = query.filter(\.$supplierID == supplier.rawValue) }
+        if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
+        if let origin = filter.origin { query = query.filter(\.$origin == origin.rawValue) }
+        if let sync = filter.syncState { query = query.filter(\.$syncState == sync.rawValue) }
+        let total = try await query.copy().count()
+        let records = try await query.sort(\.$createdAt, .descending).sort(\.$number, .descending)
+            .range(lower: (filter.page - 1) * filter.perPage, upper: filter.page * filter.perPage).all()
+        let supplierIDs = Array(Set(records.map(\.supplierID)))
+        let projectIDs = Array(Set(records.map(\.projectID)))
+        let suppliers = supplierIDs.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: try await SupplierRecord.scoped(to: organisation, on: db)
+            .filter(\.$id ~~ supplierIDs).all().map { ($0.id!, $0.name) })
+        let projects = projectIDs.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: try await ProjectRecord.scoped(to: organisation, on: db)
+            .filter(\.$id ~~ projectIDs).all().map { ($0.id!, $0.code) })
+        let items = records.map { record in
+            ListItem(
+                id: .init(record.id!), number: record.number, title: record.title, supplier: suppliers[record.supplierID] ?? "—",
+                projectCode: projects[record.projectID] ?? "—",
+                totalIncludingTax: Scaled.money(record.totalExcludingTaxCents + record.taxCents),
+                status: PurchaseOrder.Status(rawValue: record.status) ?? .draft,
+                origin: PurchaseOrder.Origin(rawValue: record.origin) ?? .lentune,
+                syncState: SyncRecord.State(rawValue: record.syncState) ?? .notSynced, createdAt: record.createdAt)
+        }
+        return (items, total)
+    }
+
+    // MARK: - Which projects allow Lentune POs
+
+    /// Each project's PO-source context: its Procore company's name and source when the project belongs to a
+    /// *linked* company row, `nil` when it is not linked to Procore.
+    public static func projectSources(in organisation: Organisation.ID, on db: any Database) async throws
+        -> [Project.ID: PurchaseOrderPolicy.ProjectSource?]
+    {
+        let links = try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db).all()
+        let byID = Dictionary(uniqueKeysWithValues: links.map { ($0.id!, $0.domain) })
+        let projects = try await ProjectRecord.scoped(to: organisation, on: db).all()
+        var result: [Project.ID: PurchaseOrderPolicy.ProjectSource?] = [:]
+        for project in projects {
+            let link = project.procoreCompanyLinkID.flatMap { byID[$0] }
+            result[.init(project.id!)] = link.flatMap { $0.isLinked ? .init(companyName: $0.name, source: $0.purchaseOrderSource) : nil }
+        }
+        return result
     }
 }
 

@@ -29,6 +29,8 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
     /// Denormalised from the lines so that lists can show and sort totals without reading lines.
     @Field(key: "total_excl_tax_cents") public var totalExcludingTaxCents: Int64
     @Field(key: "tax_cents") public var taxCents: Int64
+    /// Mirrors the PO's sync record, so the list can filter and badge without a join.
+    @Field(key: "sync_state") public var syncState: String
 
     // relationships
     @Children(for: \.$purchaseOrder) public var lines: [PurchaseOrderLineRecord]
@@ -38,6 +40,7 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
     public init(_ po: PurchaseOrder) {
         id = po.id.rawValue
         organisationID = po.organisationID.rawValue
+        syncState = po.procoreCommitmentID == nil ? SyncRecord.State.notSynced.rawValue : SyncRecord.State.synced.rawValue
         apply(po)
     }
 

@@ -14,6 +14,7 @@ enum APIController {
             return Response(status: .ok, headers: headers, body: .init(string: OpenAPI.document))
         }
         let api = app.grouped(APITokenAuthenticator())
+        PurchaseOrderAPI.register(api)
         let administrators = api.grouped(RequireRole(allowed: \.mayAdminister))
         administrators.get(SiteURL.components(.apiProcoreConnection), use: connection)
         administrators.get(SiteURL.components(.apiProcoreCompanies), use: companies)

@@ -12,6 +12,83 @@ enum OpenAPI {
       "servers": [{ "url": "/api/v1" }],
       "security": [{ "bearer": [] }],
       "paths": {
+        "/purchase-orders": {
+          "get": {
+            "summary": "Purchase orders, newest first, with search and filters",
+            "operationId": "listPurchaseOrders",
+            "parameters": [
+              { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Number or title contains" },
+              { "name": "project", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+              { "name": "supplier", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+              { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["draft", "awaiting_approval", "approved", "closed"] } },
+              { "name": "source", "in": "query", "schema": { "type": "string", "enum": ["lentune", "procore"] } },
+              { "name": "sync", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
+              { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+              { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }
+            ],
+            "responses": {
+              "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderPage" } } } },
+              "401": { "$ref": "#/components/responses/Problem" }
+            }
+          },
+          "post": {
+            "summary": "Create a Lentune purchase order (refused with 409 when the project's Procore company has Procore purchase order ticked)",
+            "operationId": "createPurchaseOrder",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderWrite" } } } },
+            "responses": {
+              "201": { "description": "Created", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrder" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "409": { "$ref": "#/components/responses/Problem" },
+              "413": { "$ref": "#/components/responses/Problem" },
+              "415": { "$ref": "#/components/responses/Problem" },
+              "422": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/purchase-orders/{id}": {
+          "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+          "get": {
+            "summary": "One purchase order with its lines and totals",
+            "operationId": "getPurchaseOrder",
+            "responses": {
+              "200": { "description": "The PO", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrder" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" }
+            }
+          },
+          "put": {
+            "summary": "Replace a draft or awaiting-approval PO (it returns to draft). A PO from Procore, or of a Procore-sourced company, answers 409.",
+            "operationId": "updatePurchaseOrder",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderWrite" } } } },
+            "responses": {
+              "200": { "description": "The saved PO", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrder" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" },
+              "409": { "$ref": "#/components/responses/Problem" },
+              "415": { "$ref": "#/components/responses/Problem" },
+              "422": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/purchase-orders/{id}/{action}": {
+          "parameters": [
+            { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+            { "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["submit", "approve", "close"] } }
+          ],
+          "post": {
+            "summary": "Submit (auto-approves within the raiser's limit), approve (approvers and administrators) or close",
+            "operationId": "purchaseOrderAction",
+            "responses": {
+              "200": { "description": "The PO after the action", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrder" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" },
+              "409": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
         "/procore/connection": {
           "get": {
             "summary": "The organisation's Procore connection (never its secret or tokens)",
@@ -80,6 +157,66 @@ enum OpenAPI {
             "properties": {
               "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" }, "detail": { "type": "string" },
               "errors": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Field → message" }
+            }
+          },
+          "Line": {
+            "type": "object",
+            "required": ["description", "quantity", "unit_cost"],
+            "properties": {
+              "id": { "type": "string", "format": "uuid" },
+              "description": { "type": "string", "maxLength": 500 },
+              "cost_code_id": { "type": ["string", "null"], "format": "uuid", "description": "A cost code of the PO's project" },
+              "cost_type_id": { "type": ["string", "null"], "format": "uuid" },
+              "tax_code_id": { "type": ["string", "null"], "format": "uuid" },
+              "quantity": { "type": "string", "description": "Decimal, more than zero" },
+              "unit_cost": { "type": "string", "description": "Decimal, not negative" },
+              "amount": { "type": ["string", "null"], "description": "Empty: quantity × unit cost rounded half away from zero to the cent" },
+              "tax": { "type": "string", "readOnly": true, "description": "Tax on this line, rounded per line" },
+              "procore_line_item_id": { "type": ["integer", "null"], "format": "int64", "readOnly": true }
+            }
+          },
+          "PurchaseOrder": {
+            "type": "object",
+            "required": ["id", "number", "source", "status", "supplier_id", "project_id", "title", "description", "lines", "total_excluding_tax", "tax", "total_including_tax"],
+            "properties": {
+              "id": { "type": "string", "format": "uuid" },
+              "number": { "type": "string" },
+              "source": { "type": "string", "enum": ["lentune", "procore"] },
+              "status": { "type": "string", "enum": ["draft", "awaiting_approval", "approved", "closed"] },
+              "supplier_id": { "type": "string", "format": "uuid" },
+              "project_id": { "type": "string", "format": "uuid" },
+              "title": { "type": "string" },
+              "description": { "type": "string" },
+              "delivery_date": { "type": ["string", "null"], "format": "date" },
+              "lines": { "type": "array", "items": { "$ref": "#/components/schemas/Line" } },
+              "total_excluding_tax": { "type": "string" },
+              "tax": { "type": "string" },
+              "total_including_tax": { "type": "string" },
+              "procore_commitment_id": { "type": ["integer", "null"], "format": "int64" }
+            }
+          },
+          "PurchaseOrderWrite": {
+            "type": "object",
+            "required": ["supplier_id", "project_id", "title", "lines"],
+            "properties": {
+              "number": { "type": "string", "maxLength": 50, "description": "Empty: the next number of the organisation" },
+              "supplier_id": { "type": "string", "format": "uuid" },
+              "project_id": { "type": "string", "format": "uuid" },
+              "title": { "type": "string", "maxLength": 200 },
+              "delivery_date": { "type": "string", "format": "date" },
+              "description": { "type": "string", "maxLength": 10000 },
+              "lines": { "type": "array", "minItems": 1, "maxItems": 200, "items": { "$ref": "#/components/schemas/Line" } }
+            }
+          },
+          "PurchaseOrderPage": {
+            "type": "object",
+            "required": ["data", "page", "per_page", "total"],
+            "properties": {
+              "data": { "type": "array", "items": { "type": "object", "properties": {
+                "id": { "type": "string", "format": "uuid" }, "number": { "type": "string" }, "title": { "type": "string" },
+                "supplier": { "type": "string" }, "project": { "type": "string" }, "total_including_tax": { "type": "string" },
+                "status": { "type": "string" }, "source": { "type": "string" }, "sync_state": { "type": "string" } } } },
+              "page": { "type": "integer" }, "per_page": { "type": "integer" }, "total": { "type": "integer" }
             }
           },
           "Connection": {

@@ -20,27 +20,6 @@ enum DocumentsController {
         return DocumentsView.invoices(viewer: viewer, invoices: invoices, supplierNames: suppliers).response()
     }
 
-    @Sendable static func purchaseOrders(req: Request) async throws -> Response {
-        let viewer = try req.requireViewer()
-        let orders = try await PurchaseOrderRecord.scoped(to: viewer.organisationID, on: req.db)
-            .sort(\.$createdAt, .descending).limit(listLimit).all()
-        let suppliers = try await names(SupplierRecord.self, ids: orders.map(\.supplierID), viewer: viewer, on: req.db) { $0.name }
-        let projects = try await names(ProjectRecord.self, ids: orders.map(\.projectID), viewer: viewer, on: req.db) { $0.code }
-        return DocumentsView.purchaseOrders(viewer: viewer, orders: orders, suppliers: suppliers, projects: projects)
-            .response()
-    }
-
-    @Sendable static func purchaseOrder(req: Request) async throws -> Response {
-        let viewer = try req.requireViewer()
-        guard let po = try await PurchaseOrders.find(.init(try req.idParameter()), in: viewer.organisationID, on: req.db)
-        else { throw Abort(.notFound) }
-        let supplier = try await SupplierRecord.find(po.supplierID.rawValue, in: viewer.organisationID, on: req.db)
-        let project = try await ProjectRecord.find(po.projectID.rawValue, in: viewer.organisationID, on: req.db)
-        return DocumentsView.purchaseOrder(
-            viewer: viewer, po: po, supplier: supplier?.name ?? "—", project: project.map { "\($0.code) \($0.name)" } ?? "—"
-        ).response()
-    }
-
     @Sendable static func suppliers(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let suppliers = try await ReferenceData.suppliers(in: viewer.organisationID, on: req.db)

@@ -40,3 +40,16 @@ struct SecurityHeaders: AsyncMiddleware {
         return response
     }
 }
+
+/// Refuses bodies over the limit with 413 before any handler reads them (a streaming server does this itself; this
+/// also covers collected and in-memory bodies).
+struct BodyLimit: AsyncMiddleware {
+    static let bytes = 1024 * 1024
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let declared = request.headers.first(name: .contentLength).flatMap(Int.init) ?? 0
+        let collected = request.body.data?.readableBytes ?? 0
+        guard max(declared, collected) <= Self.bytes else { throw Abort(.payloadTooLarge) }
+        return try await next.respond(to: request)
+    }
+}

@@ -19,8 +19,12 @@ struct ErrorPages: AsyncMiddleware {
         case let abort as any AbortError:
             status = abort.status
             headers = abort.headers
-            detail = abort.status == .notFound && abort.reason == abort.status.reasonPhrase
-                ? "There is nothing here, or you do not have access to it." : abort.reason
+            detail =
+                switch abort.status {
+                case .notFound where abort.reason == abort.status.reasonPhrase: "There is nothing here, or you do not have access to it."
+                case .payloadTooLarge: "What you sent is too large (the limit is 1 MB). Shorten the text and try again; nothing was saved."
+                default: abort.reason
+                }
         default:
             status = .internalServerError
             detail = "Something went wrong on our side. The error has been logged; please try again."

@@ -21,62 +21,6 @@ enum DocumentsView {
         }
     }
 
-    static func purchaseOrders(
-        viewer: Viewer, orders: [PurchaseOrderRecord], suppliers: [UUID: String], projects: [UUID: String]
-    ) -> HTML {
-        Layout.page(title: "Purchase Orders", viewer: viewer, section: .purchaseOrders) {
-            if orders.isEmpty {
-                Layout.emptyState("No purchase orders yet.")
-            } else {
-                Layout.table(
-                    id: "purchase-orders", headers: ["Number", "Supplier", "Project", "Total incl. tax", "Status", "Source"],
-                    rows: orders.map { po in
-                        [
-                            el("a", .href(SiteURL.purchaseOrder(po.id!).path)) { po.number },
-                            .text(suppliers[po.supplierID] ?? "—"), .text(projects[po.projectID] ?? "—"),
-                            .text(Money.display(Decimal(po.totalExcludingTaxCents + po.taxCents) / 100)),
-                            .text(PurchaseOrder.Status(rawValue: po.status)?.title ?? po.status),
-                            .text(po.origin == PurchaseOrder.Origin.procore.rawValue ? "Procore" : "Lentune"),
-                        ]
-                    })
-            }
-        }
-    }
-
-    static func purchaseOrder(viewer: Viewer, po: PurchaseOrder, supplier: String, project: String) -> HTML {
-        let totals = po.totals
-        return Layout.page(title: "Purchase order \(po.number)", viewer: viewer, section: .purchaseOrders) {
-            el("dl", .class("facts")) {
-                el("dt") { "Source" }
-                el("dd", .id("source")) { po.origin == .procore ? "Source: Procore" : "Source: Lentune" }
-                el("dt") { "Status" }
-                el("dd") { po.status.title }
-                el("dt") { "Supplier" }
-                el("dd") { supplier }
-                el("dt") { "Project" }
-                el("dd") { project }
-                el("dt") { "Title" }
-                el("dd") { po.title }
-                if !po.description.isEmpty {
-                    el("dt") { "Description" }
-                    el("dd") { po.description }
-                }
-            }
-            Layout.table(
-                id: "lines", headers: ["Description", "Quantity", "Unit cost", "Amount", "Tax"],
-                rows: po.lines.map { line in
-                    [
-                        .text(line.description), .text("\(line.quantity)"), .text(Money.display(line.unitCost)),
-                        .text(Money.display(line.amount)), .text(Money.display(line.tax)),
-                    ]
-                })
-            el("p", .id("totals")) {
-                "Total excl. tax \(Money.display(totals.excludingTax)) · Tax \(Money.display(totals.tax)) · "
-                    + "Total incl. tax \(Money.display(totals.includingTax))"
-            }
-        }
-    }
-
     static func suppliers(viewer: Viewer, suppliers: [Supplier]) -> HTML {
         Layout.page(title: "Suppliers", viewer: viewer, section: .suppliers) {
             if suppliers.isEmpty {

@@ -41,5 +41,19 @@ enum Stylesheet {
         .copy input { width: 100%; font-family: monospace; }
         button.secondary { background: #e9edf2; color: var(--ink); }
         .actions { margin: .75rem 0; display: flex; gap: .5rem; }
+        a.button { display: inline-block; background: var(--accent); color: #fff; padding: .35rem .7rem; border-radius: 4px; text-decoration: none; }
+        a.button.secondary { background: #e9edf2; color: var(--ink); }
+        .toolbar { margin-bottom: .75rem; }
+        .filters { display: flex; flex-wrap: wrap; gap: .4rem; margin-bottom: .5rem; }
+        .badge { font-size: .85em; padding: .05rem .4rem; border-radius: 3px; background: #eef1f4; white-space: nowrap; }
+        .badge.sync-synced { background: #e6f4ea; color: var(--ok); }
+        .badge.sync-failed { background: #fde8eb; color: var(--bad); }
+        .pagination { margin: .75rem 0; }
+        .po-form .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .5rem 1rem; }
+        .po-form .field { display: grid; gap: .2rem; margin-bottom: .5rem; }
+        .po-form textarea { width: 100%; }
+        #line-items input, #line-items select { width: 100%; }
+        .totals dd { font-variant-numeric: tabular-nums; }
+        .description { white-space: pre-wrap; }
         """
 }

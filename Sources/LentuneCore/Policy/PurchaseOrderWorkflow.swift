@@ -1,0 +1,76 @@
+import Foundation
+
+/// Draft → Awaiting approval → Approved → Closed. Submitting a PO whose total (incl. tax) is within the raiser's
+/// approval limit approves it at once (Lentune's "Personal Limit").
+public enum PurchaseOrderWorkflow {
+    public enum Action: String, Sendable, CaseIterable {
+        case submit, approve, close
+    }
+
+    public enum Refusal: Error, Equatable, Sendable {
+        case notAllowed(action: Action, status: PurchaseOrder.Status)
+        case role(Action)
+        case policy(PurchaseOrderPolicy.Refusal)
+
+        public var message: String {
+            switch self {
+            case .notAllowed(let action, let status):
+                "A purchase order that is \(status.title.lowercased()) cannot be \(action.pastTense)."
+            case .role(.approve): "Only approvers and administrators can approve purchase orders."
+            case .role(let action): "Your role cannot \(action.rawValue) purchase orders."
+            case .policy(let refusal): refusal.message
+            }
+        }
+    }
+
+    /// The PO after `action` by `actor`, or why not.
+    public static func apply(
+        _ action: Action, to po: PurchaseOrder, by actor: User, project: PurchaseOrderPolicy.ProjectSource?
+    ) -> Result<PurchaseOrder, Refusal> {
+        if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(po, project: project) {
+            // Closing an approved PO is still a change of a Procore-owned PO: refused the same way.
+            return .failure(.policy(refusal))
+        }
+        var next = po
+        switch (action, po.status) {
+        case (.submit, .draft):
+            guard actor.role.mayEditDocuments else { return .failure(.role(action)) }
+            if po.totals.includingTax <= actor.approvalLimit {
+                next.status = .approved
+                next.approvedBy = actor.id
+            } else {
+                next.status = .awaitingApproval
+            }
+        case (.approve, .awaitingApproval):
+            guard actor.role.mayApprove else { return .failure(.role(action)) }
+            next.status = .approved
+            next.approvedBy = actor.id
+        case (.close, .approved):
+            guard actor.role.mayEditDocuments else { return .failure(.role(action)) }
+            next.status = .closed
+        default:
+            return .failure(.notAllowed(action: action, status: po.status))
+        }
+        return .success(next)
+    }
+
+    /// Lines and header may be edited while a PO is a draft or awaiting approval; an edit sends it back to draft.
+    public static func mayEditContent(_ po: PurchaseOrder) -> Bool {
+        po.status == .draft || po.status == .awaitingApproval
+    }
+
+    /// The actions this user may take on this PO now (what the page offers).
+    public static func available(for po: PurchaseOrder, user: User, project: PurchaseOrderPolicy.ProjectSource?) -> [Action] {
+        Action.allCases.filter { (try? apply($0, to: po, by: user, project: project).get()) != nil }
+    }
+}
+
+extension PurchaseOrderWorkflow.Action {
+    var pastTense: String {
+        switch self {
+        case .submit: "submitted for approval"
+        case .approve: "approved"
+        case .close: "closed"
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+/// `/api/v1/purchase-orders`: list (pagination and filters), show, create, update, and the workflow actions.
+/// A PO of a Procore-sourced company, or one that came from Procore, answers 409 with a problem naming the setting.
+enum PurchaseOrderAPI {
+    static func register(_ api: any RoutesBuilder) {
+        api.get(SiteURL.components(.apiPurchaseOrders), use: list)
+        api.post(SiteURL.components(.apiPurchaseOrders), use: create)
+        api.get(SiteURL.components(.apiPurchaseOrder(UUID())), use: show)
+        api.put(SiteURL.components(.apiPurchaseOrder(UUID())), use: update)
+        api.post(SiteURL.components(.apiPurchaseOrderAction(UUID(), "")), use: action)
+    }
+
+    struct LineDTO: Content {
+        var id: UUID?
+        var description: String
+        var cost_code_id: UUID?
+        var cost_type_id: UUID?
+        var tax_code_id: UUID?
+        var quantity: String
+        var unit_cost: String
+        /// Empty or absent: quantity × unit cost, rounded to the cent.
+        var amount: String?
+        var tax: String?
+        var procore_line_item_id: Int64?
+    }
+
+    struct PurchaseOrderDTO: Content {
+        var id: UUID
+        var number: String
+        var source: String
+        var status: String
+        var supplier_id: UUID
+        var project_id: UUID
+        var title: String
+        var description: String
+        var delivery_date: String?
+        var lines: [LineDTO]
+        var total_excluding_tax: String
+        var tax: String
+        var total_including_tax: String
+        var procore_commitment_id: Int64?
+
+        init(_ po: PurchaseOrder) {
+            id = po.id.rawValue
+            number = po.number
+            source = po.origin.rawValue
+            status = po.status.rawValue
+            supplier_id = po.supplierID.rawValue
+            project_id = po.projectID.rawValue
+            title = po.title
+            description = po.description
+            delivery_date = po.deliveryDate.map { $0.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()) }
+            lines = po.lines.map { line in
+                LineDTO(
+                    id: line.id.rawValue, description: line.description, cost_code_id: line.costCodeID?.rawValue,
+                    cost_type_id: line.costTypeID?.rawValue, tax_code_id: line.taxCodeID?.rawValue, quantity: "\(line.quantity)",
+                    unit_cost: "\(line.unitCost)", amount: Money.format(line.amount), tax: Money.format(line.tax),
+                    procore_line_item_id: line.procoreLineItemID)
+            }
+            let totals = po.totals
+            total_excluding_tax = Money.format(totals.excludingTax)
+            tax = Money.format(totals.tax)
+            total_including_tax = Money.format(totals.includingTax)
+            procore_commitment_id = po.procoreCommitmentID
+        }
+    }
+
+    struct WriteDTO: Content {
+        var number: String?
+        var supplier_id: UUID?
+        var project_id: UUID?
+        var title: String?
+        var delivery_date: String?
+        var description: String?
+        var lines: [LineDTO]?
+
+        var input: PurchaseOrderInput {
+            PurchaseOrderInput(
+                number: number ?? "", supplier: supplier_id?.uuidString ?? "", project: project_id?.uuidString ?? "",
+                title: title ?? "", deliveryDate: delivery_date ?? "", description: description ?? "",
+                lines: (lines ?? []).map { line in
+                    .init(
+                        id: line.id?.uuidString, description: line.description, costCode: line.cost_code_id?.uuidString ?? "",
+                        costType: line.cost_type_id?.uuidString ?? "", taxCode: line.tax_code_id?.uuidString ?? "",
+                        quantity: line.quantity, unitCost: line.unit_cost, amount: line.amount ?? "")
+                })
+        }
+    }
+
+    @Sendable static func list(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
+        let perPage = req.query[Int.self, at: "per_page"] ?? 50
+        let filter = PurchaseOrderController.filter(query, perPage: perPage)
+        let (items, total) = try await PurchaseOrders.list(in: viewer.organisationID, filter: filter, on: req.db)
+        struct Item: Encodable {
+            var id: UUID
+            var number: String
+            var title: String
+            var supplier: String
+            var project: String
+            var total_including_tax: String
+            var status: String
+            var source: String
+            var sync_state: String
+        }
+        struct Page: Encodable {
+            var data: [Item]
+            var page: Int
+            var per_page: Int
+            var total: Int
+        }
+        let response = try APIController.json(Page(
+            data: items.map {
+                Item(id: $0.id.rawValue, number: $0.number, title: $0.title, supplier: $0.supplier, project: $0.projectCode,
+                     total_including_tax: Money.format($0.totalIncludingTax), status: $0.status.rawValue, source: $0.origin.rawValue,
+                     sync_state: $0.syncState.rawValue)
+            }, page: filter.page, per_page: filter.perPage, total: total))
+        response.headers.replaceOrAdd(name: "Total", value: String(total))
+        return response
+    }
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        return try APIController.json(PurchaseOrderDTO(try await PurchaseOrderController.find(req, viewer)))
+    }
+
+    @Sendable static func create(req: Request) async throws -> Response {
+        let viewer = try editor(req)
+        guard let body = try? req.content.decode(WriteDTO.self) else {
+            return APIController.problem(.unprocessableEntity, "The body must be a JSON purchase order.")
+        }
+        let input = body.input
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        if let project = body.project_id, case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: .init(project))) {
+            return APIController.problem(.conflict, refusal.message, errors: ["project_id": refusal.message])
+        }
+        switch input.validate(organisation: viewer.organisationID, reference: reference, existing: nil, raisedBy: viewer.user.id) {
+        case .failure(let errors):
+            return APIController.problem(.unprocessableEntity, "The purchase order is not valid.", errors: errors.messages)
+        case .success(let po):
+            do {
+                let created = try await PurchaseOrders.create(po, on: req.db)
+                let response = try APIController.json(PurchaseOrderDTO(created), status: .created)
+                response.headers.replaceOrAdd(name: .location, value: SiteURL.apiPurchaseOrder(created.id.rawValue).path)
+                return response
+            } catch PurchaseOrders.Error.duplicateNumber(let number) {
+                return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
+            }
+        }
+    }
+
+    @Sendable static func update(req: Request) async throws -> Response {
+        let viewer = try editor(req)
+        let po = try await PurchaseOrderController.find(req, viewer)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(po, project: reference.source(of: po.projectID)) {
+            return APIController.problem(.conflict, refusal.message)
+        }
+        guard PurchaseOrderWorkflow.mayEditContent(po) else {
+            return APIController.problem(.conflict, "An \(po.status.title.lowercased()) purchase order can no longer be edited.")
+        }
+        guard let body = try? req.content.decode(WriteDTO.self) else {
+            return APIController.problem(.unprocessableEntity, "The body must be a JSON purchase order.")
+        }
+        if let project = body.project_id, project != po.projectID.rawValue,
+            case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: .init(project)))
+        {
+            return APIController.problem(.conflict, refusal.message, errors: ["project_id": refusal.message])
+        }
+        switch body.input.validate(organisation: viewer.organisationID, reference: reference, existing: po, raisedBy: viewer.user.id) {
+        case .failure(let errors):
+            return APIController.problem(.unprocessableEntity, "The purchase order is not valid.", errors: errors.messages)
+        case .success(var updated):
+            if updated.number.isEmpty { updated.number = po.number }
+            do {
+                try await PurchaseOrders.update(updated, on: req.db)
+            } catch PurchaseOrders.Error.duplicateNumber(let number) {
+                return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
+            }
+            return try APIController.json(PurchaseOrderDTO(updated))
+        }
+    }
+
+    @Sendable static func action(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let action = req.parameters.get("action").flatMap(PurchaseOrderWorkflow.Action.init(rawValue:)) else {
+            throw Abort(.notFound)
+        }
+        let po = try await PurchaseOrderController.find(req, viewer)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        switch PurchaseOrderWorkflow.apply(action, to: po, by: viewer.user, project: reference.source(of: po.projectID)) {
+        case .failure(let refusal):
+            if case .role = refusal { return APIController.problem(.forbidden, refusal.message) }
+            return APIController.problem(.conflict, refusal.message)
+        case .success(let next):
+            try await PurchaseOrders.update(next, on: req.db)
+            return try APIController.json(PurchaseOrderDTO(next))
+        }
+    }
+
+    static func editor(_ req: Request) throws -> Viewer {
+        let viewer = try req.requireViewer()
+        guard viewer.user.role.mayEditDocuments else { throw Abort(.forbidden, reason: "Your role cannot raise or change purchase orders.") }
+        return viewer
+    }
+}

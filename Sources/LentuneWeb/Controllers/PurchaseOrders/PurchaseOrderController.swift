@@ -1,0 +1,232 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+/// The Purchase Orders screen: the list with search and filters, New Purchase Order, show, edit and the workflow
+/// actions. The seed's rule is enforced here for pages (and in `PurchaseOrderAPI` for the JSON API).
+enum PurchaseOrderController {
+    // MARK: - List
+
+    struct ListQuery: Content {
+        var q: String?
+        var project: String?
+        var supplier: String?
+        var status: String?
+        var source: String?
+        var sync: String?
+        var page: Int?
+    }
+
+    static func filter(_ query: ListQuery, perPage: Int = 50) -> PurchaseOrders.Filter {
+        PurchaseOrders.Filter(
+            search: query.q, projectID: query.project.flatMap(Project.ID.init(string:)),
+            supplierID: query.supplier.flatMap(Supplier.ID.init(string:)), status: query.status.flatMap(PurchaseOrder.Status.init(rawValue:)),
+            origin: query.source.flatMap(PurchaseOrder.Origin.init(rawValue:)), syncState: query.sync.flatMap(SyncRecord.State.init(rawValue:)),
+            page: query.page ?? 1, perPage: perPage)
+    }
+
+    @Sendable static func list(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
+        let filter = filter(query)
+        let (items, total) = try await PurchaseOrders.list(in: viewer.organisationID, filter: filter, on: req.db)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        return PurchaseOrderViews.list(.init(
+            viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
+            button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject))).response()
+    }
+
+    // MARK: - New and create
+
+    @Sendable static func new(req: Request) async throws -> Response {
+        let viewer = try requireEditor(req)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        if case .failure(let refusal) = reference.newPurchaseOrderButton {
+            throw Abort(.conflict, reason: refusal.message)
+        }
+        let number = try await PurchaseOrders.nextNumber(in: viewer.organisationID, on: req.db)
+        return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: .blank(number: number), existing: nil)).response()
+    }
+
+    @Sendable static func create(req: Request) async throws -> Response {
+        let viewer = try requireEditor(req)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        let input = try PurchaseOrderForm.decode(req)
+        // The seed's rule first: a project of a Procore-sourced company cannot get a Lentune PO.
+        if let project = Project.ID(string: input.project), case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: project)) {
+            return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: nil, errors: ["project": refusal.message]))
+                .response(status: .conflict)
+        }
+        switch input.validate(organisation: viewer.organisationID, reference: reference, existing: nil, raisedBy: viewer.user.id) {
+        case .failure(let errors):
+            return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: nil, errors: errors.messages))
+                .response(status: .unprocessableEntity)
+        case .success(let po):
+            do {
+                let created = try await PurchaseOrders.create(po, on: req.db)
+                return req.redirect(to: SiteURL.purchaseOrder(created.id.rawValue).path, redirectType: .normal)
+            } catch PurchaseOrders.Error.duplicateNumber(let number) {
+                return PurchaseOrderViews.form(.init(
+                    viewer: viewer, reference: reference, input: input, existing: nil,
+                    errors: ["number": "Purchase order number \(number) is already used. Choose another, or leave it empty for the next number."]))
+                    .response(status: .unprocessableEntity)
+            }
+        }
+    }
+
+    // MARK: - Show, edit, update
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let po = try await find(req, viewer)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, notice: req.query[String.self, at: "notice"])).response()
+    }
+
+    @Sendable static func edit(req: Request) async throws -> Response {
+        let viewer = try requireEditor(req)
+        let po = try await find(req, viewer)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        try refuseReadOnly(po, reference: reference)
+        return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: .from(po), existing: po)).response()
+    }
+
+    @Sendable static func update(req: Request) async throws -> Response {
+        let viewer = try requireEditor(req)
+        let po = try await find(req, viewer)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        try refuseReadOnly(po, reference: reference)
+        let input = try PurchaseOrderForm.decode(req)
+        if let project = Project.ID(string: input.project), project != po.projectID,
+            case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: project))
+        {
+            return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: ["project": refusal.message]))
+                .response(status: .conflict)
+        }
+        switch input.validate(organisation: viewer.organisationID, reference: reference, existing: po, raisedBy: viewer.user.id) {
+        case .failure(let errors):
+            return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: errors.messages))
+                .response(status: .unprocessableEntity)
+        case .success(var updated):
+            if updated.number.isEmpty { updated.number = po.number }
+            do {
+                try await PurchaseOrders.update(updated, on: req.db)
+            } catch PurchaseOrders.Error.duplicateNumber(let number) {
+                return PurchaseOrderViews.form(.init(
+                    viewer: viewer, reference: reference, input: input, existing: po,
+                    errors: ["number": "Purchase order number \(number) is already used."])).response(status: .unprocessableEntity)
+            }
+            return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + "?notice=Saved.", redirectType: .normal)
+        }
+    }
+
+    @Sendable static func action(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let action = req.parameters.get("action").flatMap(PurchaseOrderWorkflow.Action.init(rawValue:)) else {
+            throw Abort(.notFound)
+        }
+        let po = try await find(req, viewer)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        switch PurchaseOrderWorkflow.apply(action, to: po, by: viewer.user, project: reference.source(of: po.projectID)) {
+        case .failure(let refusal):
+            let status: HTTPResponseStatus = if case .role = refusal { .forbidden } else { .conflict }
+            return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, error: refusal.message)).response(status: status)
+        case .success(let next):
+            try await PurchaseOrders.update(next, on: req.db)
+            let notice = switch next.status {
+            case .approved where action == .submit: "Approved: the total is within your approval limit."
+            case .awaitingApproval: "Submitted for approval."
+            case .approved: "Approved."
+            case .closed: "Closed."
+            default: "Saved."
+            }
+            return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + "?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), redirectType: .normal)
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func requireEditor(_ req: Request) throws -> Viewer {
+        let viewer = try req.requireViewer()
+        guard viewer.user.role.mayEditDocuments else {
+            throw Abort(.forbidden, reason: "Your role can look at purchase orders but not raise or change them.")
+        }
+        return viewer
+    }
+
+    static func find(_ req: Request, _ viewer: Viewer) async throws -> PurchaseOrder {
+        guard let po = try await PurchaseOrders.find(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound)
+        }
+        return po
+    }
+
+    static func refuseReadOnly(_ po: PurchaseOrder, reference: PurchaseOrderReference) throws {
+        if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(po, project: reference.source(of: po.projectID)) {
+            throw Abort(.conflict, reason: refusal.message)
+        }
+        guard PurchaseOrderWorkflow.mayEditContent(po) else {
+            throw Abort(.conflict, reason: "An \(po.status.title.lowercased()) purchase order can no longer be edited.")
+        }
+    }
+}
+
+/// The form's fields: header fields and `lines[N][field]`.
+enum PurchaseOrderForm {
+    struct Fields: Content {
+        struct Line: Codable {
+            var id: String?
+            var description: String?
+            var cost_code: String?
+            var cost_type: String?
+            var tax_code: String?
+            var quantity: String?
+            var unit_cost: String?
+            var amount: String?
+        }
+
+        var number: String?
+        var supplier: String?
+        var project: String?
+        var title: String?
+        var delivery_date: String?
+        var description: String?
+        var lines: [String: Line]?
+    }
+
+    static func decode(_ req: Request) throws -> PurchaseOrderInput {
+        guard let fields = try? req.content.decode(Fields.self) else {
+            throw Abort(.badRequest, reason: "The form could not be read.")
+        }
+        let lines = (fields.lines ?? [:]).compactMap { key, line in Int(key).map { ($0, line) } }.sorted { $0.0 < $1.0 }.map { _, line in
+            PurchaseOrderInput.Line(
+                id: line.id, description: line.description ?? "", costCode: line.cost_code ?? "", costType: line.cost_type ?? "",
+                taxCode: line.tax_code ?? "", quantity: line.quantity ?? "", unitCost: line.unit_cost ?? "", amount: line.amount ?? "")
+        }
+        return PurchaseOrderInput(
+            number: fields.number ?? "", supplier: fields.supplier ?? "", project: fields.project ?? "", title: fields.title ?? "",
+            deliveryDate: fields.delivery_date ?? "", description: fields.description ?? "", lines: lines)
+    }
+}
+
+extension PurchaseOrderInput {
+    static func blank(number: String) -> PurchaseOrderInput {
+        PurchaseOrderInput(number: number, supplier: "", project: "", title: "", deliveryDate: "", description: "", lines: [])
+    }
+
+    static func from(_ po: PurchaseOrder) -> PurchaseOrderInput {
+        PurchaseOrderInput(
+            number: po.number, supplier: po.supplierID.description, project: po.projectID.description, title: po.title,
+            deliveryDate: po.deliveryDate.map { $0.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()) } ?? "",
+            description: po.description,
+            lines: po.lines.map { line in
+                Line(
+                    id: line.id.description, description: line.description, costCode: line.costCodeID?.description ?? "",
+                    costType: line.costTypeID?.description ?? "", taxCode: line.taxCodeID?.description ?? "",
+                    quantity: "\(line.quantity)", unitCost: "\(line.unitCost)",
+                    amount: line.amount == (line.quantity * line.unitCost).roundedToCents() ? "" : Money.format(line.amount))
+            })
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import LentuneCore
+import LentunePersistence
+
+enum PurchaseOrderViews {
+    // MARK: - List
+
+    struct ListModel {
+        var viewer: Viewer
+        var items: [PurchaseOrders.ListItem]
+        var total: Int
+        var filter: PurchaseOrders.Filter
+        var query: PurchaseOrderController.ListQuery
+        var reference: PurchaseOrderReference
+        var button: Result<Void, PurchaseOrderPolicy.Refusal>
+    }
+
+    static func list(_ model: ListModel) -> HTML {
+        Layout.page(title: "Purchase Orders", viewer: model.viewer, section: .purchaseOrders) {
+            el("div", .class("toolbar")) {
+                switch model.button {
+                case .success:
+                    el("a", .href(SiteURL.newPurchaseOrder.path), .class("button"), .id("new-purchase-order")) { "New Purchase Order" }
+                case .failure(let refusal):
+                    el("button", .type("button"), .id("new-purchase-order"), .disabled(true), .aria("describedby", "new-po-reason")) { "New Purchase Order" }
+                    el("p", .id("new-po-reason"), .class("hint")) {
+                        model.viewer.user.role.mayEditDocuments ? refusal.message : "Your role can look at purchase orders but not raise them."
+                    }
+                }
+            }
+            filters(model)
+            el("p", .class("hint"), .id("result-count")) { "\(model.total) purchase order\(model.total == 1 ? "" : "s")" }
+            if model.items.isEmpty {
+                Layout.emptyState("No purchase orders match.")
+            } else {
+                Layout.table(
+                    id: "purchase-orders", headers: ["Number", "Supplier", "Project", "Total incl. tax", "Status", "Source", "Sync"],
+                    rows: model.items.map { item in
+                        [
+                            el("a", .href(SiteURL.purchaseOrder(item.id.rawValue).path)) { item.number },
+                            .text(item.supplier), .text(item.projectCode), .text(Money.display(item.totalIncludingTax)),
+                            .text(item.status.title), .text(item.origin == .procore ? "Procore" : "Lentune"),
+                            badge(item.syncState),
+                        ]
+                    })
+                pagination(model)
+            }
+        }
+    }
+
+    static func badge(_ state: SyncRecord.State) -> HTML {
+        let label =
+            switch state {
+            case .notSynced: "Not synced"
+            case .pending: "Pending"
+            case .synced: "Synced"
+            case .failed: "Failed"
+            case .skipped: "Skipped"
+            }
+        return el("span", .class("badge sync-\(state.rawValue)"), .title(label)) { state.symbol.isEmpty ? label : "\(state.symbol) \(label)" }
+    }
+
+    static func filters(_ model: ListModel) -> HTML {
+        let q = model.query
+        return el("form", .method("get"), .action(SiteURL.purchaseOrders.path), .class("filters"), .id("po-filters")) {
+            el("input", .name("q"), .type("search"), .value(q.q ?? ""), .init("placeholder", "Number or title"), .aria("label", "Search"))
+            select("project", label: "Project", selected: q.project, options: model.reference.projects.map { ($0.id.description, "\($0.code) \($0.name)") })
+            select("supplier", label: "Supplier", selected: q.supplier, options: model.reference.suppliers.map { ($0.id.description, $0.name) })
+            select("status", label: "Status", selected: q.status, options: PurchaseOrder.Status.allCases.map { ($0.rawValue, $0.title) })
+            select("source", label: "Source", selected: q.source, options: [("lentune", "Lentune"), ("procore", "Procore")])
+            select("sync", label: "Sync", selected: q.sync, options: SyncRecord.State.allCases.map { ($0.rawValue, $0.rawValue.replacingOccurrences(of: "_", with: " ").capitalized) })
+            el("button", .type("submit")) { "Filter" }
+        }
+    }
+
+    static func select(_ name: String, label: String, selected: String?, options: [(String, String)]) -> HTML {
+        el("select", .name(name), .aria("label", label)) {
+            el("option", .value("")) { "Any \(label.lowercased())" }
+            for (value, text) in options { el("option", .value(value), .selected(value == selected)) { text } }
+        }
+    }
+
+    static func pagination(_ model: ListModel) -> HTML {
+        let pages = max(1, (model.total + model.filter.perPage - 1) / model.filter.perPage)
+        func link(_ page: Int) -> String {
+            var items = [URLQueryItem]()
+            let q = model.query
+            for (key, value) in [("q", q.q), ("project", q.project), ("supplier", q.supplier), ("status", q.status), ("source", q.source), ("sync", q.sync)] {
+                if let value, !value.isEmpty { items.append(URLQueryItem(name: key, value: value)) }
+            }
+            items.append(URLQueryItem(name: "page", value: String(page)))
+            var components = URLComponents()
+            components.queryItems = items
+            return SiteURL.purchaseOrders.path + "?" + (components.percentEncodedQuery ?? "")
+        }
+        return el("nav", .class("pagination"), .aria("label", "Pages")) {
+            if model.filter.page > 1 { el("a", .href(link(model.filter.page - 1)), .init("rel", "prev")) { "‹ Previous" } }
+            el("span") { " Page \(model.filter.page) of \(pages) " }
+            if model.filter.page < pages { el("a", .href(link(model.filter.page + 1)), .init("rel", "next")) { "Next ›" } }
+        }
+    }
+
+    // MARK: - Show
+
+    struct ShowModel {
+        var viewer: Viewer
+        var po: PurchaseOrder
+        var reference: PurchaseOrderReference
+        var notice: String? = nil
+        var error: String? = nil
+    }
+
+    static func show(_ model: ShowModel) -> HTML {
+        let po = model.po
+        let totals = po.totals
+        let project = model.reference.projects.first { $0.id == po.projectID }
+        let source = model.reference.source(of: po.projectID)
+        let editable = (try? PurchaseOrderPolicy.mayEdit(po, project: source).get()) != nil
+        let actions = PurchaseOrderWorkflow.available(for: po, user: model.viewer.user, project: source)
+        let name = { (id: UUID?, list: [(UUID, String)]) in id.flatMap { id in list.first { $0.0 == id }?.1 } ?? "" }
+        return Layout.page(title: "Purchase order \(po.number)", viewer: model.viewer, section: .purchaseOrders) {
+            Layout.flash(model.notice, kind: "notice")
+            Layout.flash(model.error)
+            el("dl", .class("facts")) {
+                el("dt") { "Source" }
+                el("dd", .id("source")) { po.origin == .procore ? "Source: Procore" : "Source: Lentune" }
+                el("dt") { "Status" }
+                el("dd", .id("status")) { po.status.title }
+                el("dt") { "Supplier" }
+                el("dd") { model.reference.suppliers.first { $0.id == po.supplierID }?.name ?? "—" }
+                el("dt") { "Project" }
+                el("dd") { project.map { "\($0.code) \($0.name)" } ?? "—" }
+                el("dt") { "Title" }
+                el("dd") { po.title }
+                if let date = po.deliveryDate {
+                    el("dt") { "Delivery date" }
+                    el("dd") { date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()) }
+                }
+                if let commitment = po.procoreCommitmentID {
+                    el("dt") { "Procore commitment" }
+                    el("dd") { "#\(commitment)" }
+                }
+                if !po.description.isEmpty {
+                    el("dt") { "Description" }
+                    el("dd", .class("description")) { po.description }
+                }
+            }
+            if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(po, project: source) {
+                el("p", .class("hint"), .id("read-only")) { refusal.message }
+            }
+            Layout.table(
+                id: "lines", headers: ["Description", "Cost code", "Cost type", "Tax", "Quantity", "Unit cost", "Amount", "Tax amount"],
+                rows: po.lines.map { line in
+                    [
+                        .text(line.description),
+                        .text(name(line.costCodeID?.rawValue, model.reference.costCodes.map { ($0.id.rawValue, "\($0.code) \($0.name)") })),
+                        .text(name(line.costTypeID?.rawValue, model.reference.costTypes.map { ($0.id.rawValue, $0.code) })),
+                        .text(name(line.taxCodeID?.rawValue, model.reference.taxCodes.map { ($0.id.rawValue, $0.code) })),
+                        .text("\(line.quantity)"), .text(Money.display(line.unitCost)), .text(Money.display(line.amount)),
+                        .text(Money.display(line.tax)),
+                    ]
+                })
+            el("dl", .class("facts totals"), .id("totals")) {
+                el("dt") { "Total excl. tax" }
+                el("dd", .id("total-excl")) { Money.display(totals.excludingTax) }
+                el("dt") { "Tax" }
+                el("dd", .id("total-tax")) { Money.display(totals.tax) }
+                el("dt") { "Total incl. tax" }
+                el("dd", .id("total-incl")) { Money.display(totals.includingTax) }
+            }
+            if editable {
+                el("div", .class("actions")) {
+                    if PurchaseOrderWorkflow.mayEditContent(po), model.viewer.user.role.mayEditDocuments {
+                        el("a", .href(SiteURL.editPurchaseOrder(po.id.rawValue).path), .class("button secondary"), .id("edit")) { "Edit" }
+                    }
+                    for action in actions {
+                        el("form", .method("post"), .action(SiteURL.purchaseOrderAction(po.id.rawValue, action.rawValue).path), .class("inline")) {
+                            Layout.csrfField(model.viewer.csrfToken)
+                            el("button", .type("submit"), .id(action.rawValue)) {
+                                switch action {
+                                case .submit: "Submit for approval"
+                                case .approve: "Approve"
+                                case .close: "Close"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

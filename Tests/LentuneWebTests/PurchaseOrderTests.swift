@@ -1,0 +1,327 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneTestSupport
+@testable import LentuneWeb
+import Testing
+import Vapor
+import VaporTesting
+
+extension WebHarness {
+    /// Links organisation A's project to a Procore company row with `source` (linked).
+    @discardableResult
+    func linkProject(_ project: Project, source: PurchaseOrderSource, name: String = "Kauri Construction Ltd", procoreID: Int64 = 4242)
+        async throws -> ProcoreCompanyLink
+    {
+        let org = orgA.organisation.id
+        let admin = try #require(try await Accounts.user(email: "administrator@a.example", on: app.db)).domain
+        var connection = try await ProcoreSettings.connection(for: org, on: app.db)
+        if connection == nil {
+            connection = try await ProcoreSettings.saveConnection(
+                .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: 1),
+                organisation: org, actor: admin, secrets: app.lentune.secrets, now: Date(), on: app.db)
+        }
+        let connectionID = connection!.id!
+        let link = ProcoreCompanyLink(
+            organisationID: org, connectionID: .init(connectionID), procoreCompanyID: procoreID, name: name, isLinked: true,
+            purchaseOrderSource: source)
+        try await ProcoreSettings.insert(link, on: app.db)
+        try await ProjectRecord.query(on: app.db).filter(\.$id == project.id.rawValue).set(\.$procoreCompanyLinkID, to: link.id.rawValue).update()
+        return link
+    }
+
+    /// The PO form's fields for organisation A's fixture, with three lines.
+    func poForm(csrf: String, number: String = "", project: Project? = nil, lines: [[String: String]]? = nil) -> [String: String] {
+        var fields = [
+            "_csrf": csrf, "number": number, "supplier": orgA.supplier.id.description,
+            "project": (project ?? orgA.project).id.description, "title": "Concrete & steel <level 2>", "delivery_date": "2026-12-24",
+            "description": "Deliver to gate 3",
+        ]
+        let rows = lines ?? [
+            ["description": "Ready-mix 30MPa", "quantity": "3", "unit_cost": "3.33"],
+            ["description": "Rebar D12", "quantity": "1", "unit_cost": "3.33"],
+            ["description": "Pump hire", "quantity": "2", "unit_cost": "3.33"],
+        ]
+        for (index, row) in rows.enumerated() {
+            fields["lines[\(index)][cost_code]"] = orgA.costCode.id.description
+            fields["lines[\(index)][cost_type]"] = orgA.costType.id.description
+            fields["lines[\(index)][tax_code]"] = orgA.gst.id.description
+            for (key, value) in row { fields["lines[\(index)][\(key)]"] = value }
+        }
+        return fields
+    }
+
+    func purchaseOrderCount() async throws -> Int { try await PurchaseOrders.count(in: orgA.organisation.id, on: app.db) }
+}
+
+@Suite struct NewPurchaseOrderRuleTests {
+    @Test func procoreSourcedCompany_disablesTheButton_andRefusesCreation() async throws {
+        try await WebHarness.with { h in
+            try await h.linkProject(h.orgA.project, source: .procore)
+            let client = h.client()
+            try await client.signIn("ap_officer@a.example")
+            let list = try await client.get("/purchase-orders")
+            #expect(list.body.string.contains(#"<button type="button" id="new-purchase-order" disabled"#))
+            #expect(list.body.string.contains("New Purchase Order is not available"))
+            #expect(try await client.get("/purchase-orders/new").status == .conflict)
+            // A direct POST is refused with the reason and stores nothing.
+            let post = try await client.post("/purchase-orders", form: h.poForm(csrf: client.csrf(from: list) ?? ""))
+            #expect(post.status == .conflict)
+            #expect(post.body.string.contains("Procore purchase order is ticked"))
+            #expect(try await h.purchaseOrderCount() == 0)
+            // The API answers 409 with a problem document naming the setting.
+            let token = try await h.apiToken("ap_officer@a.example")
+            let body = #"{"supplier_id": "\#(h.orgA.supplier.id)", "project_id": "\#(h.orgA.project.id)", "title": "X", "lines": [{"description": "a", "quantity": "1", "unit_cost": "1"}]}"#
+            let api = try await client.api(.POST, "/api/v1/purchase-orders", token: token, body: body)
+            #expect(api.status == .conflict)
+            #expect(api.headers.first(name: .contentType) == "application/problem+json")
+            #expect(api.body.string.contains("Procore purchase order is ticked in the Procore company list"))
+            #expect(try await h.purchaseOrderCount() == 0)
+        }
+    }
+
+    @Test(arguments: [PurchaseOrderSource.lentune, .none])
+    func lentuneOrNeither_allowsNewPurchaseOrders(source: PurchaseOrderSource) async throws {
+        try await WebHarness.with { h in
+            try await h.linkProject(h.orgA.project, source: source)
+            let client = h.client()
+            try await client.signIn("ap_officer@a.example")
+            let list = try await client.get("/purchase-orders")
+            #expect(list.body.string.contains(#"<a href="/purchase-orders/new" class="button" id="new-purchase-order">"#))
+            let form = try await client.get("/purchase-orders/new")
+            #expect(form.status == .ok)
+            #expect(form.body.string.contains(h.orgA.project.code))
+        }
+    }
+
+    @Test func mixedCompanies_formOffersOnlyEligibleProjects() async throws {
+        try await WebHarness.with { h in
+            let other = Project(organisationID: h.orgA.organisation.id, code: "P-200", name: "Procore-run tower")
+            try await ReferenceData.insert(other, on: h.app.db)
+            try await h.linkProject(other, source: .procore, name: "Procore Co", procoreID: 7)
+            let client = h.client()
+            try await client.signIn("ap_officer@a.example")
+            let form = try await client.get("/purchase-orders/new")
+            #expect(form.status == .ok)
+            #expect(form.body.string.contains(#"<option value="\#(h.orgA.project.id)">P-100"#))
+            #expect(!form.body.string.contains(#"<option value="\#(other.id)">P-200"#))
+            let post = try await client.post("/purchase-orders", form: h.poForm(csrf: client.csrf(from: form) ?? "", project: other))
+            #expect(post.status == .conflict)
+            #expect(try await h.purchaseOrderCount() == 0)
+        }
+    }
+}
+
+@Suite struct PurchaseOrderFlowTests {
+    @Test func create_edit_submit_approve_close_withTotalsToTheCent() async throws {
+        try await WebHarness.with { h in
+            let officer = h.client()
+            try await officer.signIn("ap_officer@a.example")
+            let form = try await officer.get("/purchase-orders/new")
+            #expect(form.body.string.contains(#"value="PO-00001""#))
+            let created = try await officer.post("/purchase-orders", form: h.poForm(csrf: officer.csrf(from: form) ?? "", number: "PO-00001"))
+            #expect(created.status == .seeOther)
+            let path = try #require(created.headers.first(name: .location))
+            var page = try await officer.get(path)
+            // 3×3.33 = 9.99 (GST 1.50), 1×3.33 = 3.33 (0.50), 2×3.33 = 6.66 (1.00): per-line GST, not 15% of 19.98 (3.00 either way here).
+            #expect(page.body.string.contains(#"<dd id="total-excl">19.98</dd>"#))
+            #expect(page.body.string.contains(#"<dd id="total-tax">3.00</dd>"#))
+            #expect(page.body.string.contains(#"<dd id="total-incl">22.98</dd>"#))
+            #expect(page.body.string.contains("Concrete &amp; steel &lt;level 2&gt;"))
+
+            // Edit: change a line to 1.005 × 1 → 1.01 (half away from zero), GST 0.15.
+            let edit = try await officer.get(path + "/edit")
+            var fields = h.poForm(csrf: officer.csrf(from: edit) ?? "", number: "PO-00001", lines: [
+                ["description": "Ready-mix 30MPa", "quantity": "3", "unit_cost": "3.33"],
+                ["description": "Rebar D12", "quantity": "1", "unit_cost": "1.005"],
+                ["description": "Pump hire", "quantity": "2", "unit_cost": "3.33"],
+            ])
+            fields["title"] = "Concrete level 2"
+            #expect(try await officer.post(path, form: fields).status == .seeOther)
+            page = try await officer.get(path)
+            #expect(page.body.string.contains(#"<dd id="total-excl">17.66</dd>"#))  // 9.99 + 1.01 + 6.66
+            #expect(page.body.string.contains(#"<dd id="total-tax">2.65</dd>"#))  // 1.50 + 0.15 + 1.00
+            #expect(page.body.string.contains(#"<dd id="total-incl">20.31</dd>"#))
+
+            // Submit: above the officer's limit (0) → awaiting approval; the officer cannot approve.
+            #expect(try await officer.post(path + "/submit", form: ["_csrf": officer.csrf(from: page) ?? ""]).status == .seeOther)
+            page = try await officer.get(path)
+            #expect(page.body.string.contains(#"<dd id="status">Awaiting approval</dd>"#))
+            #expect(try await officer.post(path + "/approve", form: ["_csrf": officer.csrf(from: page) ?? ""]).status == .forbidden)
+            let approver = h.client()
+            try await approver.signIn("approver@a.example")
+            let approverPage = try await approver.get(path)
+            #expect(try await approver.post(path + "/approve", form: ["_csrf": approver.csrf(from: approverPage) ?? ""]).status == .seeOther)
+            page = try await officer.get(path)
+            #expect(page.body.string.contains(#"<dd id="status">Approved</dd>"#))
+            #expect(!page.body.string.contains(#"id="edit""#))
+            #expect(try await officer.get(path + "/edit").status == .conflict)
+            #expect(try await officer.post(path + "/close", form: ["_csrf": officer.csrf(from: page) ?? ""]).status == .seeOther)
+            #expect(try await officer.get(path).body.string.contains(#"<dd id="status">Closed</dd>"#))
+            // The next automatic number skips the one taken.
+            #expect(try await officer.get("/purchase-orders/new").body.string.contains(#"value="PO-00002""#))
+        }
+    }
+
+    @Test func procoreSourcedPO_isReadOnly_onThePageAndInTheAPI() async throws {
+        try await WebHarness.with { h in
+            var po = h.orgA.purchaseOrder(number: "PC-1")
+            po.origin = .procore
+            po.procoreCommitmentID = 562_949_953_421_312
+            try await PurchaseOrders.insert(po, on: h.app.db)
+            let client = h.client()
+            try await client.signIn("administrator@a.example")
+            let page = try await client.get("/purchase-orders/\(po.id)")
+            #expect(page.body.string.contains("Source: Procore"))
+            #expect(page.body.string.contains("#562949953421312"))
+            for action in [#"id="edit""#, #"id="submit""#, #"id="approve""#, #"id="close""#] { #expect(!page.body.string.contains(action)) }
+            #expect(try await client.get("/purchase-orders/\(po.id)/edit").status == .conflict)
+            #expect(try await client.post("/purchase-orders/\(po.id)/submit", form: ["_csrf": client.csrf(from: page) ?? ""]).status == .conflict)
+            let token = try await h.apiToken("administrator@a.example")
+            let put = try await client.api(.PUT, "/api/v1/purchase-orders/\(po.id)", token: token, body: #"{"title": "x"}"#)
+            #expect(put.status == .conflict)
+            #expect(put.body.string.contains("Source: Procore"))
+            #expect(try await client.api(.POST, "/api/v1/purchase-orders/\(po.id)/close", token: token).status == .conflict)
+            #expect(try await PurchaseOrders.find(po.id, in: h.orgA.organisation.id, on: h.app.db) == po)
+        }
+    }
+
+    @Test func api_createShowAndActions() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("administrator@a.example")
+            let client = h.client()
+            let body = #"{"number": "API-1", "supplier_id": "\#(h.orgA.supplier.id)", "project_id": "\#(h.orgA.project.id)", "title": "Bolts", "lines": [{"description": "M12", "quantity": "10", "unit_cost": "0.335", "tax_code_id": "\#(h.orgA.gst.id)"}]}"#
+            let created = try await client.api(.POST, "/api/v1/purchase-orders", token: token, body: body)
+            #expect(created.status == .created)
+            #expect(created.body.string.contains(#""total_excluding_tax":"3.35""#))
+            #expect(created.body.string.contains(#""tax":"0.50""#))  // 3.35 × 0.15 = 0.5025 → 0.50
+            let location = try #require(created.headers.first(name: .location))
+            #expect(try await client.api(.GET, location, token: token).status == .ok)
+            // The administrator's limit is 0: submit → awaiting approval; an administrator may approve.
+            #expect(try await client.api(.POST, location + "/submit", token: token).body.string.contains(#""status":"awaiting_approval""#))
+            #expect(try await client.api(.POST, location + "/approve", token: token).body.string.contains(#""status":"approved""#))
+            #expect(try await client.api(.POST, location + "/approve", token: token).status == .conflict)
+            let list = try await client.api(.GET, "/api/v1/purchase-orders?status=approved", token: token)
+            #expect(list.body.string.contains(#""total":1"#))
+        }
+    }
+}
+
+@Suite struct PurchaseOrderBadInputTests {
+    func attempt(_ h: WebHarness, _ change: (inout [String: String]) -> Void) async throws -> TestingHTTPResponse {
+        let client = h.client()
+        try await client.signIn("ap_officer@a.example")
+        let form = try await client.get("/purchase-orders/new")
+        var fields = h.poForm(csrf: client.csrf(from: form) ?? "")
+        change(&fields)
+        return try await client.post("/purchase-orders", form: fields)
+    }
+
+    @Test func negativeQuantity() async throws {
+        try await WebHarness.with { h in
+            let reply = try await attempt(h) { $0["lines[1][quantity]"] = "-2" }
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.body.string.contains("Line 2: the quantity must be more than zero."))
+            #expect(try await h.purchaseOrderCount() == 0)
+        }
+    }
+
+    @Test func unknownCostCode_andCostCodeOfAnotherProject() async throws {
+        try await WebHarness.with { h in
+            let unknown = try await attempt(h) { $0["lines[0][cost_code]"] = UUID().uuidString }
+            #expect(unknown.status == .unprocessableEntity)
+            #expect(unknown.body.string.contains("Line 1: the cost code is not one of Lentune&#39;s."))
+            let other = Project(organisationID: h.orgA.organisation.id, code: "P-300", name: "Other")
+            try await ReferenceData.insert(other, on: h.app.db)
+            let foreign = CostCode(organisationID: h.orgA.organisation.id, projectID: other.id, code: "99-999", name: "Elsewhere")
+            try await ReferenceData.insert(foreign, on: h.app.db)
+            let mismatch = try await attempt(h) { $0["lines[2][cost_code]"] = foreign.id.description }
+            #expect(mismatch.status == .unprocessableEntity)
+            #expect(mismatch.body.string.contains("Line 3: cost code 99-999 belongs to another project, not P-100."))
+            // A cost code of another organisation is as unknown as a made-up one.
+            let otherOrg = try await attempt(h) { $0["lines[0][cost_code]"] = h.orgB.costCode.id.description }
+            #expect(otherOrg.status == .unprocessableEntity)
+            #expect(try await h.purchaseOrderCount() == 0)
+        }
+    }
+
+    @Test func duplicateNumber() async throws {
+        try await WebHarness.with { h in
+            try await PurchaseOrders.insert(h.orgA.purchaseOrder(number: "PO-7"), on: h.app.db)
+            let reply = try await attempt(h) { $0["number"] = "PO-7" }
+            #expect(reply.status == .unprocessableEntity)
+            #expect(reply.body.string.contains("Purchase order number PO-7 is already used."))
+            #expect(try await h.purchaseOrderCount() == 1)
+        }
+    }
+
+    @Test func tenMegabyteDescription_isRefusedWithAMessage() async throws {
+        try await WebHarness.with { h in
+            let reply = try await attempt(h) { $0["description"] = String(repeating: "x", count: 10 * 1024 * 1024) }
+            #expect(reply.status == .payloadTooLarge)
+            #expect(reply.body.string.contains("too large"))
+            let long = try await attempt(h) { $0["description"] = String(repeating: "y", count: 20_000) }
+            #expect(long.status == .unprocessableEntity)
+            #expect(long.body.string.contains("The description may have at most 10000 characters."))
+            #expect(try await h.purchaseOrderCount() == 0)
+        }
+    }
+
+    @Test func scriptTags_areStoredAsTextAndEscaped() async throws {
+        try await WebHarness.with { h in
+            let reply = try await attempt(h) {
+                $0["title"] = "<script>alert('po')</script>"
+                $0["lines[0][description]"] = "<img src=x onerror=alert(1)>"
+            }
+            #expect(reply.status == .seeOther)
+            let client = h.client()
+            try await client.signIn("ap_officer@a.example")
+            let page = try await client.get(try #require(reply.headers.first(name: .location)))
+            #expect(!page.body.string.contains("<script>alert"))
+            #expect(!page.body.string.contains("<img src=x"))
+            #expect(page.body.string.contains("&lt;script&gt;alert(&#39;po&#39;)&lt;/script&gt;"))
+            let list = try await client.get("/purchase-orders")
+            #expect(!list.body.string.contains("<script>alert"))
+        }
+    }
+
+    @Test func auditor_cannotRaisePurchaseOrders() async throws {
+        try await WebHarness.with { h in
+            let client = h.client()
+            try await client.signIn("auditor@a.example")
+            let list = try await client.get("/purchase-orders")
+            #expect(list.body.string.contains("Your role can look at purchase orders but not raise them."))
+            #expect(try await client.get("/purchase-orders/new").status == .forbidden)
+            #expect(try await client.post("/purchase-orders", form: h.poForm(csrf: client.csrf(from: list) ?? "")).status == .forbidden)
+            #expect(try await h.purchaseOrderCount() == 0)
+        }
+    }
+}
+
+@Suite struct PurchaseOrderListTests {
+    @Test func searchFiltersAndPages() async throws {
+        try await WebHarness.with { h in
+            for n in 1...60 {
+                var po = h.orgA.purchaseOrder(number: String(format: "PO-%03d", n), lines: 1)
+                po.title = n % 2 == 0 ? "Even timber" : "Odd steel"
+                po.status = n <= 5 ? .approved : .draft
+                if n == 60 { po.origin = .procore; po.procoreCommitmentID = 9 }
+                try await PurchaseOrders.insert(po, on: h.app.db)
+            }
+            try await PurchaseOrders.insert(h.orgB.purchaseOrder(number: "PO-B"), on: h.app.db)
+            let client = h.client()
+            try await client.signIn("auditor@a.example")
+            let first = try await client.get("/purchase-orders")
+            #expect(first.body.string.contains("60 purchase orders"))
+            #expect(first.body.string.contains("Page 1 of 2"))
+            #expect(!first.body.string.contains("PO-B"))
+            #expect(try await client.get("/purchase-orders?page=2").body.string.contains("Page 2 of 2"))
+            #expect(try await client.get("/purchase-orders?q=steel").body.string.contains("30 purchase orders"))
+            #expect(try await client.get("/purchase-orders?status=approved").body.string.contains("5 purchase orders"))
+            #expect(try await client.get("/purchase-orders?source=procore").body.string.contains("1 purchase order<"))
+            #expect(try await client.get("/purchase-orders?sync=synced").body.string.contains("1 purchase order<"))
+            #expect(try await client.get("/purchase-orders?project=\(h.orgA.project.id)&supplier=\(h.orgA.supplier.id)").body.string.contains("60 purchase orders"))
+        }
+    }
+}
