@@ -77,7 +77,18 @@ func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) asyn
         organisation: organisation.domain.id, actor: admin.domain, secrets: services.secrets, now: services.now(), on: app.db)
     if case .failure(let failure) = await services.connector.test(record, serviceCompany: Seeds.demoCompanyID, on: app.db) {
         app.logger.error("the demo could not connect to its Procore sandbox: \(failure.description)")
+        return
     }
+    // Link the company row and the demo projects whose codes match the sandbox's project numbers.
+    guard let row = try await ProcoreCompanyLinkRecord.scoped(to: organisation.domain.id, on: app.db)
+        .filter(\.$procoreCompanyID == Seeds.demoCompanyID).first()
+    else { return }
+    if !row.isLinked {
+        row.isLinked = true
+        try await row.save(on: app.db)
+    }
+    let fresh = try await ProcoreSettings.connection(for: organisation.domain.id, on: app.db)!
+    try await services.connector.linkMatchingProjects(row: row.domain, connection: fresh, on: app.db)
 }
 
 enum Tokens {

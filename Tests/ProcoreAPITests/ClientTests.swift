@@ -199,7 +199,8 @@ import Testing
     }
 
     @Test func stormOf429And503_isRiddenOut() async throws {
-        try await ClientHarness.with { h in
+        // Enough attempts that six calls at a 50% error rate fail with odds of about one in ten thousand.
+        try await ClientHarness.with(retry: .init(maxAttempts: 18, base: .milliseconds(20), cap: .milliseconds(200))) { h in
             h.faults { $0.storm = .init(status: 429, count: 3, retryAfter: 1) }
             #expect(try await h.client.me().login.contains("@"))
             h.faults { $0.storm = .init(status: 503, count: 2, retryAfter: 1) }

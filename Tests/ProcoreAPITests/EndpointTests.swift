@@ -98,7 +98,7 @@ import Testing
 @Suite struct PacerTests {
     @Test func spreadsTheRemainingBudgetUntilReset() async {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-        let pacer = Procore.RateLimitPacer(headroom: 0, clock: { t0 }, sleep: { _ in })
+        let pacer = Procore.RateLimitPacer(clock: { t0 }, sleep: { _ in })
         #expect(await pacer.spacing(at: t0) == 0)  // nothing known yet
         await pacer.record(limit: 25, remaining: 20, reset: t0.addingTimeInterval(10), status: 200, retryAfter: nil)
         #expect(await pacer.spacing(at: t0) == 0.5)

@@ -12,8 +12,14 @@ struct CSRFProtection: AsyncMiddleware {
         let exempt = request.url.path.hasPrefix("/api/") || request.url.path.hasPrefix("/webhooks/")
         guard !safe, !exempt else { return try await next.respond(to: request) }
 
+        // Larger forms arrive as a stream: collect them (bounded) so the token can be read; handlers see the same bytes.
+        do {
+            _ = try await request.body.collect(max: BodyLimit.bytes).get()
+        } catch {
+            throw Abort(.payloadTooLarge)
+        }
         let expected = request.viewer?.csrfToken ?? request.cookies[Cookie.anonymousCSRF]?.string
-        let provided = request.headers.first(name: "X-CSRF-Token") ?? (try? request.content.get(String.self, at: Self.field))
+        let provided = request.headers.first(name: "X-CSRF-Token") ?? Self.formField(Self.field, in: request)
         guard let expected, !expected.isEmpty, let provided, Tokens.constantTimeEqual(expected, provided) else {
             request.logger.notice("CSRF token missing or wrong", metadata: ["path": .string(request.url.path)])
             throw Abort(
@@ -21,6 +27,24 @@ struct CSRFProtection: AsyncMiddleware {
                 reason: "This form has expired or did not come from Lentune. Reload the page and try again.")
         }
         return try await next.respond(to: request)
+    }
+}
+
+extension CSRFProtection {
+    /// Reads one field of an urlencoded body directly, so the check does not depend on how the rest of the form
+    /// decodes (nested `lines[0][…]` keys and all).
+    static func formField(_ name: String, in request: Request) -> String? {
+        guard let body = request.body.data, request.headers.contentType?.subType == "x-www-form-urlencoded" else {
+            return try? request.content.get(String.self, at: name)
+        }
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            if key == name {
+                return parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
+            }
+        }
+        return nil
     }
 }
 

@@ -25,6 +25,9 @@ extension Procore {
         /// budget figures (answers to concurrent requests arrive in any order).
         private var lastTicket = 0
         private var lastRecorded = 0
+        /// When this pacer started its recent requests: a client-side copy of the sliding window, so it can tell
+        /// when budget has come back without waiting for Procore to say so.
+        private var sent: [Date] = []
         private let clock: @Sendable () -> Date
         private let sleep: @Sendable (Duration) async throws -> Void
         private let label: String
@@ -32,7 +35,7 @@ extension Procore {
         private let headroom: Double
 
         public init(
-            label: String = "default", headroom: Double = 0.02, clock: @escaping @Sendable () -> Date = { Date() },
+            label: String = "default", headroom: Double = 0, clock: @escaping @Sendable () -> Date = { Date() },
             sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
         ) {
             self.label = label
@@ -55,11 +58,14 @@ extension Procore {
                 if let blocked = state.blockedUntil, blocked > now {
                     wait = blocked.timeIntervalSince(now)
                 } else if let remaining = state.remaining, let reset = state.reset, reset > now,
-                    Double(remaining - inFlight) * (1 - headroom) < 1
+                    Double(remaining - inFlight) * (1 - headroom) < 1,
+                    // The reset header is rounded up to a whole second: within its last second the true reset may
+                    // already have passed, and our own count can tell.
+                    !(reset.timeIntervalSince(now) < 1 && ownWindowHasRoom(at: now))
                 {
-                    wait = reset.timeIntervalSince(now)
-                } else if let reset = state.reset, reset <= now, state.remaining != nil, inFlight > 0 {
-                    wait = 0.01  // stale figures: wait for the answer in flight
+                    wait = reset.timeIntervalSince(now) < 1 ? min(0.05, reset.timeIntervalSince(now)) : reset.timeIntervalSince(now) - 1
+                } else if let reset = state.reset, reset <= now, state.remaining != nil, inFlight > 0, !ownWindowHasRoom(at: now) {
+                    wait = 0.01  // stale figures and no room by our own count: wait for the answer in flight
                 } else if nextSlot > now {
                     wait = nextSlot.timeIntervalSince(now)
                 }
@@ -69,6 +75,7 @@ extension Procore {
                 }
                 lastTicket += 1
                 inFlight += 1
+                sent.append(now)
                 nextSlot = now.addingTimeInterval(spacing(at: now))
                 let waited = now.timeIntervalSince(started)
                 if waited > 0 {
@@ -84,7 +91,12 @@ extension Procore {
             inFlight = max(0, inFlight - 1)
             let now = clock()
             if let limit, limit != state.limit { windowLength = 0 }
-            if let reset { windowLength = max(windowLength, reset.timeIntervalSince(now)) }
+            // Procore's windows are whole seconds (10 s, 1 h) and its reset header is rounded up to a whole second,
+            // so the horizon seen overshoots by up to a second: the window is its floor.
+            if let reset {
+                let horizon = reset.timeIntervalSince(now)
+                windowLength = max(windowLength, horizon > 1.5 ? horizon.rounded(.down) : horizon)
+            }
             if ticket >= lastRecorded {
                 lastRecorded = ticket == .max ? lastRecorded : ticket
                 if let limit { state.limit = limit }
@@ -102,6 +114,13 @@ extension Procore {
             Gauge(label: "procore_rate_limit_remaining", dimensions: [("token", label)]).record(Double(state.remaining ?? -1))
             Gauge(label: "procore_rate_limit_limit", dimensions: [("token", label)]).record(Double(state.limit ?? -1))
             if status == 429 { Counter(label: "procore_throttled_total", dimensions: [("token", label)]).increment() }
+        }
+
+        /// Whether this pacer's own starts in the last window leave room under the limit.
+        func ownWindowHasRoom(at now: Date) -> Bool {
+            guard let limit = state.limit, windowLength > 0 else { return false }
+            sent.removeAll { now.timeIntervalSince($0) >= windowLength }
+            return Double(sent.count) < Double(limit) * (1 - headroom) - 1
         }
 
         /// A request that never got an answer still counts as out of flight.

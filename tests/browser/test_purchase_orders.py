@@ -1,0 +1,131 @@
+"""Purchase orders in a real browser against `lentune demo` (its projects belong to the sandbox's Procore company).
+With the company on Procore, New Purchase Order is disabled and a direct POST is refused; on Lentune and on neither,
+a PO with three lines is created, edited, approved and closed, with totals right to the cent (GST per line)."""
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from test_settings import box, company_row
+from test_shell import click_and_wait, sign_in
+
+AP = "ap@demo.lentune.test"
+
+
+def sign_out(browser):
+    click_and_wait(browser, browser.find_element(By.ID, "sign-out"))
+
+
+def set_source(browser, demo, lentune, procore):
+    """As the administrator, on the Procore company list."""
+    sign_in(browser, demo["url"], demo["email"], demo["password"])
+    browser.get(demo["url"] + "/administration/settings/procore")
+    for kind, wanted in (("lentune", lentune), ("procore", procore)):
+        if box(browser, kind).is_selected() and not wanted:
+            box(browser, kind).click()
+    for kind, wanted in (("lentune", lentune), ("procore", procore)):
+        if wanted and not box(browser, kind).is_selected():
+            box(browser, kind).click()
+    click_and_wait(browser, browser.find_element(By.ID, "save-companies"))
+    confirm = browser.find_elements(By.ID, "confirm-save")
+    if confirm:
+        click_and_wait(browser, confirm[0])
+    sign_out(browser)
+
+
+def count(browser, demo):
+    browser.get(demo["url"] + "/purchase-orders")
+    return int(browser.find_element(By.ID, "result-count").text.split()[0])
+
+
+def fill_line(browser, index, description, quantity, unit_cost, project="WSA-01"):
+    prefix = f"lines[{index}]"
+    field = browser.find_element(By.NAME, prefix + "[description]")
+    field.clear()
+    field.send_keys(description)
+    browser.find_element(By.CSS_SELECTOR, f"select[name='{prefix}[cost_code]'] optgroup[label='{project}'] option").click()
+    Select(browser.find_element(By.NAME, prefix + "[cost_type]")).select_by_visible_text("M Materials")
+    Select(browser.find_element(By.NAME, prefix + "[tax_code]")).select_by_visible_text("GST 15%")
+    for name, value in (("quantity", quantity), ("unit_cost", unit_cost)):
+        element = browser.find_element(By.NAME, f"{prefix}[{name}]")
+        element.clear()
+        element.send_keys(value)
+
+
+def totals(browser):
+    return tuple(browser.find_element(By.ID, i).text for i in ("total-excl", "total-tax", "total-incl"))
+
+
+def test_procore_sourced_company_disables_new_purchase_order(demo, browser):
+    set_source(browser, demo, lentune=False, procore=True)
+    try:
+        sign_in(browser, demo["url"], AP, demo["password"])
+        before = count(browser, demo)
+        button = browser.find_element(By.ID, "new-purchase-order")
+        assert button.tag_name == "button" and not button.is_enabled()
+        assert "Procore company whose purchase orders are created in Procore" in browser.find_element(By.ID, "new-po-reason").text
+        browser.get(demo["url"] + "/purchase-orders/new")
+        assert "New Purchase Order is not available" in browser.find_element(By.CLASS_NAME, "error-detail").text
+        # A hand-made POST is refused too, and nothing is stored.
+        browser.get(demo["url"] + "/purchase-orders")
+        csrf = browser.find_element(By.CSS_SELECTOR, "#sign-out").find_element(By.XPATH, "..").find_element(By.NAME, "_csrf").get_attribute("value")
+        status = browser.execute_async_script(
+            """
+            const [url, csrf, done] = arguments;
+            const body = new URLSearchParams({_csrf: csrf, title: "Sneaky", supplier: "x", project: "y"});
+            fetch(url, {method: "POST", body, credentials: "same-origin"}).then(r => done(r.status));
+            """, demo["url"] + "/purchase-orders", csrf)
+        assert status in (409, 422)
+        assert count(browser, demo) == before
+        sign_out(browser)
+    finally:
+        set_source(browser, demo, lentune=False, procore=False)
+
+
+@pytest.mark.parametrize("lentune", [True, False], ids=["lentune", "neither"])
+def test_three_line_purchase_order_is_created_edited_approved_and_closed(demo, browser, lentune):
+    set_source(browser, demo, lentune=lentune, procore=False)
+    try:
+        sign_in(browser, demo["url"], AP, demo["password"])
+        browser.get(demo["url"] + "/purchase-orders")
+        click_and_wait(browser, browser.find_element(By.ID, "new-purchase-order"))
+        Select(browser.find_element(By.ID, "supplier")).select_by_visible_text("Placemakers Ltd")
+        Select(browser.find_element(By.ID, "project")).select_by_visible_text("WSA-01 Wharf Street Apartments")
+        browser.find_element(By.ID, "title").send_keys("Browser PO <b>" + ("lentune" if lentune else "neither") + "</b>")
+        # 3 × 3.33 = 9.99 (GST 1.4985 → 1.50); 1 × 1.005 → 1.01 (GST 0.1515 → 0.15); 1000 × 10.005 = 10005.00 (GST 1500.75).
+        fill_line(browser, 0, "Ready-mix", "3", "3.33")
+        fill_line(browser, 1, "Bolts", "1", "1.005")
+        fill_line(browser, 2, "Steel", "1000", "10.005")
+        click_and_wait(browser, browser.find_element(By.ID, "save-po"))
+        errors = browser.find_elements(By.ID, "form-errors")
+        assert not errors, errors[0].text if errors else ""
+        assert browser.find_elements(By.ID, "status"), browser.find_element(By.TAG_NAME, "main").text[:500]
+        assert browser.find_element(By.ID, "status").text == "Draft"
+        assert totals(browser) == ("10,016.00", "1,502.40", "11,518.40")
+        assert "<b>" in browser.find_element(By.TAG_NAME, "h1").text or "Browser PO" in browser.page_source
+        assert "<b>lentune</b>" not in browser.page_source and "<b>neither</b>" not in browser.page_source
+
+        # Edit: the bolts now cost 2.005 → 2.01 (GST 0.3015 → 0.30).
+        click_and_wait(browser, browser.find_element(By.ID, "edit"))
+        unit = browser.find_element(By.NAME, "lines[1][unit_cost]")
+        unit.clear()
+        unit.send_keys("2.005")
+        click_and_wait(browser, browser.find_element(By.ID, "save-po"))
+        assert totals(browser) == ("10,017.00", "1,502.55", "11,519.55")
+
+        # Over the AP officer's limit (5,000): submitted for approval; the administrator approves and closes.
+        click_and_wait(browser, browser.find_element(By.ID, "submit"))
+        assert browser.find_element(By.ID, "status").text == "Awaiting approval"
+        assert not browser.find_elements(By.ID, "approve")
+        po_url = browser.current_url
+        sign_out(browser)
+        sign_in(browser, demo["url"], demo["email"], demo["password"])
+        browser.get(po_url)
+        click_and_wait(browser, browser.find_element(By.ID, "approve"))
+        assert browser.find_element(By.ID, "status").text == "Approved"
+        assert not browser.find_elements(By.ID, "edit")
+        click_and_wait(browser, browser.find_element(By.ID, "close"))
+        assert browser.find_element(By.ID, "status").text == "Closed"
+        assert browser.find_element(By.ID, "source").text == "Source: Lentune"
+        sign_out(browser)
+    finally:
+        set_source(browser, demo, lentune=False, procore=False)
