@@ -5,7 +5,7 @@ import ProcoreSandbox
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print figures.", subcommands: [ClientBench.self])
+        abstract: "Benchmarks that print figures.", subcommands: [ClientBench.self, PurchaseOrderListBench.self])
 }
 
 /// Pulls POs (list pages, then each PO with its lines) from an in-process sandbox whose spike limit is set low, and
@@ -60,7 +60,7 @@ struct ClientBench: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = seconds(elapsed)
         let log = store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }
         let throttled = log.filter { $0.status == 429 }.count
         let rate = Double(log.count) / seconds

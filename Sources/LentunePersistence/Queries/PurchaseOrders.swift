@@ -146,7 +146,8 @@ public enum PurchaseOrders {
         if let origin = filter.origin { query = query.filter(\.$origin == origin.rawValue) }
         if let sync = filter.syncState { query = query.filter(\.$syncState == sync.rawValue) }
         let total = try await query.copy().count()
-        let records = try await query.sort(\.$createdAt, .descending).sort(\.$number, .descending)
+        // One sort key, so the (organisation, created_at) indexes serve the order without sorting every row.
+        let records = try await query.sort(\.$createdAt, .descending)
             .range(lower: (filter.page - 1) * filter.perPage, upper: filter.page * filter.perPage).all()
         let supplierIDs = Array(Set(records.map(\.supplierID)))
         let projectIDs = Array(Set(records.map(\.projectID)))

@@ -177,8 +177,12 @@ struct APITokenAuthenticator: AsyncMiddleware {
         else {
             throw Abort(.unauthorized, reason: "The API token is not valid.")
         }
-        record.lastUsedAt = request.application.lentune.now()
-        try await record.save(on: request.db)
+        // Note use at most once a minute: a write per request would serialise reads on SQLite.
+        let now = request.application.lentune.now()
+        if record.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+            record.lastUsedAt = now
+            try await record.save(on: request.db)
+        }
         request.viewer = Viewer(user: user.domain, organisation: organisation.domain, csrfToken: "", sessionTokenHash: "")
         return try await next.respond(to: request)
     }

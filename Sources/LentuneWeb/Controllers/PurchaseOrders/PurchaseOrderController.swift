@@ -32,7 +32,7 @@ enum PurchaseOrderController {
         let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
         let filter = filter(query)
         let (items, total) = try await PurchaseOrders.list(in: viewer.organisationID, filter: filter, on: req.db)
-        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
             button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject))).response()

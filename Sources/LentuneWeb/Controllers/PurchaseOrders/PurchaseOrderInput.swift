@@ -13,13 +13,14 @@ struct PurchaseOrderReference: Sendable {
     var taxCodes: [TaxCode]
     var sources: [Project.ID: PurchaseOrderPolicy.ProjectSource?]
 
-    static func load(_ organisation: Organisation.ID, on db: any Database) async throws -> PurchaseOrderReference {
+    /// `lines: false` leaves out what only the form's lines need (the list page does not).
+    static func load(_ organisation: Organisation.ID, lines: Bool = true, on db: any Database) async throws -> PurchaseOrderReference {
         PurchaseOrderReference(
             suppliers: try await ReferenceData.suppliers(in: organisation, on: db),
             projects: try await ReferenceData.projects(in: organisation, on: db).filter(\.isActive),
-            costCodes: try await CostCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain),
-            costTypes: try await CostTypeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain),
-            taxCodes: try await TaxCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain),
+            costCodes: lines ? try await CostCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain) : [],
+            costTypes: lines ? try await CostTypeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain) : [],
+            taxCodes: lines ? try await TaxCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain) : [],
             sources: try await PurchaseOrders.projectSources(in: organisation, on: db))
     }
 
