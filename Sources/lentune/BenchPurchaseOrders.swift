@@ -29,6 +29,7 @@ struct PurchaseOrderListBench: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Concurrent connections.") var connections = 32
     @ArgumentParser.Option(help: "Requests per scenario.") var requests = 3000
     @ArgumentParser.Option(help: "PostgreSQL URL (default: a temporary SQLite file).") var databaseURL: String?
+    @ArgumentParser.Flag(help: "After seeding, print the URL, cookie and token and serve until Ctrl-C (to drive with wrk).") var hold = false
 
     func run() async throws {
         _ = bootstrapLogging
@@ -56,6 +57,14 @@ struct PurchaseOrderListBench: AsyncParsableCommand {
         do {
             let cookie = try await signIn(client, base: base, email: email, password: password)
             let token = try await apiToken(app, email: email)
+            if hold {
+                printNow("serving \(base)\ncookie: \(cookie)\ntoken: \(token)")
+                await LentuneServer.waitForTermination()
+                try await client.shutdown()
+                await app.server.shutdown()
+                try await app.asyncShutdown()
+                return
+            }
             let scenarios: [(String, String, [(String, String)])] = [
                 ("list page (HTML, page 1)", "/purchase-orders", [("Cookie", cookie)]),
                 ("list page filtered (status=approved)", "/purchase-orders?status=approved", [("Cookie", cookie)]),

@@ -8,6 +8,7 @@ import ProcoreSandbox
 import Testing
 import Vapor
 import VaporTesting
+import AsyncHTTPClient
 
 /// The Procore company list of organisation A, with one company row (connection to a sandbox not needed).
 struct SettingsFixture {
@@ -317,5 +318,58 @@ extension WebHarness {
         let client = client()
         try await client.signIn("administrator@a.example")
         return client
+    }
+}
+
+@Suite struct AuthorizationCodeTests {
+    @Test func connectToProcore_redirectsForConsent_andTheCallbackConnects() async throws {
+        let redirect = "http://127.0.0.1:8080/administration/settings/procore/callback"  // the testing config's public URL
+        let sandbox = try await RunningSandbox.start(
+            port: 0, seed: "demo", clientID: "user-app", clientSecret: "user-secret", redirectURIs: [redirect])
+        do {
+            try await WebHarness.with { h in
+                let client = try await h.signedInAdmin()
+                var page = try await client.get("/administration/settings/procore")
+                _ = try await client.post("/administration/settings/procore/connection", form: [
+                    "_csrf": client.csrf(from: page) ?? "", "environment": "custom", "auth_base_url": sandbox.baseURL.absoluteString,
+                    "api_base_url": sandbox.baseURL.absoluteString, "client_id": "user-app", "client_secret": "user-secret",
+                    "grant_type": "authorization_code",
+                ])
+                page = try await client.get("/administration/settings/procore")
+                #expect(page.body.string.contains(#"id="connect-to-procore""#))
+                let connect = try await client.post("/administration/settings/procore/connect", form: ["_csrf": client.csrf(from: page) ?? ""])
+                #expect(connect.status == .seeOther)
+                let authorize = try #require(connect.headers.first(name: .location).flatMap(URLComponents.init(string:)))
+                #expect(authorize.path == "/oauth/authorize")
+                let state = try #require(authorize.queryItems?.first { $0.name == "state" }?.value)
+                #expect(authorize.queryItems?.first { $0.name == "redirect_uri" }?.value == redirect)
+
+                // The user consents on Procore's page (the sandbox's), which redirects back with a code.
+                var consent = HTTPClientRequest(url: sandbox.baseURL.absoluteString + "/oauth/authorize")
+                consent.method = .POST
+                consent.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                let fields = ["client_id": "user-app", "redirect_uri": redirect, "state": state, "decision": "allow"]
+                consent.body = .bytes(ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")))
+                let noRedirects = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+                let answer = try await noRedirects.execute(consent, timeout: .seconds(10))
+                try await noRedirects.shutdown()
+                let back = try #require(answer.headers.first(name: "Location").flatMap(URLComponents.init(string:)))
+                #expect(back.queryItems?.first { $0.name == "state" }?.value == state)
+
+                // A forged state is refused; the real one connects and loads the company list.
+                let forged = try await client.get(back.path + "?code=x&state=forged")
+                #expect(forged.body.string.contains("did not match this connection"))
+                let callback = try await client.get(back.path + "?" + (back.percentEncodedQuery ?? ""))
+                #expect(callback.body.string.contains("Connected to Procore as Sandbox User"))
+                let stored = try #require(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db))
+                #expect(stored.status == "connected")
+                #expect(stored.sealedRefreshToken != nil)
+                #expect(try await ProcoreSettings.rows(for: h.orgA.organisation.id, on: h.app.db).count == 1)
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
     }
 }

@@ -132,10 +132,10 @@ public enum PurchaseOrders {
         public var createdAt: Date?
     }
 
-    /// One page of the organisation's POs, newest first, and how many match in all.
-    public static func list(in organisation: Organisation.ID, filter: Filter, on db: any Database) async throws
-        -> (items: [ListItem], total: Int)
-    {
+    /// One page of the organisation's POs, newest first, and how many match in all (from `counts` when fresh).
+    public static func list(
+        in organisation: Organisation.ID, filter: Filter, counts: ListCounts? = nil, on db: any Database
+    ) async throws -> (items: [ListItem], total: Int) {
         var query = PurchaseOrderRecord.scoped(to: organisation, on: db)
         if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             query = query.group(.or) { $0.filter(\.$number ~~ search).filter(\.$title ~~ search) }
@@ -145,7 +145,16 @@ public enum PurchaseOrders {
         if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
         if let origin = filter.origin { query = query.filter(\.$origin == origin.rawValue) }
         if let sync = filter.syncState { query = query.filter(\.$syncState == sync.rawValue) }
-        let total = try await query.copy().count()
+        // COUNT(organisation_id) is answered from the (organisation, …) indexes alone; COUNT(id) would read every row.
+        var cacheFilter = filter
+        cacheFilter.page = 1
+        let total: Int
+        if let cached = await counts?.value(organisation: organisation, filter: cacheFilter) {
+            total = cached
+        } else {
+            total = try await query.copy().count(\.$organisationID)
+            await counts?.store(total, organisation: organisation, filter: cacheFilter)
+        }
         // One sort key, so the (organisation, created_at) indexes serve the order without sorting every row.
         let records = try await query.sort(\.$createdAt, .descending)
             .range(lower: (filter.page - 1) * filter.perPage, upper: filter.page * filter.perPage).all()
@@ -165,6 +174,37 @@ public enum PurchaseOrders {
                 syncState: SyncRecord.State(rawValue: record.syncState) ?? .notSynced, createdAt: record.createdAt)
         }
         return (items, total)
+    }
+
+    /// Totals of recent list queries, kept a few seconds per organisation and filter, and forgotten as soon as the
+    /// organisation's POs change through this process. Counting 100,000 rows on every page view is what makes a big
+    /// list slow; a total a few seconds old (only when another process wrote) is fine on a list page.
+    public actor ListCounts {
+        private var entries: [Key: (total: Int, at: ContinuousClock.Instant)] = [:]
+        private let lifetime: Duration
+
+        struct Key: Hashable {
+            var organisation: Organisation.ID
+            var filter: Filter
+        }
+
+        public init(lifetime: Duration = .seconds(10)) { self.lifetime = lifetime }
+
+        public func value(organisation: Organisation.ID, filter: Filter) -> Int? {
+            guard let entry = entries[Key(organisation: organisation, filter: filter)],
+                ContinuousClock.now - entry.at < lifetime
+            else { return nil }
+            return entry.total
+        }
+
+        public func store(_ total: Int, organisation: Organisation.ID, filter: Filter) {
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[Key(organisation: organisation, filter: filter)] = (total, ContinuousClock.now)
+        }
+
+        public func forget(organisation: Organisation.ID) {
+            entries = entries.filter { $0.key.organisation != organisation }
+        }
     }
 
     // MARK: - Which projects allow Lentune POs

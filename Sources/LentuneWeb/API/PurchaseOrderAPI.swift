@@ -97,7 +97,8 @@ enum PurchaseOrderAPI {
         let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
         let perPage = req.query[Int.self, at: "per_page"] ?? 50
         let filter = PurchaseOrderController.filter(query, perPage: perPage)
-        let (items, total) = try await PurchaseOrders.list(in: viewer.organisationID, filter: filter, on: req.db)
+        let (items, total) = try await PurchaseOrders.list(
+            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts, on: req.db)
         struct Item: Encodable {
             var id: UUID
             var number: String
@@ -146,6 +147,7 @@ enum PurchaseOrderAPI {
         case .success(let po):
             do {
                 let created = try await PurchaseOrders.create(po, on: req.db)
+                await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
                 let response = try APIController.json(PurchaseOrderDTO(created), status: .created)
                 response.headers.replaceOrAdd(name: .location, value: SiteURL.apiPurchaseOrder(created.id.rawValue).path)
                 return response
@@ -180,6 +182,7 @@ enum PurchaseOrderAPI {
             if updated.number.isEmpty { updated.number = po.number }
             do {
                 try await PurchaseOrders.update(updated, on: req.db)
+                await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
             }
@@ -200,6 +203,7 @@ enum PurchaseOrderAPI {
             return APIController.problem(.conflict, refusal.message)
         case .success(let next):
             try await PurchaseOrders.update(next, on: req.db)
+            await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             return try APIController.json(PurchaseOrderDTO(next))
         }
     }

@@ -43,6 +43,8 @@ public struct LentuneServices: Sendable {
     public var connector: ProcoreConnector
     /// A bcrypt hash at the configured cost, checked when the email is unknown so both answers take as long.
     public var dummyPasswordHash: String
+    /// Recent totals of the PO list.
+    public let purchaseOrderCounts = PurchaseOrders.ListCounts()
 
     public init(config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config

@@ -31,7 +31,8 @@ enum PurchaseOrderController {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
         let filter = filter(query)
-        let (items, total) = try await PurchaseOrders.list(in: viewer.organisationID, filter: filter, on: req.db)
+        let (items, total) = try await PurchaseOrders.list(
+            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts, on: req.db)
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
@@ -66,6 +67,7 @@ enum PurchaseOrderController {
         case .success(let po):
             do {
                 let created = try await PurchaseOrders.create(po, on: req.db)
+                await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
                 return req.redirect(to: SiteURL.purchaseOrder(created.id.rawValue).path, redirectType: .normal)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return PurchaseOrderViews.form(.init(
@@ -113,6 +115,7 @@ enum PurchaseOrderController {
             if updated.number.isEmpty { updated.number = po.number }
             do {
                 try await PurchaseOrders.update(updated, on: req.db)
+                await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return PurchaseOrderViews.form(.init(
                     viewer: viewer, reference: reference, input: input, existing: po,
@@ -135,6 +138,7 @@ enum PurchaseOrderController {
             return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, error: refusal.message)).response(status: status)
         case .success(let next):
             try await PurchaseOrders.update(next, on: req.db)
+            await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             let notice = switch next.status {
             case .approved where action == .submit: "Approved: the total is within your approval limit."
             case .awaitingApproval: "Submitted for approval."
