@@ -101,7 +101,7 @@ import Testing
         let pacer = Procore.RateLimitPacer(clock: { t0 }, sleep: { _ in })
         #expect(await pacer.spacing(at: t0) == 0)  // nothing known yet
         await pacer.record(limit: 25, remaining: 20, reset: t0.addingTimeInterval(10), status: 200, retryAfter: nil)
-        #expect(await pacer.spacing(at: t0) == 0.5)
+        #expect(await pacer.spacing(at: t0) == 0.45)  // (10 s - 1 s of header rounding) / 20
         await pacer.record(limit: 25, remaining: 0, reset: t0.addingTimeInterval(4), status: 200, retryAfter: nil)
         #expect(await pacer.spacing(at: t0) == 4)  // nothing left: wait for the reset
         // Past the reset the figures are stale: the steady rate of the window (10 s / 25) applies.

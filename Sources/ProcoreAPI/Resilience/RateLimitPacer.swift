@@ -132,11 +132,14 @@ extension Procore {
         /// so the pacer falls back to the window's steady rate (length / limit) until a fresh answer arrives.
         func spacing(at time: Date) -> TimeInterval {
             guard let remaining = state.remaining, let reset = state.reset, let limit = state.limit, limit > 0 else { return 0 }
+            let steady = windowLength / (Double(limit) * (1 - headroom))
             let window = reset.timeIntervalSince(time)
-            guard window > 0 else { return windowLength / (Double(limit) * (1 - headroom)) }
+            guard window > 0 else { return steady }
             let usable = Double(remaining - inFlight) * (1 - headroom)
             guard usable >= 1 else { return window }
-            return window / usable
+            // The reset header is rounded up to a whole second; spread the budget over the time actually left (at
+            // least the window's steady rate). Running out is still caught by `acquire`, which waits for the reset.
+            return max(steady, max(0, window - 1) / usable)
         }
     }
 }
