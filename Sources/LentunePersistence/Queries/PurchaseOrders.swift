@@ -134,7 +134,8 @@ public enum PurchaseOrders {
 
     /// One page of the organisation's POs, newest first, and how many match in all (from `counts` when fresh).
     public static func list(
-        in organisation: Organisation.ID, filter: Filter, counts: ListCounts? = nil, on db: any Database
+        in organisation: Organisation.ID, filter: Filter, counts: ListCounts? = nil,
+        names: (suppliers: [UUID: String], projects: [UUID: String])? = nil, on db: any Database
     ) async throws -> (items: [ListItem], total: Int) {
         var query = PurchaseOrderRecord.scoped(to: organisation, on: db)
         if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
@@ -160,10 +161,20 @@ public enum PurchaseOrders {
             .range(lower: (filter.page - 1) * filter.perPage, upper: filter.page * filter.perPage).all()
         let supplierIDs = Array(Set(records.map(\.supplierID)))
         let projectIDs = Array(Set(records.map(\.projectID)))
-        let suppliers = supplierIDs.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: try await SupplierRecord.scoped(to: organisation, on: db)
-            .filter(\.$id ~~ supplierIDs).all().map { ($0.id!, $0.name) })
-        let projects = projectIDs.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: try await ProjectRecord.scoped(to: organisation, on: db)
-            .filter(\.$id ~~ projectIDs).all().map { ($0.id!, $0.code) })
+        var suppliers = names?.suppliers ?? [:]
+        var projects = names?.projects ?? [:]
+        let missingSuppliers = supplierIDs.filter { suppliers[$0] == nil }
+        let missingProjects = projectIDs.filter { projects[$0] == nil }
+        if !missingSuppliers.isEmpty {
+            for record in try await SupplierRecord.scoped(to: organisation, on: db).filter(\.$id ~~ missingSuppliers).all() {
+                suppliers[record.id!] = record.name
+            }
+        }
+        if !missingProjects.isEmpty {
+            for record in try await ProjectRecord.scoped(to: organisation, on: db).filter(\.$id ~~ missingProjects).all() {
+                projects[record.id!] = record.code
+            }
+        }
         let items = records.map { record in
             ListItem(
                 id: .init(record.id!), number: record.number, title: record.title, supplier: suppliers[record.supplierID] ?? "—",

@@ -142,6 +142,7 @@ enum APIController {
             do {
                 let saved = try await ProcoreSettings.save(
                     link, expectedVersion: update.version!, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+                await req.application.lentune.listReferences.forget(viewer.organisationID)
                 return try json(CompanyDTO(saved))
             } catch ProcoreSettings.SaveError.staleVersion(let current) {
                 return problem(.conflict, "This company was changed by someone else since you read it (version \(current) now). Read it again and repeat your change.")
@@ -171,19 +172,15 @@ struct APITokenAuthenticator: AsyncMiddleware {
             throw Abort(.unauthorized, reason: "Send an API token: Authorization: Bearer <token> (lentune user token).")
         }
         let hash = Tokens.sha256(token)
-        guard let record = try await APITokenRecord.query(on: request.db).filter(\.$tokenHash == hash).first(),
-            let user = try await UserRecord.find(record.userID, on: request.db),
-            let organisation = try await OrganisationRecord.find(user.organisationID, on: request.db)
-        else {
+        guard let identity = try await SignedIn.apiToken(tokenHash: hash, on: request.db) else {
             throw Abort(.unauthorized, reason: "The API token is not valid.")
         }
         // Note use at most once a minute: a write per request would serialise reads on SQLite.
         let now = request.application.lentune.now()
-        if record.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
-            record.lastUsedAt = now
-            try await record.save(on: request.db)
+        if let id = identity.apiTokenID, identity.apiTokenLastUsed.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+            try await SignedIn.touch(apiToken: id, at: now, on: request.db)
         }
-        request.viewer = Viewer(user: user.domain, organisation: organisation.domain, csrfToken: "", sessionTokenHash: "")
+        request.viewer = Viewer(user: identity.user, organisation: identity.organisation, csrfToken: "", sessionTokenHash: "")
         return try await next.respond(to: request)
     }
 }

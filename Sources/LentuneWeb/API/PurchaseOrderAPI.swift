@@ -97,8 +97,10 @@ enum PurchaseOrderAPI {
         let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
         let perPage = req.query[Int.self, at: "per_page"] ?? 50
         let filter = PurchaseOrderController.filter(query, perPage: perPage)
+        let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
         let (items, total) = try await PurchaseOrders.list(
-            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts, on: req.db)
+            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
+            names: reference.listNames, on: req.db)
         struct Item: Encodable {
             var id: UUID
             var number: String

@@ -20,13 +20,9 @@ struct SessionAuthenticator: AsyncMiddleware {
         if request.url.path.hasPrefix("/api/") { return try await next.respond(to: request) }
         if let token = request.cookies[Cookie.session]?.string, !token.isEmpty {
             let hash = Tokens.sha256(token)
-            if let (session, user) = try await Accounts.session(
-                tokenHash: hash, now: request.application.lentune.now(), on: request.db),
-                let organisation = try await OrganisationRecord.find(user.organisationID, on: request.db)
-            {
+            if let identity = try await SignedIn.session(tokenHash: hash, now: request.application.lentune.now(), on: request.db) {
                 request.viewer = Viewer(
-                    user: user.domain, organisation: organisation.domain, csrfToken: session.csrfToken,
-                    sessionTokenHash: hash)
+                    user: identity.user, organisation: identity.organisation, csrfToken: identity.csrfToken, sessionTokenHash: hash)
             }
         }
         return try await next.respond(to: request)

@@ -45,6 +45,8 @@ public struct LentuneServices: Sendable {
     public var dummyPasswordHash: String
     /// Recent totals of the PO list.
     public let purchaseOrderCounts = PurchaseOrders.ListCounts()
+    /// The PO list's projects, suppliers and company sources, briefly.
+    let listReferences = ListReferenceCache()
 
     public init(config: LentuneConfig, now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config

@@ -31,9 +31,10 @@ enum PurchaseOrderController {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
         let filter = filter(query)
+        let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
         let (items, total) = try await PurchaseOrders.list(
-            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts, on: req.db)
-        let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
+            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
+            names: reference.listNames, on: req.db)
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
             button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject))).response()

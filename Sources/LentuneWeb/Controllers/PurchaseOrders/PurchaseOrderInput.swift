@@ -26,6 +26,12 @@ struct PurchaseOrderReference: Sendable {
 
     func source(of project: Project.ID) -> PurchaseOrderPolicy.ProjectSource? { sources[project] ?? nil }
 
+    /// Names for the PO list: supplier names and project codes by id.
+    var listNames: (suppliers: [UUID: String], projects: [UUID: String]) {
+        (Dictionary(uniqueKeysWithValues: suppliers.map { ($0.id.rawValue, $0.name) }),
+         Dictionary(uniqueKeysWithValues: projects.map { ($0.id.rawValue, $0.code) }))
+    }
+
     /// Projects a new Lentune PO may be raised for (not those of Procore-sourced companies).
     var eligibleProjects: [Project] {
         projects.filter { (try? PurchaseOrderPolicy.mayCreate(for: source(of: $0.id)).get()) != nil }
@@ -168,4 +174,19 @@ struct PurchaseOrderInput: Sendable {
         if existing != nil { po.status = .draft }  // an edited PO goes back through approval
         return .success(po)
     }
+}
+
+/// The list page's reference data (projects, suppliers, company sources) per organisation, kept 5 s. Only the list
+/// views use it; creating or changing a PO always reads fresh data, so a switch of source is obeyed at once there.
+actor ListReferenceCache {
+    private var entries: [Organisation.ID: (reference: PurchaseOrderReference, at: ContinuousClock.Instant)] = [:]
+
+    func reference(_ organisation: Organisation.ID, on db: any Database) async throws -> PurchaseOrderReference {
+        if let entry = entries[organisation], ContinuousClock.now - entry.at < .seconds(5) { return entry.reference }
+        let fresh = try await PurchaseOrderReference.load(organisation, lines: false, on: db)
+        entries[organisation] = (fresh, ContinuousClock.now)
+        return fresh
+    }
+
+    func forget(_ organisation: Organisation.ID) { entries[organisation] = nil }
 }

@@ -73,6 +73,7 @@ extension SettingsController {
                     _ = try await ProcoreSettings.save(updated, expectedVersion: version, actor: viewer.user, now: services.now(), on: tx)
                 }
             }
+            await services.listReferences.forget(viewer.organisationID)
         } catch ProcoreSettings.SaveError.staleVersion {
             return try await procorePage(
                 req, status: .conflict,
