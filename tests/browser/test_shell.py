@@ -1,4 +1,5 @@
 """Sign-in, navigation and role checks in a real browser."""
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -11,6 +12,9 @@ NAVIGATION = ["Invoices", "Purchase Orders", "Suppliers", "Projects", "Administr
 def sign_in(browser, url, email, password=PASSWORD, open_page=True):
     if open_page:
         browser.get(url + "/sign-in")
+        if not browser.find_elements(By.ID, "email"):  # still signed in from an earlier step: sign out first
+            click_and_wait(browser, browser.find_element(By.ID, "sign-out"))
+            browser.get(url + "/sign-in")
     browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.ID, "password").send_keys(password)
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#sign-in button[type=submit]"))
@@ -20,7 +24,16 @@ def click_and_wait(browser, element):
     """Clicks something that navigates, and waits until the new page has replaced the old one."""
     old = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 15).until(EC.staleness_of(old))
+
+    def replaced(driver):
+        # Chromium sometimes reports a node of the old page as "not in the document" rather than stale.
+        try:
+            old.tag_name
+            return False
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+
+    WebDriverWait(browser, 15).until(replaced)
     WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
 
 
