@@ -158,7 +158,7 @@ public struct ProcoreConnector: Sendable {
         guard case .authorizationCode(let redirect) = configuration.grant else {
             throw Failure.incomplete("the grant type is not authorization code")
         }
-        connection.oauthStateHash = Digest.sha256(state)
+        connection.oauthStateHash = SecureTokens.sha256(state)
         try await connection.save(on: db)
         return Procore.Endpoint.authorizeURL(
             environment: configuration.environment, clientID: configuration.clientID, redirectURI: redirect, state: state)
@@ -166,7 +166,7 @@ public struct ProcoreConnector: Sendable {
 
     /// Completes the redirect back from Procore: checks `state`, exchanges the code, stores the sealed tokens.
     public func completeAuthorization(_ connection: ProcoreConnectionRecord, code: String, state: String, on db: any Database) async throws(Failure) {
-        guard let expected = connection.oauthStateHash, expected == Digest.sha256(state) else { throw .stateMismatch }
+        guard let expected = connection.oauthStateHash, expected == SecureTokens.sha256(state) else { throw .stateMismatch }
         let session = try session(for: connection, company: nil, db: db)
         do {
             _ = try await session.exchange(code: code)
@@ -181,13 +181,5 @@ public struct ProcoreConnector: Sendable {
         } catch {
             throw .incomplete("the authorization could not be saved")
         }
-    }
-}
-
-import Crypto
-
-enum Digest {
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

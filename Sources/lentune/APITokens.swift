@@ -1,16 +1,8 @@
-import Crypto
-import Foundation
+import LentunePersistence
 
-/// API tokens: 32 random bytes, base64url; only their SHA-256 is stored (as the web app checks them).
+/// API tokens as `lentune user token` prints them; only their SHA-256 is stored (as the web app checks them).
 enum APITokens {
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "lt_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    static func make() -> String { "lt_" + SecureTokens.random() }
 
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func hash(_ token: String) -> String { SecureTokens.sha256(token) }
 }

@@ -1,19 +1,10 @@
-import Crypto
 import Foundation
+import LentunePersistence
 
 enum Tokens {
-    /// 32 random bytes, base64url without padding: session tokens and CSRF tokens.
-    static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func random() -> String { SecureTokens.random() }
 
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func sha256(_ text: String) -> String { SecureTokens.sha256(text) }
 
     /// Compares in time independent of where the strings first differ.
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import LentuneCore
 import LentunePersistence
@@ -43,7 +42,7 @@ struct WebHarness {
     func apiToken(_ email: String) async throws -> String {
         let user = try #require(try await Accounts.user(email: email, on: app.db))
         let token = "lt_test_" + UUID().uuidString
-        let hash = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let hash = SecureTokens.sha256(token)
         try await Accounts.createAPIToken(user: user.domain.id, tokenHash: hash, name: "test", on: app.db)
         return token
     }

@@ -1,0 +1,19 @@
+import Crypto
+import Foundation
+
+/// Random tokens (sessions, CSRF, API tokens, OAuth state) and the SHA-256 under which they are stored.
+public enum SecureTokens {
+    /// 32 random bytes, base64url without padding.
+    public static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Lower-case hex SHA-256: what is stored instead of a token.
+    public static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
