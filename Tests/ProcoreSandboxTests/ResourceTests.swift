@@ -211,9 +211,9 @@ import Testing
             let path = "/rest/v1.1/projects/\(project.id)/direct_costs"
             let created = try await h.api(.POST, path, token: token, json: ["direct_cost": ["direct_cost_type": "expense"]])
             let id = try #require(created.json["id"]?.int)
-            _ = try await h.admin(.PUT, "/faults", #"{"latency_milliseconds": 300}"#)
+            _ = try await h.admin(.PUT, "/faults", #"{"latency_milliseconds": 1000}"#)
             async let first = h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "a"]])
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(400))  // the first holds its claim from ~1 s to ~2 s
             async let second = h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "b"]])
             let statuses = [try await first.status, try await second.status].sorted()
             #expect(statuses == [200, 409])
