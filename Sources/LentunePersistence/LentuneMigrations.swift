@@ -16,5 +16,7 @@ public enum LentuneMigrations {
         CreateAPITokensAndOAuthState(),
         // 0006
         UpdatePurchaseOrdersAddSyncStateAndIndexes(),
+        // 0007
+        CreatePurchaseOrderSearchIndexes(),
     ]
 }

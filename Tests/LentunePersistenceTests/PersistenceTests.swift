@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 import LentunePersistence
@@ -15,6 +16,34 @@ import Testing
             #expect(try await OrganisationRecord.query(on: database.db).count() == 0)
             // Running again is a no-op.
             try await database.migrate()
+        }
+    }
+
+    @Test func postgres_searchUsesTrigramIndexes() async throws {
+        guard TestDatabase.kinds.contains(.postgres) else { return }
+        try await TestDatabase.with(.postgres) { database in
+            let sql = database.db as! any SQLDatabase
+            let names = try await sql.raw("""
+                SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'purchase_orders'
+                AND indexdef LIKE '%gin_trgm_ops%' ORDER BY indexname
+                """).all().map { try $0.decode(column: "indexname", as: String.self) }
+            #expect(names == ["ix_purchase_orders_number_trgm", "ix_purchase_orders_title_trgm"])
+            // With enough rows the planner takes them for a search (and not a scan of the organisation's rows).
+            let fixture = try await Fixture.make(on: database.db)
+            try await sql.raw("""
+                INSERT INTO purchase_orders (id, organisation_id, number, origin, status, supplier_id, project_id, title,
+                    description, total_excl_tax_cents, tax_cents, sync_state, created_at)
+                SELECT gen_random_uuid(), \(bind: fixture.organisation.id.rawValue), 'PO-' || n, 'lentune', 'draft',
+                    \(bind: fixture.supplier.id.rawValue), \(bind: fixture.project.id.rawValue), 'Order ' || n, '', 0, 0,
+                    'not_synced', now()
+                FROM generate_series(1, 100000) AS n
+                """).run()
+            try await sql.raw("ANALYZE purchase_orders").run()
+            let conditions = PurchaseOrders.listConditions(
+                organisation: fixture.organisation.id, filter: .init(search: "PO-19999"), dialect: "postgresql")
+            let plan = try await sql.raw("EXPLAIN SELECT id FROM purchase_orders WHERE \(conditions) ORDER BY created_at DESC LIMIT 50")
+                .all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n")
+            #expect(plan.contains("ix_purchase_orders_number_trgm"), "\(plan)")
         }
     }
 }
@@ -110,6 +139,54 @@ import Testing
             #expect(try await PurchaseOrders.find(po.id, in: b.organisation.id, on: database.db) == nil)
             #expect(try await PurchaseOrders.find(po.id, in: a.organisation.id, on: database.db) != nil)
             #expect(try await ReferenceData.projects(in: b.organisation.id, on: database.db).map(\.id) == [b.project.id])
+        }
+    }
+}
+
+@Suite struct PurchaseOrderListTests {
+    @Test(arguments: TestDatabase.kinds)
+    func list_filtersSearchesPagesAndStaysInItsOrganisation(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let a = try await Fixture.make(name: "A", on: database.db)
+            let b = try await Fixture.make(name: "B", on: database.db)
+            let titles = ["Concrete pour", "Rebar 100% galvanised", "concrete TESTING", "Scaffold_hire", "Windows"]
+            for (index, title) in titles.enumerated() {
+                var po = a.purchaseOrder(number: "PO-\(index + 1)", lines: 2)
+                po.title = title
+                if index == 1 { po.status = .approved }
+                if index == 2 { po.origin = .procore }
+                try await PurchaseOrders.insert(po, on: database.db)
+                try await Task.sleep(for: .milliseconds(5))  // distinct created_at, so the order is defined
+            }
+            var foreign = b.purchaseOrder(number: "PO-9")
+            foreign.title = "Concrete elsewhere"
+            try await PurchaseOrders.insert(foreign, on: database.db)
+
+            func numbers(_ filter: PurchaseOrders.Filter) async throws -> ([String], Int) {
+                let (items, total) = try await PurchaseOrders.list(in: a.organisation.id, filter: filter, on: database.db)
+                return (items.map(\.number), total)
+            }
+            // Newest first, only organisation A.
+            #expect(try await numbers(.init()) == (["PO-5", "PO-4", "PO-3", "PO-2", "PO-1"], 5))
+            // Search ignores case and matches number or title; % and _ are literal characters, not wildcards.
+            #expect(try await numbers(.init(search: "CONCRETE")) == (["PO-3", "PO-1"], 2))
+            #expect(try await numbers(.init(search: "100%")) == (["PO-2"], 1))
+            #expect(try await numbers(.init(search: "0%g")) == ([], 0))
+            #expect(try await numbers(.init(search: "d_h")) == (["PO-4"], 1))
+            #expect(try await numbers(.init(search: "l_h")) == ([], 0))
+            #expect(try await numbers(.init(search: "PO-5")) == (["PO-5"], 1))
+            #expect(try await numbers(.init(status: .approved)) == (["PO-2"], 1))
+            #expect(try await numbers(.init(origin: .procore)) == (["PO-3"], 1))
+            #expect(try await numbers(.init(projectID: b.project.id)) == ([], 0))
+            #expect(try await numbers(.init(supplierID: a.supplier.id, page: 2, perPage: 2)) == (["PO-3", "PO-2"], 5))
+            #expect(try await numbers(.init(page: 3, perPage: 2)) == (["PO-1"], 5))
+
+            // The row carries the names and the total including tax, to the cent.
+            let first = try #require(try await PurchaseOrders.list(in: a.organisation.id, filter: .init(search: "PO-1"), on: database.db).items.first)
+            let po = try #require(try await PurchaseOrders.find(first.id, in: a.organisation.id, on: database.db))
+            #expect(first.totalIncludingTax == po.totals.includingTax)
+            #expect(first.supplier == a.supplier.name)
+            #expect(first.projectCode == a.project.code)
         }
     }
 }

@@ -42,6 +42,9 @@ public enum TestDatabase {
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let admin = try LentuneDatabase(location: .postgres(url: url))
             do {
+                // Extensions belong to the database, not to a schema: pg_trgm (migration 0007) goes to `public` once,
+                // so dropping a test's schema never drops it from under another test.
+                _ = try? await (admin.db as! any SQLDatabase).raw("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").run()
                 try await (admin.db as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
                 let database = try LentuneDatabase(location: .postgres(url: url, searchPath: schema))
                 let result = try await run(database, body)

@@ -241,4 +241,13 @@ import VaporTesting
         #expect(node.render() == #"<a href="/x?a=1&amp;b=&quot;2&quot;">&lt;b&gt;Tom &amp; &#39;Jerry&#39;&lt;/b&gt;</a>"#)
         #expect(el("input", .disabled(true)).render() == "<input disabled>")
     }
+
+    @Test func escapesAroundNonASCIIText() {
+        // A combining mark right after a special character, emoji, and text with nothing to escape.
+        #expect(HTML.escape("<\u{301}a&b") == "&lt;\u{301}a&amp;b")
+        #expect(HTML.escape("Kauri Ōtautahi 🏗️ \"Ltd\"") == "Kauri Ōtautahi 🏗️ &quot;Ltd&quot;")
+        #expect(HTML.escape("Plain text") == "Plain text")
+        #expect(HTML.escape("&") == "&amp;")
+        #expect(HTML.escape("") == "")
+    }
 }

@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 
@@ -133,19 +134,16 @@ public enum PurchaseOrders {
     }
 
     /// One page of the organisation's POs, newest first, and how many match in all (from `counts` when fresh).
+    ///
+    /// This runs on every list view, so it is plain SQL decoded column by column: Fluent's model decoding reflects over
+    /// every property of every row and cost more than the query itself (docs/BENCHMARKS.md). It reads only the
+    /// columns the list shows (never `description`, which may be long).
     public static func list(
         in organisation: Organisation.ID, filter: Filter, counts: ListCounts? = nil,
         names: (suppliers: [UUID: String], projects: [UUID: String])? = nil, on db: any Database
     ) async throws -> (items: [ListItem], total: Int) {
-        var query = PurchaseOrderRecord.scoped(to: organisation, on: db)
-        if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            query = query.group(.or) { $0.filter(\.$number ~~ search).filter(\.$title ~~ search) }
-        }
-        if let project = filter.projectID { query = query.filter(\.$projectID == project.rawValue) }
-        if let supplier = filter.supplierID { query = query.filter(\.$supplierID == supplier.rawValue) }
-        if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
-        if let origin = filter.origin { query = query.filter(\.$origin == origin.rawValue) }
-        if let sync = filter.syncState { query = query.filter(\.$syncState == sync.rawValue) }
+        let sql = db as! any SQLDatabase
+        let conditions = listConditions(organisation: organisation, filter: filter, dialect: sql.dialect.name)
         // COUNT(organisation_id) is answered from the (organisation, …) indexes alone; COUNT(id) would read every row.
         var cacheFilter = filter
         cacheFilter.page = 1
@@ -153,18 +151,26 @@ public enum PurchaseOrders {
         if let cached = await counts?.value(organisation: organisation, filter: cacheFilter) {
             total = cached
         } else {
-            total = try await query.copy().count(\.$organisationID)
+            let row = try await sql.raw("SELECT COUNT(organisation_id) AS n FROM purchase_orders WHERE \(conditions)").first()
+            total = try row?.decode(column: "n", as: Int.self) ?? 0
             await counts?.store(total, organisation: organisation, filter: cacheFilter)
         }
         // One sort key, so the (organisation, created_at) indexes serve the order without sorting every row.
-        let records = try await query.sort(\.$createdAt, .descending)
-            .range(lower: (filter.page - 1) * filter.perPage, upper: filter.page * filter.perPage).all()
-        let supplierIDs = Array(Set(records.map(\.supplierID)))
-        let projectIDs = Array(Set(records.map(\.projectID)))
+        let rows = try await sql.raw("""
+            SELECT id, number, title, supplier_id, project_id, total_excl_tax_cents, tax_cents, status, origin, sync_state,
+                   created_at
+            FROM purchase_orders WHERE \(conditions)
+            ORDER BY created_at DESC
+            LIMIT \(literal: filter.perPage) OFFSET \(literal: (filter.page - 1) * filter.perPage)
+            """).all()
+        var records: [ListRow] = []
+        records.reserveCapacity(rows.count)
+        for row in rows { records.append(try ListRow(row)) }
+
         var suppliers = names?.suppliers ?? [:]
         var projects = names?.projects ?? [:]
-        let missingSuppliers = supplierIDs.filter { suppliers[$0] == nil }
-        let missingProjects = projectIDs.filter { projects[$0] == nil }
+        let missingSuppliers = Array(Set(records.map(\.supplierID).filter { suppliers[$0] == nil }))
+        let missingProjects = Array(Set(records.map(\.projectID).filter { projects[$0] == nil }))
         if !missingSuppliers.isEmpty {
             for record in try await SupplierRecord.scoped(to: organisation, on: db).filter(\.$id ~~ missingSuppliers).all() {
                 suppliers[record.id!] = record.name
@@ -177,7 +183,7 @@ public enum PurchaseOrders {
         }
         let items = records.map { record in
             ListItem(
-                id: .init(record.id!), number: record.number, title: record.title, supplier: suppliers[record.supplierID] ?? "—",
+                id: .init(record.id), number: record.number, title: record.title, supplier: suppliers[record.supplierID] ?? "—",
                 projectCode: projects[record.projectID] ?? "—",
                 totalIncludingTax: Scaled.money(record.totalExcludingTaxCents + record.taxCents),
                 status: PurchaseOrder.Status(rawValue: record.status) ?? .draft,
@@ -185,6 +191,57 @@ public enum PurchaseOrders {
                 syncState: SyncRecord.State(rawValue: record.syncState) ?? .notSynced, createdAt: record.createdAt)
         }
         return (items, total)
+    }
+
+    /// The list's columns of one `purchase_orders` row.
+    private struct ListRow {
+        var id: UUID
+        var number: String
+        var title: String
+        var supplierID: UUID
+        var projectID: UUID
+        var totalExcludingTaxCents: Int64
+        var taxCents: Int64
+        var status: String
+        var origin: String
+        var syncState: String
+        var createdAt: Date?
+
+        init(_ row: any SQLRow) throws {
+            id = try row.decode(column: "id", as: UUID.self)
+            number = try row.decode(column: "number", as: String.self)
+            title = try row.decode(column: "title", as: String.self)
+            supplierID = try row.decode(column: "supplier_id", as: UUID.self)
+            projectID = try row.decode(column: "project_id", as: UUID.self)
+            totalExcludingTaxCents = try row.decode(column: "total_excl_tax_cents", as: Int64.self)
+            taxCents = try row.decode(column: "tax_cents", as: Int64.self)
+            status = try row.decode(column: "status", as: String.self)
+            origin = try row.decode(column: "origin", as: String.self)
+            syncState = try row.decode(column: "sync_state", as: String.self)
+            createdAt = try row.decode(column: "created_at", as: Date?.self)
+        }
+    }
+
+    /// The WHERE clause of the list: the organisation (always first: every index starts with it) and the filters.
+    /// Search matches number or title, case-insensitively, with `%` and `_` taken literally.
+    public static func listConditions(organisation: Organisation.ID, filter: Filter, dialect: String) -> SQLQueryString {
+        var conditions: [SQLQueryString] = ["organisation_id = \(bind: organisation.rawValue)"]
+        if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            let escaped = search.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let pattern = "%" + escaped + "%"
+            // SQLite's LIKE ignores ASCII case already; PostgreSQL needs ILIKE for the same behaviour.
+            let like = dialect == "postgresql" ? "ILIKE" : "LIKE"
+            conditions.append("""
+                (number \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR title \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')
+                """)
+        }
+        if let project = filter.projectID { conditions.append("project_id = \(bind: project.rawValue)") }
+        if let supplier = filter.supplierID { conditions.append("supplier_id = \(bind: supplier.rawValue)") }
+        if let status = filter.status { conditions.append("status = \(bind: status.rawValue)") }
+        if let origin = filter.origin { conditions.append("origin = \(bind: origin.rawValue)") }
+        if let sync = filter.syncState { conditions.append("sync_state = \(bind: sync.rawValue)") }
+        return conditions.joined(separator: " AND ")
     }
 
     /// Totals of recent list queries, kept a few seconds per organisation and filter, and forgotten as soon as the

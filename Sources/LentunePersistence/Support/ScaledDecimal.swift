@@ -13,8 +13,9 @@ enum Scaled {
         return NSDecimalNumber(decimal: shifted).int64Value
     }
 
+    /// `stored` × 10^-scale, built directly (a `Decimal` division is slow and this runs for every listed row).
     static func load(_ stored: Int64, scale: Int) -> Decimal {
-        Decimal(stored) / pow(10, scale)
+        Decimal(sign: stored < 0 ? .minus : .plus, exponent: -scale, significand: Decimal(stored.magnitude))
     }
 
     static func money(_ value: Decimal) -> Int64 { store(value, scale: moneyScale) }

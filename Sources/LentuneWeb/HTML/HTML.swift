@@ -20,29 +20,44 @@ public indirect enum HTML: Sendable {
         }
     }
 
-    static let voidElements: Set<String> = ["input", "br", "hr", "meta", "link", "img"]
+    /// Elements with no content and no end tag.
+    static func isVoid(_ name: String) -> Bool {
+        switch name {
+        case "input", "br", "hr", "meta", "link", "img": true
+        default: false
+        }
+    }
 
     public func render() -> String {
         var out = ""
+        out.reserveCapacity(16 * 1024)
         render(into: &out)
         return out
     }
 
     public func render(into out: inout String) {
         switch self {
-        case .text(let text): out += HTML.escape(text)
+        case .text(let text): HTML.appendEscaped(text, to: &out)
         case .raw(let markup): out += markup
         case .fragment(let children): for child in children { child.render(into: &out) }
         case .element(let name, let attributes, let children):
-            out += "<" + name
+            out += "<"
+            out += name
             for attribute in attributes where !attribute.name.isEmpty {
-                out += " " + attribute.name
-                if let value = attribute.value { out += "=\"" + HTML.escape(value) + "\"" }
+                out += " "
+                out += attribute.name
+                if let value = attribute.value {
+                    out += "=\""
+                    HTML.appendEscaped(value, to: &out)
+                    out += "\""
+                }
             }
             out += ">"
-            guard !HTML.voidElements.contains(name) else { return }
+            guard !HTML.isVoid(name) else { return }
             for child in children { child.render(into: &out) }
-            out += "</" + name + ">"
+            out += "</"
+            out += name
+            out += ">"
         }
     }
 
@@ -50,17 +65,38 @@ public indirect enum HTML: Sendable {
     public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
+        appendEscaped(text, to: &out)
         return out
+    }
+
+    /// Appends `text` escaped: runs without `& < > " '` are copied whole (every page renders thousands of strings).
+    static func appendEscaped(_ text: String, to out: inout String) {
+        let utf8 = text.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        while index != utf8.endIndex {
+            let replacement: String? =
+                switch utf8[index] {
+                case UInt8(ascii: "&"): "&amp;"
+                case UInt8(ascii: "<"): "&lt;"
+                case UInt8(ascii: ">"): "&gt;"
+                case UInt8(ascii: "\""): "&quot;"
+                case UInt8(ascii: "'"): "&#39;"
+                default: nil
+                }
+            if let replacement {
+                // Decoding the bytes keeps a combining mark after `<` intact (a `String` slice rounds to characters).
+                out += String(decoding: utf8[runStart..<index], as: UTF8.self)
+                out += replacement
+                runStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        if runStart == utf8.startIndex {
+            out += text
+        } else {
+            out += String(decoding: utf8[runStart..<utf8.endIndex], as: UTF8.self)
+        }
     }
 }
 
