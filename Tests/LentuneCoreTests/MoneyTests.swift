@@ -23,6 +23,32 @@ import Testing
     @Test func display_groupsThousands() {
         #expect(Money.display(Decimal(string: "1234567.5")!) == "1,234,567.50")
         #expect(Money.display(Decimal(string: "-999.999")!) == "-1,000.00")
+        for (input, expected) in [
+            ("0", "0.00"), ("0.5", "0.50"), ("-0.004", "0.00"), ("999", "999.00"), ("1000", "1,000.00"), ("100000", "100,000.00"),
+            ("-123456.7", "-123,456.70"), ("12345678901234.565", "12,345,678,901,234.57"), ("1e5", "100,000.00"),
+        ] {
+            #expect(Money.display(Decimal(string: input)!) == expected, "\(input)")
+        }
+    }
+
+    /// Every amount of cents, built from its integer digits, formats as those digits with the point put back.
+    @Test func formatAndDisplay_matchIntegerCentsOverManyValues() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let cents = Int64.random(in: -10_000_000_000_000...10_000_000_000_000, using: &generator)
+            let amount = Decimal(cents) / 100
+            let magnitude = String(cents.magnitude)
+            let padded = String(repeating: "0", count: max(0, 3 - magnitude.count)) + magnitude
+            let whole = String(padded.dropLast(2))
+            let expected = (cents < 0 ? "-" : "") + whole + "." + padded.suffix(2)
+            #expect(Money.format(amount) == expected)
+            var grouped = ""
+            for (index, digit) in whole.enumerated() {
+                if index > 0, (whole.count - index) % 3 == 0 { grouped += "," }
+                grouped.append(digit)
+            }
+            #expect(Money.display(amount) == (cents < 0 ? "-" : "") + grouped + "." + padded.suffix(2))
+        }
     }
 
     @Test func poTotals_areSumsOfPerLineRoundedFigures() {

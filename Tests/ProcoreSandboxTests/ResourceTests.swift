@@ -211,12 +211,23 @@ import Testing
             let path = "/rest/v1.1/projects/\(project.id)/direct_costs"
             let created = try await h.api(.POST, path, token: token, json: ["direct_cost": ["direct_cost_type": "expense"]])
             let id = try #require(created.json["id"]?.int)
-            _ = try await h.admin(.PUT, "/faults", #"{"latency_milliseconds": 1000}"#)
-            async let first = h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "a"]])
-            try await Task.sleep(for: .milliseconds(400))  // the first holds its claim from ~1 s to ~2 s
-            async let second = h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "b"]])
-            let statuses = [try await first.status, try await second.status].sorted()
-            #expect(statuses == [200, 409])
+            _ = try await h.admin(.PUT, "/faults", #"{"write_hold_milliseconds": 3000}"#)
+            let first = Task { try await h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "a"]]) }
+            // Wait until the first write holds the direct cost (not for a guessed time), then overlap it.
+            var held = false
+            for _ in 0..<200 where !held {
+                let busy = try await h.admin(.GET, "/busy", nil)
+                held = busy.json["direct_costs"]?.arrayValue?.contains(.int(Int64(id))) == true
+                if !held { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(held)
+            let second = try await h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "b"]])
+            #expect(second.status == 409)
+            #expect(try await first.value.status == 200)
+            // Once the first has finished, the direct cost takes writes again.
+            _ = try await h.admin(.DELETE, "/faults", nil)
+            let third = try await h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "c"]])
+            #expect(third.status == 200)
         }
     }
 }

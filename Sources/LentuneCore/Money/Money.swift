@@ -32,28 +32,44 @@ public enum Money {
 
     /// "1234.5" → "1234.50": the canonical text form used in the database, APIs and Procore payloads.
     public static func format(_ amount: Decimal, scale: Int = Money.scale) -> String {
-        let rounded = amount.rounded(scale: scale)
-        var text = NSDecimalNumber(decimal: rounded).stringValue
-        if text == "-0" { text = "0" }
-        var parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 1 { parts.append("") }
-        let fraction = parts[1].padding(toLength: scale, withPad: "0", startingAt: 0)
-        return scale == 0 ? parts[0] : "\(parts[0]).\(fraction)"
+        let (negative, whole, fraction) = digits(amount, scale: scale)
+        var text = negative ? "-" : ""
+        text += whole
+        if scale > 0 { text += "." + fraction }
+        return text
     }
 
     /// "1234.5" → "1,234.50" for pages.
     public static func display(_ amount: Decimal) -> String {
-        let plain = format(amount)
-        let negative = plain.hasPrefix("-")
-        let digits = negative ? String(plain.dropFirst()) : plain
-        let parts = digits.split(separator: ".")
-        var whole = String(parts[0])
-        var grouped = ""
-        while whole.count > 3 {
-            grouped = "," + whole.suffix(3) + grouped
-            whole = String(whole.dropLast(3))
+        let (negative, whole, fraction) = digits(amount, scale: scale)
+        var text = negative ? "-" : ""
+        text.reserveCapacity(whole.utf8.count + whole.utf8.count / 3 + scale + 2)
+        let count = whole.utf8.count
+        for (index, digit) in whole.enumerated() {
+            if index > 0, (count - index) % 3 == 0 { text += "," }
+            text.append(digit)
         }
-        return (negative ? "-" : "") + whole + grouped + "." + parts[1]
+        return text + "." + fraction
+    }
+
+    /// The sign, whole digits and exactly `scale` fraction digits of `amount` rounded to `scale` places ("-0" is "0").
+    /// Every list page formats 50 amounts, so this reads `Decimal`'s text once and splits it by hand.
+    static func digits(_ amount: Decimal, scale: Int) -> (negative: Bool, whole: Substring, fraction: String) {
+        let text = amount.rounded(scale: scale).description
+        var body = Substring(text)
+        let negative = body.first == "-"
+        if negative { body = body.dropFirst() }
+        let whole: Substring
+        var fraction: Substring = ""
+        if let dot = body.firstIndex(of: ".") {
+            whole = body[..<dot]
+            fraction = body[body.index(after: dot)...]
+        } else {
+            whole = body
+        }
+        let padded = fraction.count >= scale ? String(fraction.prefix(scale)) : fraction + String(repeating: "0", count: scale - fraction.count)
+        let isZero = whole.allSatisfy { $0 == "0" } && padded.allSatisfy { $0 == "0" }
+        return (negative && !isZero, whole.isEmpty ? "0" : whole, padded)
     }
 }
 

@@ -1,4 +1,5 @@
 import FluentKit
+import FluentPostgresDriver
 import FluentSQL
 import Foundation
 import LentuneCore
@@ -156,16 +157,17 @@ public enum PurchaseOrders {
             await counts?.store(total, organisation: organisation, filter: cacheFilter)
         }
         // One sort key, so the (organisation, created_at) indexes serve the order without sorting every row.
-        let rows = try await sql.raw("""
-            SELECT id, number, title, supplier_id, project_id, total_excl_tax_cents, tax_cents, status, origin, sync_state,
-                   created_at
-            FROM purchase_orders WHERE \(conditions)
+        let page: SQLQueryString = """
+            SELECT \(unsafeRaw: ListRow.columns) FROM purchase_orders WHERE \(conditions)
             ORDER BY created_at DESC
             LIMIT \(literal: filter.perPage) OFFSET \(literal: (filter.page - 1) * filter.perPage)
-            """).all()
-        var records: [ListRow] = []
-        records.reserveCapacity(rows.count)
-        for row in rows { records.append(try ListRow(row)) }
+            """
+        let records: [ListRow]
+        if let postgres = db as? any PostgresDatabase {
+            records = try await NativePostgres.rows(page, on: sql, postgres: postgres, ListRow.init(postgres:))
+        } else {
+            records = try await sql.raw(page).all().map(ListRow.init(sql:))
+        }
 
         var suppliers = names?.suppliers ?? [:]
         var projects = names?.projects ?? [:]
@@ -194,7 +196,11 @@ public enum PurchaseOrders {
     }
 
     /// The list's columns of one `purchase_orders` row.
-    private struct ListRow {
+    private struct ListRow: Sendable {
+        static let columns = """
+            id, number, title, supplier_id, project_id, total_excl_tax_cents, tax_cents, status, origin, sync_state, created_at
+            """
+
         var id: UUID
         var number: String
         var title: String
@@ -207,7 +213,12 @@ public enum PurchaseOrders {
         var syncState: String
         var createdAt: Date?
 
-        init(_ row: any SQLRow) throws {
+        init(postgres row: PostgresRow) throws {
+            (id, number, title, supplierID, projectID, totalExcludingTaxCents, taxCents, status, origin, syncState, createdAt) =
+                try row.decode((UUID, String, String, UUID, UUID, Int64, Int64, String, String, String, Date?).self)
+        }
+
+        init(sql row: any SQLRow) throws {
             id = try row.decode(column: "id", as: UUID.self)
             number = try row.decode(column: "number", as: String.self)
             title = try row.decode(column: "title", as: String.self)

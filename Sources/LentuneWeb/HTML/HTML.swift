@@ -117,13 +117,21 @@ public enum HTMLBuilder {
 public func el(_ name: String, _ attributes: HTML.Attribute..., @HTMLBuilder content: () -> HTML = { .fragment([]) })
     -> HTML
 {
-    .element(name: name, attributes: attributes, children: [content()])
+    .element(name: name, attributes: attributes, children: HTML.children(content()))
 }
 
 public func el(_ name: String, attributes: [HTML.Attribute], @HTMLBuilder content: () -> HTML = { .fragment([]) })
     -> HTML
 {
-    .element(name: name, attributes: attributes, children: [content()])
+    .element(name: name, attributes: attributes, children: HTML.children(content()))
+}
+
+extension HTML {
+    /// A fragment's nodes become the element's children directly (one array fewer per element on every page).
+    static func children(_ content: HTML) -> [HTML] {
+        if case .fragment(let nodes) = content { return nodes }
+        return [content]
+    }
 }
 
 extension HTML.Attribute {

@@ -72,6 +72,9 @@ public struct SandboxFaults: Codable, Sendable {
     public var errorRates: [String: Double] = [:]
     /// Added to every API response.
     public var latencyMilliseconds: Int = 0
+    /// How long a direct-cost write holds its claim on the direct cost (default: `latencyMilliseconds`), so a test can
+    /// overlap two writes and get the 409 without racing the clock.
+    public var writeHoldMilliseconds: Int = 0
     /// The next `count` API requests get `status` (429 or 503) with `Retry-After: retryAfter`.
     public var storm: Storm?
     /// The next `count` matching requests perform their write, then lose the response.
@@ -94,6 +97,7 @@ public struct SandboxFaults: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         errorRates = try c.decodeIfPresent([String: Double].self, forKey: .errorRates) ?? [:]
         latencyMilliseconds = try c.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? 0
+        writeHoldMilliseconds = try c.decodeIfPresent(Int.self, forKey: .writeHoldMilliseconds) ?? 0
         storm = try c.decodeIfPresent(Storm.self, forKey: .storm)
         dropAfterCommit = try c.decodeIfPresent([String: Int].self, forKey: .dropAfterCommit) ?? [:]
         duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? false

@@ -102,4 +102,7 @@ final class BusySet: Sendable {
     }
 
     func release(_ id: Int64) { _ = ids.withLockedValue { $0.remove(id) } }
+
+    /// The ids claimed right now.
+    var claimed: [Int64] { ids.withLockedValue { $0.sorted() } }
 }

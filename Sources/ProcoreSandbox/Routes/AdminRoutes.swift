@@ -81,6 +81,10 @@ enum AdminRoutes {
             store.limiter.reset()
             return try encode(settings)
         }
+        // Which direct costs a write holds right now (tests wait on this instead of on the clock).
+        admin.get("busy") { _ async throws -> Response in
+            jsonResponse(["direct_costs": .array(store.busyDirectCosts.claimed.map { .int($0) })])
+        }
         admin.get("requests") { _ async throws -> Response in
             let entries = store.requestLog.all()
             var counts: [String: Int] = [:]

@@ -93,8 +93,9 @@ enum DirectCostRoutes {
     }
 
     static func holdForInjectedLatency(_ store: SandboxStore) async throws {
-        let latency = store.faults.latencyMilliseconds
-        if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
+        let faults = store.faults
+        let hold = faults.writeHoldMilliseconds > 0 ? faults.writeHoldMilliseconds : faults.latencyMilliseconds
+        if hold > 0 { try await Task.sleep(for: .milliseconds(hold)) }
     }
 
     static func directCost(_ req: Request, project: Project, store: SandboxStore, parameter: String = "direct_cost_id") throws(ProcoreError) -> DirectCost {

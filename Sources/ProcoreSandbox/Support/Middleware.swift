@@ -57,7 +57,7 @@ struct APIGate: AsyncMiddleware {
                 return (token, client)
             })
         else {
-            var response = ProcoreError.invalidToken.response()
+            let response = ProcoreError.invalidToken.response()
             response.headers.replaceOrAdd(name: .wwwAuthenticate, value: #"Bearer realm="Procore", error="invalid_token""#)
             return response
         }
