@@ -180,6 +180,14 @@ import Testing
             #expect(try await numbers(.init(projectID: b.project.id)) == ([], 0))
             #expect(try await numbers(.init(supplierID: a.supplier.id, page: 2, perPage: 2)) == (["PO-3", "PO-2"], 5))
             #expect(try await numbers(.init(page: 3, perPage: 2)) == (["PO-1"], 5))
+            #expect(try await numbers(.init(page: 4, perPage: 2)) == ([], 5))
+            // Pages in the older half are read from the other end: every page of one still lines up.
+            var onePerPage: [String] = []
+            for page in 1...5 { onePerPage += try await numbers(.init(page: page, perPage: 1)).0 }
+            #expect(onePerPage == ["PO-5", "PO-4", "PO-3", "PO-2", "PO-1"])
+            var threePerPage: [String] = []
+            for page in 1...2 { threePerPage += try await numbers(.init(page: page, perPage: 3)).0 }
+            #expect(threePerPage == ["PO-5", "PO-4", "PO-3", "PO-2", "PO-1"])
 
             // The row carries the names and the total including tax, to the cent.
             let first = try #require(try await PurchaseOrders.list(in: a.organisation.id, filter: .init(search: "PO-1"), on: database.db).items.first)
@@ -266,5 +274,47 @@ import Testing
         #expect(DatabaseLocation(url: "postgres://u:p@127.0.0.1:5432/db")?.isPostgres == true)
         #expect(DatabaseLocation(url: "postgres://u:p@127.0.0.1:5432/db")?.description.contains("p@") == false)
         for bad in ["", "mysql://x", "sqlite://", "lentune.sqlite"] { #expect(DatabaseLocation(url: bad) == nil) }
+    }
+}
+
+@Suite struct ListCountsTests {
+    actor Calls {
+        var count = 0
+        func add() { count += 1 }
+    }
+
+    @Test func concurrentViews_shareOneCount_andAWriteMeanwhileIsNotCached() async throws {
+        let counts = PurchaseOrders.ListCounts()
+        let organisation = Organisation.ID()
+        let calls = Calls()
+        let compute: @Sendable () async throws -> Int = {
+            await calls.add()
+            try await Task.sleep(for: .milliseconds(200))
+            return 42
+        }
+        let totals = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<10 { group.addTask { try await counts.total(organisation: organisation, filter: .init(), compute: compute) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(totals == Array(repeating: 42, count: 10))
+        #expect(await calls.count == 1)
+        #expect(await counts.value(organisation: organisation, filter: .init()) == 42)
+
+        // A write (forget) while a count runs: that count answers its callers but is not kept.
+        await counts.forget(organisation: organisation)
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        let held: @Sendable () async throws -> Int = {
+            await calls.add()
+            for await _ in gate { break }  // until the test has written
+            return 7
+        }
+        async let counted = counts.total(organisation: organisation, filter: .init(), compute: held)
+        while await calls.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        await counts.forget(organisation: organisation)
+        open.yield()
+        open.finish()
+        #expect(try await counted == 7)
+        #expect(await counts.value(organisation: organisation, filter: .init()) == nil)
+        #expect(await calls.count == 2)
     }
 }

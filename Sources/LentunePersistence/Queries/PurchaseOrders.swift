@@ -148,26 +148,35 @@ public enum PurchaseOrders {
         // COUNT(organisation_id) is answered from the (organisation, …) indexes alone; COUNT(id) would read every row.
         var cacheFilter = filter
         cacheFilter.page = 1
+        let countQuery: SQLQueryString = "SELECT COUNT(organisation_id) AS n FROM purchase_orders WHERE \(conditions)"
+        let count: @Sendable () async throws -> Int = {
+            try await sql.raw(countQuery).first()?.decode(column: "n", as: Int.self) ?? 0
+        }
         let total: Int
-        if let cached = await counts?.value(organisation: organisation, filter: cacheFilter) {
-            total = cached
+        if let counts {
+            total = try await counts.total(organisation: organisation, filter: cacheFilter, compute: count)
         } else {
-            let row = try await sql.raw("SELECT COUNT(organisation_id) AS n FROM purchase_orders WHERE \(conditions)").first()
-            total = try row?.decode(column: "n", as: Int.self) ?? 0
-            await counts?.store(total, organisation: organisation, filter: cacheFilter)
+            total = try await count()
         }
         // One sort key, so the (organisation, created_at) indexes serve the order without sorting every row.
+        // An OFFSET walks every skipped row, so pages in the older half are read from the other end of the index
+        // (the last of 2,000 pages skips nothing instead of 99,950 rows) and turned round.
+        let start = (filter.page - 1) * filter.perPage
+        guard start < total || start == 0 else { return ([], total) }
+        let fromEnd = start > total / 2
+        let limit = fromEnd ? min(filter.perPage, total - start) : filter.perPage
         let page: SQLQueryString = """
             SELECT \(unsafeRaw: ListRow.columns) FROM purchase_orders WHERE \(conditions)
-            ORDER BY created_at DESC
-            LIMIT \(literal: filter.perPage) OFFSET \(literal: (filter.page - 1) * filter.perPage)
+            ORDER BY created_at \(unsafeRaw: fromEnd ? "ASC" : "DESC")
+            LIMIT \(literal: limit) OFFSET \(literal: fromEnd ? total - start - limit : start)
             """
-        let records: [ListRow]
+        var records: [ListRow]
         if let postgres = db as? any PostgresDatabase {
             records = try await NativePostgres.rows(page, on: sql, postgres: postgres, ListRow.init(postgres:))
         } else {
             records = try await sql.raw(page).all().map(ListRow.init(sql:))
         }
+        if fromEnd { records.reverse() }
 
         var suppliers = names?.suppliers ?? [:]
         var projects = names?.projects ?? [:]
@@ -260,6 +269,9 @@ public enum PurchaseOrders {
     /// list slow; a total a few seconds old (only when another process wrote) is fine on a list page.
     public actor ListCounts {
         private var entries: [Key: (total: Int, at: ContinuousClock.Instant)] = [:]
+        /// Counts being computed: concurrent views of the same list wait for one query instead of each running it
+        /// (32 searches arriving as an entry expires would otherwise run 32 scans at once).
+        private var running: [Key: Task<Int, any Swift.Error>] = [:]
         private let lifetime: Duration
 
         struct Key: Hashable {
@@ -276,12 +288,32 @@ public enum PurchaseOrders {
             return entry.total
         }
 
+        /// The cached total, or the one `compute` returns (shared with every caller asking meanwhile).
+        public func total(
+            organisation: Organisation.ID, filter: Filter, compute: @escaping @Sendable () async throws -> Int
+        ) async throws -> Int {
+            if let cached = value(organisation: organisation, filter: filter) { return cached }
+            let key = Key(organisation: organisation, filter: filter)
+            if let task = running[key] { return try await task.value }
+            let generation = forgotten
+            let task = Task { try await compute() }
+            running[key] = task
+            defer { running[key] = nil }
+            let total = try await task.value
+            // A write while counting makes this total possibly stale: use it for this view, do not keep it.
+            if generation == forgotten { store(total, organisation: organisation, filter: filter) }
+            return total
+        }
+
         public func store(_ total: Int, organisation: Organisation.ID, filter: Filter) {
             if entries.count > 10_000 { entries.removeAll() }
             entries[Key(organisation: organisation, filter: filter)] = (total, ContinuousClock.now)
         }
 
+        private var forgotten = 0
+
         public func forget(organisation: Organisation.ID) {
+            forgotten += 1
             entries = entries.filter { $0.key.organisation != organisation }
         }
     }
