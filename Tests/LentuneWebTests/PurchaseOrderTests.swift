@@ -204,6 +204,15 @@ extension WebHarness {
             #expect(try await client.api(.POST, location + "/approve", token: token).status == .conflict)
             let list = try await client.api(.GET, "/api/v1/purchase-orders?status=approved", token: token)
             #expect(list.body.string.contains(#""total":1"#))
+            // A filter the API does not know is a problem document naming the parameter, not a list of everything.
+            for bad in ["status=aproved", "source=sage", "sync=done", "project=12", "page=0", "page=x", "per_page=500"] {
+                let refused = try await client.api(.GET, "/api/v1/purchase-orders?\(bad)", token: token)
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(refused.headers.contentType?.subType == "problem+json", "\(bad)")
+                let parameter = String(bad.split(separator: "=")[0])
+                #expect(refused.body.string.contains(#""\#(parameter)":"#), "\(bad): \(refused.body.string)")
+            }
+            #expect(try await client.api(.GET, "/api/v1/purchase-orders?per_page=1&page=1", token: token).body.string.contains(#""per_page":1"#))
         }
     }
 }
@@ -322,6 +331,12 @@ extension WebHarness {
             #expect(try await client.get("/purchase-orders?source=procore").body.string.contains("1 purchase order<"))
             #expect(try await client.get("/purchase-orders?sync=synced").body.string.contains("1 purchase order<"))
             #expect(try await client.get("/purchase-orders?project=\(h.orgA.project.id)&supplier=\(h.orgA.supplier.id)").body.string.contains("60 purchase orders"))
+            // An invalid filter (an edited address) is named on the page and left out; the rest still applies.
+            let bad = try await client.get("/purchase-orders?status=aproved&q=steel")
+            #expect(bad.status == .badRequest)
+            #expect(bad.body.string.contains("status must be one of draft"))
+            #expect(bad.body.string.contains("30 purchase orders"))
+            #expect(try await client.get("/purchase-orders?page=-3").body.string.contains("page must be a whole number"))
         }
     }
 }

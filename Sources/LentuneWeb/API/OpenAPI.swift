@@ -17,7 +17,7 @@ enum OpenAPI {
             "summary": "Purchase orders, newest first, with search and filters",
             "operationId": "listPurchaseOrders",
             "parameters": [
-              { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Number or title contains" },
+              { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Number or title contains, ignoring case (% and _ are literal)" },
               { "name": "project", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "supplier", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["draft", "awaiting_approval", "approved", "closed"] } },
@@ -28,6 +28,7 @@ enum OpenAPI {
             ],
             "responses": {
               "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderPage" } } } },
+              "400": { "$ref": "#/components/responses/Problem" },
               "401": { "$ref": "#/components/responses/Problem" }
             }
           },

@@ -95,8 +95,10 @@ enum PurchaseOrderAPI {
     @Sendable static func list(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
-        let perPage = req.query[Int.self, at: "per_page"] ?? 50
-        let filter = PurchaseOrderController.filter(query, perPage: perPage)
+        let (filter, errors) = PurchaseOrderController.filter(query)
+        guard errors.isEmpty else {
+            return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors)
+        }
         let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
         let (items, total) = try await PurchaseOrders.list(
             in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,

@@ -16,28 +16,49 @@ enum PurchaseOrderController {
         var status: String?
         var source: String?
         var sync: String?
-        var page: Int?
+        var page: String?
+        var per_page: String?
     }
 
-    static func filter(_ query: ListQuery, perPage: Int = 50) -> PurchaseOrders.Filter {
-        PurchaseOrders.Filter(
-            search: query.q, projectID: query.project.flatMap(Project.ID.init(string:)),
-            supplierID: query.supplier.flatMap(Supplier.ID.init(string:)), status: query.status.flatMap(PurchaseOrder.Status.init(rawValue:)),
-            origin: query.source.flatMap(PurchaseOrder.Origin.init(rawValue:)), syncState: query.sync.flatMap(SyncRecord.State.init(rawValue:)),
-            page: query.page ?? 1, perPage: perPage)
+    /// The list's filter from its query, and a message per parameter that is not valid (an unknown status, a
+    /// malformed id, a page that is not a positive number). Invalid parameters are left out of the filter.
+    static func filter(_ query: ListQuery, perPageDefault: Int = 50) -> (filter: PurchaseOrders.Filter, errors: [String: String]) {
+        var errors: [String: String] = [:]
+        func parse<T>(_ name: String, _ value: String?, expected: String, _ make: (String) -> T?) -> T? {
+            guard let value, !value.isEmpty else { return nil }
+            guard let parsed = make(value) else {
+                errors[name] = "\(name) must be \(expected); “\(value.prefix(60))” is not."
+                return nil
+            }
+            return parsed
+        }
+        func values(_ all: [String]) -> String { "one of " + all.joined(separator: ", ") }
+        let filter = PurchaseOrders.Filter(
+            search: query.q.map { String($0.prefix(200)) },
+            projectID: parse("project", query.project, expected: "a project id", Project.ID.init(string:)),
+            supplierID: parse("supplier", query.supplier, expected: "a supplier id", Supplier.ID.init(string:)),
+            status: parse("status", query.status, expected: values(PurchaseOrder.Status.allCases.map(\.rawValue)), PurchaseOrder.Status.init(rawValue:)),
+            origin: parse("source", query.source, expected: values(PurchaseOrder.Origin.allCases.map(\.rawValue)), PurchaseOrder.Origin.init(rawValue:)),
+            syncState: parse("sync", query.sync, expected: values(SyncRecord.State.allCases.map(\.rawValue)), SyncRecord.State.init(rawValue:)),
+            page: parse("page", query.page, expected: "a whole number from 1", { Int($0).flatMap { $0 >= 1 ? $0 : nil } }) ?? 1,
+            perPage: parse("per_page", query.per_page, expected: "a whole number from 1 to 200", { Int($0).flatMap { (1...200).contains($0) ? $0 : nil } })
+                ?? perPageDefault)
+        return (filter, errors)
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
-        let filter = filter(query)
+        let (filter, errors) = filter(query)
         let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
         let (items, total) = try await PurchaseOrders.list(
             in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
             names: reference.listNames, on: req.db)
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
-            button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject))).response()
+            button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject),
+            error: errors.isEmpty ? nil : errors.keys.sorted().compactMap { errors[$0] }.joined(separator: " ") + " That filter was left out."))
+            .response(status: errors.isEmpty ? .ok : .badRequest)
     }
 
     // MARK: - New and create

@@ -13,6 +13,8 @@ enum PurchaseOrderViews {
         var query: PurchaseOrderController.ListQuery
         var reference: PurchaseOrderReference
         var button: Result<Void, PurchaseOrderPolicy.Refusal>
+        /// What was wrong with the query (the invalid filters are left out).
+        var error: String? = nil
     }
 
     static func list(_ model: ListModel) -> HTML {
@@ -28,6 +30,7 @@ enum PurchaseOrderViews {
                     }
                 }
             }
+            Layout.flash(model.error)
             filters(model)
             el("p", .class("hint"), .id("result-count")) { "\(model.total) purchase order\(model.total == 1 ? "" : "s")" }
             if model.items.isEmpty {
