@@ -137,6 +137,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LentuneSyncTests",
+            dependencies: ["LentuneCore", "LentunePersistence", "LentuneSync", "LentuneTestSupport", "ProcoreAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LentuneWebTests",
             dependencies: [
                 "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneTestSupport", "ProcoreSandbox",

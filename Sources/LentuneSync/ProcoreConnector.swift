@@ -13,15 +13,19 @@ public struct ProcoreConnector: Sendable {
     let transport: any Procore.Transport
     let logger: Logger
     let clock: @Sendable () -> Date
+    /// The client over a connection's session: `.live` in the app; tests substitute canned answers.
+    let makeClient: @Sendable (Procore.Session) -> Procore.Client
 
     public init(
         secrets: SecretBox, transport: any Procore.Transport = Procore.LiveTransport(),
-        logger: Logger = Logger(label: "lentune.procore"), clock: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger = Logger(label: "lentune.procore"), clock: @escaping @Sendable () -> Date = { Date() },
+        makeClient: @escaping @Sendable (Procore.Session) -> Procore.Client = { .live(session: $0) }
     ) {
         self.secrets = secrets
         self.transport = transport
         self.logger = logger
         self.clock = clock
+        self.makeClient = makeClient
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
@@ -99,7 +103,7 @@ public struct ProcoreConnector: Sendable {
         let result: Result<TestResult, Failure>
         do throws(Failure) {
             let session = try session(for: connection, company: serviceCompany, db: db)
-            let client = Procore.Client(session: session)
+            let client = makeClient(session)
             do throws(Procore.Error) {
                 let me = try await client.me()
                 let companies = try await client.companies().all().filter { $0.isActive ?? true }

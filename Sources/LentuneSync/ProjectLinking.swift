@@ -13,7 +13,7 @@ extension ProcoreConnector {
         row: ProcoreCompanyLink, connection: ProcoreConnectionRecord, on db: any Database
     ) async throws -> Int {
         let session = try session(for: connection, company: row.procoreCompanyID, db: db)
-        let procoreProjects = try await Procore.Client(session: session).projects(company: row.procoreCompanyID).all()
+        let procoreProjects = try await makeClient(session).projects(company: row.procoreCompanyID).all()
         let stages = Set(row.projectStages)
         let lentune = try await ProjectRecord.scoped(to: row.organisationID, on: db).all()
         var linked = 0

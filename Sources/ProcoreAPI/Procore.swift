@@ -89,6 +89,8 @@ public enum Procore {
         case rateLimited(retryAfter: Duration?)
         /// The credentials were refused (`invalid_client`, `invalid_grant`, a 401 after a fresh token).
         case unauthorized(String)
+        /// A test double (`Procore.Client.failing`) was called on an endpoint the test did not provide.
+        case unimplemented(String)
 
         public var description: String {
             switch self {
@@ -106,6 +108,8 @@ public enum Procore {
                 "Procore's rate limit is exhausted" + (retryAfter.map { "; try again in \($0.components.seconds) s" } ?? "")
             case .unauthorized(let detail):
                 "Procore refused the credentials: \(detail)"
+            case .unimplemented(let endpoint):
+                "Procore.Client.\(endpoint) is not implemented by this test client"
             }
         }
 

@@ -40,7 +40,7 @@ struct ClientBench: AsyncParsableCommand {
         let session = Procore.Session(configuration: .init(
             environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: "bench",
             clientSecret: "bench-secret", companyID: company))
-        let client = Procore.Client(session: session)
+        let client = Procore.Client.live(session: session)
         _ = try await session.accessToken()
 
         let started = ContinuousClock.now

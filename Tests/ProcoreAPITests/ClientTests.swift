@@ -276,7 +276,7 @@ import Testing
             environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: "a",
             clientSecret: "wrong", companyID: 4242))
         do throws(Procore.Error) {
-            _ = try await Procore.Client(session: session).me()
+            _ = try await Procore.Client.live(session: session).me()
             Issue.record("expected unauthorized")
         } catch {
             #expect(error == .unauthorized("the client id or secret is wrong (invalid_client)"))

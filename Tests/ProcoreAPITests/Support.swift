@@ -7,12 +7,12 @@ import Testing
 struct ClientHarness {
     let sandbox: RunningSandbox
     let client: Procore.Client
+    let session: Procore.Session
     static let clientID = "lentune-test"
     static let clientSecret = "lentune-secret"
     static let company: Int64 = Seeds.demoCompanyID
 
     var store: SandboxStore { sandbox.server.store }
-    var session: Procore.Session { client.session }
 
     static func with(
         settings: SandboxSettings? = nil, retry: Procore.RetryPolicy = .init(base: .milliseconds(50), cap: .seconds(2)),
@@ -28,7 +28,7 @@ struct ClientHarness {
             clientSecret: clientSecret, grant: grant, companyID: company, timeout: .seconds(10))
         let session = Procore.Session(configuration: configuration, tokens: tokens, retry: retry, persistTokens: persist)
         do {
-            try await body(ClientHarness(sandbox: sandbox, client: Procore.Client(session: session)))
+            try await body(ClientHarness(sandbox: sandbox, client: .live(session: session), session: session))
         } catch {
             await sandbox.shutdown()
             throw error

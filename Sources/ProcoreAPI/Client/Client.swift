@@ -1,192 +1,370 @@
 import Foundation
 
 extension Procore {
-    /// Lentune's calls to Procore, typed. Built once per connection in the composition root.
+    /// Lentune's calls to Procore as a struct of closures (STYLE §3). `.live(session:)` talks to Procore through a
+    /// `Session`; `.failing` fails every call with its endpoint's name; a test starts from `.failing` and replaces only
+    /// the closures its code under test may call. Built once per connection in the composition root.
+    ///
+    /// The labelled methods in the extension below are what callers use; they add the defaults.
     public struct Client: Sendable {
-        public let session: Session
+        public var companyID: ID?
 
-        public init(session: Session) { self.session = session }
+        // Reads
+        public var me: @Sendable () async throws(Procore.Error) -> Me
+        public var companies: @Sendable () -> Pages<Company>
+        public var projects: @Sendable (_ company: ID, _ filter: ListFilter, _ perPage: Int) -> Pages<Project>
+        public var projectStages: @Sendable (_ company: ID) -> Pages<ProjectStage>
+        public var vendors: @Sendable (_ company: ID, _ filter: ListFilter, _ perPage: Int) -> Pages<Vendor>
+        public var costCodes: @Sendable (_ project: ID, _ perPage: Int) -> Pages<CostCode>
+        public var lineItemTypes: @Sendable (_ company: ID) -> Pages<LineItemType>
+        public var taxCodes: @Sendable (_ company: ID) -> Pages<TaxCode>
+        public var unitsOfMeasure: @Sendable (_ company: ID) -> Pages<UnitOfMeasure>
+        public var purchaseOrders: @Sendable (_ project: ID, _ filter: ListFilter, _ perPage: Int) -> Pages<PurchaseOrderContract>
+        public var purchaseOrder: @Sendable (_ project: ID, _ id: ID) async throws(Procore.Error) -> PurchaseOrderContract
+        public var purchaseOrderLineItems: @Sendable (_ project: ID, _ purchaseOrder: ID) -> Pages<LineItem>
+        public var directCosts: @Sendable (_ project: ID, _ filter: ListFilter) -> Pages<DirectCost>
+        public var billingPeriods: @Sendable (_ project: ID) -> Pages<BillingPeriod>
+        public var requisitions: @Sendable (_ project: ID, _ filter: ListFilter, _ commitment: ID?) -> Pages<Requisition>
 
-        public var companyID: ID? { session.configuration.companyID }
+        // Webhooks (REST v2.0)
+        public var hooks: @Sendable (_ company: ID, _ namespace: String) async throws(Procore.Error) -> [Hook]
+        public var createHook:
+            @Sendable (_ company: ID, _ namespace: String, _ destinationURL: String, _ authorization: String) async throws(Procore.Error) -> Hook
+        public var createTrigger:
+            @Sendable (_ company: ID, _ hook: ID, _ resourceName: String, _ eventType: String) async throws(Procore.Error) -> Trigger
 
-        // MARK: - Reads
+        // Writes that are safe to repeat (upserts keyed by origin_id)
+        public var syncPurchaseOrders:
+            @Sendable (_ project: ID, _ items: [PurchaseOrderContractWrite]) async throws(Procore.Error) -> SyncResult<PurchaseOrderContract>
+        public var syncPurchaseOrderLineItems:
+            @Sendable (_ project: ID, _ purchaseOrder: ID, _ items: [LineItemWrite]) async throws(Procore.Error) -> SyncResult<LineItem>
+        public var syncVendors: @Sendable (_ company: ID, _ items: [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor>
+        public var syncLineItemTypes:
+            @Sendable (_ company: ID, _ items: [LineItemTypeWrite]) async throws(Procore.Error) -> SyncResult<LineItemType>
 
-        public func me() async throws(Procore.Error) -> Me { try await session.decode(Me.self, .me) }
+        // Creates (never blindly re-POSTed)
+        public var createPurchaseOrder:
+            @Sendable (_ project: ID, _ po: PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract
+        public var createDirectCost: @Sendable (_ project: ID, _ cost: DirectCostWrite) async throws(Procore.Error) -> DirectCost
+        public var createRequisition:
+            @Sendable (_ project: ID, _ commitment: ID, _ requisition: RequisitionWrite) async throws(Procore.Error) -> Requisition
 
-        public func companies() -> Pages<Company> { Pages(session: session, first: .companies()) }
-
-        public func projects(company: ID, filter: ListFilter = .none, perPage: Int = 300) -> Pages<Project> {
-            Pages(session: session, first: .projects(company: company, filter: filter, perPage: perPage))
-        }
-
-        public func projectStages(company: ID) -> Pages<ProjectStage> {
-            Pages(session: session, first: .projectStages(company: company))
-        }
-
-        public func vendors(company: ID, filter: ListFilter = .none, perPage: Int = 100) -> Pages<Vendor> {
-            Pages(session: session, first: .vendors(company: company, filter: filter, perPage: perPage))
-        }
-
-        public func costCodes(project: ID, perPage: Int = 100) -> Pages<CostCode> {
-            Pages(session: session, first: .costCodes(project: project, perPage: perPage))
-        }
-
-        public func lineItemTypes(company: ID) -> Pages<LineItemType> {
-            Pages(session: session, first: .lineItemTypes(company: company))
-        }
-
-        public func taxCodes(company: ID) -> Pages<TaxCode> { Pages(session: session, first: .taxCodes(company: company)) }
-
-        public func unitsOfMeasure(company: ID) -> Pages<UnitOfMeasure> {
-            Pages(session: session, first: .unitsOfMeasure(company: company))
-        }
-
-        public func purchaseOrders(project: ID, filter: ListFilter = .none, perPage: Int = 100) -> Pages<PurchaseOrderContract> {
-            Pages(session: session, first: .purchaseOrders(project: project, filter: filter, perPage: perPage))
-        }
-
-        /// POs changed since `cursor`, asking from `cursor - overlap` so a clock skew or a record committed late is not
-        /// missed (the caller deduplicates by id and `updated_at`).
-        public func purchaseOrders(
-            project: ID, changedSince cursor: Date, overlap: Duration = .seconds(300), now: Date = Date(), includeDeleted: Bool = true
-        ) -> Pages<PurchaseOrderContract> {
-            let from = cursor.addingTimeInterval(-Double(overlap.components.seconds))
-            let filter = ListFilter(updatedAt: from...now, includeDeleted: includeDeleted ? .with : nil)
-            return purchaseOrders(project: project, filter: filter)
-        }
-
-        public func purchaseOrder(project: ID, id: ID) async throws(Procore.Error) -> PurchaseOrderContract {
-            try await session.decode(PurchaseOrderContract.self, .purchaseOrder(project: project, id: id))
-        }
-
-        public func purchaseOrderLineItems(project: ID, purchaseOrder: ID) -> Pages<LineItem> {
-            Pages(session: session, first: .purchaseOrderLineItems(project: project, purchaseOrder: purchaseOrder))
-        }
-
-        public func directCosts(project: ID, filter: ListFilter = .none) -> Pages<DirectCost> {
-            Pages(session: session, first: .directCosts(project: project, filter: filter))
-        }
-
-        public func billingPeriods(project: ID) -> Pages<BillingPeriod> {
-            Pages(session: session, first: .billingPeriods(project: project))
-        }
-
-        public func requisitions(project: ID, filter: ListFilter = .none, commitment: ID? = nil) -> Pages<Requisition> {
-            Pages(session: session, first: .requisitions(project: project, filter: filter, commitment: commitment))
-        }
-
-        // MARK: - Webhooks (REST v2.0)
-
-        public func hooks(company: ID, namespace: String) async throws(Procore.Error) -> [Hook] {
-            try await session.decode(DataEnvelope<[Hook]>.self, .hooks(company: company, namespace: namespace)).data
-        }
-
-        public func createHook(company: ID, namespace: String, destinationURL: String, authorization: String) async throws(Procore.Error) -> Hook {
-            try await session.decode(
-                DataEnvelope<Hook>.self,
-                .createHook(company: company, namespace: namespace, destinationURL: destinationURL, authorization: authorization)).data
-        }
-
-        public func createTrigger(company: ID, hook: ID, resourceName: String, eventType: String) async throws(Procore.Error) -> Trigger {
-            try await session.decode(
-                DataEnvelope<Trigger>.self, .createTrigger(company: company, hook: hook, resourceName: resourceName, eventType: eventType)).data
-        }
-
-        // MARK: - Writes that are safe to repeat (upserts keyed by origin_id)
-
-        /// Upserts POs by `origin_id`, in chunks of at most 1000; per-item failures come back in `errors`.
-        public func syncPurchaseOrders(project: ID, _ items: [PurchaseOrderContractWrite]) async throws(Procore.Error)
-            -> SyncResult<PurchaseOrderContract>
-        {
-            try await chunked(items) { .syncPurchaseOrders(project: project, $0) }
-        }
-
-        public func syncPurchaseOrderLineItems(project: ID, purchaseOrder: ID, _ items: [LineItemWrite]) async throws(Procore.Error)
-            -> SyncResult<LineItem>
-        {
-            try await chunked(items) { .syncPurchaseOrderLineItems(project: project, purchaseOrder: purchaseOrder, $0) }
-        }
-
-        public func syncVendors(company: ID, _ items: [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor> {
-            try await chunked(items) { .syncVendors(company: company, $0) }
-        }
-
-        public func syncLineItemTypes(company: ID, _ items: [LineItemTypeWrite]) async throws(Procore.Error) -> SyncResult<LineItemType> {
-            try await chunked(items) { .syncLineItemTypes(company: company, $0) }
+        public init(
+            companyID: ID?,
+            me: @escaping @Sendable () async throws(Procore.Error) -> Me,
+            companies: @escaping @Sendable () -> Pages<Company>,
+            projects: @escaping @Sendable (ID, ListFilter, Int) -> Pages<Project>,
+            projectStages: @escaping @Sendable (ID) -> Pages<ProjectStage>,
+            vendors: @escaping @Sendable (ID, ListFilter, Int) -> Pages<Vendor>,
+            costCodes: @escaping @Sendable (ID, Int) -> Pages<CostCode>,
+            lineItemTypes: @escaping @Sendable (ID) -> Pages<LineItemType>,
+            taxCodes: @escaping @Sendable (ID) -> Pages<TaxCode>,
+            unitsOfMeasure: @escaping @Sendable (ID) -> Pages<UnitOfMeasure>,
+            purchaseOrders: @escaping @Sendable (ID, ListFilter, Int) -> Pages<PurchaseOrderContract>,
+            purchaseOrder: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> PurchaseOrderContract,
+            purchaseOrderLineItems: @escaping @Sendable (ID, ID) -> Pages<LineItem>,
+            directCosts: @escaping @Sendable (ID, ListFilter) -> Pages<DirectCost>,
+            billingPeriods: @escaping @Sendable (ID) -> Pages<BillingPeriod>,
+            requisitions: @escaping @Sendable (ID, ListFilter, ID?) -> Pages<Requisition>,
+            hooks: @escaping @Sendable (ID, String) async throws(Procore.Error) -> [Hook],
+            createHook: @escaping @Sendable (ID, String, String, String) async throws(Procore.Error) -> Hook,
+            createTrigger: @escaping @Sendable (ID, ID, String, String) async throws(Procore.Error) -> Trigger,
+            syncPurchaseOrders: @escaping @Sendable (ID, [PurchaseOrderContractWrite]) async throws(Procore.Error) -> SyncResult<PurchaseOrderContract>,
+            syncPurchaseOrderLineItems: @escaping @Sendable (ID, ID, [LineItemWrite]) async throws(Procore.Error) -> SyncResult<LineItem>,
+            syncVendors: @escaping @Sendable (ID, [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor>,
+            syncLineItemTypes: @escaping @Sendable (ID, [LineItemTypeWrite]) async throws(Procore.Error) -> SyncResult<LineItemType>,
+            createPurchaseOrder: @escaping @Sendable (ID, PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract,
+            createDirectCost: @escaping @Sendable (ID, DirectCostWrite) async throws(Procore.Error) -> DirectCost,
+            createRequisition: @escaping @Sendable (ID, ID, RequisitionWrite) async throws(Procore.Error) -> Requisition
+        ) {
+            self.companyID = companyID
+            self.me = me
+            self.companies = companies
+            self.projects = projects
+            self.projectStages = projectStages
+            self.vendors = vendors
+            self.costCodes = costCodes
+            self.lineItemTypes = lineItemTypes
+            self.taxCodes = taxCodes
+            self.unitsOfMeasure = unitsOfMeasure
+            self.purchaseOrders = purchaseOrders
+            self.purchaseOrder = purchaseOrder
+            self.purchaseOrderLineItems = purchaseOrderLineItems
+            self.directCosts = directCosts
+            self.billingPeriods = billingPeriods
+            self.requisitions = requisitions
+            self.hooks = hooks
+            self.createHook = createHook
+            self.createTrigger = createTrigger
+            self.syncPurchaseOrders = syncPurchaseOrders
+            self.syncPurchaseOrderLineItems = syncPurchaseOrderLineItems
+            self.syncVendors = syncVendors
+            self.syncLineItemTypes = syncLineItemTypes
+            self.createPurchaseOrder = createPurchaseOrder
+            self.createDirectCost = createDirectCost
+            self.createRequisition = createRequisition
         }
 
         public static let syncChunk = 1000
+    }
+}
 
-        func chunked<W: Sendable, E: Decodable & Sendable>(
-            _ items: [W], chunk: Int = Client.syncChunk, _ endpoint: ([W]) -> Endpoint
-        ) async throws(Procore.Error) -> SyncResult<E> {
-            var merged = SyncResult<E>(entities: [], errors: [])
-            var start = 0
-            while start < items.count {
-                let slice = Array(items[start..<min(start + chunk, items.count)])
-                let result = try await session.decode(SyncResult<E>.self, endpoint(slice))
-                merged.entities += result.entities
-                merged.errors += result.errors
-                start += chunk
-            }
-            return merged
+// MARK: - Live
+
+extension Procore.Client {
+    /// The client that talks to Procore through `session` (tokens, pacing, retries).
+    public static func live(session: Procore.Session) -> Self {
+        typealias ID = Procore.ID
+        return Self(
+            companyID: session.configuration.companyID,
+            me: { () throws(Procore.Error) in try await session.decode(Procore.Me.self, .me) },
+            companies: { Procore.Pages(session: session, first: .companies()) },
+            projects: { Procore.Pages(session: session, first: .projects(company: $0, filter: $1, perPage: $2)) },
+            projectStages: { Procore.Pages(session: session, first: .projectStages(company: $0)) },
+            vendors: { Procore.Pages(session: session, first: .vendors(company: $0, filter: $1, perPage: $2)) },
+            costCodes: { Procore.Pages(session: session, first: .costCodes(project: $0, perPage: $1)) },
+            lineItemTypes: { Procore.Pages(session: session, first: .lineItemTypes(company: $0)) },
+            taxCodes: { Procore.Pages(session: session, first: .taxCodes(company: $0)) },
+            unitsOfMeasure: { Procore.Pages(session: session, first: .unitsOfMeasure(company: $0)) },
+            purchaseOrders: { Procore.Pages(session: session, first: .purchaseOrders(project: $0, filter: $1, perPage: $2)) },
+            purchaseOrder: { (project: ID, id: ID) throws(Procore.Error) in
+                try await session.decode(Procore.PurchaseOrderContract.self, .purchaseOrder(project: project, id: id))
+            },
+            purchaseOrderLineItems: { Procore.Pages(session: session, first: .purchaseOrderLineItems(project: $0, purchaseOrder: $1)) },
+            directCosts: { Procore.Pages(session: session, first: .directCosts(project: $0, filter: $1)) },
+            billingPeriods: { Procore.Pages(session: session, first: .billingPeriods(project: $0)) },
+            requisitions: { Procore.Pages(session: session, first: .requisitions(project: $0, filter: $1, commitment: $2)) },
+            hooks: { (company: ID, namespace: String) throws(Procore.Error) in
+                try await session.decode(Procore.DataEnvelope<[Procore.Hook]>.self, .hooks(company: company, namespace: namespace)).data
+            },
+            createHook: { (company: ID, namespace: String, destinationURL: String, authorization: String) throws(Procore.Error) in
+                try await session.decode(
+                    Procore.DataEnvelope<Procore.Hook>.self,
+                    .createHook(company: company, namespace: namespace, destinationURL: destinationURL, authorization: authorization)).data
+            },
+            createTrigger: { (company: ID, hook: ID, resourceName: String, eventType: String) throws(Procore.Error) in
+                try await session.decode(
+                    Procore.DataEnvelope<Procore.Trigger>.self,
+                    .createTrigger(company: company, hook: hook, resourceName: resourceName, eventType: eventType)).data
+            },
+            syncPurchaseOrders: { (project: ID, items: [Procore.PurchaseOrderContractWrite]) throws(Procore.Error) in
+                try await chunked(items, session: session) { .syncPurchaseOrders(project: project, $0) }
+            },
+            syncPurchaseOrderLineItems: { (project: ID, purchaseOrder: ID, items: [Procore.LineItemWrite]) throws(Procore.Error) in
+                try await chunked(items, session: session) { .syncPurchaseOrderLineItems(project: project, purchaseOrder: purchaseOrder, $0) }
+            },
+            syncVendors: { (company: ID, items: [Procore.VendorWrite]) throws(Procore.Error) in
+                try await chunked(items, session: session) { .syncVendors(company: company, $0) }
+            },
+            syncLineItemTypes: { (company: ID, items: [Procore.LineItemTypeWrite]) throws(Procore.Error) in
+                try await chunked(items, session: session) { .syncLineItemTypes(company: company, $0) }
+            },
+            createPurchaseOrder: { (project: ID, po: Procore.PurchaseOrderContractWrite) throws(Procore.Error) in
+                try await createOnce(
+                    session: session, create: .createPurchaseOrder(project: project, po), originID: po.originId,
+                    lookup: { origin in Procore.Pages(session: session, first: .purchaseOrders(project: project, filter: .init(originID: origin), perPage: 100)) })
+            },
+            createDirectCost: { (project: ID, cost: Procore.DirectCostWrite) throws(Procore.Error) in
+                try await createOnce(
+                    session: session, create: .createDirectCost(project: project, cost), originID: cost.originId,
+                    lookup: { origin in Procore.Pages(session: session, first: .directCosts(project: project, filter: .init(originID: origin))) })
+            },
+            createRequisition: { (project: ID, commitment: ID, requisition: Procore.RequisitionWrite) throws(Procore.Error) in
+                try await createOnce(
+                    session: session, create: .createRequisition(project: project, commitment: commitment, requisition),
+                    originID: requisition.originId,
+                    lookup: { origin in
+                        Procore.Pages(session: session, first: .requisitions(project: project, filter: .init(originID: origin), commitment: nil))
+                    })
+            })
+    }
+
+    /// Sends `items` in chunks of at most `chunk` and merges the answers (per-item failures come back in `errors`).
+    static func chunked<W: Sendable, E: Decodable & Sendable>(
+        _ items: [W], chunk: Int = syncChunk, session: Procore.Session, _ endpoint: ([W]) -> Procore.Endpoint
+    ) async throws(Procore.Error) -> Procore.SyncResult<E> {
+        var merged = Procore.SyncResult<E>(entities: [], errors: [])
+        var start = 0
+        while start < items.count {
+            let slice = Array(items[start..<min(start + chunk, items.count)])
+            let result = try await session.decode(Procore.SyncResult<E>.self, endpoint(slice))
+            merged.entities += result.entities
+            merged.errors += result.errors
+            start += chunk
         }
+        return merged
+    }
 
-        // MARK: - Creates (never blindly re-POSTed)
-
-        /// Creates a PO. After an answer that may have been lost once the write committed (a dropped connection, a
-        /// timeout, a 5xx), it looks the PO up by `origin_id` before trying again, so a retry never duplicates it.
-        public func createPurchaseOrder(project: ID, _ po: PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract {
-            guard let origin = po.originId else {
-                throw .validation(code: 0, fields: ["origin_id": ["is required for a safe create"]], requestID: nil)
-            }
-            return try await createOnce(
-                create: .createPurchaseOrder(project: project, po),
-                lookup: { () throws(Procore.Error) in
-                    try await purchaseOrders(project: project, filter: ListFilter(originID: origin)).all().first
-                })
+    /// Creates a record. After an answer that may have been lost once the write committed (a dropped connection, a
+    /// timeout, a 5xx), it looks the record up by `origin_id` before trying again, so a retry never duplicates it.
+    static func createOnce<T: Decodable & Sendable>(
+        session: Procore.Session, create: Procore.Endpoint, originID: String?, attempts: Int = 3,
+        lookup: (String) -> Procore.Pages<T>
+    ) async throws(Procore.Error) -> T {
+        guard let originID else {
+            throw .validation(code: 0, fields: ["origin_id": ["is required for a safe create"]], requestID: nil)
         }
-
-        /// Creates a direct cost (an invoice), looking it up by `origin_id` before any retry.
-        public func createDirectCost(project: ID, _ cost: DirectCostWrite) async throws(Procore.Error) -> DirectCost {
-            guard let origin = cost.originId else {
-                throw .validation(code: 0, fields: ["origin_id": ["is required for a safe create"]], requestID: nil)
+        var lastError: Procore.Error = .transport("not attempted")
+        for attempt in 1...attempts {
+            if attempt > 1, let existing = try await lookup(originID).all().first { return existing }
+            do {
+                return try await session.decode(T.self, create)
+            } catch {
+                // Only an answer that might hide a committed write is worth a lookup and another try.
+                guard error.isTransient else { throw error }
+                lastError = error
             }
-            return try await createOnce(
-                create: .createDirectCost(project: project, cost),
-                lookup: { () throws(Procore.Error) in
-                    try await directCosts(project: project, filter: ListFilter(originID: origin)).all().first
-                })
         }
+        if let existing = try await lookup(originID).all().first { return existing }
+        throw lastError
+    }
+}
 
-        /// Creates a requisition (subcontractor invoice) against a commitment, looking it up by `origin_id` first on retry.
-        public func createRequisition(project: ID, commitment: ID, _ requisition: RequisitionWrite) async throws(Procore.Error) -> Requisition {
-            guard let origin = requisition.originId else {
-                throw .validation(code: 0, fields: ["origin_id": ["is required for a safe create"]], requestID: nil)
-            }
-            return try await createOnce(
-                create: .createRequisition(project: project, commitment: commitment, requisition),
-                lookup: { () throws(Procore.Error) in
-                    try await requisitions(project: project, filter: ListFilter(originID: origin)).all().first
-                })
-        }
+// MARK: - Failing
 
-        func createOnce<T: Decodable & Sendable>(
-            create: Endpoint, attempts: Int = 3, lookup: () async throws(Procore.Error) -> T?
-        ) async throws(Procore.Error) -> T {
-            var lastError: Procore.Error = .transport("not attempted")
-            for attempt in 1...attempts {
-                if attempt > 1, let existing = try await lookup() { return existing }
-                do {
-                    return try await session.decode(T.self, create)
-                } catch {
-                    // Only an answer that might hide a committed write is worth a lookup and another try.
-                    guard error.isTransient else { throw error }
-                    lastError = error
-                }
-            }
-            if let existing = try await lookup() { return existing }
-            throw lastError
-        }
+extension Procore.Client {
+    /// Every call fails with `Procore.Error.unimplemented` naming its endpoint: the start of a test double.
+    public static let failing = Self(
+        companyID: nil,
+        me: { () throws(Procore.Error) in throw .unimplemented("me") },
+        companies: { .failing(.unimplemented("companies")) },
+        projects: { _, _, _ in .failing(.unimplemented("projects")) },
+        projectStages: { _ in .failing(.unimplemented("projectStages")) },
+        vendors: { _, _, _ in .failing(.unimplemented("vendors")) },
+        costCodes: { _, _ in .failing(.unimplemented("costCodes")) },
+        lineItemTypes: { _ in .failing(.unimplemented("lineItemTypes")) },
+        taxCodes: { _ in .failing(.unimplemented("taxCodes")) },
+        unitsOfMeasure: { _ in .failing(.unimplemented("unitsOfMeasure")) },
+        purchaseOrders: { _, _, _ in .failing(.unimplemented("purchaseOrders")) },
+        purchaseOrder: { _, _ throws(Procore.Error) in throw .unimplemented("purchaseOrder") },
+        purchaseOrderLineItems: { _, _ in .failing(.unimplemented("purchaseOrderLineItems")) },
+        directCosts: { _, _ in .failing(.unimplemented("directCosts")) },
+        billingPeriods: { _ in .failing(.unimplemented("billingPeriods")) },
+        requisitions: { _, _, _ in .failing(.unimplemented("requisitions")) },
+        hooks: { _, _ throws(Procore.Error) in throw .unimplemented("hooks") },
+        createHook: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createHook") },
+        createTrigger: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createTrigger") },
+        syncPurchaseOrders: { _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrders") },
+        syncPurchaseOrderLineItems: { _, _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrderLineItems") },
+        syncVendors: { _, _ throws(Procore.Error) in throw .unimplemented("syncVendors") },
+        syncLineItemTypes: { _, _ throws(Procore.Error) in throw .unimplemented("syncLineItemTypes") },
+        createPurchaseOrder: { _, _ throws(Procore.Error) in throw .unimplemented("createPurchaseOrder") },
+        createDirectCost: { _, _ throws(Procore.Error) in throw .unimplemented("createDirectCost") },
+        createRequisition: { _, _, _ throws(Procore.Error) in throw .unimplemented("createRequisition") })
+}
+
+// MARK: - What callers use
+
+extension Procore.Client {
+    public func projects(company: Procore.ID, filter: Procore.ListFilter = .none, perPage: Int = 300) -> Procore.Pages<Procore.Project> {
+        projects(company, filter, perPage)
+    }
+
+    public func projectStages(company: Procore.ID) -> Procore.Pages<Procore.ProjectStage> { projectStages(company) }
+
+    public func vendors(company: Procore.ID, filter: Procore.ListFilter = .none, perPage: Int = 100) -> Procore.Pages<Procore.Vendor> {
+        vendors(company, filter, perPage)
+    }
+
+    public func costCodes(project: Procore.ID, perPage: Int = 100) -> Procore.Pages<Procore.CostCode> { costCodes(project, perPage) }
+
+    public func lineItemTypes(company: Procore.ID) -> Procore.Pages<Procore.LineItemType> { lineItemTypes(company) }
+
+    public func taxCodes(company: Procore.ID) -> Procore.Pages<Procore.TaxCode> { taxCodes(company) }
+
+    public func unitsOfMeasure(company: Procore.ID) -> Procore.Pages<Procore.UnitOfMeasure> { unitsOfMeasure(company) }
+
+    public func purchaseOrders(
+        project: Procore.ID, filter: Procore.ListFilter = .none, perPage: Int = 100
+    ) -> Procore.Pages<Procore.PurchaseOrderContract> {
+        purchaseOrders(project, filter, perPage)
+    }
+
+    /// POs changed since `cursor`, asking from `cursor - overlap` so a clock skew or a record committed late is not
+    /// missed (the caller deduplicates by id and `updated_at`).
+    public func purchaseOrders(
+        project: Procore.ID, changedSince cursor: Date, overlap: Duration = .seconds(300), now: Date = Date(), includeDeleted: Bool = true
+    ) -> Procore.Pages<Procore.PurchaseOrderContract> {
+        let from = cursor.addingTimeInterval(-Double(overlap.components.seconds))
+        let filter = Procore.ListFilter(updatedAt: from...now, includeDeleted: includeDeleted ? .with : nil)
+        return purchaseOrders(project, filter, 100)
+    }
+
+    public func purchaseOrder(project: Procore.ID, id: Procore.ID) async throws(Procore.Error) -> Procore.PurchaseOrderContract {
+        try await purchaseOrder(project, id)
+    }
+
+    public func purchaseOrderLineItems(project: Procore.ID, purchaseOrder: Procore.ID) -> Procore.Pages<Procore.LineItem> {
+        purchaseOrderLineItems(project, purchaseOrder)
+    }
+
+    public func directCosts(project: Procore.ID, filter: Procore.ListFilter = .none) -> Procore.Pages<Procore.DirectCost> {
+        directCosts(project, filter)
+    }
+
+    public func billingPeriods(project: Procore.ID) -> Procore.Pages<Procore.BillingPeriod> { billingPeriods(project) }
+
+    public func requisitions(
+        project: Procore.ID, filter: Procore.ListFilter = .none, commitment: Procore.ID? = nil
+    ) -> Procore.Pages<Procore.Requisition> {
+        requisitions(project, filter, commitment)
+    }
+
+    public func hooks(company: Procore.ID, namespace: String) async throws(Procore.Error) -> [Procore.Hook] {
+        try await hooks(company, namespace)
+    }
+
+    public func createHook(
+        company: Procore.ID, namespace: String, destinationURL: String, authorization: String
+    ) async throws(Procore.Error) -> Procore.Hook {
+        try await createHook(company, namespace, destinationURL, authorization)
+    }
+
+    public func createTrigger(
+        company: Procore.ID, hook: Procore.ID, resourceName: String, eventType: String
+    ) async throws(Procore.Error) -> Procore.Trigger {
+        try await createTrigger(company, hook, resourceName, eventType)
+    }
+
+    /// Upserts POs by `origin_id`, in chunks of at most 1000; per-item failures come back in `errors`.
+    public func syncPurchaseOrders(
+        project: Procore.ID, _ items: [Procore.PurchaseOrderContractWrite]
+    ) async throws(Procore.Error) -> Procore.SyncResult<Procore.PurchaseOrderContract> {
+        try await syncPurchaseOrders(project, items)
+    }
+
+    public func syncPurchaseOrderLineItems(
+        project: Procore.ID, purchaseOrder: Procore.ID, _ items: [Procore.LineItemWrite]
+    ) async throws(Procore.Error) -> Procore.SyncResult<Procore.LineItem> {
+        try await syncPurchaseOrderLineItems(project, purchaseOrder, items)
+    }
+
+    public func syncVendors(company: Procore.ID, _ items: [Procore.VendorWrite]) async throws(Procore.Error) -> Procore.SyncResult<Procore.Vendor> {
+        try await syncVendors(company, items)
+    }
+
+    public func syncLineItemTypes(
+        company: Procore.ID, _ items: [Procore.LineItemTypeWrite]
+    ) async throws(Procore.Error) -> Procore.SyncResult<Procore.LineItemType> {
+        try await syncLineItemTypes(company, items)
+    }
+
+    /// Creates a PO, looking it up by `origin_id` before any retry (`origin_id` is required).
+    public func createPurchaseOrder(
+        project: Procore.ID, _ po: Procore.PurchaseOrderContractWrite
+    ) async throws(Procore.Error) -> Procore.PurchaseOrderContract {
+        try await createPurchaseOrder(project, po)
+    }
+
+    /// Creates a direct cost (an invoice), looking it up by `origin_id` before any retry.
+    public func createDirectCost(project: Procore.ID, _ cost: Procore.DirectCostWrite) async throws(Procore.Error) -> Procore.DirectCost {
+        try await createDirectCost(project, cost)
+    }
+
+    /// Creates a requisition (subcontractor invoice) against a commitment, looking it up by `origin_id` first on retry.
+    public func createRequisition(
+        project: Procore.ID, commitment: Procore.ID, _ requisition: Procore.RequisitionWrite
+    ) async throws(Procore.Error) -> Procore.Requisition {
+        try await createRequisition(project, commitment, requisition)
     }
 }

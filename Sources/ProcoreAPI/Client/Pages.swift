@@ -4,29 +4,57 @@ extension Procore {
     /// Every page of a v1 list, following `Link: <…>; rel="next"` until there is none.
     public struct Pages<Item: Decodable & Sendable>: AsyncSequence, Sendable {
         public typealias Element = [Item]
-        let session: Session
+        public typealias Fetch = @Sendable (Endpoint) async throws(Procore.Error) -> ([Item], Endpoint?)
         let first: Endpoint
+        let fetchPage: Fetch
+
+        /// Pages read from Procore through `session`, following `Link: rel="next"`.
+        public init(session: Session, first: Endpoint) {
+            self.first = first
+            self.fetchPage = { endpoint throws(Procore.Error) in try await Self.fetch(endpoint, session: session) }
+        }
+
+        /// Pages from any source (tests: canned pages, or a failure).
+        public init(first: Endpoint, fetch: @escaping Fetch) {
+            self.first = first
+            self.fetchPage = fetch
+        }
+
+        /// Pages that are exactly `pages` (a test value).
+        public static func of(_ pages: [[Item]]) -> Self {
+            Self(first: Endpoint(.GET, "/0")) { endpoint throws(Procore.Error) in
+                let index = Int(endpoint.path.dropFirst()) ?? 0
+                guard index < pages.count else { return ([], nil) }
+                let next = index + 1 < pages.count ? Endpoint(.GET, "/\(index + 1)") : nil
+                return (pages[index], next)
+            }
+        }
+
+        /// Pages whose first read fails with `error`.
+        public static func failing(_ error: Procore.Error) -> Self {
+            Self(first: Endpoint(.GET, "/")) { _ throws(Procore.Error) in throw error }
+        }
 
         public struct AsyncIterator: AsyncIteratorProtocol {
-            let session: Session
+            let fetchPage: Fetch
             var next: Endpoint?
 
             public mutating func next() async throws -> [Item]? {
                 guard let endpoint = next else { return nil }
-                let (items, following) = try await Pages.fetch(endpoint, session: session)
+                let (items, following) = try await fetchPage(endpoint)
                 next = following
                 return items
             }
         }
 
-        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(session: session, next: first) }
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(fetchPage: fetchPage, next: first) }
 
         /// All items of all pages.
         public func all() async throws(Procore.Error) -> [Item] {
             var items: [Item] = []
             var next: Endpoint? = first
             while let endpoint = next {
-                let (page, following) = try await Self.fetch(endpoint, session: session)
+                let (page, following) = try await fetchPage(endpoint)
                 items += page
                 next = following
             }
