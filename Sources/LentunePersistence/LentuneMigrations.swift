@@ -18,5 +18,7 @@ public enum LentuneMigrations {
         UpdatePurchaseOrdersAddSyncStateAndIndexes(),
         // 0007
         CreatePurchaseOrderSearchIndexes(),
+        // 0008
+        UpdatePurchaseOrdersAddRequestKey(),
     ]
 }

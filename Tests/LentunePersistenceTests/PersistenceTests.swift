@@ -318,3 +318,29 @@ import Testing
         #expect(await calls.count == 2)
     }
 }
+
+@Suite struct PurchaseOrderRequestKeyTests {
+    @Test(arguments: TestDatabase.kinds)
+    func concurrentCreatesWithOneKey_storeOnePurchaseOrder(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let fixture = try await Fixture.make(on: database.db)
+            let db = database.db
+            let results = try await withThrowingTaskGroup(of: (PurchaseOrder.ID, Bool).self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let (po, created) = try await PurchaseOrders.create(fixture.purchaseOrder(number: ""), requestKey: "form-1", on: db)
+                        return (po.id, created)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(results.map(\.0)).count == 1)
+            #expect(results.filter(\.1).count == 1)
+            #expect(try await PurchaseOrders.count(in: fixture.organisation.id, on: db) == 1)
+            #expect(try await PurchaseOrderLineRecord.query(on: db).count() == 3)
+            // Another organisation may use the same key.
+            let other = try await Fixture.make(name: "Other", on: db)
+            #expect(try await PurchaseOrders.create(other.purchaseOrder(number: ""), requestKey: "form-1", on: db).created)
+        }
+    }
+}

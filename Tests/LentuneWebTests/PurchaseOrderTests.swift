@@ -340,3 +340,56 @@ extension WebHarness {
         }
     }
 }
+
+/// A create repeated (a double click, a resent form, an API client retrying after a timeout) makes one PO.
+@Suite struct PurchaseOrderRepeatedCreateTests {
+    @Test func formSubmittedTwice_createsOnePurchaseOrder() async throws {
+        try await WebHarness.with { h in
+            let client = h.client()
+            try await client.signIn("ap_officer@a.example")
+            let form = try await client.get("/purchase-orders/new")
+            let html = form.body.string
+            let key = try #require(html.range(of: #"name="request_key" value=""#).map { String(html[$0.upperBound...].prefix { $0 != "\"" }) })
+            #expect(key.count >= 40)
+            var fields = h.poForm(csrf: client.csrf(from: form) ?? "")  // number left empty: the automatic sequence
+            fields["request_key"] = key
+            let first = try await client.post("/purchase-orders", form: fields)
+            let second = try await client.post("/purchase-orders", form: fields)
+            #expect(first.status == .seeOther)
+            #expect(second.status == .seeOther)
+            #expect(first.headers.first(name: .location) == second.headers.first(name: .location))
+            #expect(try await h.purchaseOrderCount() == 1)
+            // A new form has a new key, so a second PO on purpose is still possible.
+            let again = try await client.get("/purchase-orders/new")
+            #expect(!again.body.string.contains(key))
+        }
+    }
+
+    @Test func apiCreateWithTheSameIdempotencyKey_answersWithTheFirstPurchaseOrder() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            let body = #"{"supplier_id": "\#(h.orgA.supplier.id)", "project_id": "\#(h.orgA.project.id)", "title": "Bolts", "lines": [{"description": "M12", "quantity": "10", "unit_cost": "2"}]}"#
+            func create(key: String?) async throws -> TestingHTTPResponse {
+                var headers: HTTPHeaders = ["Authorization": "Bearer \(token)", "Accept": "application/json", "Content-Type": "application/json"]
+                if let key { headers.add(name: "Idempotency-Key", value: key) }
+                return try await client.send(.POST, "/api/v1/purchase-orders", headers: headers, body: ByteBuffer(string: body))
+            }
+            let first = try await create(key: "retry-7f3a")
+            let repeated = try await create(key: "retry-7f3a")
+            #expect(first.status == .created)
+            #expect(repeated.status == .ok)
+            #expect(repeated.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(first.headers.first(name: .location) == repeated.headers.first(name: .location))
+            #expect(try await h.purchaseOrderCount() == 1)
+            // Another key, or none, is another PO; a key of another organisation is not seen.
+            #expect(try await create(key: "retry-8b1c").status == .created)
+            #expect(try await create(key: nil).status == .created)
+            #expect(try await h.purchaseOrderCount() == 3)
+            let tooLong = try await create(key: String(repeating: "k", count: 201))
+            #expect(tooLong.status == .badRequest)
+            #expect(tooLong.headers.contentType?.subType == "problem+json")
+            #expect(try await h.purchaseOrderCount() == 3)
+        }
+    }
+}

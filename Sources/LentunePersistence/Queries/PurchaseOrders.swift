@@ -8,18 +8,26 @@ public enum PurchaseOrders {
     public enum Error: Swift.Error, Equatable {
         case duplicateNumber(String)
         case notFound
+        /// A PO was already created by a request with the same key.
+        case alreadyCreated(PurchaseOrder.ID)
     }
 
-    /// Inserts a PO and its lines in one transaction.
-    public static func insert(_ po: PurchaseOrder, on db: any Database) async throws {
+    /// Inserts a PO and its lines in one transaction. With a `requestKey`, a second insert with the same key (a
+    /// repeated request, even a concurrent one) stores nothing and throws `.alreadyCreated` with the first PO's id.
+    public static func insert(_ po: PurchaseOrder, requestKey: String? = nil, on db: any Database) async throws {
         do {
             try await db.transaction { tx in
-                try await PurchaseOrderRecord(po).create(on: tx)
+                let record = PurchaseOrderRecord(po)
+                record.requestKey = requestKey
+                try await record.create(on: tx)
                 for line in po.lines {
                     try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx)
                 }
             }
         } catch where error.isConstraintFailure {
+            if let requestKey, let existing = try await created(by: requestKey, in: po.organisationID, on: db) {
+                throw Error.alreadyCreated(existing)
+            }
             let taken = try await PurchaseOrderRecord.scoped(to: po.organisationID, on: db)
                 .filter(\.$number == po.number).count() > 0
             if taken { throw Error.duplicateNumber(po.number) }
@@ -27,9 +35,27 @@ public enum PurchaseOrders {
         }
     }
 
+    /// The PO a request with this key created, if any.
+    public static func created(by requestKey: String, in organisation: Organisation.ID, on db: any Database) async throws
+        -> PurchaseOrder.ID?
+    {
+        try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$requestKey == requestKey).first()
+            .flatMap(\.id).map(PurchaseOrder.ID.init)
+    }
+
     /// Creates a Lentune PO. An empty number takes the organisation's next number (PO-00001, PO-00002, …), skipping
     /// numbers already used by hand.
-    public static func create(_ draft: PurchaseOrder, on db: any Database) async throws -> PurchaseOrder {
+    ///
+    /// `requestKey` makes the create safe to repeat: when a PO was already created with that key, nothing is stored
+    /// and that PO is returned with `created == false`.
+    public static func create(_ draft: PurchaseOrder, requestKey: String? = nil, on db: any Database) async throws
+        -> (purchaseOrder: PurchaseOrder, created: Bool)
+    {
+        if let requestKey, let existing = try await created(by: requestKey, in: draft.organisationID, on: db),
+            let po = try await find(existing, in: draft.organisationID, on: db)
+        {
+            return (po, false)
+        }
         var po = draft
         if po.number.isEmpty {
             po.number = try await db.transaction { tx in
@@ -47,8 +73,13 @@ public enum PurchaseOrders {
                 return number
             }
         }
-        try await insert(po, on: db)
-        return po
+        do {
+            try await insert(po, requestKey: requestKey, on: db)
+            return (po, true)
+        } catch Error.alreadyCreated(let existing) {
+            guard let first = try await find(existing, in: draft.organisationID, on: db) else { throw Error.notFound }
+            return (first, false)
+        }
     }
 
     public static func format(_ n: Int) -> String { String(format: "PO-%05d", n) }

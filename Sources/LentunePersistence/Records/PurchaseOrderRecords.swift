@@ -31,6 +31,8 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
     @Field(key: "tax_cents") public var taxCents: Int64
     /// Mirrors the PO's sync record, so the list can filter and badge without a join.
     @Field(key: "sync_state") public var syncState: String
+    /// The key of the request that created it (form or `Idempotency-Key`); `nil` for POs made otherwise.
+    @OptionalField(key: "request_key") public var requestKey: String?
 
     // relationships
     @Children(for: \.$purchaseOrder) public var lines: [PurchaseOrderLineRecord]

@@ -35,9 +35,15 @@ enum OpenAPI {
           "post": {
             "summary": "Create a Lentune purchase order (refused with 409 when the project's Procore company has Procore purchase order ticked)",
             "operationId": "createPurchaseOrder",
+            "parameters": [
+              { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200 },
+                "description": "Makes a retried create safe: a repeat with the same key creates nothing and answers 200 with the PO the first request created (header Idempotent-Replayed: true)" }
+            ],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderWrite" } } } },
             "responses": {
               "201": { "description": "Created", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrder" } } } },
+              "200": { "description": "Already created by a request with the same Idempotency-Key", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrder" } } } },
+              "400": { "$ref": "#/components/responses/Problem" },
               "401": { "$ref": "#/components/responses/Problem" },
               "403": { "$ref": "#/components/responses/Problem" },
               "409": { "$ref": "#/components/responses/Problem" },

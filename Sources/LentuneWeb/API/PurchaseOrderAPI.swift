@@ -137,6 +137,16 @@ enum PurchaseOrderAPI {
 
     @Sendable static func create(req: Request) async throws -> Response {
         let viewer = try editor(req)
+        // `Idempotency-Key` makes a retried create safe: the same key answers with the PO it already created.
+        let key = req.headers.first(name: "Idempotency-Key")
+        if let key, key.isEmpty || key.count > 200 {
+            return APIController.problem(.badRequest, "Idempotency-Key must be 1 to 200 characters.", errors: ["Idempotency-Key": "must be 1 to 200 characters"])
+        }
+        if let key, let id = try await PurchaseOrders.created(by: key, in: viewer.organisationID, on: req.db),
+            let existing = try await PurchaseOrders.find(id, in: viewer.organisationID, on: req.db)
+        {
+            return try replayed(existing)
+        }
         guard let body = try? req.content.decode(WriteDTO.self) else {
             return APIController.problem(.unprocessableEntity, "The body must be a JSON purchase order.")
         }
@@ -150,7 +160,8 @@ enum PurchaseOrderAPI {
             return APIController.problem(.unprocessableEntity, "The purchase order is not valid.", errors: errors.messages)
         case .success(let po):
             do {
-                let created = try await PurchaseOrders.create(po, on: req.db)
+                let (created, isNew) = try await PurchaseOrders.create(po, requestKey: key, on: req.db)
+                guard isNew else { return try replayed(created) }
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
                 let response = try APIController.json(PurchaseOrderDTO(created), status: .created)
                 response.headers.replaceOrAdd(name: .location, value: SiteURL.apiPurchaseOrder(created.id.rawValue).path)
@@ -159,6 +170,14 @@ enum PurchaseOrderAPI {
                 return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
             }
         }
+    }
+
+    /// The answer to a create repeated with the same `Idempotency-Key`: the PO the first request created, as it is now.
+    static func replayed(_ po: PurchaseOrder) throws -> Response {
+        let response = try APIController.json(PurchaseOrderDTO(po), status: .ok)
+        response.headers.replaceOrAdd(name: .location, value: SiteURL.apiPurchaseOrder(po.id.rawValue).path)
+        response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
+        return response
     }
 
     @Sendable static func update(req: Request) async throws -> Response {

@@ -77,6 +77,10 @@ enum PurchaseOrderController {
         let viewer = try requireEditor(req)
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         let input = try PurchaseOrderForm.decode(req)
+        // The same form submitted again (a double click, a resent page) shows the PO it already created.
+        if !input.requestKey.isEmpty, let id = try await PurchaseOrders.created(by: input.requestKey, in: viewer.organisationID, on: req.db) {
+            return req.redirect(to: SiteURL.purchaseOrder(id.rawValue).path, redirectType: .normal)
+        }
         // The seed's rule first: a project of a Procore-sourced company cannot get a Lentune PO.
         if let project = Project.ID(string: input.project), case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: project)) {
             return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: nil, errors: ["project": refusal.message]))
@@ -88,7 +92,8 @@ enum PurchaseOrderController {
                 .response(status: .unprocessableEntity)
         case .success(let po):
             do {
-                let created = try await PurchaseOrders.create(po, on: req.db)
+                // Two submissions at the same moment: the second finds the PO the first created.
+                let (created, _) = try await PurchaseOrders.create(po, requestKey: input.requestKey.isEmpty ? nil : input.requestKey, on: req.db)
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
                 return req.redirect(to: SiteURL.purchaseOrder(created.id.rawValue).path, redirectType: .normal)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
@@ -214,6 +219,7 @@ enum PurchaseOrderForm {
         }
 
         var number: String?
+        var request_key: String?
         var supplier: String?
         var project: String?
         var title: String?
@@ -233,13 +239,16 @@ enum PurchaseOrderForm {
         }
         return PurchaseOrderInput(
             number: fields.number ?? "", supplier: fields.supplier ?? "", project: fields.project ?? "", title: fields.title ?? "",
-            deliveryDate: fields.delivery_date ?? "", description: fields.description ?? "", lines: lines)
+            deliveryDate: fields.delivery_date ?? "", description: fields.description ?? "", lines: lines,
+            requestKey: String((fields.request_key ?? "").prefix(100)))
     }
 }
 
 extension PurchaseOrderInput {
     static func blank(number: String) -> PurchaseOrderInput {
-        PurchaseOrderInput(number: number, supplier: "", project: "", title: "", deliveryDate: "", description: "", lines: [])
+        PurchaseOrderInput(
+            number: number, supplier: "", project: "", title: "", deliveryDate: "", description: "", lines: [],
+            requestKey: SecureTokens.random())
     }
 
     static func from(_ po: PurchaseOrder) -> PurchaseOrderInput {

@@ -66,6 +66,8 @@ struct PurchaseOrderInput: Sendable {
     var deliveryDate: String
     var description: String
     var lines: [Line]
+    /// The New Purchase Order form's one-time key: submitting the same form twice creates one PO.
+    var requestKey: String = ""
 
     static let maxDescription = 10_000
     static let maxLines = 200

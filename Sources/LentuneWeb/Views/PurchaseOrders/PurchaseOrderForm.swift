@@ -31,6 +31,9 @@ extension PurchaseOrderViews {
             }
             el("form", .method("post"), .action(action), .id("po-form"), .class("po-form")) {
                 Layout.csrfField(model.viewer.csrfToken)
+                if model.existing == nil, !input.requestKey.isEmpty {
+                    el("input", .type("hidden"), .name("request_key"), .value(input.requestKey))
+                }
                 el("div", .class("grid")) {
                     field("number", "Number", error: model.errors["number"]) {
                         el("input", .id("number"), .name("number"), .value(input.number), .init("maxlength", "50"))
