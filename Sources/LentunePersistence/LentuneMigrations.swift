@@ -20,5 +20,7 @@ public enum LentuneMigrations {
         CreatePurchaseOrderSearchIndexes(),
         // 0008
         UpdatePurchaseOrdersAddRequestKey(),
+        // 0009
+        CreateSignInFailures(),
     ]
 }

@@ -251,3 +251,46 @@ import VaporTesting
         #expect(HTML.escape("") == "")
     }
 }
+
+/// Repeated wrong passwords lock the email for a while, known or not, even for the right password.
+@Suite struct SignInThrottleWebTests {
+    final class Clock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = Date(timeIntervalSince1970: 1_800_000_000)
+        var now: Date { lock.withLock { value } }
+        func advance(minutes: Double) { lock.withLock { value.addTimeInterval(minutes * 60) } }
+    }
+
+    @Test(arguments: ["administrator@a.example", "nobody@a.example"])
+    func fiveWrongPasswords_lockTheEmailForFifteenMinutes(email: String) async throws {
+        try await WebHarness.with { h in
+            let clock = Clock()
+            h.app.lentune.now = { clock.now }
+            let client = h.client()
+            for _ in 0..<5 {
+                #expect(try await client.signIn(email.uppercased(), password: "wrong").status == .unauthorized)
+                clock.advance(minutes: 1)
+            }
+            // Locked: even the right password is not checked, and the answer is the same for unknown emails.
+            let locked = try await client.signIn(email, password: WebHarness.password)
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.body.string.contains("Too many failed sign-ins with this email. Try again in 10 minutes"))
+            #expect(locked.headers.first(name: .retryAfter) == "600")
+            #expect(locked.headers.setCookie?["lentune_session"] == nil)
+            // Another email is not affected.
+            #expect(try await client.signIn("ap_officer@a.example").status == .seeOther)
+
+            clock.advance(minutes: 11)
+            let after = try await h.client().signIn(email, password: WebHarness.password)
+            if email.hasPrefix("administrator") {
+                #expect(after.status == .seeOther)
+                // A success starts the count again: four more failures do not lock.
+                let other = h.client()
+                for _ in 0..<4 { _ = try await other.signIn(email, password: "wrong") }
+                #expect(try await other.signIn(email, password: WebHarness.password).status == .seeOther)
+            } else {
+                #expect(after.status == .unauthorized)
+            }
+        }
+    }
+}

@@ -11,6 +11,12 @@ enum SessionController {
     }
 
     static let wrongCredentials = "The email or password is incorrect."
+    static let throttle = SignInThrottle()
+
+    static func tooManyFailures(until: Date, now: Date) -> String {
+        let minutes = max(1, Int((until.timeIntervalSince(now) / 60).rounded(.up)))
+        return "Too many failed sign-ins with this email. Try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or ask an administrator to reset the password."
+    }
 
     @Sendable static func show(req: Request) async throws -> Response {
         if req.viewer != nil { return req.redirect(to: SiteURL.home.path) }
@@ -26,21 +32,34 @@ enum SessionController {
         let password = form.password ?? ""
         let csrf = req.cookies[Cookie.anonymousCSRF]?.string ?? Tokens.random()
 
+        let services = req.application.lentune
+        let now = services.now()
+        // Throttled before the password is even checked, for known and unknown emails alike.
+        let failures = try await SignInFailures.recent(email: email, since: now.addingTimeInterval(-throttle.window), on: req.db)
+        if let until = throttle.blockedUntil(failures: failures, now: now) {
+            req.logger.notice("sign-in throttled")
+            let response = SignInView.page(csrfToken: csrf, email: email, error: tooManyFailures(until: until, now: now), next: safeNext(form.next))
+                .response(status: .tooManyRequests)
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(max(1, Int(until.timeIntervalSince(now).rounded(.up)))))
+            return response
+        }
+
         let user = email.isEmpty ? nil : try await Accounts.user(email: email, on: req.db)
         // Verify against a dummy hash for unknown users so both answers take the same time.
-        let hash = user?.passwordHash ?? req.application.lentune.dummyPasswordHash
+        let hash = user?.passwordHash ?? services.dummyPasswordHash
         let matches = (try? await req.password.async.verify(password, created: hash)) ?? false
         guard let user, matches, !password.isEmpty else {
             req.logger.notice("sign-in refused", metadata: ["known_user": .stringConvertible(user != nil)])
+            try await SignInFailures.record(email: email, at: now, on: req.db)
             return SignInView.page(csrfToken: csrf, email: email, error: wrongCredentials, next: safeNext(form.next))
                 .response(status: .unauthorized)
         }
+        try await SignInFailures.clear(email: email, on: req.db)
 
-        let services = req.application.lentune
         let token = Tokens.random()
         try await Accounts.createSession(
             user: user.domain.id, tokenHash: Tokens.sha256(token), csrfToken: Tokens.random(),
-            expiresAt: services.now().addingTimeInterval(services.config.sessionLifetime), on: req.db)
+            expiresAt: now.addingTimeInterval(services.config.sessionLifetime), on: req.db)
         let response = req.redirect(to: safeNext(form.next) ?? SiteURL.home.path, redirectType: .normal)
         response.cookies[Cookie.session] = Cookie.value(
             token, config: services.config, maxAge: Int(services.config.sessionLifetime))
