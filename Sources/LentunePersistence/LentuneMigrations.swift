@@ -22,5 +22,7 @@ public enum LentuneMigrations {
         UpdatePurchaseOrdersAddRequestKey(),
         // 0009
         CreateSignInFailures(),
+        // 0010
+        UpdatePurchaseOrderListIndexesAddID(),
     ]
 }

@@ -277,6 +277,51 @@ import Testing
     }
 }
 
+extension PurchaseOrderListTests {
+    @Test(arguments: TestDatabase.kinds)
+    func cursors_walkEveryPageOnceInBothDirections_evenWithEqualCreationTimes(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let a = try await Fixture.make(name: "A", on: db)
+            for n in 1...7 {
+                try await PurchaseOrders.insert(a.purchaseOrder(number: "PO-\(n)", lines: 1), on: db)
+                try await Task.sleep(for: .milliseconds(3))
+            }
+            // Three POs share one creation time: only the id orders them, and a cursor must still name one place.
+            let sql = db as! any SQLDatabase
+            let shared = try #require(try await PurchaseOrderRecord.query(on: db).filter(\.$number == "PO-4").first()?.createdAt)
+            try await sql.raw("UPDATE purchase_orders SET created_at = \(bind: shared) WHERE number IN ('PO-3', 'PO-5')").run()
+
+            func page(_ filter: PurchaseOrders.Filter) async throws -> [PurchaseOrders.ListItem] {
+                try await PurchaseOrders.list(in: a.organisation.id, filter: filter, on: db).items
+            }
+            var byOffset: [[String]] = []
+            for n in 1...4 { byOffset.append(try await page(.init(page: n, perPage: 2)).map(\.number)) }
+            #expect(byOffset.flatMap { $0 }.count == 7)
+            #expect(Set(byOffset.flatMap { $0 }).count == 7)
+
+            // Next, Next, Next from the first page: the same pages as by number.
+            var forward = [try await page(.init(perPage: 2))]
+            while forward.count < 4, let last = forward.last?.last {
+                forward.append(try await page(.init(page: forward.count + 1, perPage: 2, after: last.cursor)))
+            }
+            #expect(forward.map { $0.map(\.number) } == byOffset)
+            #expect(try await page(.init(page: 5, perPage: 2, after: forward[3].last!.cursor)).isEmpty)
+            // Previous, Previous, Previous from the last page.
+            var backward = [forward[3]]
+            while backward.count < 4, let first = backward.first?.first {
+                backward.insert(try await page(.init(page: 4 - backward.count, perPage: 2, before: first.cursor)), at: 0)
+            }
+            #expect(backward.map { $0.map(\.number) } == byOffset)
+            // A token survives the trip through text; anything else is not a cursor.
+            let token = forward[1][0].cursor.token
+            #expect(PurchaseOrders.ListCursor(token: token) == forward[1][0].cursor)
+            #expect(PurchaseOrders.ListCursor(token: "not-a-cursor") == nil)
+            #expect(PurchaseOrders.ListCursor(token: Data("x|\(UUID())".utf8).base64EncodedString()) == nil)
+        }
+    }
+}
+
 @Suite struct ListCountsTests {
     actor Calls {
         var count = 0

@@ -213,6 +213,20 @@ extension WebHarness {
                 #expect(refused.body.string.contains(#""\#(parameter)":"#), "\(bad): \(refused.body.string)")
             }
             #expect(try await client.api(.GET, "/api/v1/purchase-orders?per_page=1&page=1", token: token).body.string.contains(#""per_page":1"#))
+            // Cursors: next_cursor of page 1 as `after` gives page 2; a made-up cursor is a problem document.
+            try await PurchaseOrders.insert(h.orgA.purchaseOrder(number: "PO-2"), on: h.app.db)
+            await h.app.lentune.purchaseOrderCounts.forget(organisation: h.orgA.organisation.id)  // written behind its back
+            let pageOne = try await client.api(.GET, "/api/v1/purchase-orders?per_page=1", token: token)
+            struct Page: Decodable { var data: [[String: String?]]; var next_cursor: String?; var previous_cursor: String? }
+            let one = try JSONDecoder().decode(Page.self, from: Data(pageOne.body.string.utf8))
+            #expect(one.previous_cursor == nil)
+            let after = try #require(one.next_cursor)
+            let pageTwo = try JSONDecoder().decode(Page.self, from: Data(try await client.api(
+                .GET, "/api/v1/purchase-orders?per_page=1&page=2&after=\(after)", token: token).body.string.utf8))
+            #expect(pageTwo.data.count == 1)
+            #expect(pageTwo.data.first?["id"] != one.data.first?["id"])
+            #expect(pageTwo.previous_cursor != nil)
+            #expect(try await client.api(.GET, "/api/v1/purchase-orders?after=bm9wZQ", token: token).status == .badRequest)
         }
     }
 }
@@ -337,6 +351,20 @@ extension WebHarness {
             #expect(bad.body.string.contains("status must be one of draft"))
             #expect(bad.body.string.contains("30 purchase orders"))
             #expect(try await client.get("/purchase-orders?page=-3").body.string.contains("page must be a whole number"))
+
+            // Next carries a cursor to the row it continues from; following it gives page 2, and Previous comes back.
+            let next = try #require(first.body.string.range(of: #"<a href="/purchase-orders?page=2&amp;after="#).map { range in
+                String(first.body.string[range.lowerBound...].dropFirst(9).prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+            })
+            let second = try await client.get(next)
+            #expect(second.status == .ok)
+            #expect(second.body.string.contains("Page 2 of 2"))
+            #expect(second.body.string.contains(">PO-010<"))
+            #expect(!second.body.string.contains(">PO-011<"))
+            #expect(second.body.string.contains(#"<a href="/purchase-orders" rel="prev">"#))
+            let broken = try await client.get("/purchase-orders?page=2&after=bm90IGEgY3Vyc29y")
+            #expect(broken.status == .badRequest)
+            #expect(broken.body.string.contains("after must be a cursor from this list"))
         }
     }
 }

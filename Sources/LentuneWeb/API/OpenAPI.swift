@@ -24,7 +24,9 @@ enum OpenAPI {
               { "name": "source", "in": "query", "schema": { "type": "string", "enum": ["lentune", "procore"] } },
               { "name": "sync", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
               { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
-              { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }
+              { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
+              { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "The next_cursor of the previous page: the rows after it, at the same cost on every page (page is then only the number reported)" },
+              { "name": "before", "in": "query", "schema": { "type": "string" }, "description": "The previous_cursor of the next page: the rows before it" }
             ],
             "responses": {
               "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderPage" } } } },
@@ -223,7 +225,9 @@ enum OpenAPI {
                 "id": { "type": "string", "format": "uuid" }, "number": { "type": "string" }, "title": { "type": "string" },
                 "supplier": { "type": "string" }, "project": { "type": "string" }, "total_including_tax": { "type": "string" },
                 "status": { "type": "string" }, "source": { "type": "string" }, "sync_state": { "type": "string" } } } },
-              "page": { "type": "integer" }, "per_page": { "type": "integer" }, "total": { "type": "integer" }
+              "page": { "type": "integer" }, "per_page": { "type": "integer" }, "total": { "type": "integer" },
+              "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page" },
+              "previous_cursor": { "type": ["string", "null"], "description": "Pass as before= for the previous page" }
             }
           },
           "Connection": {

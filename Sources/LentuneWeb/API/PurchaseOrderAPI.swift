@@ -95,14 +95,15 @@ enum PurchaseOrderAPI {
     @Sendable static func list(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
-        let (filter, errors) = PurchaseOrderController.filter(query)
+        var (filter, errors) = PurchaseOrderController.filter(query)
         guard errors.isEmpty else {
             return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors)
         }
         let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
-        let (items, total) = try await PurchaseOrders.list(
-            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
-            names: reference.listNames, on: req.db)
+        let (items, total) = try await PurchaseOrderController.list(filter: &filter, errors: &errors, viewer: viewer, reference: reference, req: req)
+        guard errors.isEmpty else {
+            return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors)
+        }
         struct Item: Encodable {
             var id: UUID
             var number: String
@@ -119,13 +120,19 @@ enum PurchaseOrderAPI {
             var page: Int
             var per_page: Int
             var total: Int
+            /// Pass as `after` for the next page, as `before` for the previous one (`null` at either end).
+            var next_cursor: String?
+            var previous_cursor: String?
         }
+        let pages = max(1, (total + filter.perPage - 1) / filter.perPage)
         let response = try APIController.json(Page(
             data: items.map {
                 Item(id: $0.id.rawValue, number: $0.number, title: $0.title, supplier: $0.supplier, project: $0.projectCode,
                      total_including_tax: Money.format($0.totalIncludingTax), status: $0.status.rawValue, source: $0.origin.rawValue,
                      sync_state: $0.syncState.rawValue)
-            }, page: filter.page, per_page: filter.perPage, total: total))
+            }, page: filter.page, per_page: filter.perPage, total: total,
+            next_cursor: filter.page < pages ? items.last?.cursor.token : nil,
+            previous_cursor: filter.page > 1 ? items.first?.cursor.token : nil))
         response.headers.replaceOrAdd(name: "Total", value: String(total))
         return response
     }

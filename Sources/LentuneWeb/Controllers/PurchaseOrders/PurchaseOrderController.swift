@@ -18,6 +18,8 @@ enum PurchaseOrderController {
         var sync: String?
         var page: String?
         var per_page: String?
+        var after: String?
+        var before: String?
     }
 
     /// The list's filter from its query, and a message per parameter that is not valid (an unknown status, a
@@ -42,18 +44,38 @@ enum PurchaseOrderController {
             syncState: parse("sync", query.sync, expected: values(SyncRecord.State.allCases.map(\.rawValue)), SyncRecord.State.init(rawValue:)),
             page: parse("page", query.page, expected: "a whole number from 1", { Int($0).flatMap { $0 >= 1 ? $0 : nil } }) ?? 1,
             perPage: parse("per_page", query.per_page, expected: "a whole number from 1 to 200", { Int($0).flatMap { (1...200).contains($0) ? $0 : nil } })
-                ?? perPageDefault)
+                ?? perPageDefault,
+            after: parse("after", query.after, expected: "a cursor from this list", PurchaseOrders.ListCursor.init(token:)),
+            before: parse("before", query.before, expected: "a cursor from this list", PurchaseOrders.ListCursor.init(token:)))
+        if filter.after != nil, filter.before != nil { errors["before"] = "Give after or before, not both." }
         return (filter, errors)
+    }
+
+    /// The page of `filter`. A cursor this database cannot place is reported in `errors` and the first page shown.
+    static func list(
+        filter: inout PurchaseOrders.Filter, errors: inout [String: String], viewer: Viewer, reference: PurchaseOrderReference,
+        req: Request
+    ) async throws -> (items: [PurchaseOrders.ListItem], total: Int) {
+        if filter.after != nil, filter.before != nil { (filter.after, filter.before, filter.page) = (nil, nil, 1) }
+        do {
+            return try await PurchaseOrders.list(
+                in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
+                names: reference.listNames, on: req.db)
+        } catch PurchaseOrders.ListError.invalidCursor {
+            errors[filter.after != nil ? "after" : "before"] = "\(filter.after != nil ? "after" : "before") must be a cursor from this list."
+            (filter.after, filter.before, filter.page) = (nil, nil, 1)
+            return try await PurchaseOrders.list(
+                in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
+                names: reference.listNames, on: req.db)
+        }
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
-        let (filter, errors) = filter(query)
+        var (filter, errors) = filter(query)
         let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
-        let (items, total) = try await PurchaseOrders.list(
-            in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
-            names: reference.listNames, on: req.db)
+        let (items, total) = try await list(filter: &filter, errors: &errors, viewer: viewer, reference: reference, req: req)
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
             button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject),

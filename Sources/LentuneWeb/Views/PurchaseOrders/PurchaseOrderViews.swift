@@ -85,21 +85,28 @@ enum PurchaseOrderViews {
 
     static func pagination(_ model: ListModel) -> HTML {
         let pages = max(1, (model.total + model.filter.perPage - 1) / model.filter.perPage)
-        func link(_ page: Int) -> String {
+        /// Next and Previous name the row they continue from, so every page costs the same to read.
+        func link(_ page: Int, after: PurchaseOrders.ListCursor? = nil, before: PurchaseOrders.ListCursor? = nil) -> String {
             var items = [URLQueryItem]()
             let q = model.query
             for (key, value) in [("q", q.q), ("project", q.project), ("supplier", q.supplier), ("status", q.status), ("source", q.source), ("sync", q.sync)] {
                 if let value, !value.isEmpty { items.append(URLQueryItem(name: key, value: value)) }
             }
-            items.append(URLQueryItem(name: "page", value: String(page)))
+            if page > 1 {
+                items.append(URLQueryItem(name: "page", value: String(page)))
+                if let after { items.append(URLQueryItem(name: "after", value: after.token)) }
+                if let before { items.append(URLQueryItem(name: "before", value: before.token)) }
+            }
             var components = URLComponents()
             components.queryItems = items
-            return SiteURL.purchaseOrders.path + "?" + (components.percentEncodedQuery ?? "")
+            let query = components.percentEncodedQuery ?? ""
+            return SiteURL.purchaseOrders.path + (query.isEmpty ? "" : "?" + query)
         }
+        let page = model.filter.page
         return el("nav", .class("pagination"), .aria("label", "Pages")) {
-            if model.filter.page > 1 { el("a", .href(link(model.filter.page - 1)), .init("rel", "prev")) { "‹ Previous" } }
-            el("span") { " Page \(model.filter.page) of \(pages) " }
-            if model.filter.page < pages { el("a", .href(link(model.filter.page + 1)), .init("rel", "next")) { "Next ›" } }
+            if page > 1 { el("a", .href(link(page - 1, before: model.items.first?.cursor)), .init("rel", "prev")) { "‹ Previous" } }
+            el("span") { " Page \(page) of \(pages) " }
+            if page < pages { el("a", .href(link(page + 1, after: model.items.last?.cursor)), .init("rel", "next")) { "Next ›" } }
         }
     }
 
