@@ -182,48 +182,20 @@ enum CostRoutes {
             types = try Lists.standardFilters(types, ctx.query)
             return Lists.respond(req, types, render: lineItemTypeJSON)
         }
-        api.api(.GET, "rest/v1.0/line_item_types/:id") { req, ctx in
-            let company = try scopeCompany(ctx)
-            let id = try req.int64Parameter("id")
-            guard let type = store.read({ data in data.lineItemTypes.first { $0.id == id && $0.companyID == company } }) else {
-                throw ProcoreError.notFound
-            }
-            return jsonResponse(lineItemTypeJSON(type))
-        }
-        api.api(.POST, "rest/v1.0/line_item_types") { _, ctx in
-            let company = try scopeCompany(ctx)
-            let fields = try ctx.requireObject("line_item_type")
-            let type = try store.write { (data: inout SandboxData) throws(ProcoreError) -> LineItemType in
-                return try validated { () throws(Sync.ItemError) in try upsertLineItemType(&data, fields, company: company, existing: nil, ctx: ctx) }
-            }
-            return jsonResponse(lineItemTypeJSON(type), status: .created)
-        }
-        api.api(.PATCH, "rest/v1.0/line_item_types/:id") { req, ctx in
-            let company = try scopeCompany(ctx)
-            let id = try req.int64Parameter("id")
-            let fields = try ctx.requireObject("line_item_type")
-            let type = try store.write { (data: inout SandboxData) throws(ProcoreError) -> LineItemType in
-                guard let index = data.lineItemTypes.firstIndex(where: { $0.id == id && $0.companyID == company }) else {
-                    throw ProcoreError.notFound
-                }
-                return try validated { () throws(Sync.ItemError) in try upsertLineItemType(&data, fields, company: company, existing: index, ctx: ctx) }
-            }
-            return jsonResponse(lineItemTypeJSON(type))
-        }
-        api.api(.PATCH, "rest/v1.0/line_item_types/sync") { _, ctx in
-            let company = try scopeCompany(ctx)
-            let items = try Sync.updates(ctx)
-            return Sync.run(items, store: store) { (data: inout SandboxData, item: JSON.Object) throws(Sync.ItemError) -> JSON in
-                let scoped = data.lineItemTypes.enumerated().filter { $0.element.companyID == company }
-                switch try Sync.match(item, in: scoped.map(\.element), id: \.id, originID: \.originID) {
-                case .create: return lineItemTypeJSON(try upsertLineItemType(&data, item, company: company, existing: nil, ctx: ctx))
-                case .update(let index):
-                    return lineItemTypeJSON(
-                        try upsertLineItemType(&data, item, company: company, existing: scoped[index].offset, ctx: ctx))
-                }
-            }
-        }
+        lineItemTypes.register(api, store: store)
     }
+
+    static let lineItemTypes = CompanyResource<LineItemType>(
+        path: "rest/v1.0/line_item_types", wrapper: "line_item_type", records: \SandboxData.lineItemTypes, resource: .lineItemTypes,
+        company: { ctx throws(ProcoreError) in try scopeCompany(ctx) },
+        blank: { company, now in LineItemType(id: 0, companyID: company, name: "", baseType: "other", createdAt: now, updatedAt: now) },
+        fill: { reader, type in
+            if let name = reader.string("name", maxLength: 255) { type.name = name ?? "" }
+            if type.name.isEmpty { reader.errors.add("name", "can't be blank") }
+            reader.string("csv_import_code", maxLength: 20).apply(to: &type.code)
+            if let base = reader.oneOf("base_type", baseTypes) { type.baseType = base ?? "other" }
+        },
+        render: lineItemTypeJSON)
 
     /// `company_id` (query or body), or the company of `project_id`.
     static func scopeCompany(_ ctx: APIContext) throws(ProcoreError) -> Int64 {
@@ -231,37 +203,6 @@ enum CostRoutes {
         if let id = try ctx.query.int64("company_id") { return try ctx.company(id).id }
         if (try ctx.query.int64("project_id")) != nil { return try ctx.projectFromQuery().companyID }
         throw ProcoreError.field(.badRequest, "company_id", "is missing")
-    }
-
-    static func upsertLineItemType(
-        _ data: inout SandboxData, _ fields: JSON.Object, company: Int64, existing: Int?, ctx: APIContext
-    ) throws(Sync.ItemError) -> LineItemType {
-        var reader = FieldReader(fields)
-        var type =
-            existing.map { data.lineItemTypes[$0] }
-            ?? LineItemType(id: 0, companyID: company, name: "", baseType: "other", createdAt: ctx.now, updatedAt: ctx.now)
-        if let name = reader.string("name", maxLength: 255) { type.name = name ?? "" }
-        if type.name.isEmpty { reader.errors.add("name", "can't be blank") }
-        reader.string("csv_import_code", maxLength: 20).apply(to: &type.code)
-        if let base = reader.oneOf("base_type", baseTypes) { type.baseType = base ?? "other" }
-        let origin = reader.string("origin_id")
-        if originTaken(origin, in: data.lineItemTypes, company: company, except: existing.map { data.lineItemTypes[$0].id },
-                       companyOf: \.companyID, idOf: \.id, originOf: \.originID) {
-            reader.errors.add("origin_id", "has already been taken")
-        }
-        origin.apply(to: &type.originID)
-        reader.string("origin_data").apply(to: &type.originData)
-        try reader.checkItem()
-        type.updatedAt = ctx.now
-        if let existing {
-            data.lineItemTypes[existing] = type
-            data.emit(.lineItemTypes, "update", id: type.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
-        } else {
-            type.id = data.newID()
-            data.lineItemTypes.append(type)
-            data.emit(.lineItemTypes, "create", id: type.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
-        }
-        return type
     }
 
     static func lineItemTypeJSON(_ type: LineItemType) -> JSON {
@@ -280,82 +221,24 @@ enum CostRoutes {
             codes = try Lists.standardFilters(codes, ctx.query)
             return Lists.respond(req, codes, defaultPerPage: 100, maxPerPage: 100, render: taxCodeJSON)
         }
-        api.api(.GET, "rest/v1.0/tax_codes/:id") { req, ctx in
-            let company = try scopeCompany(ctx)
-            let id = try req.int64Parameter("id")
-            guard let code = store.read({ data in data.taxCodes.first { $0.id == id && $0.companyID == company } }) else {
-                throw ProcoreError.notFound
-            }
-            return jsonResponse(taxCodeJSON(code))
-        }
-        api.api(.POST, "rest/v1.0/tax_codes") { _, ctx in
-            let company = try scopeCompany(ctx)
-            let fields = try ctx.requireObject("tax_code")
-            let code = try store.write { (data: inout SandboxData) throws(ProcoreError) -> TaxCode in
-                return try validated { () throws(Sync.ItemError) in try upsertTaxCode(&data, fields, company: company, existing: nil, ctx: ctx) }
-            }
-            return jsonResponse(taxCodeJSON(code), status: .created)
-        }
-        api.api(.PATCH, "rest/v1.0/tax_codes/:id") { req, ctx in
-            let company = try scopeCompany(ctx)
-            let id = try req.int64Parameter("id")
-            let fields = try ctx.requireObject("tax_code")
-            let code = try store.write { (data: inout SandboxData) throws(ProcoreError) -> TaxCode in
-                guard let index = data.taxCodes.firstIndex(where: { $0.id == id && $0.companyID == company }) else {
-                    throw ProcoreError.notFound
-                }
-                return try validated { () throws(Sync.ItemError) in try upsertTaxCode(&data, fields, company: company, existing: index, ctx: ctx) }
-            }
-            return jsonResponse(taxCodeJSON(code))
-        }
-        api.api(.PATCH, "rest/v1.0/tax_codes/sync") { _, ctx in
-            let company = try scopeCompany(ctx)
-            let items = try Sync.updates(ctx)
-            return Sync.run(items, store: store) { (data: inout SandboxData, item: JSON.Object) throws(Sync.ItemError) -> JSON in
-                let scoped = data.taxCodes.enumerated().filter { $0.element.companyID == company }
-                switch try Sync.match(item, in: scoped.map(\.element), id: \.id, originID: \.originID) {
-                case .create: return taxCodeJSON(try upsertTaxCode(&data, item, company: company, existing: nil, ctx: ctx))
-                case .update(let index):
-                    return taxCodeJSON(try upsertTaxCode(&data, item, company: company, existing: scoped[index].offset, ctx: ctx))
-                }
-            }
-        }
+        taxCodes.register(api, store: store)
     }
 
-    static func upsertTaxCode(
-        _ data: inout SandboxData, _ fields: JSON.Object, company: Int64, existing: Int?, ctx: APIContext
-    ) throws(Sync.ItemError) -> TaxCode {
-        var reader = FieldReader(fields)
-        var code =
-            existing.map { data.taxCodes[$0] }
-            ?? TaxCode(id: 0, companyID: company, code: "", rate1: 0, createdAt: ctx.now, updatedAt: ctx.now)
-        if let value = reader.string("code", maxLength: 50) { code.code = value ?? "" }
-        if code.code.isEmpty { reader.errors.add("code", "can't be blank") }
-        reader.string("description").apply(to: &code.description)
-        if let rate = reader.decimal("rate1") {
-            if let rate, rate < 0 || rate > 100 { reader.errors.add("rate1", "must be between 0 and 100") } else { code.rate1 = rate ?? 0 }
-        }
-        if let archived = reader.bool("archived") { code.archived = archived }
-        if let isDefault = reader.bool("default_tax_code") { code.defaultTaxCode = isDefault }
-        let origin = reader.string("origin_id")
-        if originTaken(origin, in: data.taxCodes, company: company, except: existing.map { data.taxCodes[$0].id },
-                       companyOf: \.companyID, idOf: \.id, originOf: \.originID) {
-            reader.errors.add("origin_id", "has already been taken")
-        }
-        origin.apply(to: &code.originID)
-        reader.string("origin_data").apply(to: &code.originData)
-        try reader.checkItem()
-        code.updatedAt = ctx.now
-        if let existing {
-            data.taxCodes[existing] = code
-            data.emit(.taxCodes, "update", id: code.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
-        } else {
-            code.id = data.newID()
-            data.taxCodes.append(code)
-            data.emit(.taxCodes, "create", id: code.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
-        }
-        return code
-    }
+    static let taxCodes = CompanyResource<TaxCode>(
+        path: "rest/v1.0/tax_codes", wrapper: "tax_code", records: \SandboxData.taxCodes, resource: .taxCodes,
+        company: { ctx throws(ProcoreError) in try scopeCompany(ctx) },
+        blank: { company, now in TaxCode(id: 0, companyID: company, code: "", rate1: 0, createdAt: now, updatedAt: now) },
+        fill: { reader, code in
+            if let value = reader.string("code", maxLength: 50) { code.code = value ?? "" }
+            if code.code.isEmpty { reader.errors.add("code", "can't be blank") }
+            reader.string("description").apply(to: &code.description)
+            if let rate = reader.decimal("rate1") {
+                if let rate, rate < 0 || rate > 100 { reader.errors.add("rate1", "must be between 0 and 100") } else { code.rate1 = rate ?? 0 }
+            }
+            if let archived = reader.bool("archived") { code.archived = archived }
+            if let isDefault = reader.bool("default_tax_code") { code.defaultTaxCode = isDefault }
+        },
+        render: taxCodeJSON)
 
     static func taxCodeJSON(_ code: TaxCode) -> JSON {
         [

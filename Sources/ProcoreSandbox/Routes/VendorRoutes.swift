@@ -21,46 +21,7 @@ enum VendorRoutes {
                 }
             }
         }
-        api.api(.GET, "rest/v1.0/vendors/:id") { req, ctx in
-            let company = try ctx.company(try ctx.query.requireInt64("company_id"))
-            let id = try req.int64Parameter("id")
-            guard let vendor = store.read({ data in data.vendors.first { $0.id == id && $0.companyID == company.id } }) else {
-                throw ProcoreError.notFound
-            }
-            return jsonResponse(vendorJSON(vendor))
-        }
-        api.api(.POST, "rest/v1.0/vendors") { _, ctx in
-            let company = try ctx.company(try companyID(ctx))
-            let fields = try ctx.requireObject("vendor")
-            let vendor = try store.write { (data: inout SandboxData) throws(ProcoreError) -> Vendor in
-                return try validated { () throws(Sync.ItemError) in try upsert(&data, fields, company: company.id, existing: nil, ctx: ctx) }
-            }
-            return jsonResponse(vendorJSON(vendor), status: .created)
-        }
-        api.api(.PATCH, "rest/v1.0/vendors/:id") { req, ctx in
-            let company = try ctx.company(try companyID(ctx))
-            let id = try req.int64Parameter("id")
-            let fields = try ctx.requireObject("vendor")
-            let vendor = try store.write { (data: inout SandboxData) throws(ProcoreError) -> Vendor in
-                guard let index = data.vendors.firstIndex(where: { $0.id == id && $0.companyID == company.id }) else {
-                    throw ProcoreError.notFound
-                }
-                return try validated { () throws(Sync.ItemError) in try upsert(&data, fields, company: company.id, existing: index, ctx: ctx) }
-            }
-            return jsonResponse(vendorJSON(vendor))
-        }
-        api.api(.PATCH, "rest/v1.0/vendors/sync") { _, ctx in
-            let company = try ctx.company(try companyID(ctx))
-            let items = try Sync.updates(ctx)
-            return Sync.run(items, store: store) { (data: inout SandboxData, item: JSON.Object) throws(Sync.ItemError) -> JSON in
-                let scoped = data.vendors.enumerated().filter { $0.element.companyID == company.id }
-                switch try Sync.match(item, in: scoped.map(\.element), id: \.id, originID: \.originID) {
-                case .create: return vendorJSON(try upsert(&data, item, company: company.id, existing: nil, ctx: ctx))
-                case .update(let index):
-                    return vendorJSON(try upsert(&data, item, company: company.id, existing: scoped[index].offset, ctx: ctx))
-                }
-            }
-        }
+        vendors.register(api, store: store)
 
         // Project directory.
         for version in ["v1.0", "v1.1"] {
@@ -115,43 +76,23 @@ enum VendorRoutes {
         }
     }
 
-    /// Creates (`existing == nil`) or updates a vendor from writable fields.
-    static func upsert(
-        _ data: inout SandboxData, _ fields: JSON.Object, company: Int64, existing: Int?, ctx: APIContext
-    ) throws(Sync.ItemError) -> Vendor {
-        var reader = FieldReader(fields)
-        var vendor =
-            existing.map { data.vendors[$0] }
-            ?? Vendor(id: 0, companyID: company, name: "", createdAt: ctx.now, updatedAt: ctx.now)
-        if let name = reader.string("name", maxLength: 255) { vendor.name = (name ?? "").trimmingCharacters(in: .whitespaces) }
-        if vendor.name.isEmpty { reader.errors.add("name", "can't be blank") }
-        reader.string("abbreviated_name").apply(to: &vendor.abbreviatedName)
-        reader.string("email_address").apply(to: &vendor.emailAddress)
-        reader.string("business_phone").apply(to: &vendor.businessPhone)
-        reader.string("address").apply(to: &vendor.address)
-        reader.string("city").apply(to: &vendor.city)
-        reader.string("country_code").apply(to: &vendor.countryCode)
-        if let active = reader.bool("is_active") { vendor.isActive = active }
-        let origin = reader.string("origin_id")
-        if originTaken(origin, in: data.vendors, company: company, except: existing.map { data.vendors[$0].id },
-                       companyOf: \.companyID, idOf: \.id, originOf: \.originID) {
-            reader.errors.add("origin_id", "has already been taken")
-        }
-        origin.apply(to: &vendor.originID)
-        reader.string("origin_data").apply(to: &vendor.originData)
-        reader.string("origin_code").apply(to: &vendor.originCode)
-        try reader.checkItem()
-        vendor.updatedAt = ctx.now
-        if let existing {
-            data.vendors[existing] = vendor
-            data.emit(.companyVendors, "update", id: vendor.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
-        } else {
-            vendor.id = data.newID()
-            data.vendors.append(vendor)
-            data.emit(.companyVendors, "create", id: vendor.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
-        }
-        return vendor
-    }
+    static let vendors = CompanyResource<Vendor>(
+        path: "rest/v1.0/vendors", wrapper: "vendor", records: \SandboxData.vendors, resource: .companyVendors,
+        company: { ctx throws(ProcoreError) in try ctx.company(try companyID(ctx)).id },
+        blank: { company, now in Vendor(id: 0, companyID: company, name: "", createdAt: now, updatedAt: now) },
+        fill: { reader, vendor in
+            if let name = reader.string("name", maxLength: 255) { vendor.name = (name ?? "").trimmingCharacters(in: .whitespaces) }
+            if vendor.name.isEmpty { reader.errors.add("name", "can't be blank") }
+            reader.string("abbreviated_name").apply(to: &vendor.abbreviatedName)
+            reader.string("email_address").apply(to: &vendor.emailAddress)
+            reader.string("business_phone").apply(to: &vendor.businessPhone)
+            reader.string("address").apply(to: &vendor.address)
+            reader.string("city").apply(to: &vendor.city)
+            reader.string("country_code").apply(to: &vendor.countryCode)
+            if let active = reader.bool("is_active") { vendor.isActive = active }
+            reader.string("origin_code").apply(to: &vendor.originCode)
+        },
+        render: vendorJSON)
 
     static func vendorJSON(_ vendor: Vendor) -> JSON {
         [
