@@ -35,7 +35,7 @@ enum PurchaseOrderController {
             return parsed
         }
         func values(_ all: [String]) -> String { "one of " + all.joined(separator: ", ") }
-        let filter = PurchaseOrders.Filter(
+        var filter = PurchaseOrders.Filter(
             search: query.q.map { String($0.prefix(200)) },
             projectID: parse("project", query.project, expected: "a project id", Project.ID.init(string:)),
             supplierID: parse("supplier", query.supplier, expected: "a supplier id", Supplier.ID.init(string:)),
@@ -48,7 +48,27 @@ enum PurchaseOrderController {
             after: parse("after", query.after, expected: "a cursor from this list", PurchaseOrders.ListCursor.init(token:)),
             before: parse("before", query.before, expected: "a cursor from this list", PurchaseOrders.ListCursor.init(token:)))
         if filter.after != nil, filter.before != nil { errors["before"] = "Give after or before, not both." }
+        // A page link whose cursor is unusable starts again at the first page (its number would not match).
+        if errors["after"] != nil || errors["before"] != nil { (filter.page, filter.after, filter.before) = (1, nil, nil) }
         return (filter, errors)
+    }
+
+    /// What the list page says about an address it could not use entirely (the API names the parameters instead).
+    static func pageMessage(_ errors: [String: String], query: ListQuery) -> String {
+        errors.keys.sorted().map { key in
+            let value = [
+                "status": query.status, "source": query.source, "sync": query.sync, "project": query.project, "supplier": query.supplier,
+                "page": query.page, "per_page": query.per_page,
+            ][key].flatMap { $0 }.map { "“\($0.prefix(60))”" } ?? ""
+            switch key {
+            case "status": return "\(value) is not a status Lentune knows, so that filter was left out."
+            case "source": return "\(value) is not a source (Lentune or Procore), so that filter was left out."
+            case "sync": return "\(value) is not a sync state Lentune knows, so that filter was left out."
+            case "project", "supplier": return "That \(key) filter does not name a \(key), so it was left out."
+            case "page", "per_page": return "Page \(value) does not exist, so the first page is shown."
+            default: return "That page link is no longer valid, so the first page is shown."
+            }
+        }.joined(separator: " ")
     }
 
     /// The page of `filter`. A cursor this database cannot place is reported in `errors` and the first page shown.
@@ -79,7 +99,7 @@ enum PurchaseOrderController {
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
             button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject),
-            error: errors.isEmpty ? nil : errors.keys.sorted().compactMap { errors[$0] }.joined(separator: " ") + " That filter was left out."))
+            error: errors.isEmpty ? nil : pageMessage(errors, query: query)))
             .response(status: errors.isEmpty ? .ok : .badRequest)
     }
 
