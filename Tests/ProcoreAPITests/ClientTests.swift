@@ -156,7 +156,7 @@ import Testing
             for try await page in h.client.purchaseOrders(project: project, perPage: 10) {
                 seen += page.count
                 if !expired {
-                    _ = h.store.write { data in for key in data.tokens.keys { data.tokens[key]?.expiresAt = .distantPast } }
+                    h.store.write { data in for key in data.tokens.keys { data.tokens[key]?.expiresAt = .distantPast } }
                     expired = true
                 }
             }
@@ -184,7 +184,7 @@ import Testing
             let first = try await h.session.exchange(code: code)
             #expect(first.refreshToken != nil)
             // Expire it, then ten callers at once: exactly one refresh.
-            _ = h.store.write { data in for key in data.tokens.keys { data.tokens[key]?.expiresAt = .distantPast } }
+            h.store.write { data in for key in data.tokens.keys { data.tokens[key]?.expiresAt = .distantPast } }
             await h.session.expireForTesting()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<10 { group.addTask { _ = try await h.client.me() } }
