@@ -31,3 +31,25 @@ import Testing
         #expect(Project.ID(string: "not-a-uuid") == nil)
     }
 }
+
+@Suite struct UUIDTextTests {
+    @Test func matchesFoundation_overManyIds() {
+        for _ in 0..<2_000 {
+            let id = UUID()
+            #expect(id.lowercasedText == id.uuidString.lowercased())
+            #expect(UUID(text: id.uuidString) == id)
+            #expect(UUID(text: id.uuidString.lowercased()) == id)
+        }
+    }
+
+    @Test func refusesAnythingButCanonicalText() {
+        let good = "6BA7B810-9DAD-11D1-80B4-00C04FD430C8"
+        for bad in ["", "6BA7B810", good + "0", "6BA7B8109DAD11D180B400C04FD430C8", "6BA7B810-9DAD-11D1-80B4-00C04FD430CG",
+                    "6BA7B810-9DAD-11D1-80B400-C04FD430C8", " 6BA7B810-9DAD-11D1-80B4-00C04FD430C", "6ba7b810-9dad-11d1-80b4-00c04fd430c８"] {
+            #expect(UUID(text: bad) == nil, "\(bad)")
+        }
+        // Stricter than Foundation, whose sscanf skips a leading space and reads a shifted id.
+        #expect(UUID(uuidString: " 6BA7B810-9DAD-11D1-80B4-00C04FD430C") != nil)
+        #expect(UUID(text: good) == UUID(uuidString: good))
+    }
+}

@@ -23,9 +23,13 @@ import Testing
         guard TestDatabase.kinds.contains(.postgres) else { return }
         try await TestDatabase.with(.postgres) { database in
             let sql = database.db as! any SQLDatabase
+            // Catalog tables, not pg_indexes: its pg_get_indexdef fails on an index another test's schema is dropping.
             let names = try await sql.raw("""
-                SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'purchase_orders'
-                AND indexdef LIKE '%gin_trgm_ops%' ORDER BY indexname
+                SELECT DISTINCT i.relname AS indexname
+                FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+                JOIN pg_opclass o ON o.oid = ANY (x.indclass::oid[])
+                WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = 'purchase_orders' AND o.opcname = 'gin_trgm_ops'
+                ORDER BY indexname
                 """).all().map { try $0.decode(column: "indexname", as: String.self) }
             #expect(names == ["ix_purchase_orders_number_trgm", "ix_purchase_orders_title_trgm"])
             // With enough rows the planner takes them for a search (and not a scan of the organisation's rows).

@@ -8,7 +8,7 @@ public struct Identifier<Entity>: Hashable, Sendable, Codable, CustomStringConve
     public init(_ rawValue: UUID = UUID()) { self.rawValue = rawValue }
 
     public init?(string: String) {
-        guard let uuid = UUID(uuidString: string) else { return nil }
+        guard let uuid = UUID(text: string) else { return nil }
         self.rawValue = uuid
     }
 
@@ -21,7 +21,7 @@ public struct Identifier<Entity>: Hashable, Sendable, Codable, CustomStringConve
         try container.encode(rawValue)
     }
 
-    public var description: String { rawValue.uuidString.lowercased() }
+    public var description: String { rawValue.lowercasedText }
 }
 
 /// Procore's ids are 64-bit integers (procore-api.md §14); never narrow them to `Int32` or store them as text.

@@ -223,11 +223,16 @@ extension PurchaseOrders {
         }
 
         init(sql row: any SQLRow) throws {
-            id = try row.decode(column: "id", as: UUID.self)
+            // SQLite keeps ids as text; Foundation's parser (sscanf) was a visible share of a list view.
+            func uuid(_ column: String) throws -> UUID {
+                if let text = try? row.decode(column: column, as: String.self), let id = UUID(text: text) { return id }
+                return try row.decode(column: column, as: UUID.self)
+            }
+            id = try uuid("id")
             number = try row.decode(column: "number", as: String.self)
             title = try row.decode(column: "title", as: String.self)
-            supplierID = try row.decode(column: "supplier_id", as: UUID.self)
-            projectID = try row.decode(column: "project_id", as: UUID.self)
+            supplierID = try uuid("supplier_id")
+            projectID = try uuid("project_id")
             totalExcludingTaxCents = try row.decode(column: "total_excl_tax_cents", as: Int64.self)
             taxCents = try row.decode(column: "tax_cents", as: Int64.self)
             status = try row.decode(column: "status", as: String.self)
