@@ -303,7 +303,7 @@ extension PurchaseOrders {
             return total
         }
 
-        public func store(_ total: Int, organisation: Organisation.ID, filter: Filter) {
+        private func store(_ total: Int, organisation: Organisation.ID, filter: Filter) {
             if entries.count > 10_000 { entries.removeAll() }
             entries[Key(organisation: organisation, filter: filter)] = (total, ContinuousClock.now)
         }

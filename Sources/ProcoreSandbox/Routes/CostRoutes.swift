@@ -187,7 +187,7 @@ enum CostRoutes {
 
     static let lineItemTypes = CompanyResource<LineItemType>(
         path: "rest/v1.0/line_item_types", wrapper: "line_item_type", records: \SandboxData.lineItemTypes, resource: .lineItemTypes,
-        company: { ctx throws(ProcoreError) in try scopeCompany(ctx) },
+        company: scopeCompany,
         blank: { company, now in LineItemType(id: 0, companyID: company, name: "", baseType: "other", createdAt: now, updatedAt: now) },
         fill: { reader, type in
             if let name = reader.string("name", maxLength: 255) { type.name = name ?? "" }
@@ -226,7 +226,7 @@ enum CostRoutes {
 
     static let taxCodes = CompanyResource<TaxCode>(
         path: "rest/v1.0/tax_codes", wrapper: "tax_code", records: \SandboxData.taxCodes, resource: .taxCodes,
-        company: { ctx throws(ProcoreError) in try scopeCompany(ctx) },
+        company: scopeCompany,
         blank: { company, now in TaxCode(id: 0, companyID: company, code: "", rate1: 0, createdAt: now, updatedAt: now) },
         fill: { reader, code in
             if let value = reader.string("code", maxLength: 50) { code.code = value ?? "" }

@@ -76,17 +76,18 @@ enum PurchaseOrderController {
         filter: inout PurchaseOrders.Filter, errors: inout [String: String], viewer: Viewer, reference: PurchaseOrderReference,
         req: Request
     ) async throws -> (items: [PurchaseOrders.ListItem], total: Int) {
-        if filter.after != nil, filter.before != nil { (filter.after, filter.before, filter.page) = (nil, nil, 1) }
+        func load(_ filter: PurchaseOrders.Filter) async throws -> (items: [PurchaseOrders.ListItem], total: Int) {
+            try await PurchaseOrders.list(
+                in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
+                names: reference.listNames, on: req.db)
+        }
         do {
-            return try await PurchaseOrders.list(
-                in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
-                names: reference.listNames, on: req.db)
+            return try await load(filter)
         } catch PurchaseOrders.ListError.invalidCursor {
-            errors[filter.after != nil ? "after" : "before"] = "\(filter.after != nil ? "after" : "before") must be a cursor from this list."
+            let parameter = filter.after != nil ? "after" : "before"
+            errors[parameter] = "\(parameter) must be a cursor from this list."
             (filter.after, filter.before, filter.page) = (nil, nil, 1)
-            return try await PurchaseOrders.list(
-                in: viewer.organisationID, filter: filter, counts: req.application.lentune.purchaseOrderCounts,
-                names: reference.listNames, on: req.db)
+            return try await load(filter)
         }
     }
 
