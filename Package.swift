@@ -25,10 +25,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(
             name: "LentuneCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LentuneLogging",
+            dependencies: [
+                "LentuneCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -89,6 +98,7 @@ let package = Package(
             name: "lentune",
             dependencies: [
                 "LentuneCore",
+                "LentuneLogging",
                 "LentunePersistence",
                 "LentuneWeb",
                 "ProcoreSandbox",
@@ -113,12 +123,19 @@ let package = Package(
         ),
         .testTarget(
             name: "LentuneCoreTests",
-            dependencies: ["LentuneCore"],
+            dependencies: [
+                "LentuneCore", "LentuneLogging",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LentunePersistenceTests",
-            dependencies: ["LentuneCore", "LentunePersistence", "LentuneTestSupport"],
+            dependencies: [
+                "LentuneCore", "LentunePersistence", "LentuneTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -24,5 +24,7 @@ public enum LentuneMigrations {
         CreateSignInFailures(),
         // 0010
         UpdatePurchaseOrderListIndexesAddID(),
+        // 0011
+        UpdateProcoreCompanyLinksAddAvailableStages(),
     ]
 }

@@ -90,6 +90,9 @@ public struct ProcoreConnector: Sendable {
     public struct TestResult: Sendable, Equatable {
         public var user: String
         public var companies: [(id: Int64, name: String)]
+        /// Each company's project stage names, where Procore answered (a company whose stages could not be read keeps
+        /// what was read before).
+        public var stages: [Int64: [String]] = [:]
 
         public static func == (lhs: TestResult, rhs: TestResult) -> Bool {
             lhs.user == rhs.user && lhs.companies.map(\.id) == rhs.companies.map(\.id)
@@ -107,7 +110,15 @@ public struct ProcoreConnector: Sendable {
             do throws(Procore.Error) {
                 let me = try await client.me()
                 let companies = try await client.companies().all().filter { $0.isActive ?? true }
-                result = .success(TestResult(user: me.name.map { "\($0) (\(me.login))" } ?? me.login, companies: companies.map { ($0.id, $0.name) }))
+                var stages: [Int64: [String]] = [:]
+                for company in companies {
+                    if let names = try? await client.projectStages(company: company.id).all().map(\.name), !names.isEmpty {
+                        stages[company.id] = names
+                    }
+                }
+                result = .success(TestResult(
+                    user: me.name.map { "\($0) (\(me.login))" } ?? me.login, companies: companies.map { ($0.id, $0.name) },
+                    stages: stages))
             } catch {
                 throw Failure.procore(error)
             }
@@ -122,7 +133,7 @@ public struct ProcoreConnector: Sendable {
                 fresh.connectedAs = outcome.user
                 fresh.lastError = nil
                 try await fresh.save(on: db)
-                try await refreshCompanies(outcome.companies, connection: fresh, on: db)
+                try await refreshCompanies(outcome.companies, stages: outcome.stages, connection: fresh, on: db)
             case .failure(let failure):
                 fresh.status = ProcoreConnection.Status.notConnected.rawValue
                 fresh.lastError = failure.description
@@ -136,20 +147,25 @@ public struct ProcoreConnector: Sendable {
 
     /// Adds a row for every company the connection can see (new rows start unlinked, with no PO sync) and keeps names
     /// current. Rows of companies no longer visible are kept, so their settings are not lost.
-    public func refreshCompanies(_ companies: [(id: Int64, name: String)], connection: ProcoreConnectionRecord, on db: any Database) async throws {
+    public func refreshCompanies(
+        _ companies: [(id: Int64, name: String)], stages: [Int64: [String]] = [:], connection: ProcoreConnectionRecord,
+        on db: any Database
+    ) async throws {
         let organisation = Organisation.ID(connection.organisationID)
         let existing = try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db)
             .filter(\.$connectionID == connection.id!).all()
         for company in companies {
+            let available = stages[company.id]?.joined(separator: "\n")
             if let row = existing.first(where: { $0.procoreCompanyID == company.id }) {
-                if row.name != company.name {
+                if row.name != company.name || (available != nil && row.availableStages != available) {
                     row.name = company.name
+                    row.availableStages = available ?? row.availableStages
                     try await row.save(on: db)
                 }
             } else {
                 try await ProcoreCompanyLinkRecord(ProcoreCompanyLink(
                     organisationID: organisation, connectionID: .init(connection.id!), procoreCompanyID: company.id,
-                    name: company.name)).create(on: db)
+                    name: company.name, availableStages: stages[company.id])).create(on: db)
             }
         }
     }

@@ -14,7 +14,10 @@ public enum LentuneServer {
         let app = try await Application.make(environment)
         do {
             try await configure(app, config: config)
+            try await app.migrator.setupIfNeeded().get()
+            let pending = try await app.migrator.previewPrepareBatch().get()
             try await app.autoMigrate()
+            app.logger.info("database \(config.database): \(pending.isEmpty ? "up to date" : "\(pending.count) migrations applied")")
             try await prepare(app)
             try await app.server.start(address: .hostname(config.hostname, port: config.port))
             let port = app.http.server.shared.localAddress?.port ?? config.port

@@ -18,10 +18,13 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
 
     app.databases.use(try config.database.configurationFactory(), as: config.database.databaseID, isDefault: true)
     app.migrations.add(LentuneMigrations.all)
+    // One summary line at info (LentuneServer.run); each migration's own lines only at debug.
+    app.fluent.migrationLogLevel = .debug
 
     app.middleware = Middlewares()
     app.middleware.use(RequestMetrics())
     app.middleware.use(ErrorPages())
+    app.middleware.use(MethodNotAllowed())
     app.middleware.use(SecurityHeaders())
     app.middleware.use(BodyLimit())
     app.middleware.use(SessionAuthenticator())

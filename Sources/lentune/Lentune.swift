@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LentuneCore
+import LentuneLogging
 import LentunePersistence
 import LentuneWeb
 import Logging
@@ -35,11 +36,8 @@ func loadConfig(overrides: [String: String] = [:]) -> LentuneConfig {
 
 let bootstrapLogging: Void = {
     let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOG_LEVEL"]?.lowercased() ?? "") ?? .info
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
+    // Every handler redacts secrets, so the framework's own logging (Vapor's requests, Fluent's queries) is covered.
+    LoggingSystem.bootstrap { label in RedactingLogHandler.standardError(label: label, level: level) }
 }()
 
 struct ServerOptions: ParsableArguments {

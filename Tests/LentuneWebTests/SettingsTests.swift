@@ -302,10 +302,10 @@ struct SettingsFixture {
             let page = try await client.get("/administration/settings/procore")
             let reply = try await client.post("/administration/settings/procore/connection", form: [
                 "_csrf": client.csrf(from: page) ?? "", "environment": "custom", "auth_base_url": "ftp://x", "api_base_url": "",
-                "client_id": "", "grant_type": "client_credentials",
+                "client_id": "", "grant_type": "client_credentials", "company_id": "x",
             ])
             #expect(reply.status == .unprocessableEntity)
-            for message in ["Enter the auth base URL", "Enter the API base URL", "Enter the client id", "Enter the client secret", "needs the Procore company id"] {
+            for message in ["Enter the auth base URL", "Enter the API base URL", "Enter the client id", "Enter the client secret", "The company id is a number"] {
                 #expect(reply.body.string.contains(message), "\(message)")
             }
             #expect(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db) == nil)

@@ -108,6 +108,17 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
     public var projectStages: [String]
     /// Rounding tolerance for invoice amount (DESIGN.md §1.1: default 0.05).
     public var roundingTolerance: Decimal
+    /// The project stages this Procore company has, as last read from Procore; `nil` until read (Procore's six
+    /// default stages are assumed meanwhile).
+    public var availableStages: [String]?
+
+    /// Procore's default project stages, which every company starts with.
+    public static let procoreDefaultStages = [
+        "Pre-Construction", "Course of Construction", "Post-Construction", "Completed", "Not Awarded", "Canceled",
+    ]
+
+    /// The stage names "Project stages to import" may hold for this company.
+    public var selectableStages: [String] { availableStages ?? Self.procoreDefaultStages }
 
     public static let defaultProjectStages = ["Course of Construction"]
     public static let defaultRoundingTolerance = Decimal(string: "0.05")!
@@ -116,7 +127,7 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
         id: ID = ID(), organisationID: Organisation.ID, connectionID: ProcoreConnection.ID, procoreCompanyID: ProcoreID,
         name: String, isLinked: Bool = false, purchaseOrderSource: PurchaseOrderSource = .none,
         projectStages: [String] = ProcoreCompanyLink.defaultProjectStages,
-        roundingTolerance: Decimal = ProcoreCompanyLink.defaultRoundingTolerance
+        roundingTolerance: Decimal = ProcoreCompanyLink.defaultRoundingTolerance, availableStages: [String]? = nil
     ) {
         self.id = id
         self.organisationID = organisationID
@@ -127,5 +138,6 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
         self.purchaseOrderSource = purchaseOrderSource
         self.projectStages = projectStages
         self.roundingTolerance = roundingTolerance
+        self.availableStages = availableStages
     }
 }

@@ -120,3 +120,33 @@ public struct Totals: Hashable, Sendable, Codable {
             tax: lines.reduce(0) { $0 + $1.tax })
     }
 }
+
+extension PurchaseOrder {
+    /// What is wrong with this PO's amounts, per line position (`nil` for the whole PO): a line or total outside
+    /// `Money.maximum`, or a negative one. Checked before every store, so a total can never wrap or turn negative
+    /// (a negative total would be under every approval limit).
+    public var amountProblems: [(position: Int?, message: String)] {
+        var problems: [(Int?, String)] = []
+        for line in lines {
+            let label = "Line \(line.position + 1)"
+            if line.quantity.isNaN || line.quantity < 0 || line.quantity > Money.maximumQuantity {
+                problems.append((line.position, "\(label): the quantity must be between 0 and \(Money.display(Money.maximumQuantity))."))
+            }
+            if line.unitCost.isNaN || line.unitCost < 0 || line.unitCost > Money.maximumQuantity {
+                problems.append((line.position, "\(label): the unit cost must be between 0 and \(Money.display(Money.maximumQuantity))."))
+            }
+            if !Money.isWithinLimit(line.amount) || line.amount < 0 {
+                problems.append((line.position, "\(label): the amount (quantity × unit cost) must be between 0 and \(Money.maximumText)."))
+            } else if !Money.isWithinLimit(line.tax) || line.tax < 0 {
+                problems.append((line.position, "\(label): the tax must be between 0 and \(Money.maximumText)."))
+            }
+        }
+        if problems.isEmpty {
+            let totals = self.totals
+            if !Money.isWithinLimit(totals.includingTax) || totals.excludingTax < 0 || totals.tax < 0 {
+                problems.append((nil, "The purchase order's total including tax must be at most \(Money.maximumText)."))
+            }
+        }
+        return problems
+    }
+}

@@ -8,6 +8,22 @@ import Foundation
 public enum Money {
     public static let scale: Int = 2
 
+    /// The largest amount Lentune holds on a line or a whole document (excluding or including tax): 999,999,999,999.99,
+    /// just under one trillion. Every amount is checked against it in Core before it is stored, so a stored amount
+    /// (64-bit cents on both databases) can never overflow, and sums of up to 9,000 such amounts still fit.
+    public static let maximum = Decimal(sign: .plus, exponent: -2, significand: Decimal(99_999_999_999_999 as Int64))
+
+    /// The largest quantity or unit cost a line may have (both are held to 4 decimals).
+    public static let maximumQuantity: Decimal = 1_000_000_000
+
+    /// Whether `amount` is between -`maximum` and `maximum`.
+    public static func isWithinLimit(_ amount: Decimal) -> Bool {
+        !amount.isNaN && amount >= -maximum && amount <= maximum
+    }
+
+    /// "999,999,999,999.99", for messages.
+    public static var maximumText: String { display(maximum) }
+
     /// Parses a user-typed amount such as "1,234.50" or "-12". Rejects anything that is not a plain decimal number
     /// (no exponent, no currency symbol, at most `maxFractionDigits` decimals).
     public static func parse(_ text: String, maxFractionDigits: Int = 4) -> Decimal? {
@@ -15,8 +31,9 @@ public enum Money {
         guard !trimmed.isEmpty, trimmed.count <= 32 else { return nil }
         var sawDot = false
         var fraction = 0
-        for (index, character) in trimmed.enumerated() {
-            switch character {
+        // Unicode scalars, not characters: "1\u{308}" is one Character that compares between "0" and "9".
+        for (index, scalar) in trimmed.unicodeScalars.enumerated() {
+            switch scalar {
             case "-" where index == 0: continue
             case ".":
                 guard !sawDot else { return nil }

@@ -41,7 +41,7 @@ public enum Accounts {
     ) async throws -> User {
         let normalised = User.normalise(email: email)
         guard User.isPlausible(email: normalised) else { throw Error.invalidEmail(email) }
-        let record = UserRecord(
+        let record = try UserRecord(
             organisationID: organisation, email: normalised, name: name, role: role, passwordHash: passwordHash,
             approvalLimit: approvalLimit)
         do {

@@ -41,7 +41,7 @@ public enum DemoData {
         let gst = TaxCode(organisationID: org, code: "GST", name: "GST 15%", rate: Decimal(string: "0.15")!)
         let exempt = TaxCode(organisationID: org, code: "E", name: "GST exempt", rate: 0)
 
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             for project in projects { try await ReferenceData.insert(project, on: tx) }
             for supplier in suppliers { try await ReferenceData.insert(supplier, on: tx) }
             for costType in costTypes { try await ReferenceData.insert(costType, on: tx) }

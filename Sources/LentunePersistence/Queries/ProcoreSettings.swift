@@ -48,7 +48,7 @@ public enum ProcoreSettings {
     public static func save(
         _ link: ProcoreCompanyLink, expectedVersion: Int, actor: User, now: Date, on db: any Database
     ) async throws -> Row {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             guard let current = try await ProcoreCompanyLinkRecord.find(link.id.rawValue, in: link.organisationID, on: tx) else {
                 throw SaveError.notFound
             }
@@ -58,7 +58,7 @@ public enum ProcoreSettings {
                 .set("is_linked", to: link.isLinked)
                 .set("purchase_order_source", to: link.purchaseOrderSource.rawValue)
                 .set("project_stages", to: link.projectStages.joined(separator: "\n"))
-                .set("rounding_tolerance_cents", to: Scaled.money(link.roundingTolerance))
+                .set("rounding_tolerance_cents", to: try Scaled.money(link.roundingTolerance))
                 .set("version", to: SQLBinaryExpression(SQLIdentifier("version"), .add, SQLLiteral.numeric("1")))
                 .set("updated_at", to: now)
                 .where("id", .equal, link.id.rawValue)
@@ -131,7 +131,7 @@ extension ProcoreSettings {
     public static func saveConnection(
         _ input: ConnectionInput, organisation: Organisation.ID, actor: User, secrets: SecretBox, now: Date, on db: any Database
     ) async throws -> ProcoreConnectionRecord {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let existing = try await connection(for: organisation, on: tx)
             let before = existing.map(describe)
             let record = try existing ?? ProcoreConnectionRecord(

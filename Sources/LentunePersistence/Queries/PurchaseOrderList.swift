@@ -39,11 +39,16 @@ extension PurchaseOrders {
             self.status = status
             self.origin = origin
             self.syncState = syncState
-            self.page = max(1, page)
-            self.perPage = min(max(1, perPage), 200)
+            self.page = min(max(1, page), Self.maximumPage)
+            self.perPage = min(max(1, perPage), Self.maximumPerPage)
             self.after = after
             self.before = before
         }
+
+        /// The highest page number a list address may name (200 million rows at 200 a page): the edges refuse a
+        /// larger one with a message, so `(page - 1) × perPage` can never overflow.
+        public static let maximumPage = 1_000_000
+        public static let maximumPerPage = 200
 
         /// The same filter without its place in the list (the key of its total).
         var withoutPosition: Filter {
@@ -135,7 +140,11 @@ extension PurchaseOrders {
         // Double (SQLite's own text of a REAL keeps only 15 digits).
         let position: SQLQueryString = postgres != nil ? "(EXTRACT(EPOCH FROM created_at) * 1000000)::bigint::text" : "created_at"
         func place(_ cursor: ListCursor) throws -> SQLQueryString {
-            guard postgres == nil || Int64(cursor.position) != nil else { throw ListError.invalidCursor }
+            // A place outside the years a row can have is no place in this list (and would overflow PostgreSQL's
+            // timestamp arithmetic).
+            guard let seconds = Double(cursor.position).map({ postgres != nil ? $0 / 1_000_000 : $0 }),
+                abs(seconds) < 7_258_118_400, postgres == nil || Int64(cursor.position) != nil
+            else { throw ListError.invalidCursor }
             return postgres != nil
                 ? "(TIMESTAMPTZ 'epoch' + \(bind: Int64(cursor.position)!) * INTERVAL '1 microsecond', \(bind: cursor.id))"
                 : "(\(bind: Double(cursor.position)!), \(bind: cursor.id))"
@@ -147,8 +156,8 @@ extension PurchaseOrders {
             range = "\(range) AND (created_at, id) > \(try place(before))"
             (descending, limit) = (false, filter.perPage)
         } else {
-            let start = (filter.page - 1) * filter.perPage
-            guard start < total || start == 0 else { return ([], total) }
+            let (start, overflow) = (filter.page - 1).multipliedReportingOverflow(by: filter.perPage)
+            guard !overflow, start < total || start == 0 else { return ([], total) }
             // An OFFSET walks every skipped row: pages in the older half are read from the other end of the index.
             descending = start <= total / 2
             limit = descending ? filter.perPage : min(filter.perPage, total - start)
@@ -190,7 +199,8 @@ extension PurchaseOrders {
             ListItem(
                 id: .init(record.id), number: record.number, title: record.title, supplier: suppliers[record.supplierID] ?? "—",
                 projectCode: projects[record.projectID] ?? "—",
-                totalIncludingTax: Scaled.money(record.totalExcludingTaxCents + record.taxCents),
+                // Decimal, not Int64: a sum of two stored values must never trap, whatever a database holds.
+                totalIncludingTax: Scaled.money(record.totalExcludingTaxCents) + Scaled.money(record.taxCents),
                 status: PurchaseOrder.Status(rawValue: record.status) ?? .draft,
                 origin: PurchaseOrder.Origin(rawValue: record.origin) ?? .lentune,
                 syncState: SyncRecord.State(rawValue: record.syncState) ?? .notSynced, createdAt: record.createdAt,

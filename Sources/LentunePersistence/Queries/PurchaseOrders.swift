@@ -16,23 +16,31 @@ public enum PurchaseOrders {
     /// repeated request, even a concurrent one) stores nothing and throws `.alreadyCreated` with the first PO's id.
     public static func insert(_ po: PurchaseOrder, requestKey: String? = nil, on db: any Database) async throws {
         do {
-            try await db.transaction { tx in
-                let record = PurchaseOrderRecord(po)
-                record.requestKey = requestKey
-                try await record.create(on: tx)
-                for line in po.lines {
-                    try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx)
-                }
-            }
+            try await db.writeTransaction { tx in try await insertRows(po, requestKey: requestKey, on: tx) }
         } catch where error.isConstraintFailure {
-            if let requestKey, let existing = try await created(by: requestKey, in: po.organisationID, on: db) {
-                throw Error.alreadyCreated(existing)
-            }
-            let taken = try await PurchaseOrderRecord.scoped(to: po.organisationID, on: db)
-                .filter(\.$number == po.number).count() > 0
-            if taken { throw Error.duplicateNumber(po.number) }
-            throw error
+            try await explain(error, for: po, requestKey: requestKey, on: db)
         }
+    }
+
+    private static func insertRows(_ po: PurchaseOrder, requestKey: String?, on tx: any Database) async throws {
+        guard po.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: po.totals.includingTax) }
+        let record = try PurchaseOrderRecord(po)
+        record.requestKey = requestKey
+        try await record.create(on: tx)
+        for line in po.lines {
+            try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx)
+        }
+    }
+
+    /// A constraint failure of an insert in the caller's terms: the same request's PO, or a number already used.
+    private static func explain(_ error: any Swift.Error, for po: PurchaseOrder, requestKey: String?, on db: any Database) async throws -> Never {
+        if let requestKey, let existing = try await created(by: requestKey, in: po.organisationID, on: db) {
+            throw Error.alreadyCreated(existing)
+        }
+        let taken = try await PurchaseOrderRecord.scoped(to: po.organisationID, on: db)
+            .filter(\.$number == po.number).count() > 0
+        if taken { throw Error.duplicateNumber(po.number) }
+        throw error
     }
 
     /// The PO a request with this key created, if any.
@@ -46,6 +54,11 @@ public enum PurchaseOrders {
     /// Creates a Lentune PO. An empty number takes the organisation's next number (PO-00001, PO-00002, …), skipping
     /// numbers already used by hand.
     ///
+    /// The number is taken and the PO inserted in one transaction, the counter moved by one `UPDATE … RETURNING` (which
+    /// holds the organisation's row until commit on PostgreSQL), so concurrent creates never get the same number. A
+    /// number typed by hand for another PO at the same moment makes the insert fail; it is then tried again with the
+    /// next number, so automatic numbering never fails under concurrency.
+    ///
     /// `requestKey` makes the create safe to repeat: when a PO was already created with that key, nothing is stored
     /// and that PO is returned with `created == false`.
     public static func create(_ draft: PurchaseOrder, requestKey: String? = nil, on db: any Database) async throws
@@ -56,29 +69,59 @@ public enum PurchaseOrders {
         {
             return (po, false)
         }
-        var po = draft
-        if po.number.isEmpty {
-            po.number = try await db.transaction { tx in
-                guard let organisation = try await OrganisationRecord.find(draft.organisationID.rawValue, on: tx) else {
-                    throw Error.notFound
+        let automatic = draft.number.isEmpty
+        var attempt = 0
+        while true {
+            attempt += 1
+            let number = LockedValue(draft.number)
+            do {
+                let po = try await db.writeTransaction { tx in
+                    var po = draft
+                    if automatic { po.number = try await takeNumber(in: draft.organisationID, on: tx) }
+                    number.value = po.number
+                    try await insertRows(po, requestKey: requestKey, on: tx)
+                    return po
                 }
-                var next = organisation.nextPurchaseOrderNumber
-                var number = format(next)
-                while try await PurchaseOrderRecord.scoped(to: draft.organisationID, on: tx).filter(\.$number == number).count() > 0 {
-                    next += 1
-                    number = format(next)
+                return (po, true)
+            } catch where error.isConstraintFailure {
+                var po = draft
+                po.number = number.value
+                do {
+                    try await explain(error, for: po, requestKey: requestKey, on: db)
+                } catch Error.alreadyCreated(let existing) {
+                    guard let first = try await find(existing, in: draft.organisationID, on: db) else { throw Error.notFound }
+                    return (first, false)
+                } catch Error.duplicateNumber where automatic && attempt < 20 {
+                    continue
                 }
-                organisation.nextPurchaseOrderNumber = next + 1
-                try await organisation.save(on: tx)
-                return number
             }
         }
-        do {
-            try await insert(po, requestKey: requestKey, on: db)
-            return (po, true)
-        } catch Error.alreadyCreated(let existing) {
-            guard let first = try await find(existing, in: draft.organisationID, on: db) else { throw Error.notFound }
-            return (first, false)
+    }
+
+    /// The number a failed attempt tried, carried out of its transaction's closure.
+    private final class LockedValue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: String
+        init(_ value: String) { stored = value }
+        var value: String {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
+        }
+    }
+
+    /// Moves the organisation's counter past the next unused number and returns that number (inside `tx`).
+    private static func takeNumber(in organisation: Organisation.ID, on tx: any Database) async throws -> String {
+        let sql = tx as! any SQLDatabase
+        while true {
+            guard let row = try await sql.raw("""
+                UPDATE organisations SET next_po_number = next_po_number + 1 WHERE id = \(bind: organisation.rawValue)
+                RETURNING next_po_number
+                """).first()
+            else { throw Error.notFound }
+            let next = try row.decode(column: "next_po_number", as: Int.self) - 1
+            let number = format(next)
+            let used = try await PurchaseOrderRecord.scoped(to: organisation, on: tx).filter(\.$number == number).count() > 0
+            if !used { return number }
         }
     }
 
@@ -96,11 +139,12 @@ public enum PurchaseOrders {
     /// Replaces a PO's header and lines (line ids are kept, so links to Procore line items survive).
     public static func update(_ po: PurchaseOrder, on db: any Database) async throws {
         do {
-            try await db.transaction { tx in
+            try await db.writeTransaction { tx in
                 guard let record = try await PurchaseOrderRecord.find(po.id.rawValue, in: po.organisationID, on: tx) else {
                     throw Error.notFound
                 }
-                record.apply(po)
+                guard po.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: po.totals.includingTax) }
+                try record.apply(po)
                 try await record.save(on: tx)
                 try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po.id.rawValue).delete()
                 for line in po.lines {
@@ -108,7 +152,10 @@ public enum PurchaseOrders {
                 }
             }
         } catch where error.isConstraintFailure {
-            throw Error.duplicateNumber(po.number)
+            let taken = try await PurchaseOrderRecord.scoped(to: po.organisationID, on: db)
+                .filter(\.$number == po.number).filter(\.$id != po.id.rawValue).count() > 0
+            if taken { throw Error.duplicateNumber(po.number) }
+            throw error
         }
     }
 
@@ -182,7 +229,7 @@ public enum Invoices {
 
     public static func insert(_ invoice: Invoice, on db: any Database) async throws {
         do {
-            try await db.transaction { tx in
+            try await db.writeTransaction { tx in
                 try await InvoiceRecord(invoice).create(on: tx)
                 for (position, line) in invoice.lines.enumerated() {
                     try await InvoiceLineRecord(line, position: position, invoiceID: invoice.id.rawValue).create(on: tx)

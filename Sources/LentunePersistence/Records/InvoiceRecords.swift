@@ -27,7 +27,7 @@ public final class InvoiceRecord: Model, TenantRecord, @unchecked Sendable {
 
     public init() {}
 
-    public init(_ invoice: Invoice) {
+    public init(_ invoice: Invoice) throws {
         id = invoice.id.rawValue
         organisationID = invoice.organisationID.rawValue
         supplierID = invoice.supplierID.rawValue
@@ -36,8 +36,8 @@ public final class InvoiceRecord: Model, TenantRecord, @unchecked Sendable {
         status = invoice.status.rawValue
         projectID = invoice.projectID?.rawValue
         purchaseOrderID = invoice.purchaseOrderID?.rawValue
-        statedTotalExcludingTaxCents = Scaled.money(invoice.statedTotalExcludingTax)
-        statedTaxCents = Scaled.money(invoice.statedTax)
+        statedTotalExcludingTaxCents = try Scaled.money(invoice.statedTotalExcludingTax)
+        statedTaxCents = try Scaled.money(invoice.statedTax)
     }
 
     public func domain(lines: [InvoiceLineRecord], allocations: [InvoiceAllocationRecord]) -> Invoice {
@@ -71,15 +71,15 @@ public final class InvoiceLineRecord: Model, @unchecked Sendable {
 
     public init() {}
 
-    public init(_ line: Invoice.Line, position: Int, invoiceID: UUID) {
+    public init(_ line: Invoice.Line, position: Int, invoiceID: UUID) throws {
         $invoice.id = invoiceID
         self.position = position
         description = line.description
         costCodeID = line.costCodeID?.rawValue
         costTypeID = line.costTypeID?.rawValue
         taxCodeID = line.taxCodeID?.rawValue
-        amountCents = Scaled.money(line.amount)
-        taxCents = Scaled.money(line.tax)
+        amountCents = try Scaled.money(line.amount)
+        taxCents = try Scaled.money(line.tax)
     }
 
     public var domain: Invoice.Line {
@@ -107,11 +107,11 @@ public final class InvoiceAllocationRecord: Model, @unchecked Sendable {
 
     public init() {}
 
-    public init(_ allocation: Invoice.Allocation, invoiceID: UUID) {
+    public init(_ allocation: Invoice.Allocation, invoiceID: UUID) throws {
         $invoice.id = invoiceID
         purchaseOrderLineID = allocation.purchaseOrderLineID.rawValue
-        if case .quantity(let quantity) = allocation.basis { quantityScaled = Scaled.quantity(quantity) }
-        amountCents = Scaled.money(allocation.amount)
+        if case .quantity(let quantity) = allocation.basis { quantityScaled = try Scaled.quantity(quantity) }
+        amountCents = try Scaled.money(allocation.amount)
     }
 
     public var domain: Invoice.Allocation {

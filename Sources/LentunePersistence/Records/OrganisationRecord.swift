@@ -47,14 +47,14 @@ public final class UserRecord: Model, TenantRecord, @unchecked Sendable {
     public init(
         id: UUID? = nil, organisationID: Organisation.ID, email: String, name: String, role: Role,
         passwordHash: String, approvalLimit: Decimal = 0
-    ) {
+    ) throws {
         self.id = id
         self.organisationID = organisationID.rawValue
         self.email = User.normalise(email: email)
         self.name = name
         self.role = role.rawValue
         self.passwordHash = passwordHash
-        self.approvalLimitCents = Scaled.money(approvalLimit)
+        self.approvalLimitCents = try Scaled.money(approvalLimit)
     }
 
     public var domain: User {

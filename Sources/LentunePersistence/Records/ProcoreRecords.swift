@@ -107,24 +107,27 @@ public final class ProcoreCompanyLinkRecord: Model, TenantRecord, @unchecked Sen
     @Field(key: "project_stages") public var projectStages: String
     @Field(key: "rounding_tolerance_cents") public var roundingToleranceCents: Int64
     @Field(key: "version") public var version: Int
+    /// The company's own stage names separated by newlines; `nil` until read from Procore.
+    @OptionalField(key: "available_stages") public var availableStages: String?
 
     public init() {}
 
-    public init(_ link: ProcoreCompanyLink) {
+    public init(_ link: ProcoreCompanyLink) throws {
         id = link.id.rawValue
         organisationID = link.organisationID.rawValue
         connectionID = link.connectionID.rawValue
         procoreCompanyID = link.procoreCompanyID
         version = 1
-        apply(link)
+        try apply(link)
     }
 
-    public func apply(_ link: ProcoreCompanyLink) {
+    public func apply(_ link: ProcoreCompanyLink) throws {
         name = link.name
         isLinked = link.isLinked
         purchaseOrderSource = link.purchaseOrderSource.rawValue
         projectStages = link.projectStages.joined(separator: "\n")
-        roundingToleranceCents = Scaled.money(link.roundingTolerance)
+        roundingToleranceCents = try Scaled.money(link.roundingTolerance)
+        availableStages = link.availableStages?.joined(separator: "\n")
     }
 
     public var domain: ProcoreCompanyLink {
@@ -133,6 +136,7 @@ public final class ProcoreCompanyLinkRecord: Model, TenantRecord, @unchecked Sen
             procoreCompanyID: procoreCompanyID, name: name, isLinked: isLinked,
             purchaseOrderSource: PurchaseOrderSource(rawValue: purchaseOrderSource) ?? .none,
             projectStages: projectStages.split(separator: "\n").map(String.init),
-            roundingTolerance: Scaled.money(roundingToleranceCents))
+            roundingTolerance: Scaled.money(roundingToleranceCents),
+            availableStages: availableStages.map { $0.split(separator: "\n").map(String.init) })
     }
 }

@@ -39,14 +39,14 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
 
     public init() {}
 
-    public init(_ po: PurchaseOrder) {
+    public init(_ po: PurchaseOrder) throws {
         id = po.id.rawValue
         organisationID = po.organisationID.rawValue
         syncState = po.procoreCommitmentID == nil ? SyncRecord.State.notSynced.rawValue : SyncRecord.State.synced.rawValue
-        apply(po)
+        try apply(po)
     }
 
-    public func apply(_ po: PurchaseOrder) {
+    public func apply(_ po: PurchaseOrder) throws {
         number = po.number
         origin = po.origin.rawValue
         status = po.status.rawValue
@@ -59,8 +59,8 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
         approvedBy = po.approvedBy?.rawValue
         procoreCommitmentID = po.procoreCommitmentID
         let totals = po.totals
-        totalExcludingTaxCents = Scaled.money(totals.excludingTax)
-        taxCents = Scaled.money(totals.tax)
+        totalExcludingTaxCents = try Scaled.money(totals.excludingTax)
+        taxCents = try Scaled.money(totals.tax)
     }
 
     /// Requires `lines` to have been eager-loaded or passed in.
@@ -98,7 +98,7 @@ public final class PurchaseOrderLineRecord: Model, @unchecked Sendable {
 
     public init() {}
 
-    public init(_ line: PurchaseOrder.Line, purchaseOrderID: UUID) {
+    public init(_ line: PurchaseOrder.Line, purchaseOrderID: UUID) throws {
         id = line.id.rawValue
         $purchaseOrder.id = purchaseOrderID
         position = line.position
@@ -106,10 +106,10 @@ public final class PurchaseOrderLineRecord: Model, @unchecked Sendable {
         costCodeID = line.costCodeID?.rawValue
         costTypeID = line.costTypeID?.rawValue
         taxCodeID = line.taxCodeID?.rawValue
-        quantityScaled = Scaled.quantity(line.quantity)
-        unitCostScaled = Scaled.quantity(line.unitCost)
-        amountCents = Scaled.money(line.amount)
-        taxCents = Scaled.money(line.tax)
+        quantityScaled = try Scaled.quantity(line.quantity)
+        unitCostScaled = try Scaled.quantity(line.unitCost)
+        amountCents = try Scaled.money(line.amount)
+        taxCents = try Scaled.money(line.tax)
         procoreLineItemID = line.procoreLineItemID
     }
 

@@ -144,12 +144,12 @@ public final class TaxCodeRecord: Model, TenantRecord, @unchecked Sendable {
 
     public init() {}
 
-    public init(_ taxCode: TaxCode) {
+    public init(_ taxCode: TaxCode) throws {
         id = taxCode.id.rawValue
         organisationID = taxCode.organisationID.rawValue
         code = taxCode.code
         name = taxCode.name
-        rateScaled = Scaled.quantity(taxCode.rate)
+        rateScaled = try Scaled.quantity(taxCode.rate)
     }
 
     public var domain: TaxCode {

@@ -24,4 +24,14 @@ public enum SecureTokens {
         }
         return String(decoding: hex, as: UTF8.self)
     }
+
+    /// Whether two secrets are equal, in time that depends only on their lengths (never on where they differ).
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
 }

@@ -110,10 +110,9 @@ enum APIController {
             throw Abort(.notFound)
         }
         let update: CompanyUpdate
-        do {
-            update = try req.content.decode(CompanyUpdate.self)
-        } catch {
-            return problem(.unprocessableEntity, "The body must be a JSON object with the company's settings.", errors: ["body": "\(error)"])
+        switch APIBody.decode(CompanyUpdate.self, from: req, what: "a JSON object with the company's settings") {
+        case .success(let decoded): update = decoded
+        case .failure(let problem): return problem
         }
         var missing: [String: String] = [:]
         if update.version == nil { missing["version"] = "Send the version you last read, to avoid overwriting someone else's change." }

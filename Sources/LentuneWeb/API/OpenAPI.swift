@@ -17,16 +17,16 @@ enum OpenAPI {
             "summary": "Purchase orders, newest first, with search and filters",
             "operationId": "listPurchaseOrders",
             "parameters": [
-              { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Number or title contains, ignoring case (% and _ are literal)" },
+              { "name": "q", "in": "query", "schema": { "type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" }, "description": "Number or title contains, ignoring case (% and _ are literal)" },
               { "name": "project", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "supplier", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["draft", "awaiting_approval", "approved", "closed"] } },
               { "name": "source", "in": "query", "schema": { "type": "string", "enum": ["lentune", "procore"] } },
               { "name": "sync", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
-              { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+              { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000000 } },
               { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
-              { "name": "after", "in": "query", "schema": { "type": "string" }, "description": "The next_cursor of the previous page: the rows after it, at the same cost on every page (page is then only the number reported)" },
-              { "name": "before", "in": "query", "schema": { "type": "string" }, "description": "The previous_cursor of the next page: the rows before it" }
+              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200 }, "description": "The next_cursor of the previous page: the rows after it, at the same cost on every page (page is then only the number reported)" },
+              { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200 }, "description": "The previous_cursor of the next page: the rows before it" }
             ],
             "responses": {
               "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderPage" } } } },
@@ -36,6 +36,7 @@ enum OpenAPI {
           },
           "post": {
             "summary": "Create a Lentune purchase order (refused with 409 when the project's Procore company has Procore purchase order ticked)",
+            "description": "422 when the body is well-formed but names a supplier, project, cost code, cost type or tax code that is not one of the organisation's, or when an amount or the total is over 999,999,999,999.99: checks only the server can make.",
             "operationId": "createPurchaseOrder",
             "parameters": [
               { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200 },
@@ -173,13 +174,13 @@ enum OpenAPI {
             "required": ["description", "quantity", "unit_cost"],
             "properties": {
               "id": { "type": "string", "format": "uuid" },
-              "description": { "type": "string", "maxLength": 500 },
+              "description": { "type": "string", "maxLength": 500, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" },
               "cost_code_id": { "type": ["string", "null"], "format": "uuid", "description": "A cost code of the PO's project" },
               "cost_type_id": { "type": ["string", "null"], "format": "uuid" },
               "tax_code_id": { "type": ["string", "null"], "format": "uuid" },
-              "quantity": { "type": "string", "description": "Decimal, more than zero" },
-              "unit_cost": { "type": "string", "description": "Decimal, not negative" },
-              "amount": { "type": ["string", "null"], "description": "Empty: quantity × unit cost rounded half away from zero to the cent" },
+              "quantity": { "type": "string", "pattern": "^(?=[0-9.]*[1-9])[0-9]{1,9}(\\.[0-9]{1,4})?$", "description": "Decimal, more than zero and at most 1,000,000,000, up to 4 decimals" },
+              "unit_cost": { "type": "string", "pattern": "^[0-9]{1,9}(\\.[0-9]{1,4})?$", "description": "Decimal, not negative, at most 1,000,000,000, up to 4 decimals" },
+              "amount": { "type": ["string", "null"], "pattern": "^([0-9]{1,12}(\\.[0-9]{1,2})?)?$", "description": "Empty: quantity × unit cost rounded half away from zero to the cent. Every line amount and the PO total (including tax) may be at most 999,999,999,999.99; more is refused with 422" },
               "tax": { "type": "string", "readOnly": true, "description": "Tax on this line, rounded per line" },
               "procore_line_item_id": { "type": ["integer", "null"], "format": "int64", "readOnly": true }
             }
@@ -208,12 +209,12 @@ enum OpenAPI {
             "type": "object",
             "required": ["supplier_id", "project_id", "title", "lines"],
             "properties": {
-              "number": { "type": "string", "maxLength": 50, "description": "Empty: the next number of the organisation" },
+              "number": { "type": "string", "maxLength": 50, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", "description": "Empty: the next number of the organisation" },
               "supplier_id": { "type": "string", "format": "uuid" },
               "project_id": { "type": "string", "format": "uuid" },
-              "title": { "type": "string", "maxLength": 200 },
-              "delivery_date": { "type": "string", "format": "date" },
-              "description": { "type": "string", "maxLength": 10000 },
+              "title": { "type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" },
+              "delivery_date": { "type": "string", "format": "date", "description": "A real calendar date between 1900-01-01 and 2200-12-31" },
+              "description": { "type": "string", "maxLength": 10000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" },
               "lines": { "type": "array", "minItems": 1, "maxItems": 200, "items": { "$ref": "#/components/schemas/Line" } }
             }
           },
@@ -267,7 +268,7 @@ enum OpenAPI {
               "linked": { "type": "boolean" },
               "procore_purchase_order": { "type": "boolean" },
               "lentune_purchase_order": { "type": "boolean" },
-              "project_stages": { "type": "array", "items": { "type": "string", "maxLength": 100 }, "minItems": 1, "maxItems": 20 },
+              "project_stages": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 100 }, "minItems": 1, "maxItems": 20, "description": "Names among the company's own Procore project stages (422 otherwise)" },
               "rounding_tolerance": { "type": "string", "pattern": "^[0-9]{1,3}(\\.[0-9]{1,2})?$" },
               "version": { "type": "integer" }
             }

@@ -95,7 +95,7 @@ enum PurchaseOrderAPI {
     @Sendable static func list(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
-        var (filter, errors) = PurchaseOrderController.filter(query)
+        var (filter, errors) = PurchaseOrderController.filter(query, emptyMeansAll: false)
         guard errors.isEmpty else {
             return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors)
         }
@@ -149,13 +149,17 @@ enum PurchaseOrderAPI {
         if let key, key.isEmpty || key.count > 200 {
             return APIController.problem(.badRequest, "Idempotency-Key must be 1 to 200 characters.", errors: ["Idempotency-Key": "must be 1 to 200 characters"])
         }
+        // The body is read first: a repeat must still be a well-formed request (a malformed one is refused, not
+        // answered with the PO of an earlier request).
+        let body: WriteDTO
+        switch APIBody.decode(WriteDTO.self, from: req, what: "a JSON purchase order") {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem
+        }
         if let key, let id = try await PurchaseOrders.created(by: key, in: viewer.organisationID, on: req.db),
             let existing = try await PurchaseOrders.find(id, in: viewer.organisationID, on: req.db)
         {
             return try replayed(existing)
-        }
-        guard let body = try? req.content.decode(WriteDTO.self) else {
-            return APIController.problem(.unprocessableEntity, "The body must be a JSON purchase order.")
         }
         let input = body.input
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
@@ -197,8 +201,10 @@ enum PurchaseOrderAPI {
         guard PurchaseOrderWorkflow.mayEditContent(po) else {
             return APIController.problem(.conflict, "An \(po.status.title.lowercased()) purchase order can no longer be edited.")
         }
-        guard let body = try? req.content.decode(WriteDTO.self) else {
-            return APIController.problem(.unprocessableEntity, "The body must be a JSON purchase order.")
+        let body: WriteDTO
+        switch APIBody.decode(WriteDTO.self, from: req, what: "a JSON purchase order") {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem
         }
         if let project = body.project_id, project != po.projectID.rawValue,
             case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: .init(project)))

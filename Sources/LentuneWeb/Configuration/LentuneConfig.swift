@@ -20,6 +20,9 @@ public struct LentuneConfig: Sendable {
     public var sessionLifetime: TimeInterval
     /// bcrypt cost; tests lower it to keep the suite fast.
     public var passwordCost: Int
+    /// `LENTUNE_METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`; when not set, it
+    /// answers only clients on this machine (loopback), so a public port never exposes it.
+    public var metricsToken: String?
 
     /// A fixed key for development only, so a local SQLite file stays readable across restarts. Production refuses it.
     public static let developmentSecretKey = "bGVudHVuZS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDA="
@@ -114,10 +117,16 @@ public struct LentuneConfig: Sendable {
             }
         }
 
+        let metricsToken = value("LENTUNE_METRICS_TOKEN")
+        if let metricsToken, metricsToken.count < 16 || metricsToken.contains(where: { $0.isWhitespace || $0.asciiValue == nil }) {
+            problems.append("LENTUNE_METRICS_TOKEN: use at least 16 printable ASCII characters without spaces (openssl rand -hex 24)")
+        }
+
         guard problems.isEmpty else { throw Error(problems: problems) }
         return LentuneConfig(
             mode: mode, database: database, secretKey: secretKey, publicURL: publicURL, hostname: hostname, port: port,
-            logLevel: logLevel, sessionLifetime: sessionHours * 3600, passwordCost: mode == .testing ? 4 : 12)
+            logLevel: logLevel, sessionLifetime: sessionHours * 3600, passwordCost: mode == .testing ? 4 : 12,
+            metricsToken: metricsToken)
     }
 
     /// Whether cookies get the `Secure` flag.

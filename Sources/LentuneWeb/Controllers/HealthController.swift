@@ -1,4 +1,5 @@
 import FluentSQL
+import LentunePersistence
 import Vapor
 
 enum HealthController {
@@ -21,11 +22,29 @@ enum HealthController {
         return response
     }
 
-    /// Prometheus text exposition format.
+    /// Prometheus text exposition format. With `LENTUNE_METRICS_TOKEN` set, only `Authorization: Bearer <token>` is
+    /// answered (compared in constant time); without it, only clients on this machine are.
     @Sendable static func metrics(req: Request) async throws -> Response {
+        if let expected = req.application.lentune.config.metricsToken {
+            let given = req.headers.bearerAuthorization?.token ?? ""
+            guard SecureTokens.constantTimeEqual(given, expected) else {
+                var headers = HTTPHeaders()
+                headers.replaceOrAdd(name: .wwwAuthenticate, value: #"Bearer realm="metrics""#)
+                return Problem(type: "about:blank", title: "Unauthorized", status: 401,
+                               detail: "Send the metrics token: Authorization: Bearer <LENTUNE_METRICS_TOKEN>.").response(headers: headers)
+            }
+        } else if !isLoopback(req.remoteAddress?.ipAddress) {
+            return Problem(type: "about:blank", title: "Forbidden", status: 403,
+                           detail: "Metrics are served to this machine only; set LENTUNE_METRICS_TOKEN to scrape them from elsewhere.").response()
+        }
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         return Response(status: .ok, headers: headers, body: .init(string: LentuneMetrics.registry.emitToString()))
+    }
+
+    static func isLoopback(_ ip: String?) -> Bool {
+        guard let ip else { return false }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
     }
 
     @Sendable static func script(req: Request) async throws -> Response {

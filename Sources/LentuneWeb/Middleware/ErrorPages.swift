@@ -1,3 +1,5 @@
+import LentuneCore
+import LentunePersistence
 import Vapor
 
 /// Turns every error into a page a person can read (HTML) or a problem document (RFC 9457) for JSON clients.
@@ -25,6 +27,10 @@ struct ErrorPages: AsyncMiddleware {
                 case .payloadTooLarge: "What you sent is too large (the limit is 1 MB). Shorten the text and try again; nothing was saved."
                 default: abort.reason
                 }
+        case is Scaled.OutOfRange:
+            // Core's limits stop this before it gets here; if one slips through, it is the client's number, not a crash.
+            status = .unprocessableEntity
+            detail = "An amount or quantity is too large; amounts may be at most \(Money.maximumText). Nothing was saved."
         default:
             status = .internalServerError
             detail = "Something went wrong on our side. The error has been logged; please try again."

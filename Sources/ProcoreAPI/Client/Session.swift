@@ -123,7 +123,7 @@ extension Procore {
             let base = endpoint.host == .auth ? configuration.environment.authBaseURL : configuration.environment.apiBaseURL
             var headers = [("Accept", "application/json"), ("User-Agent", "Lentune/1.0 (+https://lentune.com)")]
             if endpoint.host == .api, let token { headers.append(("Authorization", "Bearer \(token)")) }
-            if endpoint.host == .api, endpoint.needsCompany, let company = configuration.companyID {
+            if endpoint.host == .api, endpoint.needsCompany, let company = endpoint.company ?? configuration.companyID {
                 headers.append(("Procore-Company-Id", String(company)))
             }
             if let body = endpoint.body { headers.append(("Content-Type", body.contentType)) }

@@ -18,6 +18,9 @@ extension Procore {
         public var query: [QueryItem] = []
         /// Whether `Procore-Company-Id` is sent.
         public var needsCompany = true
+        /// The company sent as `Procore-Company-Id` for this request, instead of the session's (a call about one
+        /// company of several the connection can see).
+        public var company: Int64?
         public var body: Body?
         /// Whether a retry of this request may repeat a create (plain POSTs may not).
         public var isIdempotent: Bool

@@ -55,7 +55,9 @@ extension Procore.Endpoint {
     }
 
     public static func projectStages(company: ID, page: Int = 1, perPage: Int = 100) -> Self {
-        Self(.GET, "/rest/v1.0/companies/\(company)/project_stages", query: paging(page, perPage))
+        var endpoint = Self(.GET, "/rest/v1.0/companies/\(company)/project_stages", query: paging(page, perPage))
+        endpoint.company = company
+        return endpoint
     }
 
     public static func vendors(company: ID, filter: Procore.ListFilter = .none, page: Int = 1, perPage: Int = 100) -> Self {

@@ -13,7 +13,7 @@ struct APIContext: Sendable {
 
     var userID: Int64 { token.userID }
 
-    /// `Procore-Company-Id`, required on every call but `/me` and `/companies` (and on those too for a service account).
+    /// `Procore-Company-Id`, required on every call but `/me` and `/companies` (for every kind of token).
     func requireCompanyHeader() throws(ProcoreError) -> Int64 {
         guard let id = headerCompanyID else { throw ProcoreError.message(.badRequest, "Missing Procore-Company-Id header!") }
         try checkAccess(company: id)

@@ -24,10 +24,19 @@ enum PurchaseOrderController {
 
     /// The list's filter from its query, and a message per parameter that is not valid (an unknown status, a
     /// malformed id, a page that is not a positive number). Invalid parameters are left out of the filter.
-    static func filter(_ query: ListQuery, perPageDefault: Int = 50) -> (filter: PurchaseOrders.Filter, errors: [String: String]) {
+    ///
+    /// `emptyMeansAll`: the page's filter form sends `supplier=` for "All suppliers"; the API refuses an empty value
+    /// (its parameters are typed, and an empty uuid is not one).
+    static func filter(_ query: ListQuery, perPageDefault: Int = 50, emptyMeansAll: Bool = true)
+        -> (filter: PurchaseOrders.Filter, errors: [String: String])
+    {
         var errors: [String: String] = [:]
         func parse<T>(_ name: String, _ value: String?, expected: String, _ make: (String) -> T?) -> T? {
-            guard let value, !value.isEmpty else { return nil }
+            guard let value else { return nil }
+            if value.isEmpty {
+                if !emptyMeansAll, name != "q" { errors[name] = "\(name) must be \(expected); leave the parameter out rather than send it empty." }
+                return nil
+            }
             guard let parsed = make(value) else {
                 errors[name] = "\(name) must be \(expected); “\(value.prefix(60))” is not."
                 return nil
@@ -42,11 +51,18 @@ enum PurchaseOrderController {
             status: parse("status", query.status, expected: values(PurchaseOrder.Status.allCases.map(\.rawValue)), PurchaseOrder.Status.init(rawValue:)),
             origin: parse("source", query.source, expected: values(PurchaseOrder.Origin.allCases.map(\.rawValue)), PurchaseOrder.Origin.init(rawValue:)),
             syncState: parse("sync", query.sync, expected: values(SyncRecord.State.allCases.map(\.rawValue)), SyncRecord.State.init(rawValue:)),
-            page: parse("page", query.page, expected: "a whole number from 1", { Int($0).flatMap { $0 >= 1 ? $0 : nil } }) ?? 1,
-            perPage: parse("per_page", query.per_page, expected: "a whole number from 1 to 200", { Int($0).flatMap { (1...200).contains($0) ? $0 : nil } })
-                ?? perPageDefault,
+            page: parse("page", query.page, expected: "a whole number from 1 to \(PurchaseOrders.Filter.maximumPage)", {
+                Int($0).flatMap { (1...PurchaseOrders.Filter.maximumPage).contains($0) ? $0 : nil }
+            }) ?? 1,
+            perPage: parse("per_page", query.per_page, expected: "a whole number from 1 to \(PurchaseOrders.Filter.maximumPerPage)", {
+                Int($0).flatMap { (1...PurchaseOrders.Filter.maximumPerPage).contains($0) ? $0 : nil }
+            }) ?? perPageDefault,
             after: parse("after", query.after, expected: "a cursor from this list", PurchaseOrders.ListCursor.init(token:)),
             before: parse("before", query.before, expected: "a cursor from this list", PurchaseOrders.ListCursor.init(token:)))
+        if let search = query.q, InputRules.hasForbiddenControlCharacter(search) || search.count > 200 {
+            errors["q"] = search.count > 200 ? "q may have at most 200 characters." : InputRules.controlCharacterMessage("The search")
+            filter.search = nil
+        }
         if filter.after != nil, filter.before != nil { errors["before"] = "Give after or before, not both." }
         // A page link whose cursor is unusable starts again at the first page (its number would not match).
         if errors["after"] != nil || errors["before"] != nil { (filter.page, filter.after, filter.before) = (1, nil, nil) }
@@ -66,6 +82,7 @@ enum PurchaseOrderController {
             case "sync": return "\(value) is not a sync state Lentune knows, so that filter was left out."
             case "project", "supplier": return "That \(key) filter does not name a \(key), so it was left out."
             case "page", "per_page": return "Page \(value) does not exist, so the first page is shown."
+            case "q": return "The search was longer than 200 characters or had a control character in it, so it was left out."
             default: return "That page link is no longer valid, so the first page is shown."
             }
         }.joined(separator: " ")

@@ -80,6 +80,12 @@ struct PurchaseOrderInput: Sendable {
         organisation: Organisation.ID, reference: PurchaseOrderReference, existing: PurchaseOrder?, raisedBy: User.ID
     ) -> Result<PurchaseOrder, FieldErrors> {
         var errors: [String: String] = [:]
+        // Control characters first: NUL would be cut off by SQLite and refused by PostgreSQL.
+        for (field, label, text) in [("number", "The number", self.number), ("title", "The title", self.title),
+                                     ("description", "The description", self.description)]
+        where InputRules.hasForbiddenControlCharacter(text) {
+            errors[field] = InputRules.controlCharacterMessage(label)
+        }
         let number = self.number.trimmingCharacters(in: .whitespaces)
         if number.count > 50 || number.contains(where: { $0.isNewline }) {
             errors["number"] = "The number may have at most 50 characters on one line."
@@ -89,15 +95,15 @@ struct PurchaseOrderInput: Sendable {
         let project = UUID(uuidString: project).flatMap { id in reference.projects.first { $0.id.rawValue == id } }
         if project == nil { errors["project"] = "Choose a project." }
         let title = self.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        if title.isEmpty { errors["title"] = "Enter a title." }
+        if title.isEmpty { errors["title"] = errors["title"] ?? "Enter a title." }
         if title.count > 200 { errors["title"] = "The title may have at most 200 characters." }
         var deliveryDate: Date?
         let dateText = self.deliveryDate.trimmingCharacters(in: .whitespaces)
         if !dateText.isEmpty {
-            if dateText.count == 10, let date = try? Date(dateText + "T00:00:00Z", strategy: .iso8601) {
+            if let date = InputRules.date(dateText) {
                 deliveryDate = date
             } else {
-                errors["delivery_date"] = "The delivery date must be a date (YYYY-MM-DD)."
+                errors["delivery_date"] = "The delivery date must be a real date between 1900 and 2200, written YYYY-MM-DD (“\(dateText.prefix(20))” is not)."
             }
         }
         if description.count > Self.maxDescription {
@@ -108,31 +114,40 @@ struct PurchaseOrderInput: Sendable {
         if filled.isEmpty { errors["lines"] = "Add at least one line." }
         if filled.count > Self.maxLines { errors["lines"] = "A purchase order may have at most \(Self.maxLines) lines." }
         var built: [PurchaseOrder.Line] = []
+        var seenLineIDs: Set<String> = []
         for (position, (index, line)) in filled.enumerated() {
             let field = { (name: String) in "lines[\(index)][\(name)]" }
             let label = "Line \(position + 1)"
+            if let id = line.id?.lowercased(), !id.isEmpty, !seenLineIDs.insert(id).inserted {
+                errors[field("id")] = "\(label): line id \(id) is listed more than once; each line may appear once."
+            }
+            for (name, text) in [("description", line.description), ("quantity", line.quantity), ("unit_cost", line.unitCost),
+                                 ("amount", line.amount)]
+            where InputRules.hasForbiddenControlCharacter(text) {
+                errors[field(name)] = InputRules.controlCharacterMessage("\(label): the \(name.replacingOccurrences(of: "_", with: " "))")
+            }
             let description = line.description.trimmingCharacters(in: .whitespacesAndNewlines)
-            if description.isEmpty { errors[field("description")] = "\(label): enter a description." }
+            if description.isEmpty { errors[field("description")] = errors[field("description")] ?? "\(label): enter a description." }
             if description.count > 500 { errors[field("description")] = "\(label): the description may have at most 500 characters." }
             let quantity = Money.parse(line.quantity, maxFractionDigits: 4)
             if quantity == nil {
                 errors[field("quantity")] = "\(label): the quantity must be a number."
             } else if quantity! <= 0 {
                 errors[field("quantity")] = "\(label): the quantity must be more than zero."
-            } else if quantity! > 1_000_000_000 {
-                errors[field("quantity")] = "\(label): the quantity is too large."
+            } else if quantity! > Money.maximumQuantity {
+                errors[field("quantity")] = "\(label): the quantity may be at most \(Money.display(Money.maximumQuantity))."
             }
             let unitCost = Money.parse(line.unitCost, maxFractionDigits: 4)
             if unitCost == nil {
                 errors[field("unit_cost")] = "\(label): the unit cost must be an amount."
-            } else if unitCost! < 0 || unitCost! > 1_000_000_000 {
-                errors[field("unit_cost")] = "\(label): the unit cost must be between 0 and 1,000,000,000."
+            } else if unitCost! < 0 || unitCost! > Money.maximumQuantity {
+                errors[field("unit_cost")] = "\(label): the unit cost must be between 0 and \(Money.display(Money.maximumQuantity))."
             }
             var amount: Decimal?
             if !line.amount.trimmingCharacters(in: .whitespaces).isEmpty {
                 amount = Money.parse(line.amount, maxFractionDigits: 2)
-                if amount == nil || amount! < 0 || amount! > 10_000_000_000 {
-                    errors[field("amount")] = "\(label): the amount must be an amount of at most two decimals, not negative."
+                if amount == nil || amount! < 0 || amount! > Money.maximum {
+                    errors[field("amount")] = "\(label): the amount must be an amount of at most two decimals, from 0 to \(Money.maximumText)."
                 }
             }
             var costCode: CostCode?
@@ -160,6 +175,17 @@ struct PurchaseOrderInput: Sendable {
                     id: keepID?.id ?? .init(), position: position, description: description, costCodeID: costCode?.id,
                     costTypeID: costType?.id, taxCodeID: taxCode?.id, quantity: quantity, unitCost: unitCost, amount: amount,
                     taxRate: taxCode?.rate ?? 0, procoreLineItemID: keepID?.procoreLineItemID))
+            }
+        }
+        // One maximum for every amount (Core): a line's quantity × unit cost, its tax and the PO's total.
+        let candidate = PurchaseOrder(
+            organisationID: organisation, number: number, supplierID: supplier?.id ?? .init(), projectID: project?.id ?? .init(),
+            title: title, lines: built)
+        for problem in candidate.amountProblems {
+            if let position = problem.position, let index = filled.dropFirst(position).first?.offset {
+                errors["lines[\(index)][amount]"] = errors["lines[\(index)][amount]"] ?? problem.message
+            } else {
+                errors["lines"] = problem.message
             }
         }
         guard errors.isEmpty, let supplier, let project else { return .failure(FieldErrors(errors)) }

@@ -20,11 +20,21 @@ struct CompanyRowInput: Sendable {
         var errors: [String: String] = [:]
         let source = PurchaseOrderSource(lentuneTicked: lentunePurchaseOrder, procoreTicked: procorePurchaseOrder)
         if source == nil { errors["purchase_order_source"] = Self.bothTicked }
-        let stages = projectStages.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let stages = projectStages.map { $0.trimmingCharacters(in: .whitespaces) }
+        // The company's own stages (as last read from Procore), and any it had when the row was last saved.
+        let known = Set(current.selectableStages + current.projectStages)
         if stages.isEmpty {
             errors["project_stages"] = "Choose at least one project stage to import."
-        } else if stages.count > 20 || stages.contains(where: { $0.count > 100 }) {
-            errors["project_stages"] = "Choose at most 20 stages of up to 100 characters each."
+        } else if stages.count > 20 {
+            errors["project_stages"] = "Choose at most 20 stages."
+        } else if stages.contains(where: \.isEmpty) {
+            errors["project_stages"] = "A project stage name cannot be empty."
+        } else if stages.contains(where: InputRules.hasForbiddenControlCharacter) {
+            errors["project_stages"] = InputRules.controlCharacterMessage("A project stage name")
+        } else if let unknown = stages.first(where: { !known.contains($0) }) {
+            errors["project_stages"] =
+                "“\(unknown.prefix(100))” is not a project stage of \(current.name) in Procore; choose from: "
+                + current.selectableStages.joined(separator: ", ") + "."
         }
         let tolerance = Money.parse(roundingTolerance, maxFractionDigits: 2)
         if tolerance == nil || tolerance! < 0 || tolerance! > 100 {
@@ -40,11 +50,10 @@ struct CompanyRowInput: Sendable {
     }
 }
 
-/// The stages offered on the page: Procore's six defaults, then any others a row already uses.
+/// The stages offered on a row: the company's own (Procore's six defaults until they are read), then any others the
+/// row still has selected.
 enum ProcoreStages {
-    static let defaults = ["Pre-Construction", "Course of Construction", "Post-Construction", "Completed", "Not Awarded", "Canceled"]
-
-    static func offered(for rows: [ProcoreCompanyLink]) -> [String] {
-        defaults + Array(Set(rows.flatMap(\.projectStages)).subtracting(defaults)).sorted()
+    static func offered(for row: ProcoreCompanyLink) -> [String] {
+        row.selectableStages + row.projectStages.filter { !row.selectableStages.contains($0) }
     }
 }

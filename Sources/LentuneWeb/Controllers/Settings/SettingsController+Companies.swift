@@ -68,7 +68,7 @@ extension SettingsController {
         let services = req.application.lentune
         let toSave = changes.map { ($0.1, $0.2) }
         do {
-            try await req.db.transaction { tx in
+            try await req.db.writeTransaction { tx in
                 for (updated, version) in toSave {
                     _ = try await ProcoreSettings.save(updated, expectedVersion: version, actor: viewer.user, now: services.now(), on: tx)
                 }

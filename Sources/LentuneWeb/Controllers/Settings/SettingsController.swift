@@ -143,8 +143,12 @@ enum ConnectionValidation {
         if let raw = form.company_id?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
             if let value = Int64(raw), value > 0 { company = value } else { errors["company_id"] = "The company id is a number, as in Procore's URLs." }
         }
-        if grant == .clientCredentials && company == nil {
-            errors["company_id"] = "A service account (client credentials) needs the Procore company id."
+        // Optional: Show User Info and List Companies need no company, so Test connection lists every company the
+        // account can see either way.
+        for (field, label, text) in [("client_id", "The client id", form.client_id ?? ""), ("client_secret", "The client secret", form.client_secret ?? ""),
+                                     ("auth_base_url", "The auth base URL", form.auth_base_url ?? ""), ("api_base_url", "The API base URL", form.api_base_url ?? "")]
+        where InputRules.hasForbiddenControlCharacter(text) {
+            errors[field] = InputRules.controlCharacterMessage(label)
         }
         guard errors.isEmpty, let grant else { return .failure(FieldErrors(errors)) }
         return .success(ProcoreSettings.ConnectionInput(

@@ -90,10 +90,11 @@ extension SettingsView {
                     }
                 }
                 fieldError(errors["grant_type"])
-                el("label", .for("company_id")) { "Procore company id (service account)" }
+                el("label", .for("company_id")) { "Procore company id (optional)" }
                 el("input", .id("company_id"), .name("company_id"), .init("inputmode", "numeric"),
                    .value(model.connection?.serviceCompanyID.map(String.init) ?? ""))
                 fieldError(errors["company_id"])
+                el("p", .class("hint")) { "Leave the company id empty to list every company the account can see." }
                 el("p", .class("hint")) { "Redirect URI for the authorization code grant: " ; el("code", .id("redirect-uri")) { model.redirectURI } }
                 el("button", .type("submit"), .id("save-connection")) { "Save connection" }
             }
@@ -143,8 +144,7 @@ extension SettingsView {
     // MARK: - Procore company list
 
     static func companyList(_ model: ProcoreModel) -> HTML {
-        let stages = ProcoreStages.offered(for: model.rows.map(\.link))
-        return el("section", .id("procore-company-list")) {
+        el("section", .id("procore-company-list")) {
             el("h2") { "Procore company list" }
             if model.rows.isEmpty {
                 Layout.emptyState("No Procore companies yet. Save the connection settings and use Test connection to load the companies this connection can see.")
@@ -159,7 +159,7 @@ extension SettingsView {
                                 }
                             }
                         }
-                        el("tbody") { for row in model.rows { companyRow(row, model: model, stages: stages) } }
+                        el("tbody") { for row in model.rows { companyRow(row, model: model, stages: ProcoreStages.offered(for: row.link)) } }
                     }
                     el("button", .type("submit"), .id("save-companies")) { "Save" }
                 }

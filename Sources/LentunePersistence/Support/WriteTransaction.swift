@@ -1,0 +1,49 @@
+import FluentKit
+import FluentSQL
+
+extension Database {
+    /// A transaction that writes. Every write transaction in Lentune goes through here.
+    ///
+    /// SQLite starts Fluent's transactions as `BEGIN` (deferred): two that each read and then write deadlock, and
+    /// SQLite answers one of them "database is locked" at once instead of waiting. So on SQLite this process runs one
+    /// write transaction at a time (a single writer); statements outside transactions still wait on SQLite's busy
+    /// handler. PostgreSQL transactions run concurrently as usual. Nested calls (on the `tx` of an enclosing
+    /// transaction) run inside it.
+    public func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        guard !inTransaction, (self as? any SQLDatabase)?.dialect.name == "sqlite" else {
+            return try await transaction(body)
+        }
+        await SQLiteWriter.shared.lock()
+        do {
+            let result = try await transaction(body)
+            await SQLiteWriter.shared.unlock()
+            return result
+        } catch {
+            await SQLiteWriter.shared.unlock()
+            throw error
+        }
+    }
+}
+
+/// The one SQLite writer of this process: a FIFO async lock.
+actor SQLiteWriter {
+    static let shared = SQLiteWriter()
+    private var locked = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func lock() async {
+        guard locked else {
+            locked = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func unlock() {
+        if waiters.isEmpty {
+            locked = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

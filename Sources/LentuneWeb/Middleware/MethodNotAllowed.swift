@@ -1,0 +1,32 @@
+import Vapor
+
+/// An address that exists with another method answers 405 with `Allow` (RFC 9110 §15.5.6) instead of 404, so a
+/// client that used the wrong method learns which ones the address takes. Only for addresses with no route of the
+/// request's method: a 404 for a missing record stays a 404.
+struct MethodNotAllowed: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch let abort as any AbortError where abort.status == .notFound && request.route == nil {
+            let path = request.url.path.split(separator: "/", omittingEmptySubsequences: true)
+            let allowed = Set(request.application.routes.all.filter { Self.matches($0.path, path) }.map(\.method.rawValue))
+            guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { throw abort }
+            let methods = allowed.union(allowed.contains("GET") ? ["HEAD"] : []).sorted().joined(separator: ", ")
+            var headers = HTTPHeaders()
+            headers.replaceOrAdd(name: .allow, value: methods)
+            throw Abort(.methodNotAllowed, headers: headers, reason: "\(request.method.rawValue) is not allowed here; use \(methods).")
+        }
+    }
+
+    static func matches(_ pattern: [PathComponent], _ path: [Substring]) -> Bool {
+        guard pattern.count == path.count else { return false }
+        for (component, segment) in zip(pattern, path) {
+            switch component {
+            case .constant(let value) where value != segment: return false
+            case .catchall: return true
+            default: continue
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,124 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentuneTestSupport
+import PropertyBased
+import Testing
+
+@testable import LentunePersistence
+
+/// Issue 10 at the database: stored amounts never wrap, pages never overflow, automatic numbering never fails under
+/// concurrency — on SQLite and PostgreSQL.
+@Suite struct StoredAmountTests {
+    @Test func scaled_roundTripsEveryCentValue_andRefusesWhatDoesNotFit() async {
+        await propertyCheck(input: Gen.int64(), Gen.int(in: -6...20)) { significand, exponent in
+            let value = Decimal(sign: significand < 0 ? .minus : .plus, exponent: exponent, significand: Decimal(significand.magnitude))
+            do {
+                let stored = try Scaled.money(value)
+                // What is stored reads back as the value rounded to the cent, never as something else.
+                #expect(Scaled.money(stored) == value.roundedToCents())
+            } catch {
+                #expect((value * 100).roundedToCents().magnitude > Decimal(Int64.max) - 1)
+            }
+        }
+    }
+
+    @Test func scaled_refusesTheReviewersAmount() {
+        #expect(throws: Scaled.OutOfRange.self) { try Scaled.money(Decimal(string: "150000000000000000.00")!) }
+        #expect(throws: Scaled.OutOfRange.self) { try Scaled.quantity(Decimal(string: "1e20")!) }
+        #expect(throws: Scaled.OutOfRange.self) { try Scaled.money(Decimal.nan) }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func overflowingPurchaseOrder_isNeverStored(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let fixture = try await Fixture.make(on: database.db)
+            var po = fixture.purchaseOrder(number: "PO-BIG", lines: 1)
+            po.lines[0] = PurchaseOrder.Line(position: 0, description: "x", quantity: 1_000_000_000, unitCost: 150_000_000)
+            await #expect(throws: Scaled.OutOfRange.self) { try await PurchaseOrders.insert(po, on: database.db) }
+            #expect(try await PurchaseOrders.count(in: fixture.organisation.id, on: database.db) == 0)
+            // The largest allowed amount is stored and reads back exactly.
+            po.lines[0] = PurchaseOrder.Line(position: 0, description: "x", quantity: 1, unitCost: 0, amount: Money.maximum)
+            po.lines[0].tax = 0
+            try await PurchaseOrders.insert(po, on: database.db)
+            let back = try #require(try await PurchaseOrders.find(po.id, in: fixture.organisation.id, on: database.db))
+            #expect(back.totals.includingTax == Money.maximum)
+        }
+    }
+}
+
+@Suite struct ListArithmeticTests {
+    @Test(arguments: TestDatabase.kinds)
+    func anyPageNumber_neverTraps(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let fixture = try await Fixture.make(on: database.db)
+            try await PurchaseOrders.insert(fixture.purchaseOrder(number: "PO-1"), on: database.db)
+            for page in [Int.max, Int.max - 1, PurchaseOrders.Filter.maximumPage, Int.min, 0] {
+                let filter = PurchaseOrders.Filter(page: page, perPage: Int.max)
+                #expect(filter.page >= 1 && filter.page <= PurchaseOrders.Filter.maximumPage)
+                let (items, total) = try await PurchaseOrders.list(in: fixture.organisation.id, filter: filter, on: database.db)
+                #expect(total == 1)
+                #expect(items.count == (filter.page == 1 ? 1 : 0))
+            }
+        }
+    }
+
+    @Test func pageArithmetic_neverTraps_forAnyFilter() async {
+        await propertyCheck(input: Gen.int(), Gen.int()) { page, perPage in
+            let filter = PurchaseOrders.Filter(page: page, perPage: perPage)
+            let (start, overflow) = (filter.page - 1).multipliedReportingOverflow(by: filter.perPage)
+            #expect(!overflow && start >= 0)
+        }
+    }
+
+    @Test func cursorTokens_neverTrap_andOutOfRangePlacesAreRefused() async throws {
+        await propertyCheck(count: 300, input: Gen.latin1.string(of: 0...80)) { text in
+            _ = PurchaseOrders.ListCursor(token: text)
+        }
+        for kind in TestDatabase.kinds {
+            try await TestDatabase.with(kind) { database in
+                let fixture = try await Fixture.make(on: database.db)
+                for position in ["9223372036854775807", "-9223372036854775808", "1e300"] {
+                    let token = Data("\(position)|\(UUID().uuidString)".utf8).base64EncodedString()
+                        .replacingOccurrences(of: "=", with: "")
+                    guard let cursor = PurchaseOrders.ListCursor(token: token) else { continue }
+                    await #expect(throws: PurchaseOrders.ListError.invalidCursor) {
+                        _ = try await PurchaseOrders.list(
+                            in: fixture.organisation.id, filter: .init(after: cursor), on: database.db)
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct ConcurrentNumberingTests {
+    @Test(arguments: TestDatabase.kinds)
+    func thirtyCreatesAtOnce_withoutNumbers_allSucceedWithDistinctNumbers(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let a = try await Fixture.make(name: "Harbour Build Ltd", on: database.db)
+            let b = try await Fixture.make(name: "Other Builders Ltd", on: database.db)
+            // One number typed by hand in the middle of the range: automatic numbering skips it.
+            try await PurchaseOrders.insert(a.purchaseOrder(number: "PO-00005"), on: database.db)
+            let db = database.db
+            let results = try await withThrowingTaskGroup(of: (Organisation.ID, String).self) { group in
+                for index in 0..<30 {
+                    let fixture = index.isMultiple(of: 3) ? b : a
+                    group.addTask {
+                        let (po, created) = try await PurchaseOrders.create(fixture.purchaseOrder(number: ""), on: db)
+                        #expect(created)
+                        return (fixture.organisation.id, po.number)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.count == 30)
+            let numbersA = results.filter { $0.0 == a.organisation.id }.map(\.1)
+            let numbersB = results.filter { $0.0 == b.organisation.id }.map(\.1)
+            #expect(Set(numbersA).count == 20)
+            #expect(!numbersA.contains("PO-00005"))
+            #expect(Set(numbersB) == Set((1...10).map(PurchaseOrders.format)))
+            #expect(try await PurchaseOrders.count(in: a.organisation.id, on: db) == 21)
+        }
+    }
+}
