@@ -8,7 +8,9 @@ public final class ProcoreSandboxServer: Sendable {
     public let store: SandboxStore
     public let dispatcher: WebhookDispatcher
     /// Registrations survive `/_sandbox/reset`, so a test's client keeps working across resets.
-    private let registrations = NIOLockedValueBox<[OAuthClient]>([])
+    /// Clients registered through `register`, kept across resets; `allCompanies` when registered without a company
+    /// list (it then reaches every company of whatever state is loaded).
+    private let registrations = NIOLockedValueBox<[(client: OAuthClient, allCompanies: Bool)]>([])
 
     public init(store: SandboxStore, client: any Client) {
         self.store = store
@@ -30,6 +32,7 @@ public final class ProcoreSandboxServer: Sendable {
         CompanyRoutes.register(api, store: store)
         VendorRoutes.register(api, store: store)
         CostRoutes.register(api, store: store)
+        WBSRoutes.register(api, store: store)
         PurchaseOrderRoutes.register(api, store: store)
         DirectCostRoutes.register(api, store: store)
         RequisitionRoutes.register(api, store: store)
@@ -51,20 +54,22 @@ public final class ProcoreSandboxServer: Sendable {
             return client
         }
         registrations.withLockedValue { list in
-            list.removeAll { $0.clientID == clientID }
-            list.append(client)
+            list.removeAll { $0.client.clientID == clientID }
+            list.append((client, companyIDs == nil))
         }
         return client
     }
 
-    /// Replaces all state (a reset or a seed) and re-adds registered clients, widened to the new companies.
+    /// Replaces all state (a reset or a seed) and re-adds registered clients: one registered for every company reaches
+    /// every company of the new state; one registered with a company list keeps exactly that list.
     public func replace(with data: SandboxData) {
         var fresh = data
         if fresh.users.isEmpty { fresh.users = Seeds.empty().users }
         fresh.settings = store.settings
-        for client in registrations.withLockedValue({ $0 }) where !fresh.clients.contains(where: { $0.clientID == client.clientID }) {
+        for (client, allCompanies) in registrations.withLockedValue({ $0 })
+        where !fresh.clients.contains(where: { $0.clientID == client.clientID }) {
             var copy = client
-            copy.companyIDs = fresh.companies.map(\.id)
+            if allCompanies { copy.companyIDs = fresh.companies.map(\.id) }
             copy.userID = fresh.users[0].id
             fresh.clients.append(copy)
         }

@@ -33,6 +33,7 @@ import Testing
             let lines = try await client.purchaseOrderLineItems(project: projects[0].id, purchaseOrder: approved.id).all()
             #expect(lines.map(\.amount.value) == [Decimal(string: "1855")!, Decimal(string: "3710")!, Decimal(string: "5565")!])
             #expect(lines[0].costCode?.fullCode != nil)
+            #expect(lines[0].wbsCode?.flatCode == "\(lines[0].costCode?.fullCode ?? "").M")
 
             let periods = try await client.billingPeriods(project: projects[0].id).all()
             #expect(periods.first?.status == "open")
@@ -43,9 +44,10 @@ import Testing
             #expect(try await client.requisitions(project: projects[0].id, commitment: approved.id).all().map(\.id) == [requisition.id])
 
             let vendor = try await client.vendors(company: company).all()[0]
+            let budget = try #require(try await client.wbsCodes(project: projects[0].id).all().first)
             let cost = try await client.createDirectCost(project: projects[0].id, .init(
                 vendorId: vendor.id, invoiceNumber: "INV-77", directCostDate: Procore.Day("2026-11-27"), originId: "lentune-inv-78",
-                lineItems: [.init(description: "Sand", manualAmount: Decimal(string: "100.10")!, taxCodeId: gst.id)]))
+                lineItems: [.init(description: "Sand", manualAmount: Decimal(string: "100.10")!, wbsCodeId: budget.id, taxCodeId: gst.id)]))
             #expect(cost.grandTotal?.value == Decimal(string: "100.1"))
             #expect(cost.taxBreakdown?.taxTotal?.value == Decimal(string: "15.02"))
             #expect(try await client.directCosts(project: projects[0].id).all().count == 1)
@@ -126,7 +128,10 @@ import Testing
         try await ClientHarness.with { h in
             let project = h.project.id
             let po = try await h.client.createPurchaseOrder(project: project, .init(number: "BIG", originId: "big-1"))
-            let lines = (1...2100).map { Procore.LineItemWrite(description: "Line \($0)", amount: "1.00", originId: "big-line-\($0)") }
+            let budget = try #require(try await h.client.wbsCodes(project: project).all().first)
+            let lines = (1...2100).map {
+                Procore.LineItemWrite(description: "Line \($0)", amount: "1.00", wbsCodeId: budget.id, originId: "big-line-\($0)")
+            }
             let result = try await h.client.syncPurchaseOrderLineItems(project: project, purchaseOrder: po.id, lines)
             #expect(result.entities.count == 2100)
             #expect(result.errors.isEmpty)
@@ -282,5 +287,42 @@ import Testing
             #expect(error == .unauthorized("the client id or secret is wrong (invalid_client)"))
         }
         await sandbox.shutdown()
+    }
+}
+
+@Suite struct BudgetCodeTests {
+    /// The Lentune client lists, creates and codes lines with budget codes against the sandbox (issue 11).
+    @Test func budgetCodes_roundTrip_throughTheClient() async throws {
+        try await ClientHarness.with { h in
+            let project = h.project.id
+            let codes = try await h.client.wbsCodes(project: project).all()
+            let concrete = try #require(codes.first { $0.flatCode == "03-300.M" })
+            #expect(concrete.item(ofType: "cost_code")?.code == "03-300")
+            #expect(concrete.item(ofType: "line_item_type")?.code == "M")
+            // The sub job's code is its own budget code, labelled with the sub job.
+            #expect(codes.contains { $0.flatCode == "SJ1-03-300.M" && $0.item(ofType: "sub_job")?.name == "Basement Carpark" })
+
+            // A new combination: created once; posting it again updates it (no second budget code).
+            let costCode = try #require(concrete.item(ofType: "cost_code")).id
+            let types = try await h.client.lineItemTypes(company: ClientHarness.company).all()
+            let other = try #require(types.first { $0.code == "O" })
+            let write = Procore.WBSCodeWrite(description: "Concrete – other", segmentItems: [
+                .init(segmentId: 2, segmentItemId: costCode), .init(segmentId: 3, segmentItemId: other.id),
+            ])
+            let first = try await h.client.upsertWBSCode(project: project, write)
+            let again = try await h.client.upsertWBSCode(project: project, write)
+            #expect(first.id == again.id)
+            #expect(try await h.client.wbsCodes(project: project).all().filter { $0.flatCode == first.flatCode }.count == 1)
+
+            // A PO line coded by wbs_code_id alone echoes all three objects.
+            let po = try await h.client.createPurchaseOrder(project: project, .init(number: "WBS-1", originId: "wbs-1"))
+            let result = try await h.client.syncPurchaseOrderLineItems(
+                project: project, purchaseOrder: po.id, [.init(description: "Slab", amount: "10.00", wbsCodeId: concrete.id, originId: "wbs-1-1")])
+            #expect(result.errors.isEmpty)
+            let line = try #require(result.entities.first)
+            #expect(line.wbsCode?.id == concrete.id)
+            #expect(line.costCode?.id == costCode)
+            #expect(line.lineItemType?.code == "M")
+        }
     }
 }

@@ -90,11 +90,12 @@ import Testing
             let code = h.costCode(in: project).id
             let calculated = try await h.api(.POST, lines, token: token, json: [
                 "project_id": .int(project.id),
-                "line_item": ["description": "Beams", "quantity": "3", "unit_cost": "333.335", "extended_type": "calculated", "cost_code_id": .int(code), "uom": "t"],
+                "line_item": ["description": "Beams", "quantity": "3", "unit_cost": "333.335", "extended_type": "calculated", "cost_code_id": .int(code), "line_item_type_id": .int(h.costType.id), "uom": "t"],
             ])
             #expect(calculated.status == 201)
             #expect(calculated.json["amount"] == "1000.01")  // 3 × 333.335 = 1000.005 → half-up 1000.01
-            #expect(try await h.api(.POST, lines, token: token, json: ["project_id": .int(project.id), "line_item": ["amount": "99.99"]]).status == 201)
+            let wbs = h.budgetCode(in: project).id
+            #expect(try await h.api(.POST, lines, token: token, json: ["project_id": .int(project.id), "line_item": ["amount": "99.99", "wbs_code_id": .int(wbs)]]).status == 201)
             let badCode = try await h.api(.POST, lines, token: token, json: ["project_id": .int(project.id), "line_item": ["amount": "1", "cost_code_id": 5, "uom": "parsecs"]])
             #expect(badCode.status == 422)
             #expect(badCode.json["errors"]?["cost_code_id"] == ["is invalid"])
@@ -147,7 +148,8 @@ import Testing
             ])
             let id = try #require(po.json["id"]?.int)
             let path = "/rest/v1.0/purchase_order_contracts/\(id)/line_items/sync?project_id=\(project.id)"
-            let batch: JSON = ["updates": [["origin_id": "l-1", "amount": "10.00"], ["origin_id": "l-2", "amount": "20.00"]]]
+            let wbs = h.budgetCode(in: project).id
+            let batch: JSON = ["updates": [["origin_id": "l-1", "amount": "10.00", "wbs_code_id": .int(wbs)], ["origin_id": "l-2", "amount": "20.00", "wbs_code_id": .int(wbs)]]]
             #expect(try await h.api(.PATCH, path, token: token, json: batch).json["entities"]?.arrayValue?.count == 2)
             // Replaying the same batch (a retry after a lost answer) creates nothing new.
             #expect(try await h.api(.PATCH, path, token: token, json: batch).json["errors"]?.arrayValue?.isEmpty == true)
@@ -173,8 +175,8 @@ import Testing
                     "direct_cost_type": "invoice", "vendor_id": .int(h.vendors[0].id), "invoice_number": "INV-1",
                     "status": "pending", "direct_cost_date": "2026-11-20", "origin_id": "lentune-inv-1",
                     "line_items": [
-                        ["description": "Sand", "quantity": 2, "unit_cost": .decimal(Decimal(string: "10.5")!), "tax_code_id": .int(gst), "cost_code_id": .int(h.costCode(in: project).id)],
-                        ["description": "Delivery", "manual_amount": 45],
+                        ["description": "Sand", "quantity": 2, "unit_cost": .decimal(Decimal(string: "10.5")!), "tax_code_id": .int(gst), "cost_code_id": .int(h.costCode(in: project).id), "line_item_type_id": .int(h.costType.id)],
+                        ["description": "Delivery", "manual_amount": 45, "wbs_code_id": .int(h.budgetCode(in: project).id)],
                     ],
                 ],
             ]

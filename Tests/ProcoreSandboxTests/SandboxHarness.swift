@@ -104,6 +104,15 @@ struct SandboxHarness {
     func costCode(in project: Project) -> CostCode {
         store.read { data in data.costCodes.first { $0.projectID == project.id && $0.parentID != nil }! }
     }
+
+    /// The first cost type of the seeded company (Labour).
+    var costType: LineItemType { store.read { $0.lineItemTypes.first { $0.companyID == Self.company }! } }
+
+    /// The budget code of `costCode(in:)` × `costType`, as the demo seed makes it.
+    func budgetCode(in project: Project) -> WBSCode {
+        let (code, type) = (costCode(in: project).id, costType.id)
+        return store.read { data in data.wbsCodes.first { $0.projectID == project.id && $0.costCodeID == code && $0.lineItemTypeID == type }! }
+    }
 }
 
 extension JSON {

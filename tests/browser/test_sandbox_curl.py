@@ -22,6 +22,7 @@ def test_curl_session_in_docs_works_as_written():
     assert "X-Rate-Limit-Remaining" in output and "Total: 1" in output
     assert '"name":"Kauri Construction Ltd"' in output
     assert '"amount":"1237.05"' in output
+    assert '"flat_code":"03-300.M"' in output
     assert "grand_total: 1237.05" in output
     assert "webhook: Bearer listener-secret" in output
     assert '"resource_name":"Purchase Order Contracts"' in output

@@ -16,6 +16,7 @@ extension Procore {
         public var projectStages: @Sendable (_ company: ID) -> Pages<ProjectStage>
         public var vendors: @Sendable (_ company: ID, _ filter: ListFilter, _ perPage: Int) -> Pages<Vendor>
         public var costCodes: @Sendable (_ project: ID, _ perPage: Int) -> Pages<CostCode>
+        public var wbsCodes: @Sendable (_ project: ID) -> Pages<WBSCode>
         public var lineItemTypes: @Sendable (_ company: ID) -> Pages<LineItemType>
         public var taxCodes: @Sendable (_ company: ID) -> Pages<TaxCode>
         public var unitsOfMeasure: @Sendable (_ company: ID) -> Pages<UnitOfMeasure>
@@ -41,6 +42,8 @@ extension Procore {
         public var syncVendors: @Sendable (_ company: ID, _ items: [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor>
         public var syncLineItemTypes:
             @Sendable (_ company: ID, _ items: [LineItemTypeWrite]) async throws(Procore.Error) -> SyncResult<LineItemType>
+        /// Creates a budget code, or updates the one with the same segment items (so it is safe to repeat).
+        public var upsertWBSCode: @Sendable (_ project: ID, _ code: WBSCodeWrite) async throws(Procore.Error) -> WBSCode
 
         // Creates (never blindly re-POSTed)
         public var createPurchaseOrder:
@@ -57,6 +60,7 @@ extension Procore {
             projectStages: @escaping @Sendable (ID) -> Pages<ProjectStage>,
             vendors: @escaping @Sendable (ID, ListFilter, Int) -> Pages<Vendor>,
             costCodes: @escaping @Sendable (ID, Int) -> Pages<CostCode>,
+            wbsCodes: @escaping @Sendable (ID) -> Pages<WBSCode>,
             lineItemTypes: @escaping @Sendable (ID) -> Pages<LineItemType>,
             taxCodes: @escaping @Sendable (ID) -> Pages<TaxCode>,
             unitsOfMeasure: @escaping @Sendable (ID) -> Pages<UnitOfMeasure>,
@@ -73,6 +77,7 @@ extension Procore {
             syncPurchaseOrderLineItems: @escaping @Sendable (ID, ID, [LineItemWrite]) async throws(Procore.Error) -> SyncResult<LineItem>,
             syncVendors: @escaping @Sendable (ID, [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor>,
             syncLineItemTypes: @escaping @Sendable (ID, [LineItemTypeWrite]) async throws(Procore.Error) -> SyncResult<LineItemType>,
+            upsertWBSCode: @escaping @Sendable (ID, WBSCodeWrite) async throws(Procore.Error) -> WBSCode,
             createPurchaseOrder: @escaping @Sendable (ID, PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract,
             createDirectCost: @escaping @Sendable (ID, DirectCostWrite) async throws(Procore.Error) -> DirectCost,
             createRequisition: @escaping @Sendable (ID, ID, RequisitionWrite) async throws(Procore.Error) -> Requisition
@@ -84,6 +89,7 @@ extension Procore {
             self.projectStages = projectStages
             self.vendors = vendors
             self.costCodes = costCodes
+            self.wbsCodes = wbsCodes
             self.lineItemTypes = lineItemTypes
             self.taxCodes = taxCodes
             self.unitsOfMeasure = unitsOfMeasure
@@ -100,6 +106,7 @@ extension Procore {
             self.syncPurchaseOrderLineItems = syncPurchaseOrderLineItems
             self.syncVendors = syncVendors
             self.syncLineItemTypes = syncLineItemTypes
+            self.upsertWBSCode = upsertWBSCode
             self.createPurchaseOrder = createPurchaseOrder
             self.createDirectCost = createDirectCost
             self.createRequisition = createRequisition
@@ -123,6 +130,7 @@ extension Procore.Client {
             projectStages: { Procore.Pages(session: session, first: .projectStages(company: $0)) },
             vendors: { Procore.Pages(session: session, first: .vendors(company: $0, filter: $1, perPage: $2)) },
             costCodes: { Procore.Pages(session: session, first: .costCodes(project: $0, perPage: $1)) },
+            wbsCodes: { Procore.Pages(session: session, first: .wbsCodes(project: $0)) },
             lineItemTypes: { Procore.Pages(session: session, first: .lineItemTypes(company: $0)) },
             taxCodes: { Procore.Pages(session: session, first: .taxCodes(company: $0)) },
             unitsOfMeasure: { Procore.Pages(session: session, first: .unitsOfMeasure(company: $0)) },
@@ -158,6 +166,9 @@ extension Procore.Client {
             },
             syncLineItemTypes: { (company: ID, items: [Procore.LineItemTypeWrite]) throws(Procore.Error) in
                 try await chunked(items, session: session) { .syncLineItemTypes(company: company, $0) }
+            },
+            upsertWBSCode: { (project: ID, code: Procore.WBSCodeWrite) throws(Procore.Error) in
+                try await session.decode(Procore.WBSCode.self, .upsertWBSCode(project: project, code))
             },
             createPurchaseOrder: { (project: ID, po: Procore.PurchaseOrderContractWrite) throws(Procore.Error) in
                 try await createOnce(
@@ -232,6 +243,7 @@ extension Procore.Client {
         projectStages: { _ in .failing(.unimplemented("projectStages")) },
         vendors: { _, _, _ in .failing(.unimplemented("vendors")) },
         costCodes: { _, _ in .failing(.unimplemented("costCodes")) },
+        wbsCodes: { _ in .failing(.unimplemented("wbsCodes")) },
         lineItemTypes: { _ in .failing(.unimplemented("lineItemTypes")) },
         taxCodes: { _ in .failing(.unimplemented("taxCodes")) },
         unitsOfMeasure: { _ in .failing(.unimplemented("unitsOfMeasure")) },
@@ -248,6 +260,7 @@ extension Procore.Client {
         syncPurchaseOrderLineItems: { _, _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrderLineItems") },
         syncVendors: { _, _ throws(Procore.Error) in throw .unimplemented("syncVendors") },
         syncLineItemTypes: { _, _ throws(Procore.Error) in throw .unimplemented("syncLineItemTypes") },
+        upsertWBSCode: { _, _ throws(Procore.Error) in throw .unimplemented("upsertWBSCode") },
         createPurchaseOrder: { _, _ throws(Procore.Error) in throw .unimplemented("createPurchaseOrder") },
         createDirectCost: { _, _ throws(Procore.Error) in throw .unimplemented("createDirectCost") },
         createRequisition: { _, _, _ throws(Procore.Error) in throw .unimplemented("createRequisition") })
@@ -267,6 +280,12 @@ extension Procore.Client {
     }
 
     public func costCodes(project: Procore.ID, perPage: Int = 100) -> Procore.Pages<Procore.CostCode> { costCodes(project, perPage) }
+
+    public func wbsCodes(project: Procore.ID) -> Procore.Pages<Procore.WBSCode> { wbsCodes(project) }
+
+    public func upsertWBSCode(project: Procore.ID, _ code: Procore.WBSCodeWrite) async throws(Procore.Error) -> Procore.WBSCode {
+        try await upsertWBSCode(project, code)
+    }
 
     public func lineItemTypes(company: Procore.ID) -> Procore.Pages<Procore.LineItemType> { lineItemTypes(company) }
 

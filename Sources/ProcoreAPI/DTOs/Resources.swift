@@ -146,8 +146,45 @@ extension Procore {
         public var taxCodeId: ID?
         public var costCode: CostCodeRef?
         public var lineItemType: LineItemType?
+        /// The budget code the line is coded to (Procore resolves it from `wbs_code_id` or cost code + cost type).
+        public var wbsCode: WBSCodeRef?
         public var originId: String?
         public var updatedAt: Date?
+    }
+
+    /// A budget code as line items carry it.
+    public struct WBSCodeRef: Hashable, Sendable, Codable {
+        public var id: ID
+        public var flatCode: String?
+        public var description: String?
+    }
+
+    /// A project's budget code (Work Breakdown Structure code): a combination of segment items (sub job, cost code,
+    /// cost type).
+    public struct WBSCode: Hashable, Sendable, Codable {
+        public struct SegmentItem: Hashable, Sendable, Codable {
+            public struct Segment: Hashable, Sendable, Codable {
+                public var id: ID
+                public var name: String?
+                /// cost_code, line_item_type, sub_job or custom
+                public var type: String?
+            }
+
+            public var id: ID
+            public var code: String?
+            public var name: String?
+            public var segment: Segment
+        }
+
+        public var id: ID
+        public var flatCode: String
+        public var flatName: String?
+        public var description: String?
+        public var status: String?
+        public var segmentItems: [SegmentItem]
+
+        /// The segment item of a segment type (`cost_code`, `line_item_type`, `sub_job`).
+        public func item(ofType type: String) -> SegmentItem? { segmentItems.first { $0.segment.type == type } }
     }
 
     public struct DirectCost: Hashable, Sendable, Codable {
@@ -206,8 +243,14 @@ extension Procore {
             public var id: ID
             public var itemType: String
             public var lineItemId: ID?
+            public var position: Int64?
+            public var descriptionOfWork: String?
+            public var wbsCode: WBSCodeRef?
             public var scheduledValue: Amount?
+            public var workCompletedFromPreviousApplication: Amount?
             public var workCompletedThisPeriod: Amount?
+            public var totalCompletedAndStoredToDate: Amount?
+            public var netAmount: Amount?
         }
     }
 

@@ -49,14 +49,17 @@ extension Procore {
         public var extendedType: String?
         public var costCodeId: ID?
         public var lineItemTypeId: ID?
+        /// The budget code; Procore prefers it to cost code + cost type (and requires one of the two forms).
+        public var wbsCodeId: ID?
         public var taxCodeId: ID?
         public var originId: String?
 
         public init(
             id: ID? = nil, description: String? = nil, amount: Amount? = nil, quantity: Amount? = nil,
             unitCost: Amount? = nil, uom: String? = nil, extendedType: String? = nil, costCodeId: ID? = nil,
-            lineItemTypeId: ID? = nil, taxCodeId: ID? = nil, originId: String? = nil
+            lineItemTypeId: ID? = nil, wbsCodeId: ID? = nil, taxCodeId: ID? = nil, originId: String? = nil
         ) {
+            self.wbsCodeId = wbsCodeId
             self.id = id
             self.description = description
             self.amount = amount
@@ -88,13 +91,16 @@ extension Procore {
             public var manualAmount: Decimal?
             public var costCodeId: ID?
             public var lineItemTypeId: ID?
+            /// The v1.1 nested create documents `wbs_code_id` as required; cost code + cost type also resolve.
+            public var wbsCodeId: ID?
             public var taxCodeId: ID?
             public var originId: String?
 
             public init(
                 description: String?, manualAmount: Decimal?, costCodeId: ID? = nil, lineItemTypeId: ID? = nil,
-                taxCodeId: ID? = nil, originId: String? = nil
+                wbsCodeId: ID? = nil, taxCodeId: ID? = nil, originId: String? = nil
             ) {
+                self.wbsCodeId = wbsCodeId
                 self.description = description
                 self.manualAmount = manualAmount
                 self.costCodeId = costCodeId
@@ -220,6 +226,26 @@ extension Procore {
 
         static func stamp(_ date: Date) -> String {
             date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!))
+        }
+    }
+
+    /// A budget code to create (or, when the combination exists, to update): its segment items.
+    public struct WBSCodeWrite: Hashable, Sendable, Encodable {
+        public struct SegmentItem: Hashable, Sendable, Encodable {
+            public var segmentId: ID
+            public var segmentItemId: ID
+            public init(segmentId: ID, segmentItemId: ID) {
+                self.segmentId = segmentId
+                self.segmentItemId = segmentItemId
+            }
+        }
+
+        public var description: String?
+        public var segmentItems: [SegmentItem]
+
+        public init(description: String? = nil, segmentItems: [SegmentItem]) {
+            self.description = description
+            self.segmentItems = segmentItems
         }
     }
 }

@@ -76,6 +76,19 @@ extension Procore.Endpoint {
         Self(.GET, "/rest/v1.0/cost_codes", query: [QueryItem("project_id", String(project))] + filter.queryItems + paging(page, perPage))
     }
 
+    public static func wbsCodes(project: ID, page: Int = 1, perPage: Int = 1000) -> Self {
+        Self(.GET, "/rest/v1.0/projects/\(project)/work_breakdown_structure/wbs_codes", query: paging(page, perPage))
+    }
+
+    /// Procore updates the budget code of an existing combination instead of creating a second one, so a repeat is
+    /// safe.
+    public static func upsertWBSCode(project: ID, _ code: Procore.WBSCodeWrite) -> Self {
+        Self(.POST, "/rest/v1.0/projects/\(project)/work_breakdown_structure/wbs_codes", body: json([
+            "description": code.description.map(Field.string) ?? .encodable(String?.none),
+            "segment_items": .encodable(code.segmentItems),
+        ])).idempotentRetry()
+    }
+
     public static func lineItemTypes(company: ID, page: Int = 1, perPage: Int = 100) -> Self {
         Self(.GET, "/rest/v1.0/line_item_types", query: [QueryItem("company_id", String(company))] + paging(page, perPage))
     }

@@ -66,6 +66,12 @@ public struct Project: Codable, Sendable {
     public var originID: String?
     public var originData: String?
     public var originCode: String?
+    /// Other writable attributes Procore keeps as text (state_code, zip, county, phone, description, start_date, …),
+    /// by field name. `nil` in state files written before they existed.
+    public var attributes: [String: String]?
+    /// Whether line items must name an existing budget code (WBS code) here: a cost code + cost type pair that forms
+    /// none is refused instead of creating one. `nil` (older state files) means not required.
+    public var budgetCodesRequired: Bool?
     public var createdAt: Date
     public var updatedAt: Date
 }
@@ -193,6 +199,8 @@ public struct LineItem: Codable, Sendable {
     public var description: String?
     public var costCodeID: Int64?
     public var lineItemTypeID: Int64?
+    /// The budget code the line resolved to (from `wbs_code_id`, or from its cost code and cost type).
+    public var wbsCodeID: Int64?
     public var taxCodeID: Int64?
     public var quantity: Decimal?
     public var unitCost: Decimal?
@@ -205,6 +213,45 @@ public struct LineItem: Codable, Sendable {
     public var createdAt: Date
     public var updatedAt: Date
     public var deletedAt: Date?
+}
+
+/// A budget code (WBS code) of a project: one combination of segment items. The sandbox has three segments
+/// (`WBSSegment`): sub job (optional), cost code and cost type; a segment item's id is the id of the sub job, cost code
+/// or line item type it stands for.
+public struct WBSCode: Codable, Sendable {
+    public var id: Int64
+    public var companyID: Int64
+    public var projectID: Int64
+    public var subJobID: Int64?
+    public var costCodeID: Int64
+    public var lineItemTypeID: Int64
+    public var description: String?
+    /// active or inactive
+    public var status = "active"
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public enum WBSSegment: Int64, CaseIterable, Sendable {
+    case subJob = 1
+    case costCode = 2
+    case costType = 3
+
+    public var name: String {
+        switch self {
+        case .subJob: "Sub Job"
+        case .costCode: "Cost Code"
+        case .costType: "Cost Type"
+        }
+    }
+
+    public var type: String {
+        switch self {
+        case .subJob: "sub_job"
+        case .costCode: "cost_code"
+        case .costType: "line_item_type"
+        }
+    }
 }
 
 public struct DirectCost: Codable, Sendable {

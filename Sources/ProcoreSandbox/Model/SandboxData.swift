@@ -15,6 +15,8 @@ public struct SandboxData: Codable, Sendable {
     public var vendors: [Vendor] = []
     public var subJobs: [SubJob] = []
     public var costCodes: [CostCode] = []
+    /// Budget codes (absent from state files written before they existed).
+    @DefaultEmpty public var wbsCodes: [WBSCode] = []
     public var lineItemTypes: [LineItemType] = []
     public var taxCodes: [TaxCode] = []
     public var uoms: [UnitOfMeasure] = []
@@ -102,5 +104,28 @@ public struct SandboxFaults: Codable, Sendable {
         dropAfterCommit = try c.decodeIfPresent([String: Int].self, forKey: .dropAfterCommit) ?? [:]
         duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? false
         shedRate = try c.decodeIfPresent(Double.self, forKey: .shedRate) ?? 0
+    }
+}
+
+/// A collection that decodes as empty when its key is missing, so older state documents still load.
+@propertyWrapper
+public struct DefaultEmpty<Value: Codable & Sendable & RangeReplaceableCollection>: Codable, Sendable {
+    public var wrappedValue: Value
+
+    public init(wrappedValue: Value) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: any Decoder) throws {
+        wrappedValue = try decoder.singleValueContainer().decode(Value.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
+    }
+}
+
+extension KeyedDecodingContainer {
+    func decode<Value>(_ type: DefaultEmpty<Value>.Type, forKey key: Key) throws -> DefaultEmpty<Value> {
+        try decodeIfPresent(type, forKey: key) ?? DefaultEmpty(wrappedValue: Value())
     }
 }

@@ -10,18 +10,23 @@ enum DirectCostRoutes {
         let v11 = "rest/v1.1/projects/:project_id/direct_costs"
         let v10 = "rest/v1.0/projects/:project_id/direct_costs"
 
-        api.api(.GET, v11) { req, ctx in
-            let project = try ctx.project(try req.int64Parameter("project_id"))
-            var costs = store.read { data in data.directCosts.filter { $0.projectID == project.id && $0.deletedAt == nil } }
-            costs = try Lists.standardFilters(costs, ctx.query)
-            if let number = ctx.query["filters[invoice_number]"] { costs = costs.filter { $0.invoiceNumber == number } }
-            let data = store.read { $0 }
-            return Lists.respond(req, costs) { dcJSON($0, data: data, detail: false) }
-        }
-        api.api(.GET, v11 + "/:direct_cost_id") { req, ctx in
-            let project = try ctx.project(try req.int64Parameter("project_id"))
-            let cost = try directCost(req, project: project, store: store)
-            return jsonResponse(store.read { dcJSON(cost, data: $0, detail: true) })
+        // Lists and shows on both versions (v1.0 has no nested line items on show; v1.1 lists the vendor as a string).
+        for path in [v11, v10] {
+            api.api(.GET, path) { req, ctx in
+                let project = try ctx.project(try req.int64Parameter("project_id"))
+                var costs = store.read { data in data.directCosts.filter { $0.projectID == project.id && $0.deletedAt == nil } }
+                costs = try Lists.standardFilters(costs, ctx.query)
+                if let number = ctx.query["filters[invoice_number]"] { costs = costs.filter { $0.invoiceNumber == number } }
+                if let vendor = try ctx.query.int64("filters[vendor_id]") { costs = costs.filter { $0.vendorID == vendor } }
+                if let status = ctx.query["filters[status]"] { costs = costs.filter { $0.status == status } }
+                let data = store.read { $0 }
+                return Lists.respond(req, costs) { dcJSON($0, data: data, detail: false) }
+            }
+            api.api(.GET, path + "/:direct_cost_id") { req, ctx in
+                let project = try ctx.project(try req.int64Parameter("project_id"))
+                let cost = try directCost(req, project: project, store: store)
+                return jsonResponse(store.read { dcJSON(cost, data: $0, detail: true) })
+            }
         }
         for (path, key, nested) in [(v11, "direct_cost", true), (v10, "item", false)] {
             api.api(.POST, path) { req, ctx in
@@ -139,7 +144,10 @@ enum DirectCostRoutes {
         reader.string("terms").apply(to: &cost.terms)
         reader.int("employee_id").apply(to: &cost.employeeID)
         if cost.directCostType == "invoice" {
-            if cost.vendorID == nil { reader.errors.add("vendor_id", "can't be blank") }
+            // An unknown vendor already says "is invalid"; "can't be blank" beside it would contradict it.
+            if cost.vendorID == nil, !reader.errors.items.contains(where: { $0.0 == "vendor_id" }) {
+                reader.errors.add("vendor_id", "can't be blank")
+            }
             if (cost.invoiceNumber ?? "").isEmpty { reader.errors.add("invoice_number", "can't be blank") }
         }
         if let number = cost.invoiceNumber, !number.isEmpty, let vendor = cost.vendorID,
@@ -317,6 +325,7 @@ enum DirectCostRoutes {
         ]
         // Procore's v1.1 list gives the vendor as a string and the show as an object.
         object["vendor"] = detail ? (vendor.map { ["id": .int($0.id), "name": .string($0.name)] } ?? .null) : .string(vendor?.name)
+        object["vendor_id"] = .int(cost.vendorID)
         object["vendor_name"] = .string(vendor?.name)
         object["employee"] = cost.employeeID.map { ["id": .int($0), "name": .null] } ?? .null
         object["company"] = ["id": .int(cost.companyID), "name": .string(data.company(cost.companyID)?.name)]

@@ -139,6 +139,8 @@ enum LineItemRoutes {
                 line.lineItemTypeID = type
             }
         }
+        // Every financial line is coded by one budget code (wbs_code_id, or cost code + cost type).
+        WBSRoutes.code(&line, reader: &reader, data: &data, project: project, now: ctx.now)
         if let tax = reader.int("tax_code_id") {
             if let tax, !data.taxCodes.contains(where: { $0.id == tax && $0.companyID == project.companyID }) {
                 reader.errors.add("tax_code_id", "is invalid")
@@ -237,7 +239,7 @@ enum LineItemRoutes {
             "cost_code": costCode.map { code in
                 ["id": .int(code.id), "code": .string(code.code), "full_code": .string(CostRoutes.fullCode(code, data: data)), "name": .string(code.name)]
             } ?? .null,
-            "line_item_type": type.map(CostRoutes.lineItemTypeJSON) ?? .null, "wbs_code": .null,
+            "line_item_type": type.map(CostRoutes.lineItemTypeJSON) ?? .null, "wbs_code": WBSRoutes.reference(line.wbsCodeID, data: data),
             "holder": ["id": .int(line.holderID), "holder_type": .string(holderType)],
             "company": ["id": .int(line.companyID), "name": .string(company?.name)],
             "project": ["id": .int(line.projectID), "name": .string(project?.name)],

@@ -6,6 +6,20 @@ enum RequisitionRoutes {
     static func register(_ api: any RoutesBuilder, store: SandboxStore) {
         registerBillingPeriods(api, store: store)
 
+        // v1.0: the same list; `…/{id}/detail` is the requisition with its items.
+        api.api(.GET, "rest/v1.0/requisitions") { req, ctx in
+            let project = try ctx.projectFromQuery()
+            var list = store.read { data in data.requisitions.filter { $0.projectID == project.id } }
+            list = try Lists.standardFilters(list, ctx.query)
+            if let commitment = try ctx.query.int64("filters[commitment_id]") { list = list.filter { $0.commitmentID == commitment } }
+            let data = store.read { $0 }
+            return Lists.respond(req, list, defaultPerPage: 30, maxPerPage: 1000) { requisitionJSON($0, data: data, items: false) }
+        }
+        api.api(.GET, "rest/v1.0/requisitions/:id/detail") { req, ctx in
+            let project = try ctx.projectFromQuery()
+            let requisition = try find(req, project: project, store: store)
+            return jsonResponse(store.read { requisitionJSON(requisition, data: $0, items: true) })
+        }
         api.api(.GET, "rest/v1.1/requisitions") { req, ctx in
             let project = try ctx.projectFromQuery()
             var list = store.read { data in data.requisitions.filter { $0.projectID == project.id } }
@@ -71,14 +85,15 @@ enum RequisitionRoutes {
         api.api(.GET, "rest/v1.0/requisitions/:id/contract_items") { req, ctx in
             let project = try ctx.projectFromQuery()
             let requisition = try find(req, project: project, store: store)
-            return Lists.respond(req, requisition.items) { itemJSON($0, requisition: requisition) }
+            let data = store.read { $0 }
+            return Lists.respond(req, requisition.items) { itemJSON($0, requisition: requisition, data: data) }
         }
         api.api(.GET, "rest/v1.0/requisitions/:id/contract_items/:item_id") { req, ctx in
             let project = try ctx.projectFromQuery()
             let requisition = try find(req, project: project, store: store)
             let itemID = try req.int64Parameter("item_id")
             guard let item = requisition.items.first(where: { $0.id == itemID }) else { throw ProcoreError.notFound }
-            return jsonResponse(itemJSON(item, requisition: requisition))
+            return jsonResponse(itemJSON(item, requisition: requisition, data: store.read { $0 }))
         }
         api.api(.PATCH, "rest/v1.0/requisitions/:id/bulk_item_update") { req, ctx in
             let project = try ctx.projectFromQuery()
@@ -236,17 +251,36 @@ enum RequisitionRoutes {
             "attachments": [], "currency_configuration": ["currency_iso_code": "NZD"],
             "created_at": .timestamp(requisition.createdAt), "updated_at": .timestamp(requisition.updatedAt),
         ]
-        if items { object["items"] = .array(requisition.items.map { itemJSON($0, requisition: requisition) }) }
+        if items { object["items"] = .array(requisition.items.map { itemJSON($0, requisition: requisition, data: data) }) }
         return .object(object)
     }
 
-    static func itemJSON(_ item: RequisitionItem, requisition: Requisition) -> JSON {
-        [
+    /// One item as Procore's contract items show it: `description_of_work`, the line's codes, and the running sums
+    /// (previous applications are the earlier requisitions of the same commitment, by number).
+    static func itemJSON(_ item: RequisitionItem, requisition: Requisition, data: SandboxData) -> JSON {
+        let line = data.poLineItems.first { $0.id == item.lineItemID }
+        let costCode = (line?.costCodeID ?? item.costCodeID).flatMap { id in data.costCodes.first { $0.id == id } }
+        let type = line?.lineItemTypeID.flatMap { id in data.lineItemTypes.first { $0.id == id } }
+        let previous = data.requisitions
+            .filter { $0.commitmentID == requisition.commitmentID && $0.number < requisition.number }
+            .flatMap(\.items).filter { $0.lineItemID == item.lineItemID }
+            .reduce(Decimal(0)) { $0 + $1.workCompletedThisPeriod + $1.materialsPresentlyStored }
+        let thisPeriod = item.workCompletedThisPeriod + item.materialsPresentlyStored
+        let position = Int64((requisition.items.firstIndex { $0.id == item.id } ?? 0) + 1)
+        return [
             "id": .int(item.id), "item_type": .string(item.itemType), "line_item_id": .int(item.lineItemID),
-            "description": .string(item.description), "cost_code_id": .int(item.costCodeID),
-            "scheduled_value": .money(item.scheduledValue), "work_completed_this_period": .money(item.workCompletedThisPeriod),
-            "materials_presently_stored": .money(item.materialsPresentlyStored), "status": .string(item.status),
-            "comment": .string(item.comment), "requisition_id": .int(requisition.id),
+            "position": .int(position), "description_of_work": .string(item.description),
+            "cost_code_id": .int(costCode?.id),
+            "cost_code": costCode.map { ["id": .int($0.id), "full_code": .string(CostRoutes.fullCode($0, data: data)), "name": .string($0.name)] } ?? .null,
+            "line_item_type": type.map(CostRoutes.lineItemTypeJSON) ?? .null,
+            "wbs_code": WBSRoutes.reference(line?.wbsCodeID, data: data),
+            "scheduled_value": .money(item.scheduledValue),
+            "work_completed_from_previous_application": .money(previous),
+            "work_completed_this_period": .money(item.workCompletedThisPeriod),
+            "materials_presently_stored": .money(item.materialsPresentlyStored),
+            "total_completed_and_stored_to_date": .money(previous + thisPeriod),
+            "gross_amount": .money(thisPeriod), "net_amount": .money(thisPeriod),
+            "status": .string(item.status), "comment": .string(item.comment), "requisition_id": .int(requisition.id),
         ]
     }
 

@@ -98,7 +98,7 @@ enum WebhookRoutes {
                     "data": .array(resources.map { resource in
                         [
                             "category": .string(resource.category), "tool": .string(resource.rawValue), "name": .string(resource.rawValue),
-                            "payload_version": .string(version), "actions": ["create", "update", "delete"],
+                            "payload_version": .string(version), "actions": .array(resource.events.map(JSON.string)),
                         ]
                     })
                 ])
@@ -217,7 +217,11 @@ enum WebhookRoutes {
         let event = (reader.string("event_type") ?? nil)?.lowercased()
         var errors = reader.errors
         if resource.flatMap(Resource.init(rawValue:)) == nil { errors.add("resource_name", "is not a webhook resource") }
-        if event == nil || !["create", "update", "delete"].contains(event!) { errors.add("event_type", "must be create, update or delete") }
+        if event == nil || !["create", "update", "delete"].contains(event!) {
+            errors.add("event_type", "must be create, update or delete")
+        } else if let known = resource.flatMap(Resource.init(rawValue:)), !known.events.contains(event!) {
+            errors.add("event_type", "\(event!) is not offered for \(known.rawValue) (only \(known.events.joined(separator: ", ")))")
+        }
         if !errors.isEmpty {
             throw v2
                 ? ProcoreError.v2(

@@ -68,7 +68,14 @@ extension WebhookRoutes {
             return jsonResponse(.array(Resource.allCases.map { resource in
                 [
                     "api_version": "v2", "product_category": .string(resource.category), "tools": .string(resource.rawValue),
-                    "resource_name": .string(resource.rawValue), "except": [], "create": true, "update": true, "delete": true,
+                    // Procore's schema types create/update/delete as strings (nullable) and lists in `except` the
+                    // event types the resource does not offer. The strings' values are not documented: the sandbox
+                    // gives the event's name when offered and null when not (docs/SANDBOX.md).
+                    "resource_name": .string(resource.rawValue),
+                    "except": .array(["create", "update", "delete"].filter { !resource.events.contains($0) }.map(JSON.string)),
+                    "create": resource.events.contains("create") ? "create" : .null,
+                    "update": resource.events.contains("update") ? "update" : .null,
+                    "delete": resource.events.contains("delete") ? "delete" : .null,
                 ]
             }))
         }

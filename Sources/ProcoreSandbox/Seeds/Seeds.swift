@@ -106,6 +106,19 @@ public enum Seeds {
         data.costCodes.append(
             CostCode(id: data.newID(), companyID: company, projectID: first.id, subJobID: subJob.id, code: "03-300",
                      name: "Carpark Slab", createdAt: now, updatedAt: now))
+        // Budget codes: every leaf cost code × cost type on every project. The projects under construction require
+        // them (a line whose cost code and cost type form no budget code is refused there).
+        for index in data.projects.indices {
+            data.projects[index].budgetCodesRequired = index < 3
+            let project = data.projects[index]
+            for code in data.costCodes where code.projectID == project.id && (code.parentID != nil || code.subJobID != nil) {
+                for type in data.lineItemTypes {
+                    data.wbsCodes.append(WBSCode(
+                        id: data.newID(), companyID: company, projectID: project.id, subJobID: code.subJobID, costCodeID: code.id,
+                        lineItemTypeID: type.id, createdAt: now, updatedAt: now))
+                }
+            }
+        }
 
         // Purchase orders with lines on the first two projects.
         let gst = data.taxCodes[0].id
@@ -123,11 +136,13 @@ public enum Seeds {
                 for line in 0..<3 {
                     let quantity = Decimal(10 * (line + 1))
                     let unitCost = Decimal(string: "185.50")!
+                    let costCode = codes[line % codes.count].id
                     data.poLineItems.append(
                         LineItem(
                             id: data.newID(), holderID: po.id, companyID: company, projectID: project.id,
-                            description: "Item \(line + 1)", costCodeID: codes[line % codes.count].id, lineItemTypeID: materials,
-                            taxCodeID: gst, quantity: quantity, unitCost: unitCost, uom: "m3", extendedType: "calculated",
+                            description: "Item \(line + 1)", costCodeID: costCode, lineItemTypeID: materials,
+                            wbsCodeID: budgetCode(costCode, materials, in: data), taxCodeID: gst, quantity: quantity,
+                            unitCost: unitCost, uom: "m3", extendedType: "calculated",
                             amount: (quantity * unitCost).roundedHalfUp(scale: 2), position: Int64(line + 1), createdAt: now,
                             updatedAt: now))
                 }
@@ -143,6 +158,10 @@ public enum Seeds {
         return data
     }
 
+    static func budgetCode(_ costCode: Int64, _ type: Int64, in data: SandboxData) -> Int64? {
+        data.wbsCodes.first { $0.costCodeID == costCode && $0.lineItemTypeID == type }?.id
+    }
+
     /// Adds `count` approved POs with three lines each to the first project (benchmarks and load tests).
     @discardableResult
     public static func addPurchaseOrders(count: Int, to data: inout SandboxData, now: Date) -> (project: Int64, company: Int64) {
@@ -153,10 +172,12 @@ public enum Seeds {
                 title: "Bulk \(index)", status: "Approved", vendorID: data.vendors.first?.id, createdByID: defaultUserID,
                 createdAt: now, updatedAt: now)
             data.purchaseOrders.append(po)
+            let code = data.wbsCodes.first { $0.projectID == project.id }
             for line in 1...3 {
                 data.poLineItems.append(LineItem(
                     id: data.newID(), holderID: po.id, companyID: project.companyID, projectID: project.id,
-                    description: "Line \(line)", extendedType: "manual", amount: Decimal(line * 100), position: Int64(line),
+                    description: "Line \(line)", costCodeID: code?.costCodeID, lineItemTypeID: code?.lineItemTypeID,
+                    wbsCodeID: code?.id, extendedType: "manual", amount: Decimal(line * 100), position: Int64(line),
                     createdAt: now, updatedAt: now))
             }
         }

@@ -21,6 +21,12 @@ public enum Resource: String, Sendable, CaseIterable {
     }
 
     var category: String { isCompanyLevel ? "Company" : "Project" }
+
+    /// The events Procore offers for this resource: Projects and Company Vendors are never deleted through Procore
+    /// (only deactivated), so they offer create and update only (reference §11.6).
+    var events: [String] {
+        [.projects, .companyVendors].contains(self) ? ["create", "update"] : ["create", "update", "delete"]
+    }
 }
 
 extension SandboxData {
