@@ -26,5 +26,7 @@ public enum LentuneMigrations {
         UpdatePurchaseOrderListIndexesAddID(),
         // 0011
         UpdateProcoreCompanyLinksAddAvailableStages(),
+        // 0012
+        CreateOutboxAndWebhookEvents(),
     ]
 }

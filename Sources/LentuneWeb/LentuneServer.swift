@@ -1,14 +1,31 @@
 import Dispatch
 import Foundation
 import LentunePersistence
+import LentuneSync
+import ServiceLifecycle
 import Vapor
 
-/// Runs the web app until SIGINT or SIGTERM: configure, migrate, optional preparation (the demo seed), listen.
+/// Runs the web app until SIGINT or SIGTERM: configure, migrate, optional preparation (the demo seed), then the
+/// process's services in one `ServiceGroup` (swift-service-lifecycle): the web server and, unless `worker` is nil, the
+/// in-process sync worker and the sweep scheduler. SIGTERM stops taking jobs, lets running ones finish within the
+/// grace period, releases the rest, then stops the web server.
 public enum LentuneServer {
+    /// The in-process worker's settings.
+    public struct WorkerOptions: Sendable {
+        public var concurrency: Int
+        public var sweepInterval: Duration
+
+        public init(concurrency: Int = 4, sweepInterval: Duration = .seconds(15 * 60)) {
+            self.concurrency = concurrency
+            self.sweepInterval = sweepInterval
+        }
+    }
+
     public static func run(
         config: LentuneConfig,
+        worker: WorkerOptions? = WorkerOptions(),
         prepare: @Sendable (Application) async throws -> Void = { _ in },
-        onStart: @Sendable (Application, URL) -> Void
+        onStart: @escaping @Sendable (Application, URL) -> Void
     ) async throws {
         let environment = Environment(name: config.mode == .production ? "production" : "development", arguments: ["lentune"])
         let app = try await Application.make(environment)
@@ -19,18 +36,41 @@ public enum LentuneServer {
             try await app.autoMigrate()
             app.logger.info("database \(config.database): \(pending.isEmpty ? "up to date" : "\(pending.count) migrations applied")")
             try await prepare(app)
-            try await app.server.start(address: .hostname(config.hostname, port: config.port))
-            let port = app.http.server.shared.localAddress?.port ?? config.port
-            let host = config.hostname.contains(":") ? "[\(config.hostname)]" : config.hostname
-            onStart(app, URL(string: "http://\(host):\(port)")!)
-            await waitForTermination()
-            app.logger.info("shutting down")
-            await app.server.shutdown()
+            var services: [any Service] = [WebService(app: app, config: config, onStart: onStart)]
+            if let worker {
+                let engine = app.lentune.engine
+                let db = app.db
+                services.append(SyncWorkerService(worker: engine.worker(db: db, concurrency: worker.concurrency)))
+                services.append(PeriodicService(name: "sweep scheduler", interval: worker.sweepInterval, logger: app.logger) {
+                    try await engine.scheduleSweeps(on: db)
+                })
+            }
+            var configuration = ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
+            configuration.maximumGracefulShutdownDuration = .seconds(30)
+            try await ServiceGroup(configuration: configuration).run()
             try await app.asyncShutdown()
         } catch {
             try? await app.asyncShutdown()
             throw error
         }
+    }
+}
+
+/// The Vapor HTTP server as a service: started in `run()`, shut down on graceful shutdown.
+struct WebService: Service {
+    let app: Application
+    let config: LentuneConfig
+    let onStart: @Sendable (Application, URL) -> Void
+
+    func run() async throws {
+        try await app.server.start(address: .hostname(config.hostname, port: config.port))
+        let port = app.http.server.shared.localAddress?.port ?? config.port
+        let host = config.hostname.contains(":") ? "[\(config.hostname)]" : config.hostname
+        onStart(app, URL(string: "http://\(host):\(port)")!)
+        try? await gracefulShutdown()
+        app.logger.info("shutting down the web server")
+        await app.server.shutdown()
     }
 }
 

@@ -38,6 +38,13 @@ public enum SiteURL: Hashable, Sendable {
     case apiProcoreCompanies
     case apiProcoreCompany(UUID)
     case apiOpenAPI
+    case apiProcoreConnectionTest
+    case procoreWebhook(UUID)
+    case integrationLog
+    case integrationLogRetry(UUID)
+    case integrationLogRetryAll
+    case integrationLogSweep
+    case procoreReregister(UUID)
 
     public var path: String {
         switch self {
@@ -76,6 +83,13 @@ public enum SiteURL: Hashable, Sendable {
         case .apiProcoreCompanies: "/api/v1/procore/companies"
         case .apiProcoreCompany(let id): "/api/v1/procore/companies/\(id.lowercasedText)"
         case .apiOpenAPI: "/api/v1/openapi.json"
+        case .apiProcoreConnectionTest: "/api/v1/procore/connection/test"
+        case .procoreWebhook(let id): "/webhooks/procore/\(id.lowercasedText)"
+        case .integrationLog: "/administration/integration-log"
+        case .integrationLogRetry(let id): "/administration/integration-log/jobs/\(id.lowercasedText)/retry"
+        case .integrationLogRetryAll: "/administration/integration-log/retry-failed"
+        case .integrationLogSweep: "/administration/integration-log/sweep"
+        case .procoreReregister(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/webhooks"
         }
     }
 
@@ -89,6 +103,9 @@ public enum SiteURL: Hashable, Sendable {
         case .apiPurchaseOrderAction: ["api", "v1", "purchase-orders", ":id", ":action"]
         case .project: ["projects", ":id"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
+        case .procoreWebhook: ["webhooks", "procore", ":connection"]
+        case .integrationLogRetry: ["administration", "integration-log", "jobs", ":id", "retry"]
+        case .procoreReregister: ["administration", "settings", "procore", "companies", ":id", "webhooks"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

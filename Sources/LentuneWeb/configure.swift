@@ -70,5 +70,8 @@ func routes(_ app: Application) {
     administrators.post(SiteURL.components(.procoreCompanies), use: SettingsController.saveCompanies)
     administrators.post(SiteURL.components(.procoreRefresh), use: SettingsController.refreshCompanies)
 
+    app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.maxBody),
+           use: WebhookController.receive)
+
     APIController.register(app)
 }

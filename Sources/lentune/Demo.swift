@@ -19,6 +19,7 @@ struct Demo: AsyncParsableCommand {
             """)
 
     @ArgumentParser.OptionGroup var server: ServerOptions
+    @ArgumentParser.OptionGroup var worker: WorkerFlags
 
     func run() async throws {
         _ = bootstrapLogging
@@ -39,7 +40,7 @@ struct Demo: AsyncParsableCommand {
             redirectURIs: [config.publicURL.absoluteString + "/administration/settings/procore/callback"])
         do {
             try await LentuneServer.run(
-                config: config,
+                config: config, worker: worker.options,
                 prepare: { app in
                     let hash = try await app.password.async.hash(password)
                     try await DemoData.seed(passwordHash: hash, on: app.db)
@@ -84,11 +85,14 @@ func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) asyn
         .filter(\.$procoreCompanyID == Seeds.demoCompanyID).first()
     else { return }
     if !row.isLinked {
-        row.isLinked = true
-        try await row.save(on: app.db)
+        // Through the same save as the company list's, so the webhook registration is queued with it.
+        var linked = row.domain
+        linked.isLinked = true
+        _ = try await ProcoreSettings.save(linked, expectedVersion: row.version, actor: admin.domain, now: services.now(), on: app.db)
     }
     let fresh = try await ProcoreSettings.connection(for: organisation.domain.id, on: app.db)!
-    try await services.connector.linkMatchingProjects(row: row.domain, connection: fresh, on: app.db)
+    let current = try await ProcoreSettings.row(row.domain.id, in: organisation.domain.id, on: app.db)!.link
+    try await services.connector.linkMatchingProjects(row: current, connection: fresh, on: app.db)
 }
 
 enum Tokens {

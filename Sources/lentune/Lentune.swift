@@ -20,7 +20,7 @@ struct Lentune: AsyncParsableCommand {
               lentune demo                     # try Lentune with a seeded demo organisation
               lentune serve --port 8080        # run for real
             """,
-        subcommands: [Serve.self, Demo.self, Migrate.self, UserCommand.self, SandboxCommand.self, Bench.self])
+        subcommands: [Serve.self, Worker.self, Demo.self, Migrate.self, UserCommand.self, SandboxCommand.self, Bench.self])
 }
 
 /// Parses the environment once; on any problem prints all of them and exits with status 2.
@@ -52,11 +52,28 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
+/// `--no-worker` and `--concurrency`, shared by `serve` and `demo`.
+struct WorkerFlags: ParsableArguments {
+    @ArgumentParser.Flag(help: "Run no sync worker in this process (run `lentune worker` processes instead).") var noWorker = false
+    @ArgumentParser.Option(help: "Jobs the in-process worker runs at once (1–16).") var concurrency = 4
+    @ArgumentParser.Option(help: "Minutes between sweeps of each linked Procore company (1–1440).") var sweepMinutes = 15
+
+    func validate() throws {
+        guard (1...16).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 16.") }
+        guard (1...1440).contains(sweepMinutes) else { throw ValidationError("--sweep-minutes must be 1 to 1440.") }
+    }
+
+    var options: LentuneServer.WorkerOptions? {
+        noWorker ? nil : .init(concurrency: concurrency, sweepInterval: .seconds(sweepMinutes * 60))
+    }
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the web app with the in-process worker.",
         discussion: """
-            Applies pending database migrations, then serves until SIGINT or SIGTERM.
+            Applies pending database migrations, then serves until SIGINT or SIGTERM. The in-process sync worker and
+            sweep scheduler run beside it unless --no-worker is given.
 
             Example:
               LENTUNE_DATABASE_URL=postgres://lentune:secret@127.0.0.1:5432/lentune \\
@@ -65,11 +82,12 @@ struct Serve: AsyncParsableCommand {
             """)
 
     @ArgumentParser.OptionGroup var server: ServerOptions
+    @ArgumentParser.OptionGroup var worker: WorkerFlags
 
     func run() async throws {
         _ = bootstrapLogging
         let config = loadConfig(overrides: server.overrides)
-        try await LentuneServer.run(config: config) { _, url in
+        try await LentuneServer.run(config: config, worker: worker.options) { _, url in
             printNow("Lentune is running at \(url)")
         }
     }

@@ -117,6 +117,24 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
         "Pre-Construction", "Course of Construction", "Post-Construction", "Completed", "Not Awarded", "Canceled",
     ]
 
+    /// Lentune's webhook hook in this company (DESIGN.md §2.1).
+    public var hook: HookState = .notRegistered
+
+    public enum HookState: Hashable, Sendable {
+        case notRegistered
+        case registered(hookID: String)
+        /// Registering or delivering fails, with why.
+        case failing(String)
+
+        public var title: String {
+            switch self {
+            case .notRegistered: "Not registered"
+            case .registered: "Registered"
+            case .failing: "Failing"
+            }
+        }
+    }
+
     /// The stage names "Project stages to import" may hold for this company.
     public var selectableStages: [String] { availableStages ?? Self.procoreDefaultStages }
 
@@ -127,8 +145,10 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
         id: ID = ID(), organisationID: Organisation.ID, connectionID: ProcoreConnection.ID, procoreCompanyID: ProcoreID,
         name: String, isLinked: Bool = false, purchaseOrderSource: PurchaseOrderSource = .none,
         projectStages: [String] = ProcoreCompanyLink.defaultProjectStages,
-        roundingTolerance: Decimal = ProcoreCompanyLink.defaultRoundingTolerance, availableStages: [String]? = nil
+        roundingTolerance: Decimal = ProcoreCompanyLink.defaultRoundingTolerance, availableStages: [String]? = nil,
+        hook: HookState = .notRegistered
     ) {
+        self.hook = hook
         self.id = id
         self.organisationID = organisationID
         self.connectionID = connectionID

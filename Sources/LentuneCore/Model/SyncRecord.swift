@@ -32,25 +32,39 @@ public struct SyncRecord: Hashable, Sendable {
         }
     }
 
+    /// Which way the record moves: sent to Procore, or read from it.
+    public enum Direction: String, Sendable, Codable, CaseIterable {
+        case push
+        case pull
+    }
+
     public var id: ID
     public var organisationID: Organisation.ID
     public var entityKind: EntityKind
     public var entityID: UUID
+    public var direction: Direction
     public var procoreID: ProcoreID?
+    /// Where a person sees the record in Procore.
+    public var procoreURL: String?
     public var state: State
+    public var attempts: Int
     public var lastError: String?
     public var lastSyncedAt: Date?
 
     public init(
-        id: ID = ID(), organisationID: Organisation.ID, entityKind: EntityKind, entityID: UUID,
-        procoreID: ProcoreID? = nil, state: State = .notSynced, lastError: String? = nil, lastSyncedAt: Date? = nil
+        id: ID = ID(), organisationID: Organisation.ID, entityKind: EntityKind, entityID: UUID, direction: Direction = .push,
+        procoreID: ProcoreID? = nil, procoreURL: String? = nil, state: State = .notSynced, attempts: Int = 0,
+        lastError: String? = nil, lastSyncedAt: Date? = nil
     ) {
         self.id = id
         self.organisationID = organisationID
         self.entityKind = entityKind
         self.entityID = entityID
+        self.direction = direction
         self.procoreID = procoreID
+        self.procoreURL = procoreURL
         self.state = state
+        self.attempts = attempts
         self.lastError = lastError
         self.lastSyncedAt = lastSyncedAt
     }

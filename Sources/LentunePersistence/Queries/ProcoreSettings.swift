@@ -67,6 +67,7 @@ public enum ProcoreSettings {
                 .returning("id")
                 .all()
             guard !updated.isEmpty else { throw SaveError.staleVersion(current: current.version) }
+            try await queueWork(SyncPlan.steps(before: before, after: link), for: link, now: now, on: tx)
             try await AuditLog.record(
                 AuditEvent(
                     organisationID: link.organisationID, actorID: actor.id, actorEmail: actor.email, occurredAt: now,
@@ -75,6 +76,40 @@ public enum ProcoreSettings {
                 on: tx)
             return Row(link: link, version: expectedVersion + 1)
         }
+    }
+
+    /// Writes the jobs a saved row implies (inside the save's transaction, so the change and its work commit together).
+    static func queueWork(_ steps: [SyncPlan.Step], for link: ProcoreCompanyLink, now: Date, on tx: any Database) async throws {
+        for step in steps {
+            switch step {
+            case .queue(let kind):
+                try await Outbox.enqueue(SyncJob(
+                    organisationID: link.organisationID, companyLinkID: link.id, kind: kind,
+                    dedupeKey: "\(kind.rawValue):\(link.id)", nextAttemptAt: now, createdAt: now), on: tx)
+            case .cancelPurchaseOrderWork(let reason):
+                _ = try await Outbox.cancelPending(
+                    kinds: SyncJob.Kind.allCases.filter(\.isPurchaseOrderWork), companyLink: link.id, reason: reason, now: now, on: tx)
+            case .pushOpenPurchaseOrders:
+                for po in try await openLentunePurchaseOrders(of: link, on: tx) {
+                    try await Outbox.enqueue(SyncJob(
+                        organisationID: link.organisationID, companyLinkID: link.id, kind: .pushPurchaseOrder,
+                        payload: #"{"purchase_order_id":"\#(po.lowercasedText)"}"#, dedupeKey: "po.push:\(po.lowercasedText)",
+                        nextAttemptAt: now, createdAt: now), on: tx)
+                }
+            }
+        }
+    }
+
+    /// Lentune-created POs of the row's projects that are not closed.
+    static func openLentunePurchaseOrders(of link: ProcoreCompanyLink, on db: any Database) async throws -> [UUID] {
+        let projects = try await ProjectRecord.scoped(to: link.organisationID, on: db)
+            .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().compactMap(\.id)
+        guard !projects.isEmpty else { return [] }
+        return try await PurchaseOrderRecord.scoped(to: link.organisationID, on: db)
+            .filter(\.$projectID ~~ projects)
+            .filter(\.$origin == PurchaseOrder.Origin.lentune.rawValue)
+            .filter(\.$status != PurchaseOrder.Status.closed.rawValue)
+            .all().compactMap(\.id)
     }
 
     /// "Lentune purchase order: ticked, Procore purchase order: not ticked, linked, stages: …, tolerance 0.05"
@@ -176,5 +211,45 @@ extension ProcoreSettings {
     static func randomSecret() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+}
+
+extension ProcoreSettings {
+    /// Records Lentune's hook state on a company row (written by the hook jobs).
+    public static func setHook(_ state: ProcoreCompanyLink.HookState, for link: ProcoreCompanyLink.ID, on db: any Database) async throws {
+        let (id, name, error): (String?, String?, String?) =
+            switch state {
+            case .notRegistered: (nil, nil, nil)
+            case .registered(let hookID): (hookID, "registered", nil)
+            case .failing(let reason): (nil, "failing", String(reason.prefix(2000)))
+            }
+        var query = ProcoreCompanyLinkRecord.query(on: db).filter(\.$id == link.rawValue)
+            .set(\.$hookState, to: name).set(\.$hookError, to: error)
+        // A failure keeps the id of a hook registered before, so it can still be removed.
+        if case .failing = state {} else { query = query.set(\.$hookID, to: id) }
+        try await query.update()
+    }
+
+    /// A row by id, in any organisation (jobs carry the row's id and its organisation).
+    public static func link(_ id: ProcoreCompanyLink.ID, on db: any Database) async throws -> ProcoreCompanyLink? {
+        try await ProcoreCompanyLinkRecord.find(id.rawValue, on: db)?.domain
+    }
+
+    /// The hook id stored on a row, even while its state is failing.
+    public static func storedHookID(_ id: ProcoreCompanyLink.ID, on db: any Database) async throws -> String? {
+        try await ProcoreCompanyLinkRecord.find(id.rawValue, on: db)?.hookID
+    }
+
+    /// The connection a webhook names, with the Authorization value its deliveries must carry (decrypted here, only
+    /// for the comparison).
+    public static func webhookConnection(_ id: UUID, on db: any Database) async throws -> (connection: ProcoreConnection, sealedSecret: String)? {
+        guard let record = try await ProcoreConnectionRecord.find(id, on: db) else { return nil }
+        return (record.domain, record.sealedWebhookSecret)
+    }
+
+    /// The linked row of a Procore company in an organisation.
+    public static func linkedRow(procoreCompany: Int64, organisation: Organisation.ID, on db: any Database) async throws -> ProcoreCompanyLink? {
+        try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db)
+            .filter(\.$procoreCompanyID == procoreCompany).filter(\.$isLinked == true).first()?.domain
     }
 }

@@ -133,8 +133,11 @@ public final class SyncRecordRecord: Model, TenantRecord, @unchecked Sendable {
     @Field(key: "organisation_id") public var organisationID: UUID
     @Field(key: "entity_kind") public var entityKind: String
     @Field(key: "entity_id") public var entityID: UUID
+    @Field(key: "direction") public var direction: String
     @OptionalField(key: "procore_id") public var procoreID: Int64?
+    @OptionalField(key: "procore_url") public var procoreURL: String?
     @Field(key: "state") public var state: String
+    @Field(key: "attempts") public var attempts: Int
     @OptionalField(key: "last_error") public var lastError: String?
     @OptionalField(key: "last_synced_at") public var lastSyncedAt: Date?
 
@@ -145,8 +148,11 @@ public final class SyncRecordRecord: Model, TenantRecord, @unchecked Sendable {
         organisationID = record.organisationID.rawValue
         entityKind = record.entityKind.rawValue
         entityID = record.entityID
+        direction = record.direction.rawValue
         procoreID = record.procoreID
+        procoreURL = record.procoreURL
         state = record.state.rawValue
+        attempts = record.attempts
         lastError = record.lastError
         lastSyncedAt = record.lastSyncedAt
     }
@@ -155,7 +161,8 @@ public final class SyncRecordRecord: Model, TenantRecord, @unchecked Sendable {
         SyncRecord(
             id: .init(id!), organisationID: .init(organisationID),
             entityKind: SyncRecord.EntityKind(rawValue: entityKind) ?? .purchaseOrder, entityID: entityID,
-            procoreID: procoreID, state: SyncRecord.State(rawValue: state) ?? .notSynced, lastError: lastError,
+            direction: SyncRecord.Direction(rawValue: direction) ?? .push, procoreID: procoreID, procoreURL: procoreURL,
+            state: SyncRecord.State(rawValue: state) ?? .notSynced, attempts: attempts, lastError: lastError,
             lastSyncedAt: lastSyncedAt)
     }
 }

@@ -109,6 +109,10 @@ public final class ProcoreCompanyLinkRecord: Model, TenantRecord, @unchecked Sen
     @Field(key: "version") public var version: Int
     /// The company's own stage names separated by newlines; `nil` until read from Procore.
     @OptionalField(key: "available_stages") public var availableStages: String?
+    @OptionalField(key: "hook_id") public var hookID: String?
+    /// registered, failing or NULL (not registered)
+    @OptionalField(key: "hook_state") public var hookState: String?
+    @OptionalField(key: "hook_error") public var hookError: String?
 
     public init() {}
 
@@ -137,6 +141,15 @@ public final class ProcoreCompanyLinkRecord: Model, TenantRecord, @unchecked Sen
             purchaseOrderSource: PurchaseOrderSource(rawValue: purchaseOrderSource) ?? .none,
             projectStages: projectStages.split(separator: "\n").map(String.init),
             roundingTolerance: Scaled.money(roundingToleranceCents),
-            availableStages: availableStages.map { $0.split(separator: "\n").map(String.init) })
+            availableStages: availableStages.map { $0.split(separator: "\n").map(String.init) },
+            hook: hookDomain)
+    }
+
+    var hookDomain: ProcoreCompanyLink.HookState {
+        switch hookState {
+        case "registered": hookID.map { .registered(hookID: $0) } ?? .notRegistered
+        case "failing": .failing(hookError ?? "")
+        default: .notRegistered
+        }
     }
 }

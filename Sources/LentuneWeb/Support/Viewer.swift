@@ -41,6 +41,10 @@ public struct LentuneServices: Sendable {
     public var now: @Sendable () -> Date
     public var secrets: SecretBox
     public var connector: ProcoreConnector
+    /// One Procore session per connection and company, shared by the web app and the in-process worker.
+    public var sessions: ProcoreSessions
+    /// The sync engine's handlers and factories (workers, sweeps), built once here.
+    public var engine: SyncEngine
     /// A bcrypt hash at the configured cost, checked when the email is unknown so both answers take as long.
     public var dummyPasswordHash: String
     /// Recent totals of the PO list.
@@ -53,7 +57,20 @@ public struct LentuneServices: Sendable {
         self.now = now
         secrets = try SecretBox(base64Key: config.secretKey)
         connector = ProcoreConnector(secrets: secrets, clock: now)
+        engine = Self.engine(config: config, secrets: secrets, connector: connector, now: now)
+        sessions = engine.sessions
         dummyPasswordHash = try Bcrypt.hash(Tokens.random(), cost: config.passwordCost)
+    }
+
+    /// The sync engine of a process (the web app's, or `lentune worker`'s): its own Procore sessions, the handlers.
+    public static func engine(
+        config: LentuneConfig, secrets: SecretBox, connector: ProcoreConnector, now: @escaping @Sendable () -> Date = { Date() }
+    ) -> SyncEngine {
+        let publicURL = config.publicURL.absoluteString.trimmingSuffix("/")
+        return SyncEngine(
+            sessions: ProcoreSessions(connector: connector),
+            hooks: HookRegistration(webhookURL: { publicURL + SiteURL.procoreWebhook($0).path }, secrets: secrets),
+            now: now)
     }
 
     /// Where Procore sends users back after consent.
@@ -61,7 +78,7 @@ public struct LentuneServices: Sendable {
 
     /// Where Procore delivers webhooks for a connection.
     public func webhookURL(connection: UUID) -> String {
-        config.publicURL.absoluteString.trimmingSuffix("/") + "/webhooks/procore/" + connection.uuidString.lowercased()
+        config.publicURL.absoluteString.trimmingSuffix("/") + SiteURL.procoreWebhook(connection).path
     }
 }
 

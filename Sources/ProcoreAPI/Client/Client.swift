@@ -33,6 +33,9 @@ extension Procore {
             @Sendable (_ company: ID, _ namespace: String, _ destinationURL: String, _ authorization: String) async throws(Procore.Error) -> Hook
         public var createTrigger:
             @Sendable (_ company: ID, _ hook: ID, _ resourceName: String, _ eventType: String) async throws(Procore.Error) -> Trigger
+        /// Deletes a hook and its triggers; a hook that is already gone counts as deleted.
+        public var deleteHook: @Sendable (_ company: ID, _ hook: ID) async throws(Procore.Error) -> Void
+        public var triggers: @Sendable (_ company: ID, _ hook: ID) async throws(Procore.Error) -> [Trigger]
 
         // Writes that are safe to repeat (upserts keyed by origin_id)
         public var syncPurchaseOrders:
@@ -73,6 +76,8 @@ extension Procore {
             hooks: @escaping @Sendable (ID, String) async throws(Procore.Error) -> [Hook],
             createHook: @escaping @Sendable (ID, String, String, String) async throws(Procore.Error) -> Hook,
             createTrigger: @escaping @Sendable (ID, ID, String, String) async throws(Procore.Error) -> Trigger,
+            deleteHook: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> Void,
+            triggers: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> [Trigger],
             syncPurchaseOrders: @escaping @Sendable (ID, [PurchaseOrderContractWrite]) async throws(Procore.Error) -> SyncResult<PurchaseOrderContract>,
             syncPurchaseOrderLineItems: @escaping @Sendable (ID, ID, [LineItemWrite]) async throws(Procore.Error) -> SyncResult<LineItem>,
             syncVendors: @escaping @Sendable (ID, [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor>,
@@ -102,6 +107,8 @@ extension Procore {
             self.hooks = hooks
             self.createHook = createHook
             self.createTrigger = createTrigger
+            self.deleteHook = deleteHook
+            self.triggers = triggers
             self.syncPurchaseOrders = syncPurchaseOrders
             self.syncPurchaseOrderLineItems = syncPurchaseOrderLineItems
             self.syncVendors = syncVendors
@@ -148,12 +155,28 @@ extension Procore.Client {
             createHook: { (company: ID, namespace: String, destinationURL: String, authorization: String) throws(Procore.Error) in
                 try await session.decode(
                     Procore.DataEnvelope<Procore.Hook>.self,
-                    .createHook(company: company, namespace: namespace, destinationURL: destinationURL, authorization: authorization)).data
+                    .createHook(
+                        company: company, namespace: namespace, destinationURL: destinationURL, authorization: authorization,
+                        // v3.0 names a line item's parent commitment (related_resources).
+                        payloadVersion: "v3.0")).data
             },
             createTrigger: { (company: ID, hook: ID, resourceName: String, eventType: String) throws(Procore.Error) in
                 try await session.decode(
                     Procore.DataEnvelope<Procore.Trigger>.self,
                     .createTrigger(company: company, hook: hook, resourceName: resourceName, eventType: eventType)).data
+            },
+            deleteHook: { (company: ID, hook: ID) throws(Procore.Error) in
+                do throws(Procore.Error) {
+                    _ = try await session.send(.deleteHook(company: company, hook: hook))
+                } catch {
+                    switch error {
+                    case .status(let code, _, _) where code == 404: return  // already gone
+                    default: throw error
+                    }
+                }
+            },
+            triggers: { (company: ID, hook: ID) throws(Procore.Error) in
+                try await session.decode(Procore.DataEnvelope<[Procore.Trigger]>.self, .triggers(company: company, hook: hook)).data
             },
             syncPurchaseOrders: { (project: ID, items: [Procore.PurchaseOrderContractWrite]) throws(Procore.Error) in
                 try await chunked(items, session: session) { .syncPurchaseOrders(project: project, $0) }
@@ -256,6 +279,8 @@ extension Procore.Client {
         hooks: { _, _ throws(Procore.Error) in throw .unimplemented("hooks") },
         createHook: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createHook") },
         createTrigger: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createTrigger") },
+        deleteHook: { _, _ throws(Procore.Error) in throw .unimplemented("deleteHook") },
+        triggers: { _, _ throws(Procore.Error) in throw .unimplemented("triggers") },
         syncPurchaseOrders: { _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrders") },
         syncPurchaseOrderLineItems: { _, _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrderLineItems") },
         syncVendors: { _, _ throws(Procore.Error) in throw .unimplemented("syncVendors") },

@@ -60,9 +60,10 @@ enum SettingsController {
         case .failure(let errors):
             return try await procorePage(req, status: .unprocessableEntity, connectionErrors: errors.messages)
         case .success(let input):
-            _ = try await ProcoreSettings.saveConnection(
+            let saved = try await ProcoreSettings.saveConnection(
                 input, organisation: viewer.organisationID, actor: viewer.user, secrets: req.application.lentune.secrets,
                 now: req.application.lentune.now(), on: req.db)
+            await req.application.lentune.sessions.invalidate(connection: saved.id!)
             return req.redirect(to: SiteURL.settingsProcore.path + "?saved=1", redirectType: .normal)
         }
     }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// One unit of work for Procore, stored in the outbox in the same transaction as the change it follows
+/// (DESIGN.md §2.2). Workers claim due jobs, run them and record the outcome on the job itself.
+public struct SyncJob: Hashable, Sendable {
+    public typealias ID = Identifier<SyncJob>
+
+    /// What a job does. The payload says to what.
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Register Lentune's webhook hook and triggers for a linked company row.
+        case registerHooks = "hooks.register"
+        /// Remove them (row unlinked, connection deleted).
+        case unregisterHooks = "hooks.unregister"
+        /// Turn a stored webhook event into the jobs it implies.
+        case processWebhook = "webhook.process"
+        /// Read what changed in Procore since the company's cursor (catches lost webhooks).
+        case sweep
+        /// Send a Lentune PO to Procore (company on Lentune purchase order).
+        case pushPurchaseOrder = "po.push"
+        /// Read one Procore commitment into Lentune (company on Procore purchase order).
+        case pullPurchaseOrder = "po.pull"
+        /// Read every commitment of a company (it was switched to Procore purchase order).
+        case importPurchaseOrders = "po.import"
+        /// Reference data (projects, vendors, cost codes, cost types, tax codes) of a company.
+        case syncReferenceData = "reference.sync"
+        /// Does nothing: benchmarks and engine tests.
+        case noop
+
+        public var title: String {
+            switch self {
+            case .registerHooks: "Register webhooks"
+            case .unregisterHooks: "Remove webhooks"
+            case .processWebhook: "Webhook event"
+            case .sweep: "Sweep"
+            case .pushPurchaseOrder: "Send purchase order"
+            case .pullPurchaseOrder: "Read purchase order"
+            case .importPurchaseOrders: "Import purchase orders"
+            case .syncReferenceData: "Reference data"
+            case .noop: "No-op"
+            }
+        }
+
+        /// The kinds that move purchase orders: cancelled when a company is switched to neither.
+        public var isPurchaseOrderWork: Bool { [.pushPurchaseOrder, .pullPurchaseOrder, .importPurchaseOrders].contains(self) }
+    }
+
+    public enum State: String, Sendable, Codable, CaseIterable {
+        /// Waiting for `nextAttemptAt` (a first run or a retry).
+        case pending
+        /// Claimed by a worker until `lockedUntil`; claimable again after that (its worker died).
+        case running
+        case done
+        /// Stopped: a permanent failure, or too many transient ones. **Retry** makes it pending again.
+        case failed
+        /// No longer wanted (the setting changed since it was queued).
+        case cancelled
+    }
+
+    public var id: ID
+    public var organisationID: Organisation.ID
+    public var companyLinkID: ProcoreCompanyLink.ID?
+    public var kind: Kind
+    /// JSON, read by the job's handler.
+    public var payload: String
+    /// At most one pending or running job per key (`po.push:<po id>`): queuing it again while one waits adds nothing.
+    public var dedupeKey: String?
+    public var state: State
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lockedBy: String?
+    public var lockedUntil: Date?
+    public var lastError: String?
+    public var createdAt: Date
+    public var finishedAt: Date?
+
+    public init(
+        id: ID = ID(), organisationID: Organisation.ID, companyLinkID: ProcoreCompanyLink.ID? = nil, kind: Kind,
+        payload: String = "{}", dedupeKey: String? = nil, state: State = .pending, attempts: Int = 0, nextAttemptAt: Date,
+        lockedBy: String? = nil, lockedUntil: Date? = nil, lastError: String? = nil, createdAt: Date, finishedAt: Date? = nil
+    ) {
+        self.id = id
+        self.organisationID = organisationID
+        self.companyLinkID = companyLinkID
+        self.kind = kind
+        self.payload = payload
+        self.dedupeKey = dedupeKey
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lockedBy = lockedBy
+        self.lockedUntil = lockedUntil
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+    }
+}

@@ -1,0 +1,210 @@
+import FluentKit
+import FluentSQL
+import Foundation
+import LentuneCore
+
+/// The outbox: jobs are rows, written in the same transaction as the change they follow (DESIGN.md §2.2, STYLE §10).
+///
+/// A worker claims due jobs with one `UPDATE … RETURNING` that sets a lease (`locked_by`, `locked_until`); on
+/// PostgreSQL the candidate rows are read `FOR UPDATE SKIP LOCKED`, so concurrent workers take different jobs; on
+/// SQLite the statement runs under the process's single writer. A job whose lease ran out (its worker died) is due
+/// again. Every outcome is written `WHERE locked_by = <worker> AND state = 'running'`, so a worker that lost its
+/// lease cannot finish a job over its new owner.
+public enum Outbox {
+    /// Queues `job` (inside the caller's transaction). With a `dedupeKey` that a pending or running job already has,
+    /// nothing is added and the answer is `false`.
+    @discardableResult
+    public static func enqueue(_ job: SyncJob, on db: any Database) async throws -> Bool {
+        let sql = db as! any SQLDatabase
+        let rows = try await sql.raw("""
+            INSERT INTO outbox_jobs (id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts,
+                next_attempt_at, created_at, updated_at)
+            VALUES (\(bind: job.id.rawValue), \(bind: job.organisationID.rawValue), \(bind: job.companyLinkID?.rawValue),
+                \(bind: job.kind.rawValue), \(bind: job.payload), \(bind: job.dedupeKey), 'pending', 0,
+                \(bind: job.nextAttemptAt), \(bind: job.createdAt), \(bind: job.createdAt))
+            ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
+            RETURNING id
+            """).all()
+        return !rows.isEmpty
+    }
+
+    /// Claims up to `limit` due jobs for `worker` until `now + lease`: pending ones whose time has come, and running
+    /// ones whose lease expired. Each claim counts as an attempt.
+    public static func claim(
+        limit: Int, worker: String, lease: Duration, now: Date, kinds: [SyncJob.Kind]? = nil, on db: any Database
+    ) async throws -> [SyncJob] {
+        let sql = db as! any SQLDatabase
+        let until = now.addingTimeInterval(lease.seconds)
+        let postgres = sql.dialect.name == "postgresql"
+        var candidates: SQLQueryString = """
+            SELECT id FROM outbox_jobs
+            WHERE ((state = 'pending' AND next_attempt_at <= \(bind: now)) OR (state = 'running' AND locked_until < \(bind: now)))
+            """
+        if let kinds { candidates = "\(candidates) AND kind IN (\(binds: kinds.map(\.rawValue)))" }
+        candidates = "\(candidates) ORDER BY next_attempt_at, created_at LIMIT \(literal: max(1, limit))"
+        if postgres { candidates = "\(candidates) FOR UPDATE SKIP LOCKED" }
+        let statement: SQLQueryString = """
+            UPDATE outbox_jobs SET state = 'running', locked_by = \(bind: worker), locked_until = \(bind: until),
+                attempts = attempts + 1, updated_at = \(bind: now)
+            WHERE id IN (\(candidates))
+            RETURNING \(unsafeRaw: columns)
+            """
+        let run: @Sendable (any Database) async throws -> [SyncJob] = { tx in
+            try await (tx as! any SQLDatabase).raw(statement).all().map(job)
+        }
+        // SQLite: one writer at a time makes the read-and-update a compare-and-set.
+        return postgres ? try await run(db) : try await db.writeTransaction(run)
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case done
+        /// Due again at `at` with the reason.
+        case retry(at: Date, error: String)
+        /// Stopped with the reason (permanent, or attempts exhausted).
+        case failed(error: String)
+        /// No longer wanted (the setting changed), with the reason.
+        case cancelled(reason: String)
+        /// Handed back unfinished (shutdown): due at once, the attempt not counted.
+        case released
+    }
+
+    /// Records what happened to a job `worker` holds. `false` when the worker no longer holds it (its lease expired
+    /// and another worker claimed it): nothing is written then.
+    @discardableResult
+    public static func finish(_ id: SyncJob.ID, worker: String, _ outcome: Outcome, now: Date, on db: any Database) async throws -> Bool {
+        let sql = db as! any SQLDatabase
+        let set: SQLQueryString
+        switch outcome {
+        case .done:
+            set = "state = 'done', last_error = NULL, finished_at = \(bind: now)"
+        case .retry(let at, let error):
+            set = "state = 'pending', next_attempt_at = \(bind: at), last_error = \(bind: String(error.prefix(4000)))"
+        case .failed(let error):
+            set = "state = 'failed', last_error = \(bind: String(error.prefix(4000))), finished_at = \(bind: now)"
+        case .cancelled(let reason):
+            set = "state = 'cancelled', last_error = \(bind: String(reason.prefix(4000))), finished_at = \(bind: now)"
+        case .released:
+            set = "state = 'pending', next_attempt_at = \(bind: now), attempts = attempts - 1"
+        }
+        let rows = try await sql.raw("""
+            UPDATE outbox_jobs SET \(set), locked_by = NULL, locked_until = NULL, updated_at = \(bind: now)
+            WHERE id = \(bind: id.rawValue) AND locked_by = \(bind: worker) AND state = 'running'
+            RETURNING id
+            """).all()
+        return !rows.isEmpty
+    }
+
+    /// Makes a failed or cancelled job of `organisation` pending again (the integration log's **Retry**).
+    @discardableResult
+    public static func retry(_ id: SyncJob.ID, in organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Bool {
+        try await requeue(where: "id = \(bind: id.rawValue)", organisation: organisation, now: now, on: db) > 0
+    }
+
+    /// **Retry all failed**: every failed job of `organisation`; how many.
+    public static func retryAllFailed(in organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Int {
+        try await requeue(where: "state = 'failed'", organisation: organisation, now: now, on: db)
+    }
+
+    private static func requeue(where condition: SQLQueryString, organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Int {
+        // A retried job whose key already waits again (queued since) is left as it was.
+        try await (db as! any SQLDatabase).raw("""
+            UPDATE outbox_jobs SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now), finished_at = NULL,
+                updated_at = \(bind: now)
+            WHERE \(condition) AND organisation_id = \(bind: organisation.rawValue) AND state IN ('failed', 'cancelled')
+                AND (dedupe_key IS NULL OR dedupe_key NOT IN (
+                    SELECT dedupe_key FROM outbox_jobs WHERE state IN ('pending', 'running') AND dedupe_key IS NOT NULL))
+            RETURNING id
+            """).all().count
+    }
+
+    /// Cancels the pending jobs of these kinds for a company row (a switch made them pointless); how many.
+    public static func cancelPending(
+        kinds: [SyncJob.Kind], companyLink: ProcoreCompanyLink.ID, reason: String, now: Date, on db: any Database
+    ) async throws -> Int {
+        try await (db as! any SQLDatabase).raw("""
+            UPDATE outbox_jobs SET state = 'cancelled', last_error = \(bind: reason), finished_at = \(bind: now), updated_at = \(bind: now)
+            WHERE company_link_id = \(bind: companyLink.rawValue) AND state = 'pending' AND kind IN (\(binds: kinds.map(\.rawValue)))
+            RETURNING id
+            """).all().count
+    }
+
+    // MARK: - Reading
+
+    public struct Filter: Sendable, Hashable {
+        public var companyLink: ProcoreCompanyLink.ID?
+        public var kind: SyncJob.Kind?
+        public var state: SyncJob.State?
+        public var since: Date?
+        public var limit: Int
+
+        public init(companyLink: ProcoreCompanyLink.ID? = nil, kind: SyncJob.Kind? = nil, state: SyncJob.State? = nil, since: Date? = nil, limit: Int = 100) {
+            self.companyLink = companyLink
+            self.kind = kind
+            self.state = state
+            self.since = since
+            self.limit = min(max(1, limit), 500)
+        }
+    }
+
+    /// An organisation's jobs, newest first.
+    public static func jobs(in organisation: Organisation.ID, filter: Filter = .init(), on db: any Database) async throws -> [SyncJob] {
+        var condition: SQLQueryString = "organisation_id = \(bind: organisation.rawValue)"
+        if let link = filter.companyLink { condition = "\(condition) AND company_link_id = \(bind: link.rawValue)" }
+        if let kind = filter.kind { condition = "\(condition) AND kind = \(bind: kind.rawValue)" }
+        if let state = filter.state { condition = "\(condition) AND state = \(bind: state.rawValue)" }
+        if let since = filter.since { condition = "\(condition) AND created_at >= \(bind: since)" }
+        return try await (db as! any SQLDatabase).raw("""
+            SELECT \(unsafeRaw: columns) FROM outbox_jobs WHERE \(condition) ORDER BY created_at DESC LIMIT \(literal: filter.limit)
+            """).all().map(job)
+    }
+
+    public static func job(_ id: SyncJob.ID, on db: any Database) async throws -> SyncJob? {
+        try await (db as! any SQLDatabase).raw("SELECT \(unsafeRaw: columns) FROM outbox_jobs WHERE id = \(bind: id.rawValue)")
+            .first().map(job)
+    }
+
+    /// Jobs by state across all organisations (the `/metrics` queue depth).
+    public static func depth(on db: any Database) async throws -> [SyncJob.State: Int] {
+        let rows = try await (db as! any SQLDatabase).raw("SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state").all()
+        var result: [SyncJob.State: Int] = [:]
+        for row in rows {
+            if let state = SyncJob.State(rawValue: try row.decode(column: "state", as: String.self)) {
+                result[state] = try row.decode(column: "n", as: Int.self)
+            }
+        }
+        return result
+    }
+
+    // MARK: - Rows
+
+    static let columns = """
+        id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts, next_attempt_at, locked_by, \
+        locked_until, last_error, created_at, finished_at
+        """
+
+    static func job(_ row: any SQLRow) throws -> SyncJob {
+        SyncJob(
+            id: .init(try row.decode(column: "id", as: UUID.self)),
+            organisationID: .init(try row.decode(column: "organisation_id", as: UUID.self)),
+            companyLinkID: try row.decode(column: "company_link_id", as: UUID?.self).map { .init($0) },
+            kind: SyncJob.Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .noop,
+            payload: try row.decode(column: "payload", as: String.self),
+            dedupeKey: try row.decode(column: "dedupe_key", as: String?.self),
+            state: SyncJob.State(rawValue: try row.decode(column: "state", as: String.self)) ?? .failed,
+            attempts: try row.decode(column: "attempts", as: Int.self),
+            nextAttemptAt: try row.decode(column: "next_attempt_at", as: Date.self),
+            lockedBy: try row.decode(column: "locked_by", as: String?.self),
+            lockedUntil: try row.decode(column: "locked_until", as: Date?.self),
+            lastError: try row.decode(column: "last_error", as: String?.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            finishedAt: try row.decode(column: "finished_at", as: Date?.self))
+    }
+}
+
+extension Duration {
+    /// Whole and fractional seconds, for date arithmetic.
+    public var seconds: TimeInterval {
+        let (whole, fraction) = components
+        return TimeInterval(whole) + TimeInterval(fraction) / 1e18
+    }
+}

@@ -1,0 +1,149 @@
+import FluentKit
+import FluentSQL
+import Foundation
+import LentuneCore
+
+/// Webhook events as Procore delivered them: stored before they are acknowledged, once per event (`ulid`, else `id`),
+/// with the job that processes them written in the same transaction.
+public enum WebhookEvents {
+    public struct Event: Sendable, Hashable {
+        public var id: UUID
+        public var organisationID: Organisation.ID
+        public var connectionID: ProcoreConnection.ID
+        /// `ulid` (v2/v3 payloads) or the event `id` (v4): what makes a repeat delivery the same event.
+        public var key: String
+        public var resourceName: String
+        public var eventType: String
+        public var resourceID: ProcoreID
+        public var companyID: ProcoreID?
+        public var projectID: ProcoreID?
+        public var sourceApplicationID: String?
+        public var payload: String
+        public var outcome: Outcome
+        public var receivedAt: Date
+
+        public init(
+            id: UUID = UUID(), organisationID: Organisation.ID, connectionID: ProcoreConnection.ID, key: String,
+            resourceName: String, eventType: String, resourceID: ProcoreID, companyID: ProcoreID?, projectID: ProcoreID?,
+            sourceApplicationID: String?, payload: String, outcome: Outcome, receivedAt: Date
+        ) {
+            self.id = id
+            self.organisationID = organisationID
+            self.connectionID = connectionID
+            self.key = key
+            self.resourceName = resourceName
+            self.eventType = eventType
+            self.resourceID = resourceID
+            self.companyID = companyID
+            self.projectID = projectID
+            self.sourceApplicationID = sourceApplicationID
+            self.payload = payload
+            self.outcome = outcome
+            self.receivedAt = receivedAt
+        }
+    }
+
+    public enum Outcome: String, Sendable, Hashable, CaseIterable {
+        /// Stored and a job queued to process it.
+        case queued
+        /// Caused by Lentune's own write (`metadata.source_application_id` is our client id): recorded, not processed.
+        case ownWrite = "own_write"
+        /// For a company Lentune does not link.
+        case unlinkedCompany = "unlinked_company"
+    }
+
+    public enum Stored: Sendable, Equatable {
+        case stored
+        /// The same event was stored before: nothing written.
+        case duplicate
+    }
+
+    /// Stores `event` and, when given, its processing job, in one transaction.
+    public static func store(_ event: Event, job: SyncJob?, on db: any Database) async throws -> Stored {
+        try await db.writeTransaction { tx in
+            let rows = try await (tx as! any SQLDatabase).raw("""
+                INSERT INTO webhook_events (id, organisation_id, connection_id, event_key, resource_name, event_type, resource_id,
+                    company_id, project_id, source_application_id, payload, outcome, received_at)
+                VALUES (\(bind: event.id), \(bind: event.organisationID.rawValue), \(bind: event.connectionID.rawValue),
+                    \(bind: event.key), \(bind: event.resourceName), \(bind: event.eventType), \(bind: event.resourceID),
+                    \(bind: event.companyID), \(bind: event.projectID), \(bind: event.sourceApplicationID), \(bind: event.payload),
+                    \(bind: event.outcome.rawValue), \(bind: event.receivedAt))
+                ON CONFLICT (connection_id, event_key) DO NOTHING
+                RETURNING id
+                """).all()
+            guard !rows.isEmpty else { return .duplicate }
+            if let job { try await Outbox.enqueue(job, on: tx) }
+            return .stored
+        }
+    }
+
+    public static func find(_ id: UUID, on db: any Database) async throws -> Event? {
+        try await (db as! any SQLDatabase).raw("SELECT * FROM webhook_events WHERE id = \(bind: id)").first().map(event)
+    }
+
+    public static func recent(in organisation: Organisation.ID, limit: Int = 50, on db: any Database) async throws -> [Event] {
+        try await (db as! any SQLDatabase).raw("""
+            SELECT * FROM webhook_events WHERE organisation_id = \(bind: organisation.rawValue)
+            ORDER BY received_at DESC LIMIT \(literal: min(max(limit, 1), 500))
+            """).all().map(event)
+    }
+
+    public static func count(in organisation: Organisation.ID, on db: any Database) async throws -> Int {
+        try await (db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM webhook_events WHERE organisation_id = \(bind: organisation.rawValue)")
+            .first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    static func event(_ row: any SQLRow) throws -> Event {
+        Event(
+            id: try row.decode(column: "id", as: UUID.self),
+            organisationID: .init(try row.decode(column: "organisation_id", as: UUID.self)),
+            connectionID: .init(try row.decode(column: "connection_id", as: UUID.self)),
+            key: try row.decode(column: "event_key", as: String.self),
+            resourceName: try row.decode(column: "resource_name", as: String.self),
+            eventType: try row.decode(column: "event_type", as: String.self),
+            resourceID: try row.decode(column: "resource_id", as: Int64.self),
+            companyID: try row.decode(column: "company_id", as: Int64?.self),
+            projectID: try row.decode(column: "project_id", as: Int64?.self),
+            sourceApplicationID: try row.decode(column: "source_application_id", as: String?.self),
+            payload: try row.decode(column: "payload", as: String.self),
+            outcome: Outcome(rawValue: try row.decode(column: "outcome", as: String.self)) ?? .queued,
+            receivedAt: try row.decode(column: "received_at", as: Date.self))
+    }
+}
+
+extension WebhookEvents {
+    /// What processing decided, for the integration log.
+    public static func setOutcome(_ id: UUID, _ outcome: String, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw("UPDATE webhook_events SET outcome = \(bind: outcome) WHERE id = \(bind: id)").run()
+    }
+}
+
+/// Where each company's sweep got to, per resource: the next sweep reads from a little before it.
+public enum SweepCursors {
+    public static func cursor(_ link: ProcoreCompanyLink.ID, resource: String, on db: any Database) async throws -> Date? {
+        try await (db as! any SQLDatabase).raw("""
+            SELECT updated_through FROM sweep_cursors WHERE company_link_id = \(bind: link.rawValue) AND resource = \(bind: resource)
+            """).first()?.decode(column: "updated_through", as: Date.self)
+    }
+
+    public static func advance(_ link: ProcoreCompanyLink.ID, resource: String, to date: Date, now: Date, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw("""
+            INSERT INTO sweep_cursors (id, company_link_id, resource, updated_through, swept_at)
+            VALUES (\(bind: UUID()), \(bind: link.rawValue), \(bind: resource), \(bind: date), \(bind: now))
+            ON CONFLICT (company_link_id, resource) DO UPDATE SET updated_through = excluded.updated_through, swept_at = excluded.swept_at
+            """).run()
+    }
+}
+
+extension ProcoreSettings {
+    /// Every linked row of every organisation (the sweep scheduler's list).
+    public static func allLinkedRows(on db: any Database) async throws -> [ProcoreCompanyLink] {
+        try await ProcoreCompanyLinkRecord.query(on: db).filter(\.$isLinked == true).all().map(\.domain)
+    }
+
+    /// The Procore project ids of a row's linked Lentune projects.
+    public static func linkedProcoreProjects(of link: ProcoreCompanyLink, on db: any Database) async throws -> [Int64] {
+        try await ProjectRecord.scoped(to: link.organisationID, on: db)
+            .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().compactMap(\.procoreProjectID)
+    }
+}

@@ -1,0 +1,76 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import ProcoreAPI
+
+/// One Procore session per connection and company per process (built once, by the composition root), shared by the
+/// web app and the worker, so the rate-limit pacer and the token cache really are shared by every caller.
+///
+/// Each lookup reads the connection's credentials from the database and rebuilds the session when they changed (a
+/// save in this process or another), so no process keeps using credentials an administrator replaced.
+public actor ProcoreSessions {
+    public let connector: ProcoreConnector
+    private var sessions: [Key: Entry] = [:]
+
+    struct Key: Hashable {
+        var connection: UUID
+        var company: Int64?
+    }
+
+    struct Entry {
+        var fingerprint: String
+        var session: Procore.Session
+    }
+
+    public init(connector: ProcoreConnector) {
+        self.connector = connector
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case noConnection
+        case connector(ProcoreConnector.Failure)
+
+        public var description: String {
+            switch self {
+            case .noConnection: "The organisation has no Procore connection."
+            case .connector(let failure): failure.description
+            }
+        }
+    }
+
+    /// The client for `company` over the organisation's connection.
+    public func client(organisation: Organisation.ID, company: Int64?, on db: any Database) async throws -> Procore.Client {
+        guard let connection = try await ProcoreSettings.connection(for: organisation, on: db) else { throw Failure.noConnection }
+        return connector.makeClient(try session(for: connection, company: company, on: db))
+    }
+
+    func session(for connection: ProcoreConnectionRecord, company: Int64?, on db: any Database) throws -> Procore.Session {
+        let key = Key(connection: connection.id!, company: company)
+        let fingerprint = Self.fingerprint(connection)
+        if let entry = sessions[key], entry.fingerprint == fingerprint { return entry.session }
+        let session: Procore.Session
+        do {
+            session = try connector.session(for: connection, company: company, db: db)
+        } catch {
+            throw Failure.connector(error)
+        }
+        sessions[key] = Entry(fingerprint: fingerprint, session: session)
+        return session
+    }
+
+    /// Forgets every session of a connection (saving the connection calls it; other processes notice by fingerprint).
+    public func invalidate(connection: UUID) {
+        sessions = sessions.filter { $0.key.connection != connection }
+    }
+
+    /// How many sessions are held (tests).
+    public var count: Int { sessions.count }
+
+    static func fingerprint(_ connection: ProcoreConnectionRecord) -> String {
+        [
+            connection.clientID, connection.sealedClientSecret ?? "", connection.grantType, connection.environment,
+            connection.authBaseURL ?? "", connection.apiBaseURL ?? "", connection.redirectURI ?? "", connection.serviceCompanyID.map(String.init) ?? "",
+        ].joined(separator: "\u{1F}")
+    }
+}

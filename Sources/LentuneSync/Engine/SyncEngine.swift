@@ -1,0 +1,39 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Logging
+
+/// The engine as the composition root builds it once per process: the shared Procore sessions, the job handlers,
+/// and the factories for workers and the sweep scheduler.
+public struct SyncEngine: Sendable {
+    public var sessions: ProcoreSessions
+    public var handlers: JobHandlers
+    public var now: @Sendable () -> Date
+
+    public init(sessions: ProcoreSessions, hooks: HookRegistration, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.sessions = sessions
+        self.now = now
+        var handlers = JobHandlers()
+        handlers[.registerHooks] = hooks.register
+        handlers[.unregisterHooks] = hooks.unregister
+        handlers[.processWebhook] = ChangeJobs.processWebhook
+        handlers[.sweep] = ChangeJobs.sweep
+        handlers[.noop] = { _, _ in }
+        self.handlers = handlers
+    }
+
+    public func worker(db: any Database, concurrency: Int = 4, logger: Logger = Logger(label: "lentune.worker")) -> SyncWorker {
+        SyncWorker(db: db, handlers: handlers, sessions: sessions, concurrency: concurrency, now: now, logger: logger)
+    }
+
+    /// Queues a sweep of every linked company (deduplicated: one waiting sweep per company).
+    public func scheduleSweeps(on db: any Database) async throws {
+        let now = self.now()
+        for row in try await ProcoreSettings.allLinkedRows(on: db) {
+            try await Outbox.enqueue(SyncJob(
+                organisationID: row.organisationID, companyLinkID: row.id, kind: .sweep,
+                dedupeKey: "sweep:\(row.id)", nextAttemptAt: now, createdAt: now), on: db)
+        }
+    }
+}

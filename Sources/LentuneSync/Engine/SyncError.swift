@@ -1,0 +1,41 @@
+import Foundation
+import LentuneCore
+import ProcoreAPI
+
+/// How a job ended badly, which decides what the worker records (STYLE §8): a transient failure is retried with
+/// backoff, a permanent one stops the job at `failed` with the message a person will read, a cancelled one was no
+/// longer wanted.
+public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Network trouble, throttling, Procore's own trouble: worth trying again (not sooner than `retryAfter`).
+    case transient(String, retryAfter: Duration? = nil)
+    /// Procore (or Lentune's rules) refused the data: trying again changes nothing until someone changes it.
+    case permanent(String)
+    /// The job no longer applies (the setting changed since it was queued).
+    case cancelled(String)
+
+    public var description: String {
+        switch self {
+        case .transient(let message, _), .permanent(let message), .cancelled(let message): message
+        }
+    }
+
+    /// Classifies a Procore error (STYLE §8: errors are mapped at the boundary).
+    public init(_ error: Procore.Error) {
+        switch error {
+        case .rateLimited(let wait): self = .transient(error.description, retryAfter: wait)
+        case _ where error.isTransient: self = .transient(error.description)
+        default: self = .permanent(error.description)
+        }
+    }
+
+    /// Any error a handler let through: Procore's are classified; anything else (a database hiccup) is transient.
+    public init(any error: any Error) {
+        switch error {
+        case let sync as SyncError: self = sync
+        case let procore as Procore.Error: self.init(procore)
+        case let sessions as ProcoreSessions.Failure: self = .permanent(sessions.description)
+        case let connector as ProcoreConnector.Failure: self = .permanent(connector.description)
+        default: self = .transient(String(describing: error))
+        }
+    }
+}

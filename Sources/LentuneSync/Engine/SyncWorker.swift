@@ -1,0 +1,186 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Logging
+import Metrics
+
+/// What a job handler gets: the database, the clock and the Procore clients of this process.
+public struct JobContext: Sendable {
+    public var db: any Database
+    public var now: @Sendable () -> Date
+    public var sessions: ProcoreSessions
+    public var logger: Logger
+}
+
+/// The code that runs each kind of job. A kind without a handler fails permanently with a message saying so.
+public struct JobHandlers: Sendable {
+    public typealias Handler = @Sendable (SyncJob, JobContext) async throws -> Void
+    var handlers: [SyncJob.Kind: Handler]
+
+    public init(_ handlers: [SyncJob.Kind: Handler] = [:]) { self.handlers = handlers }
+
+    public subscript(kind: SyncJob.Kind) -> Handler? {
+        get { handlers[kind] }
+        set { handlers[kind] = newValue }
+    }
+}
+
+/// Claims due jobs and runs them (STYLE §11): `runOnce(limit:)` is the unit tests call; `SyncWorkerService` repeats it.
+public struct SyncWorker: Sendable {
+    public var name: String
+    public var db: any Database
+    public var handlers: JobHandlers
+    public var sessions: ProcoreSessions
+    public var policy: RetryPolicy
+    /// How long a claim holds a job; a worker that dies mid-job loses it after this.
+    public var lease: Duration
+    /// Jobs run at once by one `runOnce` (a small width: Procore's limits are per client, STYLE §12).
+    public var concurrency: Int
+    public var now: @Sendable () -> Date
+    public var random: @Sendable () -> Double
+    public var logger: Logger
+
+    public init(
+        name: String = SyncWorker.defaultName(), db: any Database, handlers: JobHandlers, sessions: ProcoreSessions,
+        policy: RetryPolicy = RetryPolicy(), lease: Duration = .seconds(120), concurrency: Int = 4,
+        now: @escaping @Sendable () -> Date = { Date() }, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        logger: Logger = Logger(label: "lentune.worker")
+    ) {
+        self.name = name
+        self.db = db
+        self.handlers = handlers
+        self.sessions = sessions
+        self.policy = policy
+        self.lease = lease
+        self.concurrency = max(1, concurrency)
+        self.now = now
+        self.random = random
+        self.logger = logger
+    }
+
+    /// `host:pid:random`, unique per worker so a lease names its holder.
+    public static func defaultName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var claimed = 0
+        public var done = 0
+        public var retried = 0
+        public var failed = 0
+        public var cancelled = 0
+        /// Finished after the lease was lost: the outcome was not recorded (the new owner's stands).
+        public var lostLeases = 0
+
+        public init() {}
+    }
+
+    /// Claims up to `limit` due jobs and runs them, at most `concurrency` at once; returns what happened.
+    @discardableResult
+    public func runOnce(limit: Int = 32) async throws -> Summary {
+        let claimed = try await Outbox.claim(limit: limit, worker: name, lease: lease, now: now(), on: db)
+        var summary = Summary()
+        summary.claimed = claimed.count
+        guard !claimed.isEmpty else { return summary }
+        let outcomes = await withTaskGroup(of: (Outbox.Outcome, Bool).self) { group in
+            var iterator = claimed.makeIterator()
+            var results: [(Outbox.Outcome, Bool)] = []
+            for _ in 0..<concurrency {
+                guard let job = iterator.next() else { break }
+                group.addTask { await run(job) }
+            }
+            while let result = await group.next() {
+                results.append(result)
+                if let job = iterator.next() { group.addTask { await run(job) } }
+            }
+            return results
+        }
+        for (outcome, recorded) in outcomes {
+            guard recorded else {
+                summary.lostLeases += 1
+                continue
+            }
+            switch outcome {
+            case .done: summary.done += 1
+            case .retry: summary.retried += 1
+            case .failed: summary.failed += 1
+            case .cancelled: summary.cancelled += 1
+            case .released: break
+            }
+        }
+        return summary
+    }
+
+    /// Runs one claimed job and records its outcome; `false` in the pair when the lease was lost meanwhile.
+    func run(_ job: SyncJob) async -> (Outbox.Outcome, Bool) {
+        let started = ContinuousClock.now
+        let outcome: Outbox.Outcome
+        if Task.isCancelled {
+            outcome = .released
+        } else if let handler = handlers[job.kind] {
+            do {
+                try await handler(job, JobContext(db: db, now: now, sessions: sessions, logger: logger))
+                outcome = .done
+            } catch {
+                // Cancelled at shutdown (past the grace period): handed back, due at once, the attempt not counted.
+                outcome = Task.isCancelled ? .released : self.outcome(of: SyncError(any: error), job: job)
+            }
+        } else {
+            outcome = .failed(error: "No handler for \(job.kind.rawValue) jobs in this version of Lentune.")
+        }
+        let recorded = (try? await Outbox.finish(job.id, worker: name, outcome, now: now(), on: db)) ?? false
+        SyncMetrics.jobFinished(kind: job.kind, outcome: outcome, recorded: recorded, since: started, queuedSince: job.nextAttemptAt, claimedAt: now())
+        if case .failed(let error) = outcome {
+            logger.warning("job failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "error": "\(error)"])
+        }
+        return (outcome, recorded)
+    }
+
+    func outcome(of error: SyncError, job: SyncJob) -> Outbox.Outcome {
+        switch error {
+        case .permanent(let message):
+            return .failed(error: message)
+        case .cancelled(let reason):
+            return .cancelled(reason: reason)
+        case .transient(let message, let retryAfter):
+            switch policy.decision(afterAttempt: job.attempts, serverWait: retryAfter, unit: random()) {
+            case .retry(let wait): return .retry(at: now().addingTimeInterval(wait.seconds), error: message)
+            case .giveUp: return .failed(error: "Gave up after \(job.attempts) attempts: \(message)")
+            }
+        }
+    }
+}
+
+/// `/metrics` for the engine: job outcomes by kind, run time, claim delay, webhook events.
+public enum SyncMetrics {
+    static func jobFinished(
+        kind: SyncJob.Kind, outcome: Outbox.Outcome, recorded: Bool, since start: ContinuousClock.Instant, queuedSince: Date,
+        claimedAt: Date
+    ) {
+        let name: String =
+            switch outcome {
+            case .done: "done"
+            case .retry: "retry"
+            case .failed: "failed"
+            case .cancelled: "cancelled"
+            case .released: "released"
+            }
+        Counter(label: "lentune_sync_jobs_total", dimensions: [("kind", kind.rawValue), ("outcome", recorded ? name : "lease_lost")]).increment()
+        let elapsed = ContinuousClock.now - start
+        Metrics.Timer(label: "lentune_sync_job_duration_seconds", dimensions: [("kind", kind.rawValue)])
+            .recordNanoseconds(Int64(elapsed.seconds * 1e9))
+    }
+
+    /// A webhook delivery: `received`, `deduplicated`, `rejected` (bad Authorization or body), `own_write`.
+    public static func webhook(_ outcome: String) {
+        Counter(label: "lentune_webhook_events_total", dimensions: [("outcome", outcome)]).increment()
+    }
+
+    /// Queue depth by state (set by whoever reads it: the metrics endpoint).
+    public static func queueDepth(_ depth: [SyncJob.State: Int]) {
+        for state in SyncJob.State.allCases {
+            Gauge(label: "lentune_outbox_jobs", dimensions: [("state", state.rawValue)]).record(depth[state] ?? 0)
+        }
+    }
+}

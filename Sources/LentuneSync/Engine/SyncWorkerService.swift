@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The worker loop as a service (STYLE §11: a thin wrapper around `runOnce`). On SIGTERM it takes no new jobs; the
+/// jobs of the current round finish (within the service group's grace period; past it they are cancelled and handed
+/// back as due, so none is lost).
+public struct SyncWorkerService: Service {
+    public var worker: SyncWorker
+    /// How long to wait when nothing was due.
+    public var idle: Duration
+    public var batch: Int
+
+    public init(worker: SyncWorker, idle: Duration = .milliseconds(250), batch: Int = 32) {
+        self.worker = worker
+        self.idle = idle
+        self.batch = batch
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var claimed = 0
+            do {
+                claimed = try await worker.runOnce(limit: batch).claimed
+            } catch {
+                worker.logger.error("worker round failed: \(String(describing: error))")
+            }
+            if claimed == 0 {
+                // Wake early on shutdown; a plain sleep would hold the process for the whole interval.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: idle) }
+            }
+        }
+        worker.logger.info("worker \(worker.name) stopped taking jobs")
+    }
+}
+
+/// Runs `action` every `interval` until shutdown (the sweep scheduler and other periodic chores).
+public struct PeriodicService: Service {
+    public var name: String
+    public var interval: Duration
+    public var action: @Sendable () async throws -> Void
+    public var logger: Logger
+
+    public init(name: String, interval: Duration, logger: Logger, action: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.logger = logger
+        self.action = action
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await action()
+            } catch {
+                logger.error("\(name) failed: \(String(describing: error))")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import ProcoreAPI
+
+/// `webhook.process` and `sweep`: turn what Procore says changed into the jobs that read it, obeying the company's
+/// current purchase-order setting when they run (not when the event arrived).
+public enum ChangeJobs {
+    struct EventPayload: Codable { var event_id: UUID }
+
+    /// The payload of a `po.pull` job.
+    public struct PullPayload: Codable, Sendable, Equatable {
+        public var commitment_id: Int64
+        public var project_id: Int64?
+        public var deleted: Bool?
+    }
+
+    /// A stored event → the job it implies (or a recorded reason to ignore it).
+    public static func processWebhook(_ job: SyncJob, _ ctx: JobContext) async throws {
+        guard let payload = try? JSONDecoder().decode(EventPayload.self, from: Data(job.payload.utf8)),
+            let event = try await WebhookEvents.find(payload.event_id, on: ctx.db)
+        else { throw SyncError.permanent("The webhook event of this job is missing.") }
+        guard let company = event.companyID,
+            let row = try await ProcoreSettings.linkedRow(procoreCompany: company, organisation: event.organisationID, on: ctx.db)
+        else {
+            try await WebhookEvents.setOutcome(event.id, "ignored: the company is not linked", on: ctx.db)
+            return
+        }
+        let now = ctx.now()
+        switch event.resourceName {
+        case "Purchase Order Contracts", "Purchase Order Contract Line Items":
+            guard row.purchaseOrderSource == .procore else {
+                try await WebhookEvents.setOutcome(
+                    event.id, "ignored: \(row.name) is not on Procore purchase order", on: ctx.db)
+                return
+            }
+            // A line's event names its commitment in related_resources (payload v3.0, which Lentune's hook asks for).
+            let commitment = event.resourceName == "Purchase Order Contracts" ? event.resourceID : parent(of: event)
+            guard let commitment else {
+                try await WebhookEvents.setOutcome(event.id, "ignored: the line's commitment is not named", on: ctx.db)
+                return
+            }
+            try await queuePull(commitment, project: event.projectID,
+                                deleted: event.resourceName == "Purchase Order Contracts" && event.eventType == "delete",
+                                row: row, now: now, on: ctx.db)
+            try await WebhookEvents.setOutcome(event.id, "queued po.pull", on: ctx.db)
+        case "Projects", "Company Vendors":
+            try await Outbox.enqueue(SyncJob(
+                organisationID: row.organisationID, companyLinkID: row.id, kind: .syncReferenceData,
+                dedupeKey: "\(SyncJob.Kind.syncReferenceData.rawValue):\(row.id)", nextAttemptAt: now, createdAt: now), on: ctx.db)
+            try await WebhookEvents.setOutcome(event.id, "queued reference.sync", on: ctx.db)
+        default:
+            try await WebhookEvents.setOutcome(event.id, "ignored: Lentune does not use \(event.resourceName)", on: ctx.db)
+        }
+    }
+
+    static func parent(of event: WebhookEvents.Event) -> Int64? {
+        struct Related: Decodable {
+            struct Resource: Decodable { var id: Int64; var name: String }
+            var related_resources: [Resource]?
+        }
+        let related = try? JSONDecoder().decode(Related.self, from: Data(event.payload.utf8))
+        return related?.related_resources?.first { $0.name == "Purchase Order Contracts" }?.id
+    }
+
+    static func queuePull(_ commitment: Int64, project: Int64?, deleted: Bool, row: ProcoreCompanyLink, now: Date, on db: any Database) async throws {
+        let payload = PullPayload(commitment_id: commitment, project_id: project, deleted: deleted ? true : nil)
+        try await Outbox.enqueue(SyncJob(
+            organisationID: row.organisationID, companyLinkID: row.id, kind: .pullPurchaseOrder,
+            payload: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self),
+            dedupeKey: "po.pull:\(row.id):\(commitment)", nextAttemptAt: now, createdAt: now), on: db)
+    }
+
+    /// How far back a sweep reads before its cursor: changes committed while the last sweep was reading are not
+    /// missed, at the cost of reading a few twice (pull jobs are idempotent and deduplicated).
+    public static let overlap: TimeInterval = 300
+
+    /// `sweep`: a company on Procore purchase order → a pull for every commitment of its linked projects updated since
+    /// the cursor (with overlap); the cursor then moves to the time the sweep started.
+    public static func sweep(_ job: SyncJob, _ ctx: JobContext) async throws {
+        guard let linkID = job.companyLinkID, let row = try await ProcoreSettings.link(linkID, on: ctx.db), row.isLinked else {
+            throw SyncError.cancelled("The company is no longer linked.")
+        }
+        let started = ctx.now()
+        guard row.purchaseOrderSource == .procore else {
+            // Reference data has its own job; nothing to read for POs in the other modes.
+            try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)
+            return
+        }
+        let since = try await SweepCursors.cursor(row.id, resource: "purchase_order_contracts", on: ctx.db)
+            .map { $0.addingTimeInterval(-overlap) } ?? Date(timeIntervalSince1970: 0)
+        let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
+        for project in try await ProcoreSettings.linkedProcoreProjects(of: row, on: ctx.db) {
+            let filter = Procore.ListFilter(updatedAt: since...started, includeDeleted: .with)
+            for try await page in client.purchaseOrders(project, filter, 100) {
+                for commitment in page {
+                    try await queuePull(commitment.id, project: project, deleted: commitment.deletedAt != nil, row: row, now: started, on: ctx.db)
+                }
+            }
+        }
+        try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)
+    }
+}
