@@ -115,6 +115,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -162,13 +164,17 @@ let package = Package(
         ),
         .testTarget(
             name: "LentuneSyncTests",
-            dependencies: ["LentuneCore", "LentunePersistence", "LentuneSync", "LentuneTestSupport", "ProcoreAPI"],
+            dependencies: [
+                "LentuneCore", "LentunePersistence", "LentuneSync", "LentuneTestSupport", "ProcoreAPI",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LentuneWebTests",
             dependencies: [
-                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneTestSupport", "ProcoreSandbox",
+                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneSync", "LentuneTestSupport", "ProcoreSandbox",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

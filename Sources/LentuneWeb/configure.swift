@@ -69,6 +69,7 @@ func routes(_ app: Application) {
     administrators.get(SiteURL.components(.procoreCallback), use: SettingsController.callback)
     administrators.post(SiteURL.components(.procoreCompanies), use: SettingsController.saveCompanies)
     administrators.post(SiteURL.components(.procoreRefresh), use: SettingsController.refreshCompanies)
+    administrators.post(SiteURL.components(.procoreReregister(UUID())), use: SettingsController.reregister)
 
     app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.maxBody),
            use: WebhookController.receive)

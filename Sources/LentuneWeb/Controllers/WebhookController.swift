@@ -21,6 +21,10 @@ enum WebhookController {
             SyncMetrics.webhook("rejected")
             return Response(status: .unauthorized)
         }
+        if (req.body.data?.readableBytes ?? 0) > 256 * 1024 {
+            SyncMetrics.webhook("rejected")
+            return APIController.problem(.payloadTooLarge, "A webhook body may have at most 256 KB.")
+        }
         guard let body = req.body.data, let delivery = Delivery(Data(buffer: body)) else {
             SyncMetrics.webhook("rejected")
             return APIController.problem(.badRequest, "The body is not a Procore webhook event.")

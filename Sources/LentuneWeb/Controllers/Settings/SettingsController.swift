@@ -110,6 +110,22 @@ enum SettingsController {
         return try await procorePage(req, status: .ok, test: result)
     }
 
+    /// **Re-register**: queues the company's hook registration again (it finds and repairs what exists).
+    @Sendable static func reregister(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let row = try await ProcoreSettings.row(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound)
+        }
+        guard row.link.isLinked else {
+            return try await procorePage(req, status: .conflict, notice: "Link \(row.link.name) first: only linked companies get webhooks.")
+        }
+        let now = req.application.lentune.now()
+        try await Outbox.enqueue(SyncJob(
+            organisationID: viewer.organisationID, companyLinkID: row.link.id, kind: .registerHooks,
+            dedupeKey: "\(SyncJob.Kind.registerHooks.rawValue):\(row.link.id)", nextAttemptAt: now, createdAt: now), on: req.db)
+        return try await procorePage(req, status: .ok, notice: "Webhooks of \(row.link.name) will be registered again in a moment (see the Integration log).")
+    }
+
     @Sendable static func refreshCompanies(req: Request) async throws -> Response {
         try await testConnection(req: req)
     }

@@ -154,7 +154,7 @@ extension SettingsView {
                     el("table", .id("companies")) {
                         el("thead") {
                             el("tr") {
-                                for label in ["Procore company", "Linked", "Procore purchase order", "Lentune purchase order", "Project stages to import", "Rounding tolerance for invoice amount"] {
+                                for label in ["Procore company", "Linked", "Procore purchase order", "Lentune purchase order", "Project stages to import", "Rounding tolerance for invoice amount", "Webhooks"] {
                                     el("th", .init("scope", "col")) { label }
                                 }
                             }
@@ -209,14 +209,31 @@ extension SettingsView {
                     el("input", .name(key + "[tolerance]"), .value(tolerance), .init("inputmode", "decimal"), .init("size", "6"),
                        .aria("label", "Rounding tolerance for invoice amount: \(name)"))
                 }
+                el("td", .class("hook")) { hookCell(row.link) }
             },
             errors.isEmpty ? .fragment([]) : el("tr", .class("row-errors")) {
-                el("td", .init("colspan", "6")) {
+                el("td", .init("colspan", "7")) {
                     for message in errors.sorted(by: { $0.key < $1.key }).map(\.value) {
                         el("p", .class("field-error"), .role("alert")) { message }
                     }
                 }
             },
+        ])
+    }
+
+    /// Lentune's hook in the company: its state, why it fails, and **Re-register** (a button of the company form that
+    /// posts to its own address, so no form is nested).
+    static func hookCell(_ link: ProcoreCompanyLink) -> HTML {
+        .fragment([
+            el("span", .class("hook-state"), .data("hook", link.hook.title)) { link.hook.title },
+            {
+                if case .failing(let reason) = link.hook { return el("p", .class("field-error")) { reason } }
+                return .fragment([])
+            }(),
+            link.isLinked
+                ? el("button", .type("submit"), .class("secondary small"), .init("formaction", SiteURL.procoreReregister(link.id.rawValue).path),
+                     .aria("label", "Re-register webhooks: \(link.name)")) { "Re-register" }
+                : .fragment([]),
         ])
     }
 

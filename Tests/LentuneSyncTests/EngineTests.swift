@@ -1,0 +1,259 @@
+import FluentKit
+import FluentSQL
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import LentuneTestSupport
+import ProcoreAPI
+import Synchronization
+import Testing
+
+/// The outbox and its workers on SQLite and PostgreSQL (issue 12's "done when").
+@Suite struct EngineTests {
+    /// A clock a test moves by hand.
+    final class Clock: Sendable {
+        private let value: Mutex<Date>
+        init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { value = Mutex(start) }
+        var now: Date { value.withLock { $0 } }
+        func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    }
+
+    /// Counts runs per job id; `effects` is the idempotent effect (a set), as a real handler's upsert would be.
+    final class Ledger: Sendable {
+        let runs = Mutex<[UUID: Int]>([:])
+        let effects = Mutex<Set<UUID>>([])
+        let running = Mutex<Set<UUID>>([])
+        let overlaps = Mutex(0)
+
+        func enter(_ id: UUID) {
+            running.withLock { set in
+                if !set.insert(id).inserted { overlaps.withLock { $0 += 1 } }
+            }
+            runs.withLock { $0[id, default: 0] += 1 }
+        }
+        func leave(_ id: UUID) { _ = running.withLock { $0.remove(id) } }
+    }
+
+    static func worker(_ db: any Database, _ handlers: JobHandlers, clock: Clock, name: String, lease: Duration = .seconds(60)) -> SyncWorker {
+        let box = try! SecretBox(base64Key: SecretBox.generateKey())
+        return SyncWorker(
+            name: name, db: db, handlers: handlers, sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+            policy: RetryPolicy(base: .seconds(2), cap: .seconds(60), maxAttempts: 3), lease: lease, concurrency: 4,
+            now: { clock.now }, random: { 0.5 })
+    }
+
+    static func job(_ org: Organisation.ID, kind: SyncJob.Kind = .noop, key: String? = nil, at date: Date) -> SyncJob {
+        SyncJob(organisationID: org, kind: kind, dedupeKey: key, nextAttemptAt: date, createdAt: date)
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aJobWhoseWorkerDied_runsAgainAfterItsLease_andItsEffectHappensOnce(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            let ledger = Ledger()
+            let job = Self.job(org, at: clock.now)
+            try await Outbox.enqueue(job, on: db)
+            // The first worker claims the job and "dies": it never finishes it.
+            let claimed = try await Outbox.claim(limit: 10, worker: "dead", lease: .seconds(60), now: clock.now, on: db)
+            #expect(claimed.map(\.id) == [job.id])
+            var handlers = JobHandlers()
+            handlers[.noop] = { job, _ in ledger.enter(job.id.rawValue); ledger.effects.withLock { _ = $0.insert(job.id.rawValue) }; ledger.leave(job.id.rawValue) }
+            let alive = Self.worker(db, handlers, clock: clock, name: "alive")
+            // Before the lease ends nobody else may take it.
+            #expect(try await alive.runOnce().claimed == 0)
+            clock.advance(61)
+            let summary = try await alive.runOnce()
+            #expect(summary.done == 1)
+            #expect(ledger.effects.withLock { $0 } == [job.id.rawValue])
+            // The dead worker coming back cannot finish it over the new owner.
+            #expect(try await Outbox.finish(job.id, worker: "dead", .done, now: clock.now, on: db) == false)
+            let stored = try #require(try await Outbox.job(job.id, on: db))
+            #expect(stored.state == .done)
+            #expect(stored.attempts == 2)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func transientFailures_retryWithBackoff_thenFail_andPermanentOnesStopAtOnce(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            var handlers = JobHandlers()
+            handlers[.sweep] = { _, _ in throw Procore.Error.status(code: 503, message: "Service Unavailable", requestID: nil) }
+            handlers[.registerHooks] = { _, _ in throw Procore.Error.validation(code: 422, fields: ["name": ["can't be blank"]], requestID: nil) }
+            handlers[.processWebhook] = { _, _ in throw Procore.Error.rateLimited(retryAfter: .seconds(45)) }
+            let transient = Self.job(org, kind: .sweep, at: clock.now)
+            let permanent = Self.job(org, kind: .registerHooks, at: clock.now)
+            let limited = Self.job(org, kind: .processWebhook, at: clock.now)
+            for job in [transient, permanent, limited] { try await Outbox.enqueue(job, on: db) }
+            let worker = Self.worker(db, handlers, clock: clock, name: "w")
+            let first = try await worker.runOnce()
+            #expect(first.retried == 2 && first.failed == 1)
+            let failed = try #require(try await Outbox.job(permanent.id, on: db))
+            #expect(failed.state == .failed)
+            #expect(failed.lastError?.contains("name can't be blank") == true)
+            // Full jitter with a draw of 0.5: attempt 1 waits 1 s; a Retry-After of 45 s is honoured.
+            #expect(try await Outbox.job(transient.id, on: db)?.nextAttemptAt == clock.now.addingTimeInterval(1))
+            #expect(try await Outbox.job(limited.id, on: db)?.nextAttemptAt == clock.now.addingTimeInterval(45))
+            clock.advance(2)
+            #expect(try await worker.runOnce().retried == 1)
+            clock.advance(10)
+            #expect(try await worker.runOnce().failed == 1)  // the third attempt was the last
+            #expect(try await Outbox.job(transient.id, on: db)?.lastError?.hasPrefix("Gave up after 3 attempts") == true)
+            // Retry all failed: both failed jobs are due again, their attempts reset.
+            #expect(try await Outbox.retryAllFailed(in: org, now: clock.now, on: db) == 2)
+            #expect(try await Outbox.job(transient.id, on: db)?.state == .pending)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aDedupeKey_allowsOneWaitingJob_andAgainOnceItFinished(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            #expect(try await Outbox.enqueue(Self.job(org, key: "po.push:1", at: clock.now), on: db))
+            #expect(try await Outbox.enqueue(Self.job(org, key: "po.push:1", at: clock.now), on: db) == false)
+            let worker = Self.worker(db, JobHandlers([.noop: { _, _ in }]), clock: clock, name: "w")
+            #expect(try await worker.runOnce().done == 1)
+            #expect(try await Outbox.enqueue(Self.job(org, key: "po.push:1", at: clock.now), on: db))
+        }
+    }
+
+    /// Two workers on one PostgreSQL database never run the same job at the same time, and every job runs once.
+    @Test func twoWorkers_tenThousandJobs_eachRunsOnce() async throws {
+        guard TestDatabase.kinds.contains(.postgres) else { return }
+        try await TestDatabase.with(.postgres) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            let sql = db as! any SQLDatabase
+            // 10,000 jobs in one statement (enqueueing them one by one would dominate the test).
+            try await sql.raw("""
+                INSERT INTO outbox_jobs (id, organisation_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
+                SELECT gen_random_uuid(), \(bind: org.rawValue), 'noop', '{}', 'pending', 0, \(bind: clock.now), \(bind: clock.now), \(bind: clock.now)
+                FROM generate_series(1, 10000)
+                """).run()
+            let ledger = Ledger()
+            let handlers = JobHandlers([.noop: { job, _ in ledger.enter(job.id.rawValue); await Task.yield(); ledger.leave(job.id.rawValue) }])
+            let workers = (1...2).map { Self.worker(db, handlers, clock: clock, name: "worker-\($0)") }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in workers {
+                    group.addTask {
+                        while try await worker.runOnce(limit: 100).claimed > 0 {}
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let runs = ledger.runs.withLock { $0 }
+            #expect(runs.count == 10_000)
+            #expect(runs.values.allSatisfy { $0 == 1 })
+            #expect(ledger.overlaps.withLock { $0 } == 0)
+            #expect(try await Outbox.depth(on: db)[.done] == 10_000)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func savingACompanyRow_queuesTheWorkTheSwitchImplies(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let fixture = try await Fixture.make(on: db)
+            let org = fixture.organisation.id
+            let box = try SecretBox(base64Key: SecretBox.generateKey())
+            let admin = try await Accounts.createUser(
+                organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
+            let connection = try await ProcoreSettings.saveConnection(
+                .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+                organisation: org, actor: admin, secrets: box, now: Date(), on: db)
+            var row = ProcoreCompanyLink(organisationID: org, connectionID: .init(connection.id!), procoreCompanyID: 42, name: "Kauri")
+            try await ProcoreSettings.insert(row, on: db)
+            try await ProjectRecord.query(on: db).filter(\.$id == fixture.project.id.rawValue).set(\.$procoreCompanyLinkID, to: row.id.rawValue).update()
+            try await PurchaseOrders.insert(fixture.purchaseOrder(number: "PO-1"), on: db)
+            func kinds() async throws -> [String] {
+                try await Outbox.jobs(in: org, filter: .init(state: .pending), on: db).map(\.kind.rawValue).sorted()
+            }
+            // Linked on Lentune purchase order: hooks, reference data, and a push of the open PO.
+            row.isLinked = true
+            row.purchaseOrderSource = .lentune
+            var saved = try await ProcoreSettings.save(row, expectedVersion: 1, actor: admin, now: Date(), on: db)
+            #expect(try await kinds() == ["hooks.register", "po.push", "reference.sync"])
+            // Switched to Procore: the push is cancelled and an import queued.
+            row.purchaseOrderSource = .procore
+            saved = try await ProcoreSettings.save(row, expectedVersion: saved.version, actor: admin, now: Date(), on: db)
+            #expect(try await kinds() == ["hooks.register", "po.import", "reference.sync"])
+            #expect(try await Outbox.jobs(in: org, filter: .init(state: .cancelled), on: db).map(\.kind) == [.pushPurchaseOrder])
+            // Neither: no PO jobs at all.
+            row.purchaseOrderSource = .none
+            saved = try await ProcoreSettings.save(row, expectedVersion: saved.version, actor: admin, now: Date(), on: db)
+            #expect(try await kinds() == ["hooks.register", "reference.sync"])
+            // Unlinked: the hook is removed.
+            row.isLinked = false
+            _ = try await ProcoreSettings.save(row, expectedVersion: saved.version, actor: admin, now: Date(), on: db)
+            #expect(try await kinds().contains("hooks.unregister"))
+        }
+    }
+
+    @Test func retryPolicy_fullJitter_capAndServerWait() {
+        let policy = RetryPolicy(base: .seconds(2), cap: .seconds(60), maxAttempts: 5)
+        #expect(policy.decision(afterAttempt: 1, unit: 0.999) == .retry(after: .seconds(2) * 0.999))
+        #expect(policy.decision(afterAttempt: 4, unit: 1) == .retry(after: .seconds(16)))
+        #expect(policy.decision(afterAttempt: 4, serverWait: .seconds(40), unit: 0) == .retry(after: .seconds(40)))
+        #expect(policy.decision(afterAttempt: 3, serverWait: .seconds(7200), unit: 0) == .retry(after: .seconds(60)))
+        #expect(policy.decision(afterAttempt: 5, unit: 0.5) == .giveUp)
+        // Never traps on absurd attempt counts.
+        #expect(RetryPolicy(maxAttempts: .max).decision(afterAttempt: .max - 1, unit: 1) == .retry(after: .seconds(3600)))
+    }
+}
+
+import Logging
+import ServiceLifecycle
+
+@Suite struct ShutdownTests {
+    /// SIGTERM (a graceful shutdown) while jobs run: the running job finishes, the ones not started stay due, none is
+    /// lost; past the grace period a job still running is handed back (pending), not dropped.
+    @Test(arguments: TestDatabase.kinds)
+    func gracefulShutdown_losesNoJob(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = EngineTests.Clock()
+            let started = Mutex(0)
+            var handlers = JobHandlers()
+            handlers[.noop] = { _, _ in
+                started.withLock { $0 += 1 }
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            for _ in 0..<10 { try await Outbox.enqueue(EngineTests.job(org, at: clock.now), on: db) }
+            var worker = EngineTests.worker(db, handlers, clock: clock, name: "w")
+            worker.concurrency = 2
+            let service = SyncWorkerService(worker: worker, idle: .milliseconds(20), batch: 2)
+            let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+            let running = Task { try await group.run() }
+            while started.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            await group.triggerGracefulShutdown()
+            try await running.value
+            let jobs = try await Outbox.jobs(in: org, on: db)
+            #expect(jobs.count == 10)
+            #expect(jobs.allSatisfy { $0.state == .done || $0.state == .pending })
+            #expect(jobs.filter { $0.state == .done }.count == started.withLock { $0 })
+            #expect(jobs.filter { $0.state == .pending }.allSatisfy { $0.lockedBy == nil && $0.attempts == 0 })
+            #expect(jobs.contains { $0.state == .pending })
+
+            // Cancelled past the grace period: the job is released, due at once, its attempt not counted.
+            handlers[.noop] = { _, _ in try await Task.sleep(for: .seconds(30)) }
+            let slow = SyncWorker(
+                name: "slow", db: db, handlers: handlers, sessions: worker.sessions, lease: .seconds(60), concurrency: 1,
+                now: { clock.now })
+            let task = Task { try await slow.runOnce(limit: 1) }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            _ = try await task.value
+            #expect(try await Outbox.jobs(in: org, filter: .init(state: .running), on: db).isEmpty)
+            #expect(try await Outbox.jobs(in: org, filter: .init(state: .pending), on: db).count == jobs.filter { $0.state == .pending }.count)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import LentuneTestSupport
+@testable import LentuneWeb
+import ProcoreSandbox
+import Testing
+import Vapor
+import VaporTesting
+
+/// `POST /webhooks/procore/{connection}` (issue 12).
+@Suite struct WebhookIntakeTests {
+    static func event(ulid: String = "01EDPD2J6SBY1163N77H95GW09", source: String? = "another-app", resource: String = "Purchase Order Contracts") -> String {
+        #"{"id": 5982324300946918154, "ulid": "\#(ulid)", "timestamp": "2026-12-01T10:00:00.000000Z", "api_version": "v2", "event_type": "update", "resource_name": "\#(resource)", "resource_id": 4294968269, "company_id": 4242, "project_id": 4294968007, "user_id": 31337, "metadata": {"source_user_id": 31337, "source_company_id": 4242, "source_project_id": null, "source_application_id": \#(source.map { "\"\($0)\"" } ?? "null"), "source_operation_id": null}}"#
+    }
+
+    func deliver(_ f: SettingsFixture, _ body: String, authorization: String?, connection: UUID? = nil) async throws -> TestingHTTPResponse {
+        let record = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+        var headers: HTTPHeaders = ["Content-Type": "application/json"]
+        if let authorization { headers.add(name: .authorization, value: authorization) }
+        return try await f.harness.app.testing().sendRequest(
+            .POST, SiteURL.procoreWebhook(connection ?? record.id!).path, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    func secret(_ f: SettingsFixture) async throws -> String {
+        let record = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+        return "Bearer " + (try f.harness.app.lentune.secrets.open(record.sealedWebhookSecret))
+    }
+
+    @Test func wrongOrMissingAuthorization_is401_andStoresNothing() async throws {
+        try await SettingsFixture.with { f in
+            let right = try await secret(f)
+            for wrong in [nil, "Bearer nope", right + "x", String(right.dropLast()), "bearer " + right.dropFirst(7)] {
+                let reply = try await deliver(f, Self.event(), authorization: wrong)
+                #expect(reply.status == .unauthorized, "\(wrong ?? "none")")
+            }
+            // The right secret for another connection id is no better.
+            #expect(try await deliver(f, Self.event(), authorization: right, connection: UUID()).status == .unauthorized)
+            #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 0)
+            #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).isEmpty)
+        }
+    }
+
+    @Test func aDeliveryTwice_makesOneEventAndOneJob_andOwnWritesAreSkipped() async throws {
+        try await SettingsFixture.with { f in
+            let auth = try await secret(f)
+            #expect(try await deliver(f, Self.event(), authorization: auth).status == .noContent)
+            #expect(try await deliver(f, Self.event(), authorization: auth).status == .noContent)
+            #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 1)
+            #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).map(\.kind) == [.processWebhook])
+            // An event caused by Lentune's own write (our client id) is recorded, and no job is made.
+            #expect(try await deliver(f, Self.event(ulid: "01EDPD2J6SBY1163N77H95GW10", source: "cid"), authorization: auth).status == .noContent)
+            let events = try await WebhookEvents.recent(in: f.link.organisationID, on: f.db)
+            #expect(events.map(\.outcome).sorted { $0.rawValue < $1.rawValue } == [.ownWrite, .queued])
+            #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).count == 1)
+        }
+    }
+
+    @Test func badBodies_areRefused_andNothingIsStored() async throws {
+        try await SettingsFixture.with { f in
+            let auth = try await secret(f)
+            for body in ["not json", "{}", #"{"ulid": "x", "resource_name": "Projects", "event_type": "update", "resource_id": 1e400}"#,
+                         #"{"ulid": "nul\u0000", "resource_name": "Projects", "event_type": "update", "resource_id": 1}"#] {
+                #expect(try await deliver(f, body, authorization: auth).status == .badRequest, "\(body)")
+            }
+            let huge = #"{"ulid": "big", "padding": ""# + String(repeating: "x", count: 300 * 1024) + #""}"#
+            #expect(try await deliver(f, huge, authorization: auth).status == .payloadTooLarge)
+            // v4 payloads (string ids, reason, resource_type) are read too.
+            let v4 = #"{"id": "01JMYXMZRBVKK0PC6XS8SA4QRE", "timestamp": "2025-02-25T16:04:43.619085Z", "reason": "update", "company_id": "4242", "project_id": "6778", "user_id": "5447", "resource_type": "Direct Cost Line Items", "resource_id": "379913"}"#
+            #expect(try await deliver(f, v4, authorization: auth).status == .noContent)
+            #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 1)
+        }
+    }
+}
+
+/// Linking a company row registers Lentune's hook and triggers in (the sandbox's) Procore; unlinking removes them.
+@Suite struct HookRegistrationTests {
+    @Test func linkingRegistersTheHook_andUnlinkingRemovesIt() async throws {
+        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "hooks-app", clientSecret: "hooks-secret")
+        do {
+            try await WebHarness.with { h in
+                let client = try await h.signedInAdmin()
+                var page = try await client.get("/administration/settings/procore")
+                _ = try await client.post("/administration/settings/procore/connection", form: [
+                    "_csrf": client.csrf(from: page) ?? "", "environment": "custom", "auth_base_url": sandbox.baseURL.absoluteString,
+                    "api_base_url": sandbox.baseURL.absoluteString, "client_id": "hooks-app", "client_secret": "hooks-secret",
+                    "grant_type": "client_credentials",
+                ])
+                page = try await client.get("/administration/settings/procore")
+                _ = try await client.post("/administration/settings/procore/test", form: ["_csrf": client.csrf(from: page) ?? ""])
+                let row = try #require(try await ProcoreSettings.rows(for: h.orgA.organisation.id, on: h.app.db).first)
+                let token = try await h.apiToken("administrator@a.example")
+                let worker = h.app.lentune.engine.worker(db: h.app.db)
+                func put(linked: Bool, version: Int) async throws {
+                    let body = #"{"linked": \#(linked), "lentune_purchase_order": false, "procore_purchase_order": false, "project_stages": ["Course of Construction"], "rounding_tolerance": "0.05", "version": \#(version)}"#
+                    #expect(try await client.api(.PUT, "/api/v1/procore/companies/\(row.link.id)", token: token, body: body).status == .ok)
+                }
+                func hooks() -> [WebhookHook] { sandbox.server.store.read { $0.hooks.filter { $0.companyID == Seeds.demoCompanyID } } }
+
+                try await put(linked: true, version: row.version)
+                #expect(hooks().isEmpty)  // queued, not yet run
+                try await worker.runOnce()
+                let hook = try #require(hooks().first)
+                let connection = try #require(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db))
+                #expect(hook.destinationURL == h.app.lentune.webhookURL(connection: connection.id!))
+                #expect(hook.namespace == "lentune")
+                #expect(hook.authorization == "Bearer " + (try h.app.lentune.secrets.open(connection.sealedWebhookSecret)))
+                let triggers = sandbox.server.store.read { data in data.triggers.filter { $0.hookID == hook.id } }
+                #expect(Set(triggers.map { "\($0.resourceName) \($0.eventType)" }) == Set(HookRegistration.triggers.flatMap { t in t.events.map { "\(t.resource) \($0)" } }))
+                #expect(try await ProcoreSettings.link(row.link.id, on: h.app.db)?.hook == .registered(hookID: String(hook.id)))
+                // The settings page shows it.
+                let settings = try await client.get("/administration/settings/procore")
+                #expect(settings.body.string.contains("Registered"))
+
+                // Registering again (Re-register) adds no second hook or trigger.
+                try await Outbox.enqueue(SyncJob(
+                    organisationID: h.orgA.organisation.id, companyLinkID: row.link.id, kind: .registerHooks,
+                    nextAttemptAt: Date(), createdAt: Date()), on: h.app.db)
+                try await worker.runOnce()
+                #expect(hooks().count == 1)
+                #expect(sandbox.server.store.read { data in data.triggers.filter { $0.hookID == hook.id }.count } == triggers.count)
+
+                try await put(linked: false, version: row.version + 1)
+                try await worker.runOnce()
+                #expect(hooks().isEmpty)
+                #expect(sandbox.server.store.read { $0.triggers.filter { $0.hookID == hook.id } }.isEmpty)
+                #expect(try await ProcoreSettings.link(row.link.id, on: h.app.db)?.hook == .notRegistered)
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+}
