@@ -135,3 +135,73 @@ import VaporTesting
         await sandbox.shutdown()
     }
 }
+
+/// The connection by API (scripted deployments) and the Integration log page.
+@Suite struct ConnectionAPITests {
+    @Test func putAndTestTheConnection_byAPI() async throws {
+        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "api-app", clientSecret: "api-secret")
+        do {
+            try await WebHarness.with { h in
+                let client = h.client()
+                let admin = try await h.apiToken("administrator@a.example")
+                let officer = try await h.apiToken("ap_officer@a.example")
+                let body = #"{"environment": "custom", "auth_base_url": "\#(sandbox.baseURL.absoluteString)", "api_base_url": "\#(sandbox.baseURL.absoluteString)", "client_id": "api-app", "client_secret": "api-secret", "grant_type": "client_credentials"}"#
+                #expect(try await client.api(.PUT, "/api/v1/procore/connection", token: officer, body: body).status == .forbidden)
+                let saved = try await client.api(.PUT, "/api/v1/procore/connection", token: admin, body: body)
+                #expect(saved.status == .ok)
+                #expect(saved.body.string.contains(#""has_client_secret":true"#))
+                #expect(!saved.body.string.contains("api-secret"))
+                let bad = try await client.api(.PUT, "/api/v1/procore/connection", token: admin, body: #"{"environment": "custom", "client_id": "", "auth_base_url": "ftp://x"}"#)
+                #expect(bad.status == .unprocessableEntity)
+                #expect(bad.body.string.contains(#""auth_base_url":"#) && bad.body.string.contains(#""client_id":"#))
+                let tested = try await client.api(.POST, "/api/v1/procore/connection/test", token: admin)
+                #expect(tested.status == .ok)
+                #expect(tested.body.string.contains(#""connected":true"#))
+                #expect(tested.body.string.contains(#""name":"Kauri Construction Ltd""#))
+                // A wrong secret: the test answers Procore's refusal (200: the test itself worked).
+                _ = try await client.api(.PUT, "/api/v1/procore/connection", token: admin, body: body.replacingOccurrences(of: "api-secret", with: "nope"))
+                let refused = try await client.api(.POST, "/api/v1/procore/connection/test", token: admin)
+                #expect(refused.body.string.contains(#""connected":false"#))
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+
+    @Test func integrationLog_listsFiltersAndRetries() async throws {
+        try await SettingsFixture.with { f in
+            let org = f.link.organisationID
+            let now = Date()
+            let failed = SyncJob(organisationID: org, companyLinkID: f.link.id, kind: .registerHooks, nextAttemptAt: now, createdAt: now)
+            try await Outbox.enqueue(failed, on: f.db)
+            _ = try await Outbox.claim(limit: 1, worker: "w", lease: .seconds(60), now: now, on: f.db)
+            try await Outbox.finish(failed.id, worker: "w", .failed(error: "Procore refused the data: name can't be blank"), now: now, on: f.db)
+            try await Outbox.enqueue(SyncJob(organisationID: org, kind: .sweep, nextAttemptAt: now, createdAt: now), on: f.db)
+
+            let officer = f.harness.client()
+            try await officer.signIn("ap_officer@a.example")
+            #expect(try await officer.get("/administration/integration-log").status == .forbidden)
+
+            let client = try await f.harness.signedInAdmin()
+            let page = try await client.get("/administration/integration-log")
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("Procore refused the data: name can&#39;t be blank"))
+            #expect(page.body.string.contains("Kauri Construction Ltd"))
+            let onlyFailed = try await client.get("/administration/integration-log?state=failed")
+            #expect(onlyFailed.body.string.contains(#"data-state="failed""#) && !onlyFailed.body.string.contains(#"data-state="pending""#))
+            #expect(try await client.get("/administration/integration-log?state=broken").status == .badRequest)
+
+            let retried = try await client.post("/administration/integration-log/jobs/\(failed.id)/retry", form: ["_csrf": client.csrf(from: page) ?? ""])
+            #expect(retried.status == .ok)
+            #expect(try await Outbox.job(failed.id, on: f.db)?.state == .pending)
+            // Another organisation's administrator cannot retry it.
+            let other = f.harness.client()
+            try await other.signIn("administrator@b.example")
+            let otherPage = try await other.get("/administration/integration-log")
+            #expect(try await other.post("/administration/integration-log/jobs/\(failed.id)/retry", form: ["_csrf": other.csrf(from: otherPage) ?? ""]).status == .conflict)
+            #expect(try await client.post("/administration/integration-log/retry-failed", form: ["_csrf": client.csrf(from: page) ?? ""]).body.string.contains("No failed jobs"))
+        }
+    }
+}

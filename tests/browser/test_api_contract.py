@@ -45,6 +45,10 @@ checks.positive_data_acceptance.expected-statuses = [200, 409, 422]
 [[operations]]
 include-name = "PUT /procore/companies/{{id}}"
 checks.positive_data_acceptance.expected-statuses = [200, 409, 422]
+
+[[operations]]
+include-name = "PUT /procore/connection"
+checks.positive_data_acceptance.expected-statuses = [200, 422]
 """
 
 
@@ -58,7 +62,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation():
         env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
         env["LENTUNE_DEMO_PASSWORD"] = "contract-test-password"
         port = free_port()
-        demo = subprocess.Popen([LENTUNE, "demo", "--port", str(port)], env=env, cwd=tmp, text=True,
+        # No worker: schemathesis may point the connection anywhere, and nothing may then call out of this machine.
+        demo = subprocess.Popen([LENTUNE, "demo", "--port", str(port), "--no-worker"], env=env, cwd=tmp, text=True,
                                 stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"))
         try:
             line = ""
@@ -85,7 +90,11 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation():
                 [schemathesis_binary(), "--config-file", str(config), "run", base + "/api/v1/openapi.json",
                  "--url", base + "/api/v1", "-H", "Authorization: Bearer " + token, "--checks", "all",
                  "--seed", "20261201", "--max-examples", "60", "--no-shrink", "--request-timeout", "10",
-                 "--workers", "1", "--no-color"],
+                 "--workers", "1", "--no-color",
+                 # Testing the connection calls the Procore address the connection names, which schemathesis sets at
+                 # random: traffic must stay on this machine, so that one operation is left out here (the Swift suite
+                 # tests it against the sandbox).
+                 "--exclude-operation-id", "testProcoreConnection"],
                 capture_output=True, text=True, timeout=900)
             output = result.stdout + result.stderr
             assert result.returncode == 0, output[-8000:]

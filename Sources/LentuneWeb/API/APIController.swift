@@ -17,6 +17,8 @@ enum APIController {
         PurchaseOrderAPI.register(api)
         let administrators = api.grouped(RequireRole(allowed: \.mayAdminister))
         administrators.get(SiteURL.components(.apiProcoreConnection), use: connection)
+        administrators.put(SiteURL.components(.apiProcoreConnection), use: saveConnection)
+        administrators.post(SiteURL.components(.apiProcoreConnectionTest), use: testConnection)
         administrators.get(SiteURL.components(.apiProcoreCompanies), use: companies)
         administrators.get(SiteURL.components(.apiProcoreCompany(UUID())), use: company)
         administrators.put(SiteURL.components(.apiProcoreCompany(UUID())), use: updateCompany)
@@ -86,6 +88,69 @@ enum APIController {
             api_base_url: domain.environment.apiBaseURL.absoluteString, client_id: domain.clientID,
             has_client_secret: domain.hasClientSecret, grant_type: domain.grantType.rawValue, company_id: record.serviceCompanyID,
             status: domain.status.rawValue, connected_as: record.connectedAs, last_error: record.lastError))
+    }
+
+    struct ConnectionWrite: Content {
+        var environment: String?
+        var auth_base_url: String?
+        var api_base_url: String?
+        var client_id: String?
+        /// Write-only: never answered back; left out, the stored secret is kept.
+        var client_secret: String?
+        var grant_type: String?
+        var company_id: Int64?
+    }
+
+    /// PUT: creates or replaces the organisation's connection (the same checks as the page). Answers the connection.
+    @Sendable static func saveConnection(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let body: ConnectionWrite
+        switch APIBody.decode(ConnectionWrite.self, from: req, what: "a JSON Procore connection") {
+        case .success(let decoded): body = decoded
+        case .failure(let problem): return problem
+        }
+        if let company = body.company_id, company <= 0 {
+            return problem(.unprocessableEntity, "The connection is not valid.", errors: ["company_id": "must be a Procore company id (a positive number)"])
+        }
+        let form = SettingsController.ConnectionForm(
+            environment: body.environment, auth_base_url: body.auth_base_url, api_base_url: body.api_base_url, client_id: body.client_id,
+            client_secret: body.client_secret, grant_type: body.grant_type, company_id: body.company_id.map(String.init))
+        let existing = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
+        let services = req.application.lentune
+        switch ConnectionValidation.validate(form, hasSecret: existing?.sealedClientSecret != nil, redirectURI: services.oauthRedirectURI) {
+        case .failure(let errors):
+            return problem(.unprocessableEntity, "The connection is not valid.", errors: errors.messages)
+        case .success(let input):
+            let saved = try await ProcoreSettings.saveConnection(
+                input, organisation: viewer.organisationID, actor: viewer.user, secrets: services.secrets, now: services.now(), on: req.db)
+            await services.sessions.invalidate(connection: saved.id!)
+            return try await connection(req: req)
+        }
+    }
+
+    /// POST …/test: signs in to Procore, loads the Procore company list, answers the companies it could see.
+    @Sendable static func testConnection(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound, reason: "No Procore connection is configured: PUT /api/v1/procore/connection first.")
+        }
+        struct Tested: Encodable {
+            var connected: Bool
+            var connected_as: String?
+            var error: String?
+            var companies: [CompanyDTO]
+        }
+        let result = await req.application.lentune.connector.test(connection, serviceCompany: connection.serviceCompanyID, on: req.db)
+        let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db)
+        switch result {
+        case .success(let outcome):
+            let seen = Set(outcome.companies.map(\.id))
+            return try json(Tested(connected: true, connected_as: outcome.user, error: nil,
+                                   companies: rows.filter { seen.contains($0.link.procoreCompanyID) }.map(CompanyDTO.init)))
+        case .failure(let failure):
+            // The test ran; its outcome is the answer (Procore's refusal is not Lentune's error).
+            return try json(Tested(connected: false, connected_as: nil, error: failure.description, companies: []))
+        }
     }
 
     @Sendable static func companies(req: Request) async throws -> Response {

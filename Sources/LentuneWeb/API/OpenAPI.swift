@@ -109,6 +109,31 @@ enum OpenAPI {
               "403": { "$ref": "#/components/responses/Problem" },
               "404": { "$ref": "#/components/responses/Problem" }
             }
+          },
+          "put": {
+            "summary": "Create or replace the organisation's Procore connection (administrators)",
+            "description": "The same checks as the Connection settings page. `client_secret` is write-only: left out, the stored one is kept. Changing the environment, client or secret forgets the tokens until the next test. 422 names each field that is not valid.",
+            "operationId": "saveProcoreConnection",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ConnectionWrite" } } } },
+            "responses": {
+              "200": { "description": "The saved connection", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Connection" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "415": { "$ref": "#/components/responses/Problem" },
+              "422": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/procore/connection/test": {
+          "post": {
+            "summary": "Test the connection: sign in to Procore and load the Procore company list",
+            "operationId": "testProcoreConnection",
+            "responses": {
+              "200": { "description": "The outcome: connected with the companies it can see, or Procore's refusal", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ConnectionTest" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" }
+            }
           }
         },
         "/procore/companies": {
@@ -243,6 +268,29 @@ enum OpenAPI {
               "company_id": { "type": ["integer", "null"], "format": "int64" },
               "status": { "type": "string", "enum": ["not_connected", "connected"] },
               "connected_as": { "type": ["string", "null"] }, "last_error": { "type": ["string", "null"] }
+            }
+          },
+          "ConnectionWrite": {
+            "type": "object",
+            "required": ["client_id"],
+            "properties": {
+              "environment": { "type": ["string", "null"], "enum": ["production", "developer_sandbox", "custom", null], "description": "null or left out: production" },
+              "auth_base_url": { "type": ["string", "null"], "description": "custom only: https, or http to this machine" },
+              "api_base_url": { "type": ["string", "null"], "description": "custom only: https, or http to this machine" },
+              "client_id": { "type": "string", "minLength": 1, "maxLength": 200 },
+              "client_secret": { "type": ["string", "null"], "maxLength": 500, "writeOnly": true, "description": "Required when no secret is stored yet; null or left out keeps the stored one" },
+              "grant_type": { "type": ["string", "null"], "enum": ["client_credentials", "authorization_code", null], "description": "null or left out: client_credentials" },
+              "company_id": { "type": ["integer", "null"], "format": "int64", "minimum": 1, "description": "Optional (null or left out: none): Test connection lists every company the account can see" }
+            }
+          },
+          "ConnectionTest": {
+            "type": "object",
+            "required": ["connected", "companies"],
+            "properties": {
+              "connected": { "type": "boolean" },
+              "connected_as": { "type": ["string", "null"] },
+              "error": { "type": ["string", "null"], "description": "Procore's refusal, in its words" },
+              "companies": { "type": "array", "items": { "$ref": "#/components/schemas/Company" } }
             }
           },
           "Company": {

@@ -30,6 +30,7 @@ enum AdministrationView {
                 el("li") { el("a", .href(SiteURL.settings.path)) { "Settings" } }
                 el("li") { el("a", .href(SiteURL.users.path)) { "Users" } }
                 el("li") { el("a", .href(SiteURL.auditLog.path)) { "Audit log" } }
+                el("li") { el("a", .href(SiteURL.integrationLog.path)) { "Integration log" } }
             }
         }
     }

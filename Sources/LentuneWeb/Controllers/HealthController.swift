@@ -1,5 +1,6 @@
 import FluentSQL
 import LentunePersistence
+import LentuneSync
 import Vapor
 
 enum HealthController {
@@ -37,6 +38,8 @@ enum HealthController {
             return Problem(type: "about:blank", title: "Forbidden", status: 403,
                            detail: "Metrics are served to this machine only; set LENTUNE_METRICS_TOKEN to scrape them from elsewhere.").response()
         }
+        // Queue depth is read from the database at scrape time: the outbox is shared by every process.
+        if let depth = try? await Outbox.depth(on: req.db) { SyncMetrics.queueDepth(depth) }
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         return Response(status: .ok, headers: headers, body: .init(string: LentuneMetrics.registry.emitToString()))

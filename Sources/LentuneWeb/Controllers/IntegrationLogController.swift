@@ -1,0 +1,162 @@
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import Vapor
+
+/// Administration › Integration log: the organisation's sync jobs (newest first) with filters by company, job kind,
+/// outcome and time, Procore's message for each failure, **Retry** per job and **Retry all failed**, **Sweep now**,
+/// and the webhook events received.
+enum IntegrationLogController {
+    struct Query: Content {
+        var company: String?
+        var kind: String?
+        var state: String?
+        var since: String?
+    }
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        try await page(req, status: .ok)
+    }
+
+    static func page(_ req: Request, status: HTTPResponseStatus, notice: String? = nil) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let query = (try? req.query.decode(Query.self)) ?? Query()
+        var errors: [String] = []
+        func parse<T>(_ value: String?, _ what: String, _ make: (String) -> T?) -> T? {
+            guard let value, !value.isEmpty else { return nil }
+            guard let parsed = make(value) else {
+                errors.append("“\(value.prefix(40))” is not \(what), so that filter was left out.")
+                return nil
+            }
+            return parsed
+        }
+        let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db).map(\.link)
+        let filter = Outbox.Filter(
+            companyLink: parse(query.company, "a company of this list") { text in rows.first { $0.id.description == text }?.id },
+            kind: parse(query.kind, "a job kind", SyncJob.Kind.init(rawValue:)),
+            state: parse(query.state, "an outcome", SyncJob.State.init(rawValue:)),
+            since: parse(query.since, "a date (YYYY-MM-DD)") { InputRules.date($0) }, limit: 200)
+        let jobs = try await Outbox.jobs(in: viewer.organisationID, filter: filter, on: req.db)
+        let events = try await WebhookEvents.recent(in: viewer.organisationID, limit: 50, on: req.db)
+        let model = IntegrationLogView.Model(
+            viewer: viewer, rows: rows, jobs: jobs, events: events, query: query,
+            notice: notice ?? (errors.isEmpty ? nil : errors.joined(separator: " ")))
+        return IntegrationLogView.page(model).response(status: errors.isEmpty ? status : .badRequest)
+    }
+
+    @Sendable static func retry(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let id = SyncJob.ID(try req.idParameter())
+        let retried = try await Outbox.retry(id, in: viewer.organisationID, now: req.application.lentune.now(), on: req.db)
+        return try await page(req, status: retried ? .ok : .conflict,
+                              notice: retried ? "The job will run again in a moment." : "That job is not failed or cancelled (or another like it is already waiting).")
+    }
+
+    @Sendable static func retryAll(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let count = try await Outbox.retryAllFailed(in: viewer.organisationID, now: req.application.lentune.now(), on: req.db)
+        return try await page(req, status: .ok, notice: count == 0 ? "No failed jobs to retry." : "\(count) failed job\(count == 1 ? "" : "s") will run again.")
+    }
+
+    /// **Sweep now**: a sweep of every linked company of this organisation.
+    @Sendable static func sweep(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let now = req.application.lentune.now()
+        var count = 0
+        for row in try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db).map(\.link) where row.isLinked {
+            if try await Outbox.enqueue(SyncJob(
+                organisationID: viewer.organisationID, companyLinkID: row.id, kind: .sweep, dedupeKey: "sweep:\(row.id)",
+                nextAttemptAt: now, createdAt: now), on: req.db) { count += 1 }
+        }
+        return try await page(req, status: .ok, notice: count == 0 ? "No sweep queued (no linked company, or sweeps already wait)." : "A sweep of \(count) compan\(count == 1 ? "y" : "ies") is queued.")
+    }
+}
+
+enum IntegrationLogView {
+    struct Model {
+        var viewer: Viewer
+        var rows: [ProcoreCompanyLink]
+        var jobs: [SyncJob]
+        var events: [WebhookEvents.Event]
+        var query: IntegrationLogController.Query
+        var notice: String?
+    }
+
+    static func page(_ model: Model) -> HTML {
+        let names = Dictionary(uniqueKeysWithValues: model.rows.map { ($0.id, $0.name) })
+        return Layout.page(title: "Integration log", viewer: model.viewer, section: .administration) {
+            if let notice = model.notice { el("p", .class("notice"), .role("status")) { notice } }
+            el("form", .method("get"), .action(SiteURL.integrationLog.path), .class("filters"), .id("log-filters")) {
+                select("company", "Company", [("", "All companies")] + model.rows.map { ($0.id.description, $0.name) }, model.query.company)
+                select("kind", "Job", [("", "All jobs")] + SyncJob.Kind.allCases.map { ($0.rawValue, $0.title) }, model.query.kind)
+                select("state", "Outcome", [("", "All outcomes")] + SyncJob.State.allCases.map { ($0.rawValue, title($0)) }, model.query.state)
+                el("label", .for("since")) { "Since" }
+                el("input", .type("date"), .id("since"), .name("since"), .value(model.query.since ?? ""))
+                el("button", .type("submit"), .class("secondary")) { "Filter" }
+            }
+            el("div", .class("actions")) {
+                postButton(SiteURL.integrationLogRetryAll.path, "Retry all failed", id: "retry-all", csrf: model.viewer.csrfToken)
+                postButton(SiteURL.integrationLogSweep.path, "Sweep now", id: "sweep-now", csrf: model.viewer.csrfToken)
+            }
+            el("h2") { "Jobs" }
+            if model.jobs.isEmpty {
+                Layout.emptyState("No jobs match. Jobs appear when a company is linked, a PO is approved or Procore sends a change.")
+            } else {
+                Layout.table(
+                    id: "jobs", headers: ["Queued (UTC)", "Company", "Job", "Outcome", "Attempts", "Next attempt / finished", "Message", ""],
+                    rows: model.jobs.map { job in
+                        [
+                            .text(stamp(job.createdAt)), .text(job.companyLinkID.flatMap { names[$0] } ?? "—"), .text(job.kind.title),
+                            el("span", .class("state-\(job.state.rawValue)"), .data("state", job.state.rawValue)) { title(job.state) },
+                            .text(String(job.attempts)),
+                            .text(job.finishedAt.map(stamp) ?? (job.state == .pending ? stamp(job.nextAttemptAt) : "")),
+                            .text(job.lastError ?? ""),
+                            [.failed, .cancelled].contains(job.state)
+                                ? postButton(SiteURL.integrationLogRetry(job.id.rawValue).path, "Retry", id: nil, csrf: model.viewer.csrfToken)
+                                : .fragment([]),
+                        ]
+                    })
+            }
+            el("h2") { "Webhook events" }
+            if model.events.isEmpty {
+                Layout.emptyState("No webhook events yet.")
+            } else {
+                Layout.table(
+                    id: "webhook-events", headers: ["Received (UTC)", "Resource", "Event", "Procore id", "Outcome"],
+                    rows: model.events.map { event in
+                        [.text(stamp(event.receivedAt)), .text(event.resourceName), .text(event.eventType), .text(String(event.resourceID)),
+                         .text(event.outcome == .ownWrite ? "skipped: Lentune's own change" : event.outcome.rawValue)]
+                    })
+            }
+        }
+    }
+
+    static func title(_ state: SyncJob.State) -> String {
+        switch state {
+        case .pending: "Waiting"
+        case .running: "Running"
+        case .done: "✓ Done"
+        case .failed: "✗ Failed"
+        case .cancelled: "– Cancelled"
+        }
+    }
+
+    static func stamp(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false)) }
+
+    static func select(_ name: String, _ label: String, _ options: [(String, String)], _ chosen: String?) -> HTML {
+        .fragment([
+            el("label", .for(name)) { label },
+            el("select", .id(name), .name(name)) {
+                for (value, text) in options { el("option", .value(value), .selected(value == (chosen ?? ""))) { text } }
+            },
+        ])
+    }
+
+    static func postButton(_ action: String, _ label: String, id: String?, csrf: String) -> HTML {
+        el("form", .method("post"), .action(action), .class("inline")) {
+            Layout.csrfField(csrf)
+            el("button", attributes: [.type("submit"), .class("secondary"), id.map { .id($0) } ?? .none]) { label }
+        }
+    }
+}
