@@ -163,8 +163,8 @@ struct SettingsFixture {
             let json = try JSONSerialization.jsonObject(with: Data(reply.body.string.utf8)) as? [String: Any]
             let paths = (json?["paths"] as? [String: Any])?.keys.sorted()
             #expect(paths == [
-                "/procore/companies", "/procore/companies/{id}", "/procore/connection", "/purchase-orders", "/purchase-orders/{id}",
-                "/purchase-orders/{id}/{action}",
+                "/procore/companies", "/procore/companies/{id}", "/procore/connection", "/procore/connection/test", "/purchase-orders",
+                "/purchase-orders/{id}", "/purchase-orders/{id}/{action}",
             ])
         }
     }
