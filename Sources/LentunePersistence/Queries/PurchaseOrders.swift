@@ -61,9 +61,12 @@ public enum PurchaseOrders {
     ///
     /// `requestKey` makes the create safe to repeat: when a PO was already created with that key, nothing is stored
     /// and that PO is returned with `created == false`.
-    public static func create(_ draft: PurchaseOrder, requestKey: String? = nil, on db: any Database) async throws
-        -> (purchaseOrder: PurchaseOrder, created: Bool)
-    {
+    /// `within` runs in the same transaction after the insert (the command's policy check, audit row and outbox
+    /// jobs): when it throws, nothing is stored.
+    public static func create(
+        _ draft: PurchaseOrder, requestKey: String? = nil,
+        within: @escaping @Sendable (any Database, PurchaseOrder) async throws -> Void = { _, _ in }, on db: any Database
+    ) async throws -> (purchaseOrder: PurchaseOrder, created: Bool) {
         if let requestKey, let existing = try await created(by: requestKey, in: draft.organisationID, on: db),
             let po = try await find(existing, in: draft.organisationID, on: db)
         {
@@ -80,6 +83,7 @@ public enum PurchaseOrders {
                     if automatic { po.number = try await takeNumber(in: draft.organisationID, on: tx) }
                     number.value = po.number
                     try await insertRows(po, requestKey: requestKey, on: tx)
+                    try await within(tx, po)
                     return po
                 }
                 return (po, true)
@@ -136,26 +140,46 @@ public enum PurchaseOrders {
         return format(next)
     }
 
-    /// Replaces a PO's header and lines (line ids are kept, so links to Procore line items survive).
-    public static func update(_ po: PurchaseOrder, on db: any Database) async throws {
+    /// Replaces a PO's header and lines (line ids are kept, so links to Procore line items survive). `within` runs in
+    /// the same transaction first, with the PO as stored: it may refuse (throw) and nothing changes.
+    public static func update(
+        _ po: PurchaseOrder, within: @escaping @Sendable (any Database, PurchaseOrder) async throws -> Void = { _, _ in },
+        on db: any Database
+    ) async throws {
         do {
-            try await db.writeTransaction { tx in
-                guard let record = try await PurchaseOrderRecord.find(po.id.rawValue, in: po.organisationID, on: tx) else {
+            _ = try await modify(po.id, in: po.organisationID, on: db) { tx, stored in
+                try await within(tx, stored)
+                return po
+            }
+        } catch Error.duplicateNumber {
+            throw Error.duplicateNumber(po.number)
+        }
+    }
+
+    /// Reads the PO inside a write transaction, lets `change` decide what it becomes (or refuse by throwing), and
+    /// stores that; answers what was stored.
+    public static func modify(
+        _ id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database,
+        _ change: @escaping @Sendable (any Database, PurchaseOrder) async throws -> PurchaseOrder
+    ) async throws -> PurchaseOrder {
+        do {
+            return try await db.writeTransaction { tx in
+                guard let record = try await PurchaseOrderRecord.find(id.rawValue, in: organisation, on: tx) else {
                     throw Error.notFound
                 }
+                let po = try await change(tx, record.domain(lines: try await record.$lines.get(on: tx)))
                 guard po.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: po.totals.includingTax) }
                 try record.apply(po)
                 try await record.save(on: tx)
-                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po.id.rawValue).delete()
+                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == id.rawValue).delete()
                 for line in po.lines {
-                    try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx)
+                    try await PurchaseOrderLineRecord(line, purchaseOrderID: id.rawValue).create(on: tx)
                 }
+                return po
             }
         } catch where error.isConstraintFailure {
-            let taken = try await PurchaseOrderRecord.scoped(to: po.organisationID, on: db)
-                .filter(\.$number == po.number).filter(\.$id != po.id.rawValue).count() > 0
-            if taken { throw Error.duplicateNumber(po.number) }
-            throw error
+            // The only unique value a change can collide on is the number (`update` names the one tried).
+            throw Error.duplicateNumber("")
         }
     }
 
@@ -173,6 +197,35 @@ public enum PurchaseOrders {
     }
 
     // MARK: - Which projects allow Lentune POs
+
+    /// The company row a project is linked to, if any.
+    public static func companyLink(ofProject project: Project.ID, in organisation: Organisation.ID, on db: any Database) async throws
+        -> ProcoreCompanyLink.ID?
+    {
+        try await ProjectRecord.find(project.rawValue, in: organisation, on: db)?.procoreCompanyLinkID.map { .init($0) }
+    }
+
+    /// One project's PO-source context, read inside a write transaction. On PostgreSQL the company row is read
+    /// `FOR SHARE`, so a switch of the setting waits for this transaction (and this one for a switch in progress):
+    /// the policy is applied to the setting as it is at commit.
+    public static func currentSource(of project: Project.ID, in organisation: Organisation.ID, on tx: any Database) async throws
+        -> PurchaseOrderPolicy.ProjectSource?
+    {
+        guard let record = try await ProjectRecord.find(project.rawValue, in: organisation, on: tx),
+            let linkID = record.procoreCompanyLinkID
+        else { return nil }
+        let sql = tx as! any SQLDatabase
+        let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR SHARE" : ""
+        guard let row = try await sql.raw("""
+            SELECT name, is_linked, purchase_order_source FROM procore_company_links
+            WHERE id = \(bind: linkID) AND organisation_id = \(bind: organisation.rawValue)\(lock)
+            """).first(),
+            try row.decode(column: "is_linked", as: Bool.self)
+        else { return nil }
+        return .init(
+            companyName: try row.decode(column: "name", as: String.self),
+            source: PurchaseOrderSource(rawValue: try row.decode(column: "purchase_order_source", as: String.self)) ?? .none)
+    }
 
     /// Each project's PO-source context: its Procore company's name and source when the project belongs to a
     /// *linked* company row, `nil` when it is not linked to Procore.

@@ -2,6 +2,7 @@ import FluentKit
 import Foundation
 import LentuneCore
 import LentunePersistence
+import LentuneSync
 import Vapor
 
 /// `/api/v1/purchase-orders`: list (pagination and filters), show, create, update, and the workflow actions.
@@ -163,6 +164,8 @@ enum PurchaseOrderAPI {
         }
         let input = body.input
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        // The seed's rule first, so a client told "not here" is not sent to fix its lines; the command applies it
+        // again to the setting as it is when the PO is stored.
         if let project = body.project_id, case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: .init(project))) {
             return APIController.problem(.conflict, refusal.message, errors: ["project_id": refusal.message])
         }
@@ -171,7 +174,8 @@ enum PurchaseOrderAPI {
             return APIController.problem(.unprocessableEntity, "The purchase order is not valid.", errors: errors.messages)
         case .success(let po):
             do {
-                let (created, isNew) = try await PurchaseOrders.create(po, requestKey: key, on: req.db)
+                let (created, isNew) = try await PurchaseOrderCommands.create(
+                    po, requestKey: key, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
                 guard isNew else { return try replayed(created) }
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
                 let response = try APIController.json(PurchaseOrderDTO(created), status: .created)
@@ -179,6 +183,8 @@ enum PurchaseOrderAPI {
                 return response
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
+            } catch let failure as PurchaseOrderCommands.Failure {
+                return APIController.problem(.conflict, failure.message, errors: ["project_id": failure.message])
             }
         }
     }
@@ -217,10 +223,12 @@ enum PurchaseOrderAPI {
         case .success(var updated):
             if updated.number.isEmpty { updated.number = po.number }
             do {
-                try await PurchaseOrders.update(updated, on: req.db)
+                _ = try await PurchaseOrderCommands.update(updated, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
+            } catch let failure as PurchaseOrderCommands.Failure {
+                return APIController.problem(.conflict, failure.message)
             }
             return try APIController.json(PurchaseOrderDTO(updated))
         }
@@ -232,15 +240,14 @@ enum PurchaseOrderAPI {
             throw Abort(.notFound)
         }
         let po = try await PurchaseOrderController.find(req, viewer)
-        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
-        switch PurchaseOrderWorkflow.apply(action, to: po, by: viewer.user, project: reference.source(of: po.projectID)) {
-        case .failure(let refusal):
-            if case .role = refusal { return APIController.problem(.forbidden, refusal.message) }
-            return APIController.problem(.conflict, refusal.message)
-        case .success(let next):
-            try await PurchaseOrders.update(next, on: req.db)
+        do {
+            let next = try await PurchaseOrderCommands.act(
+                action, on: po.id, organisation: viewer.organisationID, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
             await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             return try APIController.json(PurchaseOrderDTO(next))
+        } catch let failure as PurchaseOrderCommands.Failure {
+            if case .workflow(.role) = failure { return APIController.problem(.forbidden, failure.message) }
+            return APIController.problem(.conflict, failure.message)
         }
     }
 

@@ -2,6 +2,7 @@ import FluentKit
 import Foundation
 import LentuneCore
 import LentunePersistence
+import LentuneSync
 import Vapor
 
 /// The Purchase Orders screen: the list with search and filters, New Purchase Order, show, edit and the workflow
@@ -141,7 +142,8 @@ enum PurchaseOrderController {
         if !input.requestKey.isEmpty, let id = try await PurchaseOrders.created(by: input.requestKey, in: viewer.organisationID, on: req.db) {
             return req.redirect(to: SiteURL.purchaseOrder(id.rawValue).path, redirectType: .normal)
         }
-        // The seed's rule first: a project of a Procore-sourced company cannot get a Lentune PO.
+        // The seed's rule first, so nobody is sent to fix lines for a PO that cannot be raised here; the command
+        // applies it again to the setting as it is when the PO is stored.
         if let project = Project.ID(string: input.project), case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: project)) {
             return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: nil, errors: ["project": refusal.message]))
                 .response(status: .conflict)
@@ -153,7 +155,9 @@ enum PurchaseOrderController {
         case .success(let po):
             do {
                 // Two submissions at the same moment: the second finds the PO the first created.
-                let (created, _) = try await PurchaseOrders.create(po, requestKey: input.requestKey.isEmpty ? nil : input.requestKey, on: req.db)
+                let (created, _) = try await PurchaseOrderCommands.create(
+                    po, requestKey: input.requestKey.isEmpty ? nil : input.requestKey, actor: viewer.user,
+                    now: req.application.lentune.now(), on: req.db)
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
                 return req.redirect(to: SiteURL.purchaseOrder(created.id.rawValue).path, redirectType: .normal)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
@@ -161,6 +165,10 @@ enum PurchaseOrderController {
                     viewer: viewer, reference: reference, input: input, existing: nil,
                     errors: ["number": "Purchase order number \(number) is already used. Choose another, or leave it empty for the next number."]))
                     .response(status: .unprocessableEntity)
+            } catch let failure as PurchaseOrderCommands.Failure {
+                // The seed's rule, applied to the setting as it is when the PO is stored.
+                return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: nil, errors: ["project": failure.message]))
+                    .response(status: .conflict)
             }
         }
     }
@@ -188,12 +196,6 @@ enum PurchaseOrderController {
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         try refuseReadOnly(po, reference: reference)
         let input = try PurchaseOrderForm.decode(req)
-        if let project = Project.ID(string: input.project), project != po.projectID,
-            case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(for: reference.source(of: project))
-        {
-            return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: ["project": refusal.message]))
-                .response(status: .conflict)
-        }
         switch input.validate(organisation: viewer.organisationID, reference: reference, existing: po, raisedBy: viewer.user.id) {
         case .failure(let errors):
             return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: errors.messages))
@@ -201,12 +203,15 @@ enum PurchaseOrderController {
         case .success(var updated):
             if updated.number.isEmpty { updated.number = po.number }
             do {
-                try await PurchaseOrders.update(updated, on: req.db)
+                _ = try await PurchaseOrderCommands.update(updated, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return PurchaseOrderViews.form(.init(
                     viewer: viewer, reference: reference, input: input, existing: po,
                     errors: ["number": "Purchase order number \(number) is already used."])).response(status: .unprocessableEntity)
+            } catch let failure as PurchaseOrderCommands.Failure {
+                return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: ["project": failure.message]))
+                    .response(status: .conflict)
             }
             return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + "?notice=Saved.", redirectType: .normal)
         }
@@ -218,13 +223,16 @@ enum PurchaseOrderController {
             throw Abort(.notFound)
         }
         let po = try await find(req, viewer)
-        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
-        switch PurchaseOrderWorkflow.apply(action, to: po, by: viewer.user, project: reference.source(of: po.projectID)) {
-        case .failure(let refusal):
-            let status: HTTPResponseStatus = if case .role = refusal { .forbidden } else { .conflict }
-            return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, error: refusal.message)).response(status: status)
-        case .success(let next):
-            try await PurchaseOrders.update(next, on: req.db)
+        let next: PurchaseOrder
+        do {
+            next = try await PurchaseOrderCommands.act(
+                action, on: po.id, organisation: viewer.organisationID, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+        } catch let failure as PurchaseOrderCommands.Failure {
+            let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+            let status: HTTPResponseStatus = if case .workflow(.role) = failure { .forbidden } else { .conflict }
+            return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, error: failure.message)).response(status: status)
+        }
+        do {
             await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             let notice = switch next.status {
             case .approved where action == .submit: "Approved: the total is within your approval limit."

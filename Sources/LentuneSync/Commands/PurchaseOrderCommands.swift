@@ -1,0 +1,102 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+
+/// Every change a person or the API makes to a purchase order, in one place (DESIGN.md §2, STYLE §18): the page and
+/// the API handlers decode, call one of these, and render. Each opens the write transaction, re-reads the project's
+/// current PO-source setting inside it, applies Core's policy, and writes the change, its audit row and its outbox
+/// jobs together. Callers invalidate their caches after it returns (after commit).
+public enum PurchaseOrderCommands {
+    public enum Failure: Error, Equatable {
+        /// The seed's rule: the project's company creates its POs in Procore (or the PO came from Procore).
+        case refused(PurchaseOrderPolicy.Refusal)
+        /// Not allowed in this status, or not for this role.
+        case workflow(PurchaseOrderWorkflow.Refusal)
+        /// An approved or closed PO can no longer be edited.
+        case notEditable(PurchaseOrder.Status)
+        case notFound
+
+        public var message: String {
+            switch self {
+            case .refused(let refusal): refusal.message
+            case .workflow(let refusal): refusal.message
+            case .notEditable(let status): "An \(status.title.lowercased()) purchase order can no longer be edited."
+            case .notFound: "There is no such purchase order."
+            }
+        }
+    }
+
+    /// Creates a Lentune PO (an empty number takes the next one). With `requestKey`, a repeat creates nothing and
+    /// answers the first PO with `created == false`.
+    public static func create(
+        _ po: PurchaseOrder, requestKey: String?, actor: User, now: Date, on db: any Database
+    ) async throws -> (purchaseOrder: PurchaseOrder, created: Bool) {
+        try await PurchaseOrders.create(po, requestKey: requestKey, within: { tx, stored in
+            if case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(
+                for: try await PurchaseOrders.currentSource(of: stored.projectID, in: stored.organisationID, on: tx))
+            {
+                throw Failure.refused(refusal)
+            }
+            try await audit("purchase_order.created", stored, actor: actor, now: now, before: nil, on: tx)
+        }, on: db)
+    }
+
+    /// Replaces a draft or awaiting-approval Lentune PO's content; it goes back to draft.
+    public static func update(_ po: PurchaseOrder, actor: User, now: Date, on db: any Database) async throws -> PurchaseOrder {
+        try await PurchaseOrders.update(po, within: { tx, stored in
+            if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(
+                stored, project: try await PurchaseOrders.currentSource(of: stored.projectID, in: stored.organisationID, on: tx))
+            {
+                throw Failure.refused(refusal)
+            }
+            guard PurchaseOrderWorkflow.mayEditContent(stored) else { throw Failure.notEditable(stored.status) }
+            // Moving it to a project of a Procore-sourced company is creating a Lentune PO there.
+            if po.projectID != stored.projectID, case .failure(let refusal) = PurchaseOrderPolicy.mayCreate(
+                for: try await PurchaseOrders.currentSource(of: po.projectID, in: po.organisationID, on: tx))
+            {
+                throw Failure.refused(refusal)
+            }
+            try await audit("purchase_order.updated", po, actor: actor, now: now, before: stored, on: tx)
+        }, on: db)
+        return po
+    }
+
+    /// Submit, approve or close. Approving or closing a PO of a company on Lentune purchase order queues its push to
+    /// Procore in the same transaction.
+    public static func act(
+        _ action: PurchaseOrderWorkflow.Action, on id: PurchaseOrder.ID, organisation: Organisation.ID, actor: User, now: Date,
+        on db: any Database
+    ) async throws -> PurchaseOrder {
+        try await PurchaseOrders.modify(id, in: organisation, on: db) { tx, stored in
+            let source = try await PurchaseOrders.currentSource(of: stored.projectID, in: stored.organisationID, on: tx)
+            switch PurchaseOrderWorkflow.apply(action, to: stored, by: actor, project: source) {
+            case .failure(let refusal):
+                throw Failure.workflow(refusal)
+            case .success(let next):
+                try await audit("purchase_order.\(action.rawValue)", next, actor: actor, now: now, before: stored, on: tx)
+                if [.approved, .closed].contains(next.status), next.origin == .lentune, source?.source == .lentune,
+                    let link = try await PurchaseOrders.companyLink(ofProject: next.projectID, in: organisation, on: tx)
+                {
+                    try await Outbox.enqueue(SyncJob(
+                        organisationID: organisation, companyLinkID: link, kind: .pushPurchaseOrder,
+                        payload: #"{"purchase_order_id":"\#(next.id)"}"#, dedupeKey: "po.push:\(next.id)",
+                        nextAttemptAt: now, createdAt: now), on: tx)
+                }
+                return next
+            }
+        }
+    }
+
+    static func audit(_ action: String, _ po: PurchaseOrder, actor: User, now: Date, before: PurchaseOrder?, on tx: any Database) async throws {
+        func describe(_ po: PurchaseOrder) -> String {
+            "\(po.status.title); \(po.lines.count) line\(po.lines.count == 1 ? "" : "s"); total \(Money.format(po.totals.includingTax))"
+        }
+        try await AuditLog.record(
+            AuditEvent(
+                organisationID: po.organisationID, actorID: actor.id, actorEmail: actor.email, occurredAt: now, action: action,
+                subject: "Purchase order \(po.number)", before: before.map(describe), after: describe(po)),
+            on: tx)
+    }
+}
+

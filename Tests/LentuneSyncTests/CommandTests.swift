@@ -1,0 +1,87 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import LentuneTestSupport
+import Testing
+
+/// The PO commands: one path for the page and the API, the setting re-read inside the transaction, audit rows and
+/// outbox jobs written with the change.
+@Suite struct PurchaseOrderCommandTests {
+    struct World {
+        var db: any Database
+        var fixture: Fixture
+        var admin: User
+        var link: ProcoreCompanyLink
+    }
+
+    static func world(_ database: LentuneDatabase, source: PurchaseOrderSource) async throws -> World {
+        let db = database.db
+        let fixture = try await Fixture.make(on: db)
+        let admin = try await Accounts.createUser(
+            organisation: fixture.organisation.id, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x",
+            approvalLimit: 1_000_000, on: db)
+        let box = try SecretBox(base64Key: SecretBox.generateKey())
+        let connection = try await ProcoreSettings.saveConnection(
+            .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+            organisation: fixture.organisation.id, actor: admin, secrets: box, now: Date(), on: db)
+        let link = ProcoreCompanyLink(
+            organisationID: fixture.organisation.id, connectionID: .init(connection.id!), procoreCompanyID: 42, name: "Kauri",
+            isLinked: true, purchaseOrderSource: source)
+        try await ProcoreSettings.insert(link, on: db)
+        try await ProjectRecord.query(on: db).filter(\.$id == fixture.project.id.rawValue).set(\.$procoreCompanyLinkID, to: link.id.rawValue).update()
+        return World(db: db, fixture: fixture, admin: admin, link: link)
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func approvingOnLentunePurchaseOrder_queuesThePush_withTheChangeAndItsAudit(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let w = try await Self.world(database, source: .lentune)
+            let (po, created) = try await PurchaseOrderCommands.create(
+                w.fixture.purchaseOrder(number: ""), requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+            #expect(created)
+            #expect(po.number == "PO-00001")
+            let approved = try await PurchaseOrderCommands.act(.submit, on: po.id, organisation: po.organisationID, actor: w.admin, now: Date(), on: w.db)
+            #expect(approved.status == .approved)  // within the administrator's limit
+            let jobs = try await Outbox.jobs(in: po.organisationID, on: w.db)
+            #expect(jobs.map(\.kind) == [.pushPurchaseOrder])
+            #expect(jobs.first?.dedupeKey == "po.push:\(po.id)")
+            let audits = try await AuditLog.recent(organisation: po.organisationID, on: w.db).map(\.action)
+            #expect(audits.contains("purchase_order.created") && audits.contains("purchase_order.submit"))
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func onNeither_approvingQueuesNothing(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let w = try await Self.world(database, source: .none)
+            let (po, _) = try await PurchaseOrderCommands.create(w.fixture.purchaseOrder(number: "PO-7"), requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+            _ = try await PurchaseOrderCommands.act(.submit, on: po.id, organisation: po.organisationID, actor: w.admin, now: Date(), on: w.db)
+            #expect(try await Outbox.jobs(in: po.organisationID, on: w.db).isEmpty)
+        }
+    }
+
+    /// The setting switched after a page was read: the command obeys the setting as it is when it stores.
+    @Test(arguments: TestDatabase.kinds)
+    func aSwitchToProcore_isObeyed_evenByARequestThatReadTheOldSetting(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let w = try await Self.world(database, source: .lentune)
+            let (po, _) = try await PurchaseOrderCommands.create(w.fixture.purchaseOrder(number: "PO-1"), requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+            var switched = w.link
+            switched.purchaseOrderSource = .procore
+            _ = try await ProcoreSettings.save(switched, expectedVersion: 1, actor: w.admin, now: Date(), on: w.db)
+            await #expect(throws: PurchaseOrderCommands.Failure.self) {
+                try await PurchaseOrderCommands.create(w.fixture.purchaseOrder(number: "PO-2"), requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+            }
+            await #expect(throws: PurchaseOrderCommands.Failure.self) {
+                try await PurchaseOrderCommands.update(po, actor: w.admin, now: Date(), on: w.db)
+            }
+            await #expect(throws: PurchaseOrderCommands.Failure.self) {
+                try await PurchaseOrderCommands.act(.submit, on: po.id, organisation: po.organisationID, actor: w.admin, now: Date(), on: w.db)
+            }
+            #expect(try await PurchaseOrders.count(in: po.organisationID, on: w.db) == 1)
+            #expect(try await PurchaseOrders.find(po.id, in: po.organisationID, on: w.db)?.status == .draft)
+        }
+    }
+}
