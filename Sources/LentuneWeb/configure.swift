@@ -17,6 +17,7 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     app.passwords.use(.bcrypt(cost: config.passwordCost))
 
     app.databases.use(try config.database.configurationFactory(), as: config.database.databaseID, isDefault: true)
+    app.lentune.webhookWriter = WebhookEvents.Writer(db: app.db)
     app.migrations.add(LentuneMigrations.all)
     // One summary line at info (LentuneServer.run); each migration's own lines only at debug.
     app.fluent.migrationLogLevel = .debug

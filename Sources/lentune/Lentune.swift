@@ -20,7 +20,9 @@ struct Lentune: AsyncParsableCommand {
               lentune demo                     # try Lentune with a seeded demo organisation
               lentune serve --port 8080        # run for real
             """,
-        subcommands: [Serve.self, Worker.self, Demo.self, Migrate.self, UserCommand.self, SandboxCommand.self, Bench.self])
+        subcommands: [
+            Serve.self, Worker.self, Demo.self, Migrate.self, UserCommand.self, ProcoreCommand.self, SandboxCommand.self, Bench.self,
+        ])
 }
 
 /// Parses the environment once; on any problem prints all of them and exits with status 2.

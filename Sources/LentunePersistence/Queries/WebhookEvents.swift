@@ -60,21 +60,7 @@ public enum WebhookEvents {
 
     /// Stores `event` and, when given, its processing job, in one transaction.
     public static func store(_ event: Event, job: SyncJob?, on db: any Database) async throws -> Stored {
-        try await db.writeTransaction { tx in
-            let rows = try await (tx as! any SQLDatabase).raw("""
-                INSERT INTO webhook_events (id, organisation_id, connection_id, event_key, resource_name, event_type, resource_id,
-                    company_id, project_id, source_application_id, payload, outcome, received_at)
-                VALUES (\(bind: event.id), \(bind: event.organisationID.rawValue), \(bind: event.connectionID.rawValue),
-                    \(bind: event.key), \(bind: event.resourceName), \(bind: event.eventType), \(bind: event.resourceID),
-                    \(bind: event.companyID), \(bind: event.projectID), \(bind: event.sourceApplicationID), \(bind: event.payload),
-                    \(bind: event.outcome.rawValue), \(bind: event.receivedAt))
-                ON CONFLICT (connection_id, event_key) DO NOTHING
-                RETURNING id
-                """).all()
-            guard !rows.isEmpty else { return .duplicate }
-            if let job { try await Outbox.enqueue(job, on: tx) }
-            return .stored
-        }
+        try await store([(event, job)], on: db).contains(event.id) ? .stored : .duplicate
     }
 
     public static func find(_ id: UUID, on db: any Database) async throws -> Event? {
@@ -145,5 +131,91 @@ extension ProcoreSettings {
     public static func linkedProcoreProjects(of link: ProcoreCompanyLink, on db: any Database) async throws -> [Int64] {
         try await ProjectRecord.scoped(to: link.organisationID, on: db)
             .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().compactMap(\.procoreProjectID)
+    }
+}
+
+extension WebhookEvents {
+    /// Stores webhook events with group commit: deliveries that arrive while a write is in flight are written together
+    /// in the next transaction (one multi-row insert of events, one of their jobs), and each delivery is answered when
+    /// its own event is committed. Procore sends bursts (one edit of a PO with 200 lines is 200 events); one
+    /// transaction per event would make the last of a burst wait for all the others' round trips.
+    public actor Writer {
+        let db: any Database
+        /// At most this many events per transaction (PostgreSQL allows 65,535 bound values per statement).
+        let maxBatch: Int
+        private var pending: [(event: Event, job: SyncJob?, reply: CheckedContinuation<Stored, any Error>)] = []
+        private var flushing = false
+
+        public init(db: any Database, maxBatch: Int = 400) {
+            self.db = db
+            self.maxBatch = maxBatch
+        }
+
+        public func store(_ event: Event, job: SyncJob?) async throws -> Stored {
+            try await withCheckedThrowingContinuation { reply in
+                pending.append((event, job, reply))
+                if !flushing {
+                    flushing = true
+                    Task { await flush() }
+                }
+            }
+        }
+
+        private func flush() async {
+            while !pending.isEmpty {
+                let batch = Array(pending.prefix(maxBatch))
+                pending.removeFirst(batch.count)
+                do {
+                    let stored = try await WebhookEvents.store(batch.map { ($0.event, $0.job) }, on: db)
+                    for item in batch { item.reply.resume(returning: stored.contains(item.event.id) ? .stored : .duplicate) }
+                } catch {
+                    for item in batch { item.reply.resume(throwing: error) }
+                }
+            }
+            flushing = false
+        }
+    }
+
+    /// Stores events and the jobs of those that are new, in one transaction; answers the ids of the new ones (a key
+    /// seen before, or twice in the batch, stores once).
+    public static func store(_ items: [(Event, SyncJob?)], on db: any Database) async throws -> Set<UUID> {
+        guard !items.isEmpty else { return [] }
+        return try await db.writeTransaction { tx in
+            let sql = tx as! any SQLDatabase
+            var values: [SQLQueryString] = []
+            for (event, _) in items {
+                values.append("""
+                    (\(bind: event.id), \(bind: event.organisationID.rawValue), \(bind: event.connectionID.rawValue), \(bind: event.key),
+                     \(bind: event.resourceName), \(bind: event.eventType), \(bind: event.resourceID), \(bind: event.companyID),
+                     \(bind: event.projectID), \(bind: event.sourceApplicationID), \(bind: event.payload), \(bind: event.outcome.rawValue),
+                     \(bind: event.receivedAt))
+                    """)
+            }
+            let rows = try await sql.raw("""
+                INSERT INTO webhook_events (id, organisation_id, connection_id, event_key, resource_name, event_type, resource_id,
+                    company_id, project_id, source_application_id, payload, outcome, received_at)
+                VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (connection_id, event_key) DO NOTHING
+                RETURNING id
+                """).all()
+            let stored = Set(try rows.map { try $0.decode(column: "id", as: UUID.self) })
+            let jobs = items.compactMap { event, job in stored.contains(event.id) ? job : nil }
+            if !jobs.isEmpty {
+                var rowsSQL: [SQLQueryString] = []
+                for job in jobs {
+                    rowsSQL.append("""
+                        (\(bind: job.id.rawValue), \(bind: job.organisationID.rawValue), \(bind: job.companyLinkID?.rawValue), \(bind: job.kind.rawValue),
+                         \(bind: job.payload), \(bind: job.dedupeKey), 'pending', 0, \(bind: job.nextAttemptAt), \(bind: job.createdAt), \(bind: job.createdAt))
+                        """)
+                }
+                try await sql.raw("""
+                    INSERT INTO outbox_jobs (id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts,
+                        next_attempt_at, created_at, updated_at)
+                    VALUES \(rowsSQL.joined(separator: ", "))
+                    ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
+                    """).run()
+            }
+            return stored
+        }
     }
 }

@@ -1,3 +1,4 @@
+import FluentKit
 import Foundation
 import LentuneCore
 import LentunePersistence
@@ -14,9 +15,8 @@ enum WebhookController {
     @Sendable static func receive(req: Request) async throws -> Response {
         let services = req.application.lentune
         guard let id = req.parameters.get("connection").flatMap({ UUID(text: $0) }),
-            let (connection, sealed) = try await ProcoreSettings.webhookConnection(id, on: req.db),
-            let secret = try? services.secrets.open(sealed),
-            SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", "Bearer " + secret)
+            let (connection, expected) = try await services.webhookConnections.lookup(id, secrets: services.secrets, on: req.db),
+            SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", expected)
         else {
             SyncMetrics.webhook("rejected")
             return Response(status: .unauthorized)
@@ -39,7 +39,13 @@ enum WebhookController {
         let job = ownWrite ? nil : SyncJob(
             organisationID: connection.organisationID, kind: .processWebhook,
             payload: #"{"event_id":"\#(event.id.lowercasedText)"}"#, nextAttemptAt: now, createdAt: now)
-        switch try await WebhookEvents.store(event, job: job, on: req.db) {
+        let stored: WebhookEvents.Stored
+        if let writer = services.webhookWriter {
+            stored = try await writer.store(event, job: job)
+        } else {
+            stored = try await WebhookEvents.store(event, job: job, on: req.db)
+        }
+        switch stored {
         case .stored: SyncMetrics.webhook(ownWrite ? "own_write" : "received")
         case .duplicate: SyncMetrics.webhook("deduplicated")
         }
@@ -107,4 +113,26 @@ enum WebhookController {
             sourceApplicationID = text(raw.metadata?.source_application_id)
         }
     }
+}
+
+/// The connection a webhook names and its expected Authorization value, kept 30 s per connection: a burst of
+/// deliveries should not read and decrypt the same row for each event. (The webhook secret never changes; a saved
+/// connection is forgotten here at once, and other processes see its new client id within 30 s.)
+actor WebhookConnections {
+    private var entries: [UUID: (connection: ProcoreConnection, authorization: String, at: ContinuousClock.Instant)] = [:]
+
+    func lookup(_ id: UUID, secrets: SecretBox, on db: any Database) async throws -> (connection: ProcoreConnection, authorization: String)? {
+        if let entry = entries[id], ContinuousClock.now - entry.at < .seconds(30) { return (entry.connection, entry.authorization) }
+        guard let (connection, sealed) = try await ProcoreSettings.webhookConnection(id, on: db),
+            let secret = try? secrets.open(sealed)
+        else {
+            entries[id] = nil
+            return nil
+        }
+        if entries.count > 1000 { entries.removeAll() }
+        entries[id] = (connection, "Bearer " + secret, ContinuousClock.now)
+        return (connection, "Bearer " + secret)
+    }
+
+    func forget(_ id: UUID) { entries[id] = nil }
 }

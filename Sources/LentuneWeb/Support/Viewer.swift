@@ -49,6 +49,11 @@ public struct LentuneServices: Sendable {
     public var dummyPasswordHash: String
     /// Recent totals of the PO list.
     public let purchaseOrderCounts = PurchaseOrders.ListCounts()
+    /// Webhook events are written with group commit (see `WebhookEvents.Writer`); set by `configure` once the
+    /// database exists.
+    public var webhookWriter: WebhookEvents.Writer?
+    /// Webhook connections and their Authorization values, briefly.
+    let webhookConnections = WebhookConnections()
     /// The PO list's projects, suppliers and company sources, briefly.
     let listReferences = ListReferenceCache()
 
