@@ -44,7 +44,7 @@ public struct ProcoreConnector: Sendable {
 
     // MARK: - Sessions
 
-    public func configuration(for connection: ProcoreConnectionRecord, company: Int64?) throws(Failure) -> Procore.Configuration {
+    public func configuration(for connection: StoredConnection, company: Int64?) throws(Failure) -> Procore.Configuration {
         guard let sealed = connection.sealedClientSecret else { throw .incomplete("the client secret is missing") }
         let secret: String
         do { secret = try secrets.open(sealed) } catch { throw .incomplete("the stored client secret cannot be decrypted with this LENTUNE_SECRET_KEY; enter it again") }
@@ -65,7 +65,7 @@ public struct ProcoreConnector: Sendable {
     }
 
     /// A session whose rotated tokens are sealed and written to the connection before they are used.
-    public func session(for connection: ProcoreConnectionRecord, company: Int64?, db: any Database) throws(Failure) -> Procore.Session {
+    public func session(for connection: StoredConnection, company: Int64?, db: any Database) throws(Failure) -> Procore.Session {
         let configuration = try configuration(for: connection, company: company)
         let secrets = self.secrets
         var tokens: Procore.Tokens?
@@ -73,15 +73,13 @@ public struct ProcoreConnector: Sendable {
             tokens = Procore.Tokens(
                 accessToken: access, refreshToken: connection.sealedRefreshToken.flatMap { try? secrets.open($0) }, expiresAt: expires)
         }
-        let connectionID = connection.id!
+        let connectionID = connection.id
         return Procore.Session(
             configuration: configuration, tokens: tokens, transport: transport, logger: logger, clock: clock,
             persistTokens: { fresh in
-                guard let record = try await ProcoreConnectionRecord.find(connectionID, on: db) else { return }
-                record.sealedAccessToken = try secrets.seal(fresh.accessToken)
-                record.sealedRefreshToken = try fresh.refreshToken.map(secrets.seal)
-                record.tokenExpiresAt = fresh.expiresAt
-                try await record.save(on: db)
+                try await ProcoreSettings.storeTokens(
+                    connectionID, sealedAccessToken: try secrets.seal(fresh.accessToken),
+                    sealedRefreshToken: try fresh.refreshToken.map(secrets.seal), expiresAt: fresh.expiresAt, on: db)
             })
     }
 
@@ -102,7 +100,7 @@ public struct ProcoreConnector: Sendable {
     /// Signs in, reads `/me` and the companies, stores the outcome on the connection (connected or Procore's error),
     /// and refreshes the Procore company list. Nothing is marked connected unless Procore accepted the credentials.
     @discardableResult
-    public func test(_ connection: ProcoreConnectionRecord, serviceCompany: Int64?, on db: any Database) async -> Result<TestResult, Failure> {
+    public func test(_ connection: StoredConnection, serviceCompany: Int64?, on db: any Database) async -> Result<TestResult, Failure> {
         let result: Result<TestResult, Failure>
         do throws(Failure) {
             let session = try session(for: connection, company: serviceCompany, db: db)
@@ -126,18 +124,12 @@ public struct ProcoreConnector: Sendable {
             result = .failure(error)
         }
         do {
-            guard let fresh = try await ProcoreConnectionRecord.find(connection.id, on: db) else { return result }
             switch result {
             case .success(let outcome):
-                fresh.status = ProcoreConnection.Status.connected.rawValue
-                fresh.connectedAs = outcome.user
-                fresh.lastError = nil
-                try await fresh.save(on: db)
-                try await refreshCompanies(outcome.companies, stages: outcome.stages, connection: fresh, on: db)
+                try await ProcoreSettings.recordTest(connection.id, .connected(as: outcome.user), on: db)
+                try await ProcoreSettings.refreshCompanies(outcome.companies, stages: outcome.stages, connection: connection, on: db)
             case .failure(let failure):
-                fresh.status = ProcoreConnection.Status.notConnected.rawValue
-                fresh.lastError = failure.description
-                try await fresh.save(on: db)
+                try await ProcoreSettings.recordTest(connection.id, .failed(failure.description), on: db)
             }
         } catch {
             logger.error("could not store the connection test's outcome: \(String(reflecting: error))")
@@ -145,47 +137,21 @@ public struct ProcoreConnector: Sendable {
         return result
     }
 
-    /// Adds a row for every company the connection can see (new rows start unlinked, with no PO sync) and keeps names
-    /// current. Rows of companies no longer visible are kept, so their settings are not lost.
-    public func refreshCompanies(
-        _ companies: [(id: Int64, name: String)], stages: [Int64: [String]] = [:], connection: ProcoreConnectionRecord,
-        on db: any Database
-    ) async throws {
-        let organisation = Organisation.ID(connection.organisationID)
-        let existing = try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db)
-            .filter(\.$connectionID == connection.id!).all()
-        for company in companies {
-            let available = stages[company.id]?.joined(separator: "\n")
-            if let row = existing.first(where: { $0.procoreCompanyID == company.id }) {
-                if row.name != company.name || (available != nil && row.availableStages != available) {
-                    row.name = company.name
-                    row.availableStages = available ?? row.availableStages
-                    try await row.save(on: db)
-                }
-            } else {
-                try await ProcoreCompanyLinkRecord(ProcoreCompanyLink(
-                    organisationID: organisation, connectionID: .init(connection.id!), procoreCompanyID: company.id,
-                    name: company.name, availableStages: stages[company.id])).create(on: db)
-            }
-        }
-    }
-
     // MARK: - Authorization code
 
     /// The consent page URL; remembers a hash of `state` on the connection.
-    public func authorizationURL(for connection: ProcoreConnectionRecord, state: String, on db: any Database) async throws -> URL {
+    public func authorizationURL(for connection: StoredConnection, state: String, on db: any Database) async throws -> URL {
         let configuration = try configuration(for: connection, company: nil)
         guard case .authorizationCode(let redirect) = configuration.grant else {
             throw Failure.incomplete("the grant type is not authorization code")
         }
-        connection.oauthStateHash = SecureTokens.sha256(state)
-        try await connection.save(on: db)
+        try await ProcoreSettings.setOAuthStateHash(connection.id, SecureTokens.sha256(state), on: db)
         return Procore.Endpoint.authorizeURL(
             environment: configuration.environment, clientID: configuration.clientID, redirectURI: redirect, state: state)
     }
 
     /// Completes the redirect back from Procore: checks `state`, exchanges the code, stores the sealed tokens.
-    public func completeAuthorization(_ connection: ProcoreConnectionRecord, code: String, state: String, on db: any Database) async throws(Failure) {
+    public func completeAuthorization(_ connection: StoredConnection, code: String, state: String, on db: any Database) async throws(Failure) {
         guard let expected = connection.oauthStateHash, expected == SecureTokens.sha256(state) else { throw .stateMismatch }
         let session = try session(for: connection, company: nil, db: db)
         do {
@@ -194,10 +160,7 @@ public struct ProcoreConnector: Sendable {
             throw .procore(error)
         }
         do {
-            if let fresh = try await ProcoreConnectionRecord.find(connection.id, on: db) {
-                fresh.oauthStateHash = nil
-                try await fresh.save(on: db)
-            }
+            try await ProcoreSettings.setOAuthStateHash(connection.id, nil, on: db)
         } catch {
             throw .incomplete("the authorization could not be saved")
         }

@@ -143,7 +143,7 @@ struct OutboxBench: AsyncParsableCommand {
             organisation: organisation, actor: admin, secrets: app.lentune.secrets, now: Date(), on: app.db)
         let authorization = "Bearer " + (try app.lentune.secrets.open(connection.sealedWebhookSecret))
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-        let url = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)" + SiteURL.procoreWebhook(connection.id!).path
+        let url = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)" + SiteURL.procoreWebhook(connection.id).path
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: senders)))
         let latencies = Locked<[Double]>([])

@@ -27,7 +27,7 @@ import Testing
             .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
             organisation: fixture.organisation.id, actor: admin, secrets: box, now: Date(), on: db)
         let link = ProcoreCompanyLink(
-            organisationID: fixture.organisation.id, connectionID: .init(connection.id!), procoreCompanyID: 42, name: "Kauri",
+            organisationID: fixture.organisation.id, connectionID: .init(connection.id), procoreCompanyID: 42, name: "Kauri",
             isLinked: true, purchaseOrderSource: source)
         try await ProcoreSettings.insert(link, on: db)
         try await ProjectRecord.query(on: db).filter(\.$id == fixture.project.id.rawValue).set(\.$procoreCompanyLinkID, to: link.id.rawValue).update()

@@ -169,7 +169,7 @@ import Testing
             let connection = try await ProcoreSettings.saveConnection(
                 .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
                 organisation: org, actor: admin, secrets: box, now: Date(), on: db)
-            var row = ProcoreCompanyLink(organisationID: org, connectionID: .init(connection.id!), procoreCompanyID: 42, name: "Kauri")
+            var row = ProcoreCompanyLink(organisationID: org, connectionID: .init(connection.id), procoreCompanyID: 42, name: "Kauri")
             try await ProcoreSettings.insert(row, on: db)
             try await ProjectRecord.query(on: db).filter(\.$id == fixture.project.id.rawValue).set(\.$procoreCompanyLinkID, to: row.id.rawValue).update()
             try await PurchaseOrders.insert(fixture.purchaseOrder(number: "PO-1"), on: db)

@@ -45,7 +45,8 @@ import Testing
                 company == 4_242 ? .of(pages) : .failing(.status(code: 404, message: "wrong company \(company)", requestID: nil))
             }
             let connector = ProcoreConnector(secrets: box, makeClient: { [client] _ in client })
-            #expect(try await connector.linkMatchingProjects(row: row, connection: connection, on: db) == 1)
+            let stored = try #require(try await ProcoreSettings.connection(for: fixture.organisation.id, on: db))
+            #expect(try await connector.linkMatchingProjects(row: row, connection: stored, on: db) == 1)
 
             let projects = try await ProjectRecord.scoped(to: fixture.organisation.id, on: db).sort(\.$code).all()
             #expect(projects.map(\.procoreProjectID) == [11, nil])
@@ -54,7 +55,7 @@ import Testing
             // Procore failing: its error comes back and nothing more is linked.
             let failing = ProcoreConnector(secrets: box, makeClient: { _ in .failing })
             await #expect(throws: Procore.Error.unimplemented("projects")) {
-                try await failing.linkMatchingProjects(row: row, connection: connection, on: db)
+                try await failing.linkMatchingProjects(row: row, connection: stored, on: db)
             }
         }
     }

@@ -22,7 +22,7 @@ extension WebHarness {
                 .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: 1),
                 organisation: org, actor: admin, secrets: app.lentune.secrets, now: Date(), on: app.db)
         }
-        let connectionID = connection!.id!
+        let connectionID = connection!.id
         let link = ProcoreCompanyLink(
             organisationID: org, connectionID: .init(connectionID), procoreCompanyID: procoreID, name: name, isLinked: true,
             purchaseOrderSource: source)

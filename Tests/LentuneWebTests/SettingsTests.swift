@@ -25,7 +25,7 @@ struct SettingsFixture {
                       redirectURI: nil, serviceCompanyID: 4242),
                 organisation: org, actor: admin, secrets: secrets, now: Date(), on: harness.app.db)
             let link = ProcoreCompanyLink(
-                organisationID: org, connectionID: .init(connection.id!), procoreCompanyID: 4242, name: "Kauri Construction Ltd")
+                organisationID: org, connectionID: .init(connection.id), procoreCompanyID: 4242, name: "Kauri Construction Ltd")
             try await ProcoreSettings.insert(link, on: harness.app.db)
             // Two projects of that company and an open Lentune PO, for the confirmation's counts.
             var project = harness.orgA.project

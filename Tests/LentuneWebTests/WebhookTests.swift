@@ -21,7 +21,7 @@ import VaporTesting
         var headers: HTTPHeaders = ["Content-Type": "application/json"]
         if let authorization { headers.add(name: .authorization, value: authorization) }
         return try await f.harness.app.testing().sendRequest(
-            .POST, SiteURL.procoreWebhook(connection ?? record.id!).path, headers: headers, body: ByteBuffer(string: body))
+            .POST, SiteURL.procoreWebhook(connection ?? record.id).path, headers: headers, body: ByteBuffer(string: body))
     }
 
     func secret(_ f: SettingsFixture) async throws -> String {
@@ -104,7 +104,7 @@ import VaporTesting
                 try await worker.runOnce()
                 let hook = try #require(hooks().first)
                 let connection = try #require(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db))
-                #expect(hook.destinationURL == h.app.lentune.webhookURL(connection: connection.id!))
+                #expect(hook.destinationURL == h.app.lentune.webhookURL(connection: connection.id))
                 #expect(hook.namespace == "lentune")
                 #expect(hook.authorization == "Bearer " + (try h.app.lentune.secrets.open(connection.sealedWebhookSecret)))
                 let triggers = sandbox.server.store.read { data in data.triggers.filter { $0.hookID == hook.id } }

@@ -5,10 +5,8 @@ import LentuneCore
 
 /// Procore connections and the Procore company list.
 public enum ProcoreSettings {
-    public static func connection(for organisation: Organisation.ID, on db: any Database) async throws
-        -> ProcoreConnectionRecord?
-    {
-        try await ProcoreConnectionRecord.scoped(to: organisation, on: db).first()
+    public static func connection(for organisation: Organisation.ID, on db: any Database) async throws -> StoredConnection? {
+        try await ProcoreConnectionRecord.scoped(to: organisation, on: db).first().map(StoredConnection.init)
     }
 
     public static func companyLinks(for organisation: Organisation.ID, on db: any Database) async throws
@@ -165,9 +163,9 @@ extension ProcoreSettings {
     /// tokens and marks the connection not connected until it is tested again. Audited without secrets.
     public static func saveConnection(
         _ input: ConnectionInput, organisation: Organisation.ID, actor: User, secrets: SecretBox, now: Date, on db: any Database
-    ) async throws -> ProcoreConnectionRecord {
+    ) async throws -> StoredConnection {
         try await db.writeTransaction { tx in
-            let existing = try await connection(for: organisation, on: tx)
+            let existing = try await ProcoreConnectionRecord.scoped(to: organisation, on: tx).first()
             let before = existing.map(describe)
             let record = try existing ?? ProcoreConnectionRecord(
                 organisationID: organisation, environment: input.environment, clientID: input.clientID, sealedClientSecret: nil,
@@ -195,12 +193,12 @@ extension ProcoreSettings {
                     action: "procore.connection.updated", subject: "Procore connection",
                     before: before, after: describe(record) + (input.clientSecret != nil ? "; client secret changed" : "")),
                 on: tx)
-            return record
+            return StoredConnection(record)
         }
     }
 
     /// Never includes a secret.
-    public static func describe(_ record: ProcoreConnectionRecord) -> String {
+    static func describe(_ record: ProcoreConnectionRecord) -> String {
         let domain = record.domain
         var parts = ["environment: \(domain.environment.kind)", "client id: \(domain.clientID)", "grant: \(domain.grantType.rawValue)"]
         if case .custom(let auth, let api) = domain.environment { parts.append("URLs: \(auth.absoluteString), \(api.absoluteString)") }
@@ -243,8 +241,7 @@ extension ProcoreSettings {
     /// The connection a webhook names, with the Authorization value its deliveries must carry (decrypted here, only
     /// for the comparison).
     public static func webhookConnection(_ id: UUID, on db: any Database) async throws -> (connection: ProcoreConnection, sealedSecret: String)? {
-        guard let record = try await ProcoreConnectionRecord.find(id, on: db) else { return nil }
-        return (record.domain, record.sealedWebhookSecret)
+        try await connection(id: id, on: db).map { ($0.domain, $0.sealedWebhookSecret) }
     }
 
     /// The linked row of a Procore company in an organisation.

@@ -303,3 +303,45 @@ public enum Invoices {
         return record.domain(lines: try await record.$lines.get(on: db), allocations: try await record.$allocations.get(on: db))
     }
 }
+
+extension ReferenceData {
+    public static func costCodes(in organisation: Organisation.ID, project: Project.ID? = nil, on db: any Database) async throws -> [CostCode] {
+        var query = CostCodeRecord.scoped(to: organisation, on: db)
+        if let project { query = query.filter(\.$projectID == project.rawValue) }
+        return try await query.sort(\.$code).all().map(\.domain)
+    }
+
+    public static func costTypes(in organisation: Organisation.ID, on db: any Database) async throws -> [CostType] {
+        try await CostTypeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain)
+    }
+
+    public static func taxCodes(in organisation: Organisation.ID, on db: any Database) async throws -> [TaxCode] {
+        try await TaxCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain)
+    }
+
+    public static func project(_ id: Project.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Project? {
+        try await ProjectRecord.find(id.rawValue, in: organisation, on: db)?.domain
+    }
+
+    /// Display names of suppliers by id (of this organisation only).
+    public static func supplierNames(_ ids: [Supplier.ID], in organisation: Organisation.ID, on db: any Database) async throws -> [UUID: String] {
+        let unique = Array(Set(ids.map(\.rawValue)))
+        guard !unique.isEmpty else { return [:] }
+        let records = try await SupplierRecord.scoped(to: organisation, on: db).filter(\.$id ~~ unique).all()
+        return Dictionary(uniqueKeysWithValues: records.map { ($0.id!, $0.name) })
+    }
+}
+
+extension Invoices {
+    /// The newest invoices (headers only; lines and allocations are not read).
+    public static func recent(in organisation: Organisation.ID, limit: Int, on db: any Database) async throws -> [Invoice] {
+        try await InvoiceRecord.scoped(to: organisation, on: db).sort(\.$invoiceDate, .descending).limit(limit).all()
+            .map { $0.domain(lines: [], allocations: []) }
+    }
+}
+
+extension Accounts {
+    public static func users(in organisation: Organisation.ID, on db: any Database) async throws -> [User] {
+        try await UserRecord.scoped(to: organisation, on: db).sort(\.$email).all().map(\.domain)
+    }
+}

@@ -45,8 +45,8 @@ public actor ProcoreSessions {
         return connector.makeClient(try session(for: connection, company: company, on: db))
     }
 
-    func session(for connection: ProcoreConnectionRecord, company: Int64?, on db: any Database) throws -> Procore.Session {
-        let key = Key(connection: connection.id!, company: company)
+    func session(for connection: StoredConnection, company: Int64?, on db: any Database) throws -> Procore.Session {
+        let key = Key(connection: connection.id, company: company)
         let fingerprint = Self.fingerprint(connection)
         if let entry = sessions[key], entry.fingerprint == fingerprint { return entry.session }
         let session: Procore.Session
@@ -67,7 +67,7 @@ public actor ProcoreSessions {
     /// How many sessions are held (tests).
     public var count: Int { sessions.count }
 
-    static func fingerprint(_ connection: ProcoreConnectionRecord) -> String {
+    static func fingerprint(_ connection: StoredConnection) -> String {
         [
             connection.clientID, connection.sealedClientSecret ?? "", connection.grantType, connection.environment,
             connection.authBaseURL ?? "", connection.apiBaseURL ?? "", connection.redirectURI ?? "", connection.serviceCompanyID.map(String.init) ?? "",

@@ -84,7 +84,7 @@ enum APIController {
         }
         let domain = record.domain
         return try json(ConnectionDTO(
-            id: record.id!, environment: domain.environment.kind, auth_base_url: domain.environment.authBaseURL.absoluteString,
+            id: record.id, environment: domain.environment.kind, auth_base_url: domain.environment.authBaseURL.absoluteString,
             api_base_url: domain.environment.apiBaseURL.absoluteString, client_id: domain.clientID,
             has_client_secret: domain.hasClientSecret, grant_type: domain.grantType.rawValue, company_id: record.serviceCompanyID,
             status: domain.status.rawValue, connected_as: record.connectedAs, last_error: record.lastError))
@@ -123,8 +123,8 @@ enum APIController {
         case .success(let input):
             let saved = try await ProcoreSettings.saveConnection(
                 input, organisation: viewer.organisationID, actor: viewer.user, secrets: services.secrets, now: services.now(), on: req.db)
-            await services.sessions.invalidate(connection: saved.id!)
-            await services.webhookConnections.forget(saved.id!)
+            await services.sessions.invalidate(connection: saved.id)
+            await services.webhookConnections.forget(saved.id)
             return try await connection(req: req)
         }
     }

@@ -12,7 +12,7 @@ enum AdministrationController {
 
     @Sendable static func users(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let users = try await UserRecord.scoped(to: viewer.organisationID, on: req.db).sort(\.$email).all().map(\.domain)
+        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
         return AdministrationView.users(viewer: viewer, users: users).response()
     }
 

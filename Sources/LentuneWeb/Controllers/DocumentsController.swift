@@ -4,7 +4,7 @@ import LentunePersistence
 import Vapor
 
 /// The main navigation's pages: invoices, purchase orders, suppliers and projects of the viewer's organisation.
-/// Every query goes through `scoped(to:)`; a record of another organisation answers 404.
+/// Every query is scoped to the viewer's organisation (in LentunePersistence); another organisation's record answers 404.
 enum DocumentsController {
     static let listLimit = 100
 
@@ -14,9 +14,8 @@ enum DocumentsController {
 
     @Sendable static func invoices(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let invoices = try await InvoiceRecord.scoped(to: viewer.organisationID, on: req.db)
-            .sort(\.$invoiceDate, .descending).limit(listLimit).all()
-        let suppliers = try await names(SupplierRecord.self, ids: invoices.map(\.supplierID), viewer: viewer, on: req.db) { $0.name }
+        let invoices = try await Invoices.recent(in: viewer.organisationID, limit: listLimit, on: req.db)
+        let suppliers = try await ReferenceData.supplierNames(invoices.map(\.supplierID), in: viewer.organisationID, on: req.db)
         return DocumentsView.invoices(viewer: viewer, invoices: invoices, supplierNames: suppliers).response()
     }
 
@@ -34,20 +33,9 @@ enum DocumentsController {
 
     @Sendable static func project(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        guard let project = try await ProjectRecord.find(try req.idParameter(), in: viewer.organisationID, on: req.db)
+        guard let project = try await ReferenceData.project(.init(try req.idParameter()), in: viewer.organisationID, on: req.db)
         else { throw Abort(.notFound) }
-        let costCodes = try await CostCodeRecord.scoped(to: viewer.organisationID, on: req.db)
-            .filter(\.$projectID == project.id!).sort(\.$code).all().map(\.domain)
-        return DocumentsView.project(viewer: viewer, project: project.domain, costCodes: costCodes).response()
-    }
-
-    /// Display names of the given records, scoped to the viewer's organisation.
-    static func names<R: TenantRecord>(
-        _: R.Type, ids: [UUID], viewer: Viewer, on db: any Database, name: (R) -> String
-    ) async throws -> [UUID: String] {
-        let unique = Array(Set(ids))
-        guard !unique.isEmpty else { return [:] }
-        let records = try await R.scoped(to: viewer.organisationID, on: db).filter(\._$id ~~ unique).all()
-        return Dictionary(uniqueKeysWithValues: records.map { ($0.id!, name($0)) })
+        let costCodes = try await ReferenceData.costCodes(in: viewer.organisationID, project: project.id, on: req.db)
+        return DocumentsView.project(viewer: viewer, project: project, costCodes: costCodes).response()
     }
 }

@@ -3,7 +3,7 @@ import LentuneCore
 import LentunePersistence
 
 enum DocumentsView {
-    static func invoices(viewer: Viewer, invoices: [InvoiceRecord], supplierNames: [UUID: String]) -> HTML {
+    static func invoices(viewer: Viewer, invoices: [Invoice], supplierNames: [UUID: String]) -> HTML {
         Layout.page(title: "Invoices", viewer: viewer, section: .invoices) {
             if invoices.isEmpty {
                 Layout.emptyState("No invoices yet.")
@@ -12,9 +12,9 @@ enum DocumentsView {
                     id: "invoices", headers: ["Number", "Supplier", "Date", "Status", "Total excl. tax"],
                     rows: invoices.map { invoice in
                         [
-                            .text(invoice.number), .text(supplierNames[invoice.supplierID] ?? "—"),
-                            .text(day(invoice.invoiceDate)), .text(invoice.status.replacingOccurrences(of: "_", with: " ")),
-                            .text(Money.display(Decimal(invoice.statedTotalExcludingTaxCents) / 100)),
+                            .text(invoice.number), .text(supplierNames[invoice.supplierID.rawValue] ?? "—"),
+                            .text(day(invoice.invoiceDate)), .text(invoice.status.rawValue.replacingOccurrences(of: "_", with: " ")),
+                            .text(Money.display(invoice.statedTotalExcludingTax)),
                         ]
                     })
             }

@@ -18,9 +18,9 @@ struct PurchaseOrderReference: Sendable {
         PurchaseOrderReference(
             suppliers: try await ReferenceData.suppliers(in: organisation, on: db),
             projects: try await ReferenceData.projects(in: organisation, on: db).filter(\.isActive),
-            costCodes: lines ? try await CostCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain) : [],
-            costTypes: lines ? try await CostTypeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain) : [],
-            taxCodes: lines ? try await TaxCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain) : [],
+            costCodes: lines ? try await ReferenceData.costCodes(in: organisation, on: db) : [],
+            costTypes: lines ? try await ReferenceData.costTypes(in: organisation, on: db) : [],
+            taxCodes: lines ? try await ReferenceData.taxCodes(in: organisation, on: db) : [],
             sources: try await PurchaseOrders.projectSources(in: organisation, on: db))
     }
 

@@ -34,7 +34,7 @@ enum SettingsController {
         let webhookSecret = connection.flatMap { try? services.secrets.open($0.sealedWebhookSecret) }
         let model = SettingsView.ProcoreModel(
             viewer: viewer, connection: connection, redirectURI: services.oauthRedirectURI.absoluteString,
-            webhookURL: connection.map { services.webhookURL(connection: $0.id!) }, webhookSecret: webhookSecret, rows: rows,
+            webhookURL: connection.map { services.webhookURL(connection: $0.id) }, webhookSecret: webhookSecret, rows: rows,
             notice: notice ?? (req.query[String.self, at: "saved"] != nil ? "Saved." : nil), connectionErrors: connectionErrors,
             rowErrors: rowErrors, submitted: submitted, confirmation: confirmation, test: test)
         return SettingsView.procore(model).response(status: status)
@@ -63,8 +63,8 @@ enum SettingsController {
             let saved = try await ProcoreSettings.saveConnection(
                 input, organisation: viewer.organisationID, actor: viewer.user, secrets: req.application.lentune.secrets,
                 now: req.application.lentune.now(), on: req.db)
-            await req.application.lentune.sessions.invalidate(connection: saved.id!)
-            await req.application.lentune.webhookConnections.forget(saved.id!)
+            await req.application.lentune.sessions.invalidate(connection: saved.id)
+            await req.application.lentune.webhookConnections.forget(saved.id)
             return req.redirect(to: SiteURL.settingsProcore.path + "?saved=1", redirectType: .normal)
         }
     }

@@ -15,7 +15,7 @@ extension SettingsView {
 
     struct ProcoreModel {
         var viewer: Viewer
-        var connection: ProcoreConnectionRecord?
+        var connection: StoredConnection?
         var redirectURI: String
         var webhookURL: String?
         var webhookSecret: String?

@@ -47,7 +47,7 @@ enum SettingsView {
         }
     }
 
-    static func integrations(viewer: Viewer, connection: ProcoreConnectionRecord?) -> HTML {
+    static func integrations(viewer: Viewer, connection: StoredConnection?) -> HTML {
         page("Settings", viewer: viewer, tab: .integrations) {
             el("h2") { "Configurations" }
             el("section", .id("invoices-interface")) {
