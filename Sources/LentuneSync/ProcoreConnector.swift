@@ -100,10 +100,15 @@ public struct ProcoreConnector: Sendable {
     /// Signs in, reads `/me` and the companies, stores the outcome on the connection (connected or Procore's error),
     /// and refreshes the Procore company list. Nothing is marked connected unless Procore accepted the credentials.
     @discardableResult
-    public func test(_ connection: StoredConnection, serviceCompany: Int64?, on db: any Database) async -> Result<TestResult, Failure> {
+    ///
+    /// `using` is the process's shared session (`ProcoreSessions.test`); without it a session is made for this call.
+    public func test(
+        _ connection: StoredConnection, serviceCompany: Int64?, using shared: Procore.Session? = nil, on db: any Database
+    ) async -> Result<TestResult, Failure> {
         let result: Result<TestResult, Failure>
         do throws(Failure) {
-            let session = try session(for: connection, company: serviceCompany, db: db)
+            let session: Procore.Session
+            if let shared { session = shared } else { session = try self.session(for: connection, company: serviceCompany, db: db) }
             let client = makeClient(session)
             do throws(Procore.Error) {
                 let me = try await client.me()

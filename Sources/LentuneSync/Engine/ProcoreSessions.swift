@@ -59,6 +59,13 @@ public actor ProcoreSessions {
         return session
     }
 
+    /// Test connection through this process's shared session for the connection's service company (so its pacer and
+    /// tokens are the ones every other caller uses).
+    public func test(_ connection: StoredConnection, on db: any Database) async -> Result<ProcoreConnector.TestResult, ProcoreConnector.Failure> {
+        let shared = try? session(for: connection, company: connection.serviceCompanyID, on: db)
+        return await connector.test(connection, serviceCompany: connection.serviceCompanyID, using: shared, on: db)
+    }
+
     /// Forgets every session of a connection (saving the connection calls it; other processes notice by fingerprint).
     public func invalidate(connection: UUID) {
         sessions = sessions.filter { $0.key.connection != connection }

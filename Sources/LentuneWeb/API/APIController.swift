@@ -141,7 +141,7 @@ enum APIController {
             var error: String?
             var companies: [CompanyDTO]
         }
-        let result = await req.application.lentune.connector.test(connection, serviceCompany: connection.serviceCompanyID, on: req.db)
+        let result = await req.application.lentune.sessions.test(connection, on: req.db)
         let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db)
         switch result {
         case .success(let outcome):

@@ -74,7 +74,7 @@ enum SettingsController {
         guard let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db) else {
             return try await procorePage(req, status: .unprocessableEntity, connectionErrors: ["client_id": "Save the connection settings first."])
         }
-        let result = await req.application.lentune.connector.test(connection, serviceCompany: connection.serviceCompanyID, on: req.db)
+        let result = await req.application.lentune.sessions.test(connection, on: req.db)
         return try await procorePage(req, status: .ok, test: result)
     }
 
@@ -107,7 +107,9 @@ enum SettingsController {
             return try await procorePage(req, status: .ok, test: .failure(error))
         }
         let fresh = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)!
-        let result = await req.application.lentune.connector.test(fresh, serviceCompany: fresh.serviceCompanyID, on: req.db)
+        // The shared session was made before Procore issued the tokens: start it again from the stored ones.
+        await req.application.lentune.sessions.invalidate(connection: fresh.id)
+        let result = await req.application.lentune.sessions.test(fresh, on: req.db)
         return try await procorePage(req, status: .ok, test: result)
     }
 
