@@ -31,6 +31,7 @@ struct OutboxBench: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Webhook deliveries in all.") var deliveries = 20_000
     @ArgumentParser.Option(help: "Concurrent webhook senders.") var senders = 200
     @ArgumentParser.Option(help: "Bursts of --senders simultaneous deliveries (each burst waits for the last).") var bursts = 50
+    @ArgumentParser.Flag(help: "Skip the jobs; serve the webhook endpoint and print its URL and Authorization (for wrk) until Ctrl-C.") var hold = false
 
     func run() async throws {
         _ = bootstrapLogging
@@ -46,7 +47,7 @@ struct OutboxBench: AsyncParsableCommand {
             try await app.autoMigrate()
             let organisation = try await Accounts.organisation(named: "Bench Construction Ltd", on: app.db).domain.id
             printNow("lentune bench outbox on \(config.database)")
-            for workers in [1, 2, 4] {
+            for workers in [1, 2, 4] where !hold {
                 try await drain(app: app, organisation: organisation, workers: workers)
                 try await latency(app: app, organisation: organisation, workers: workers)
             }
@@ -144,6 +145,13 @@ struct OutboxBench: AsyncParsableCommand {
         let authorization = "Bearer " + (try app.lentune.secrets.open(connection.sealedWebhookSecret))
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         let url = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)" + SiteURL.procoreWebhook(connection.id).path
+        if hold {
+            printNow("serving \(url)\nAuthorization: \(authorization)")
+            await LentuneServer.waitForTermination()
+            await app.server.shutdown()
+            printNow("stored \(try await WebhookEvents.count(in: organisation, on: app.db)) events")
+            return
+        }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: senders)))
         let latencies = Locked<[Double]>([])
