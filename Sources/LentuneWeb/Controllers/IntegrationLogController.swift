@@ -142,7 +142,10 @@ enum IntegrationLogView {
         }
     }
 
-    static func stamp(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false)) }
+    /// "2026-12-01 11:14:43" (UTC, as the column says).
+    static func stamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(dateTimeSeparator: .space, timeZone: .gmt).year().month().day().time(includingFractionalSeconds: false))
+    }
 
     static func select(_ name: String, _ label: String, _ options: [(String, String)], _ chosen: String?) -> HTML {
         .fragment([
