@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "LentuneSyncTests",
             dependencies: [
-                "LentuneCore", "LentunePersistence", "LentuneSync", "LentuneTestSupport", "ProcoreAPI",
+                "LentuneCore", "LentunePersistence", "LentuneSync", "LentuneTestSupport", "ProcoreAPI", "ProcoreSandbox",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
             ],

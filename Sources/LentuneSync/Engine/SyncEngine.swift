@@ -19,6 +19,7 @@ public struct SyncEngine: Sendable {
         handlers[.unregisterHooks] = hooks.unregister
         handlers[.processWebhook] = ChangeJobs.processWebhook
         handlers[.sweep] = ChangeJobs.sweep
+        handlers[.syncReferenceData] = ReferenceJobs.sync
         handlers[.noop] = { _, _ in }
         self.handlers = handlers
     }

@@ -53,6 +53,8 @@ extension Procore {
         public var code: String?
         public var fullCode: String?
         public var name: String
+        /// The project's or the sub job's name.
+        public var biller: String?
         public var billerType: String?
         public var billerId: ID?
         public var parent: IDRef?

@@ -194,6 +194,8 @@ extension Procore {
         public var originID: String?
         public var status: [String]
         public var includeDeleted: IncludeDeleted?
+        /// Projects only: `filters[by_status]` = Active (Procore's default), Inactive or All.
+        public var projectStatus: String?
 
         public enum IncludeDeleted: String, Sendable {
             case only, with
@@ -220,6 +222,7 @@ extension Procore {
             items += ids.map { .init("filters[id][]", String($0)) }
             if let originID { items.append(.init("filters[origin_id]", originID)) }
             items += status.map { .init("filters[status]", $0) }
+            if let projectStatus { items.append(.init("filters[by_status]", projectStatus)) }
             if let includeDeleted { items.append(.init("filters[include_deleted]", includeDeleted.rawValue)) }
             return items
         }

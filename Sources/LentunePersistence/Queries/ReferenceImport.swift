@@ -1,0 +1,183 @@
+import FluentKit
+import Foundation
+import LentuneCore
+
+/// Reference data read from Procore, written into Lentune by the rules of DESIGN.md §1.1 (issue 13's first half:
+/// Procore → Lentune). Each function is one transaction and idempotent: running it again with the same data changes
+/// nothing.
+public enum ReferenceImport {
+    public struct ProcoreProject: Sendable {
+        public var id: Int64
+        public var number: String?
+        public var name: String
+        /// In one of the row's "Project stages to import" and active in Procore.
+        public var accepted: Bool
+
+        public init(id: Int64, number: String?, name: String, accepted: Bool) {
+            self.id = id
+            self.number = number
+            self.name = name
+            self.accepted = accepted
+        }
+    }
+
+    public struct Counts: Sendable, Equatable {
+        public var created = 0
+        public var linked = 0
+        public var updated = 0
+        public var deactivated = 0
+        public init() {}
+    }
+
+    /// Projects of a company row: an accepted Procore project is linked to the Lentune project of the same code (its
+    /// project number), or created coded `PROCORE<id>`; a linked project that is no longer accepted (left the stages,
+    /// inactive, or gone) is kept and marked inactive, never deleted (POs and invoices point at it).
+    public static func projects(_ projects: [ProcoreProject], row: ProcoreCompanyLink, on db: any Database) async throws -> Counts {
+        try await db.writeTransaction { tx in
+            var counts = Counts()
+            let existing = try await ProjectRecord.scoped(to: row.organisationID, on: tx).all()
+            var byProcore = Dictionary(existing.compactMap { r in r.procoreProjectID.map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
+            let accepted = projects.filter(\.accepted)
+            for project in accepted {
+                let description = String(project.name.prefix(200))
+                if let record = byProcore[project.id], record.procoreCompanyLinkID == row.id.rawValue {
+                    if record.name != description || !record.isActive {
+                        record.name = description
+                        record.isActive = true
+                        try await record.save(on: tx)
+                        counts.updated += 1
+                    }
+                } else if let number = project.number, !number.isEmpty,
+                    let record = existing.first(where: { $0.code.caseInsensitiveCompare(number) == .orderedSame && $0.procoreProjectID == nil })
+                {
+                    record.procoreCompanyLinkID = row.id.rawValue
+                    record.procoreProjectID = project.id
+                    record.isActive = true
+                    try await record.save(on: tx)
+                    byProcore[project.id] = record
+                    counts.linked += 1
+                } else if byProcore[project.id] == nil {
+                    let record = ProjectRecord(Project(
+                        organisationID: row.organisationID, code: "PROCORE\(project.id)", name: description,
+                        procoreCompanyLinkID: row.id, procoreProjectID: project.id))
+                    try await record.create(on: tx)
+                    byProcore[project.id] = record
+                    counts.created += 1
+                }
+            }
+            let acceptedIDs = Set(accepted.map(\.id))
+            for record in existing where record.procoreCompanyLinkID == row.id.rawValue && record.isActive {
+                guard let id = record.procoreProjectID, !acceptedIDs.contains(id) else { continue }
+                record.isActive = false
+                try await record.save(on: tx)
+                counts.deactivated += 1
+            }
+            return counts
+        }
+    }
+
+    public struct ProcoreCostCode: Sendable {
+        public var id: Int64
+        public var fullCode: String
+        public var name: String
+        /// The sub job's name when the code belongs to one (it becomes its own code, labelled with the sub job).
+        public var subJob: String?
+
+        public init(id: Int64, fullCode: String, name: String, subJob: String?) {
+            self.id = id
+            self.fullCode = fullCode
+            self.name = name
+            self.subJob = subJob
+        }
+    }
+
+    /// Cost codes of one linked project: the division in the code (`03-300`); a sub job's code is its own code,
+    /// labelled with the sub job (`03-300 [Basement Carpark]`).
+    public static func costCodes(
+        _ codes: [ProcoreCostCode], project: Project.ID, organisation: Organisation.ID, on db: any Database
+    ) async throws -> Counts {
+        try await db.writeTransaction { tx in
+            var counts = Counts()
+            let existing = try await CostCodeRecord.scoped(to: organisation, on: tx).filter(\.$projectID == project.rawValue).all()
+            for code in codes {
+                let label = String((code.subJob.map { "\(code.fullCode) [\($0)]" } ?? code.fullCode).prefix(100))
+                let name = String((code.subJob.map { "\(code.name) – \($0)" } ?? code.name).prefix(200))
+                if let record = existing.first(where: { $0.procoreCostCodeID == code.id })
+                    ?? existing.first(where: { $0.procoreCostCodeID == nil && $0.code == label })
+                {
+                    if record.code != label || record.name != name || record.procoreCostCodeID != code.id {
+                        counts.updated += record.procoreCostCodeID == nil ? 0 : 1
+                        counts.linked += record.procoreCostCodeID == nil ? 1 : 0
+                        (record.code, record.name, record.procoreCostCodeID) = (label, name, code.id)
+                        try await record.save(on: tx)
+                    }
+                } else {
+                    try await CostCodeRecord(CostCode(
+                        organisationID: organisation, projectID: project, code: label, name: name, procoreCostCodeID: code.id)).create(on: tx)
+                    counts.created += 1
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Cost types (Procore line item types) of the company, matched by Procore id, then by code.
+    public static func costTypes(
+        _ types: [(id: Int64, code: String?, name: String)], organisation: Organisation.ID, on db: any Database
+    ) async throws -> Counts {
+        try await db.writeTransaction { tx in
+            var counts = Counts()
+            let existing = try await CostTypeRecord.scoped(to: organisation, on: tx).all()
+            for type in types {
+                let code = String((type.code?.isEmpty == false ? type.code! : type.name).prefix(50))
+                if let record = existing.first(where: { $0.procoreLineItemTypeID == type.id })
+                    ?? existing.first(where: { $0.procoreLineItemTypeID == nil && $0.code.caseInsensitiveCompare(code) == .orderedSame })
+                {
+                    if record.name != type.name || record.procoreLineItemTypeID != type.id {
+                        counts.linked += record.procoreLineItemTypeID == nil ? 1 : 0
+                        counts.updated += record.procoreLineItemTypeID == nil ? 0 : 1
+                        (record.name, record.procoreLineItemTypeID) = (type.name, type.id)
+                        try await record.save(on: tx)
+                    }
+                } else {
+                    try await CostTypeRecord(CostType(
+                        organisationID: organisation, code: code, name: type.name, procoreLineItemTypeID: type.id)).create(on: tx)
+                    counts.created += 1
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Suppliers from the company's vendors: linked by Procore id, else by name (`Supplier.matchKey`), else created;
+    /// a renamed vendor renames its supplier unless that name belongs to another supplier.
+    public static func suppliers(_ vendors: [(id: Int64, name: String)], organisation: Organisation.ID, on db: any Database) async throws -> Counts {
+        try await db.writeTransaction { tx in
+            var counts = Counts()
+            let existing = try await SupplierRecord.scoped(to: organisation, on: tx).all()
+            var keys = Set(existing.map(\.matchKey))
+            for vendor in vendors {
+                let name = String(vendor.name.prefix(200))
+                let key = Supplier.matchKey(name)
+                if let record = existing.first(where: { $0.procoreVendorID == vendor.id }) {
+                    if record.name != name, record.matchKey == key || !keys.contains(key) {
+                        keys.remove(record.matchKey)
+                        (record.name, record.matchKey) = (name, key)
+                        keys.insert(key)
+                        try await record.save(on: tx)
+                        counts.updated += 1
+                    }
+                } else if let record = existing.first(where: { $0.matchKey == key && $0.procoreVendorID == nil }) {
+                    record.procoreVendorID = vendor.id
+                    try await record.save(on: tx)
+                    counts.linked += 1
+                } else if !keys.contains(key) {
+                    try await SupplierRecord(Supplier(organisationID: organisation, name: name, procoreVendorID: vendor.id)).create(on: tx)
+                    keys.insert(key)
+                    counts.created += 1
+                }
+            }
+            return counts
+        }
+    }
+}

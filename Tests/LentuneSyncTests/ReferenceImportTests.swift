@@ -1,0 +1,97 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import LentuneTestSupport
+import ProcoreAPI
+import ProcoreSandbox
+import Testing
+
+/// `reference.sync` against the sandbox over HTTP: projects by stage, cost codes, cost types, vendors → suppliers.
+@Suite struct ReferenceImportTests {
+    @Test(arguments: TestDatabase.kinds)
+    func importsByStage_linksByCode_deactivates_andIsIdempotent(kind: TestDatabase.Kind) async throws {
+        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "ref-app", clientSecret: "ref-secret")
+        do {
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let fixture = try await Fixture.make(on: db)  // project P-100, supplier "Placemakers Ltd"
+                let org = fixture.organisation.id
+                let wharf = Project(organisationID: org, code: "wsa-01", name: "Wharf Street (Lentune's name)")
+                try await ReferenceData.insert(wharf, on: db)
+                let box = try SecretBox(base64Key: SecretBox.generateKey())
+                let admin = try await Accounts.createUser(
+                    organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
+                let connection = try await ProcoreSettings.saveConnection(
+                    .init(environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: "ref-app",
+                          clientSecret: "ref-secret", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+                    organisation: org, actor: admin, secrets: box, now: Date(), on: db)
+                let row = ProcoreCompanyLink(
+                    organisationID: org, connectionID: .init(connection.id), procoreCompanyID: Seeds.demoCompanyID, name: "Kauri", isLinked: true)
+                try await ProcoreSettings.insert(row, on: db)
+                let engine = SyncEngine(
+                    sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+                    hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: box))
+                let worker = engine.worker(db: db)
+                func sync() async throws {
+                    let now = Date()
+                    try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
+                    let summary = try await worker.runOnce()
+                    let error = try await Outbox.jobs(in: org, on: db).first?.lastError ?? ""
+                    #expect(summary.done == 1, "\(error)")
+                }
+                try await sync()
+
+                let projects = try await ReferenceData.projects(in: org, on: db)
+                let sandboxProjects = sandbox.server.store.read { $0.projects }
+                func procoreID(_ number: String) -> Int64 { sandboxProjects.first { $0.projectNumber == number }!.id }
+                // WSA-01 exists in Lentune (any case): linked, not duplicated; the other two under construction are new.
+                #expect(projects.first { $0.id == wharf.id }?.procoreProjectID == procoreID("WSA-01"))
+                #expect(Set(projects.filter { $0.procoreCompanyLinkID == row.id }.map(\.code))
+                        == ["wsa-01", "PROCORE\(procoreID("KRS-02"))", "PROCORE\(procoreID("HBW-03"))"])
+                #expect(!projects.contains { $0.procoreProjectID == procoreID("TPO-04") })  // Pre-Construction: not imported
+                // Cost codes with their division, and the sub job's code as its own, labelled with it.
+                let codes = try await ReferenceData.costCodes(in: org, project: wharf.id, on: db).map(\.code)
+                #expect(codes.contains("03-300"))
+                #expect(codes.contains("03-300 [Basement Carpark]"))
+                // Procore's five cost types; the fixture's "M" is linked to Procore's, not duplicated.
+                let types = try await ReferenceData.costTypes(in: org, on: db)
+                #expect(types.count == 5)
+                #expect(types.first { $0.id == fixture.costType.id }?.procoreLineItemTypeID != nil)
+                // Vendors: "Placemakers Ltd" is the fixture's supplier, linked, not duplicated.
+                let suppliers = try await ReferenceData.suppliers(in: org, on: db)
+                #expect(suppliers.count == 6)
+                #expect(suppliers.first { $0.id == fixture.supplier.id }?.procoreVendorID != nil)
+
+                // A project leaves the accepted stages, another enters them, a vendor is renamed: one more sync.
+                sandbox.server.store.write { data in
+                    let pre = data.stages.first { $0.name == "Pre-Construction" }!.id
+                    let coc = data.stages.first { $0.name == "Course of Construction" }!.id
+                    let hbw = data.projects.firstIndex { $0.projectNumber == "HBW-03" }!
+                    data.projects[hbw].stageID = pre
+                    let tpo = data.projects.firstIndex { $0.projectNumber == "TPO-04" }!
+                    data.projects[tpo].stageID = coc
+                    let vendor = data.vendors.firstIndex { $0.name == "Firth Concrete" }!
+                    data.vendors[vendor].name = "Firth Industries"
+                }
+                try await sync()
+                let after = try await ReferenceData.projects(in: org, on: db)
+                #expect(after.first { $0.procoreProjectID == procoreID("HBW-03") }?.isActive == false)  // kept, inactive
+                #expect(after.first { $0.procoreProjectID == procoreID("TPO-04") }?.isActive == true)
+                #expect(try await ReferenceData.suppliers(in: org, on: db).contains { $0.name == "Firth Industries" })
+                #expect(try await ReferenceData.suppliers(in: org, on: db).count == 6)
+
+                // Idempotent: a third run changes nothing.
+                let before = (try await ReferenceData.projects(in: org, on: db), try await ReferenceData.costCodes(in: org, on: db).count)
+                try await sync()
+                #expect(try await ReferenceData.projects(in: org, on: db) == before.0)
+                #expect(try await ReferenceData.costCodes(in: org, on: db).count == before.1)
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+}
