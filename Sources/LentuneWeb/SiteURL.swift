@@ -45,6 +45,8 @@ public enum SiteURL: Hashable, Sendable {
     case integrationLogRetryAll
     case integrationLogSweep
     case procoreReregister(UUID)
+    case referenceData(UUID)
+    case referenceDataSync(UUID)
 
     public var path: String {
         switch self {
@@ -90,6 +92,8 @@ public enum SiteURL: Hashable, Sendable {
         case .integrationLogRetryAll: "/administration/integration-log/retry-failed"
         case .integrationLogSweep: "/administration/integration-log/sweep"
         case .procoreReregister(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/webhooks"
+        case .referenceData(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data"
+        case .referenceDataSync(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data/sync"
         }
     }
 
@@ -106,6 +110,8 @@ public enum SiteURL: Hashable, Sendable {
         case .procoreWebhook: ["webhooks", "procore", ":connection"]
         case .integrationLogRetry: ["administration", "integration-log", "jobs", ":id", "retry"]
         case .procoreReregister: ["administration", "settings", "procore", "companies", ":id", "webhooks"]
+        case .referenceData: ["administration", "settings", "procore", "companies", ":id", "reference-data"]
+        case .referenceDataSync: ["administration", "settings", "procore", "companies", ":id", "reference-data", "sync"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

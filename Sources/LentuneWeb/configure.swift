@@ -75,6 +75,8 @@ func routes(_ app: Application) {
     administrators.post(SiteURL.components(.procoreCompanies), use: SettingsController.saveCompanies)
     administrators.post(SiteURL.components(.procoreRefresh), use: SettingsController.refreshCompanies)
     administrators.post(SiteURL.components(.procoreReregister(UUID())), use: SettingsController.reregister)
+    administrators.get(SiteURL.components(.referenceData(UUID())), use: ReferenceDataController.show)
+    administrators.post(SiteURL.components(.referenceDataSync(UUID())), use: ReferenceDataController.syncNow)
 
     app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.maxBody),
            use: WebhookController.receive)

@@ -205,3 +205,30 @@ import VaporTesting
         }
     }
 }
+
+@Suite struct ReferenceDataPageTests {
+    @Test func referenceDataView_countsAndSyncNow_andThePagesShowTheSource() async throws {
+        try await SettingsFixture.with { f in
+            let client = try await f.harness.signedInAdmin()
+            let path = "/administration/settings/procore/companies/\(f.link.id)/reference-data"
+            let page = try await client.get(path)
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("Last read from Procore"))
+            #expect(page.body.string.contains("never"))
+            // Not linked: Sync now is refused with the reason.
+            #expect(try await client.post(path + "/sync", form: ["_csrf": client.csrf(from: page) ?? ""]).status == .conflict)
+            try await ProcoreCompanyLinkRecord.query(on: f.db).filter(\.$id == f.link.id.rawValue).set(\.$isLinked, to: true).update()
+            let queued = try await client.post(path + "/sync", form: ["_csrf": client.csrf(from: page) ?? ""])
+            #expect(queued.body.string.contains("will be read in a moment"))
+            #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).map(\.kind) == [.syncReferenceData])
+            // Another organisation's administrator cannot see it.
+            let other = f.harness.client()
+            try await other.signIn("administrator@b.example")
+            #expect(try await other.get(path).status == .notFound)
+            // The projects page says where each project comes from.
+            let projects = try await client.get("/projects")
+            #expect(projects.body.string.contains("Procore (Kauri Construction Ltd)"))
+            #expect(try await client.get("/suppliers").body.string.contains("<td>Lentune</td>"))
+        }
+    }
+}

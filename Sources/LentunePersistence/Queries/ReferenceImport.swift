@@ -181,3 +181,37 @@ public enum ReferenceImport {
         }
     }
 }
+
+extension ReferenceImport {
+    /// What the Reference data view shows for a company row.
+    public struct Summary: Sendable, Equatable {
+        public var projectsLinked = 0
+        public var projectsActive = 0
+        public var costCodesLinked = 0
+        public var suppliersLinked = 0
+        public var suppliersTotal = 0
+        public var costTypesLinked = 0
+        public var costTypesTotal = 0
+        public var lastSynced: Date?
+    }
+
+    public static func summary(of row: ProcoreCompanyLink, on db: any Database) async throws -> Summary {
+        var summary = Summary()
+        let projects = try await ProjectRecord.scoped(to: row.organisationID, on: db).filter(\.$procoreCompanyLinkID == row.id.rawValue).all()
+        summary.projectsLinked = projects.count
+        summary.projectsActive = projects.filter(\.isActive).count
+        let ids = projects.compactMap(\.id)
+        if !ids.isEmpty {
+            summary.costCodesLinked = try await CostCodeRecord.scoped(to: row.organisationID, on: db)
+                .filter(\.$projectID ~~ ids).filter(\.$procoreCostCodeID != nil).count()
+        }
+        let suppliers = try await SupplierRecord.scoped(to: row.organisationID, on: db).all()
+        summary.suppliersTotal = suppliers.count
+        summary.suppliersLinked = suppliers.filter { $0.procoreVendorID != nil }.count
+        let types = try await CostTypeRecord.scoped(to: row.organisationID, on: db).all()
+        summary.costTypesTotal = types.count
+        summary.costTypesLinked = types.filter { $0.procoreLineItemTypeID != nil }.count
+        summary.lastSynced = try await SweepCursors.cursor(row.id, resource: "reference_data", on: db)
+        return summary
+    }
+}

@@ -22,13 +22,20 @@ enum DocumentsController {
     @Sendable static func suppliers(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let suppliers = try await ReferenceData.suppliers(in: viewer.organisationID, on: req.db)
-        return DocumentsView.suppliers(viewer: viewer, suppliers: suppliers).response()
+        return DocumentsView.suppliers(viewer: viewer, suppliers: suppliers, procore: try await procoreContext(viewer, req)).response()
     }
 
     @Sendable static func projects(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let projects = try await ReferenceData.projects(in: viewer.organisationID, on: req.db)
-        return DocumentsView.projects(viewer: viewer, projects: projects).response()
+        return DocumentsView.projects(viewer: viewer, projects: projects, procore: try await procoreContext(viewer, req)).response()
+    }
+
+    /// The organisation's Procore environment and company rows: where a linked record comes from, and its link.
+    static func procoreContext(_ viewer: Viewer, _ req: Request) async throws -> DocumentsView.ProcoreContext {
+        let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
+        let rows = try await ProcoreSettings.companyLinks(for: viewer.organisationID, on: req.db)
+        return DocumentsView.ProcoreContext(environment: connection?.domain.environment, rows: rows)
     }
 
     @Sendable static func project(req: Request) async throws -> Response {

@@ -21,29 +21,53 @@ enum DocumentsView {
         }
     }
 
-    static func suppliers(viewer: Viewer, suppliers: [Supplier]) -> HTML {
-        Layout.page(title: "Suppliers", viewer: viewer, section: .suppliers) {
+    struct ProcoreContext {
+        var environment: ProcoreEnvironment?
+        var rows: [ProcoreCompanyLink]
+
+        /// "View in Procore" for a target, when the environment has a web app; otherwise the Procore id as text.
+        func link(_ target: ProcoreWebLinks.Target, id: ProcoreID) -> HTML {
+            guard let environment, let url = ProcoreWebLinks.url(target, environment: environment) else { return .text("#\(id)") }
+            return el("a", .href(url.absoluteString), .init("target", "_blank"), .init("rel", "noopener")) { "#\(id) ↗" }
+        }
+    }
+
+    static func suppliers(viewer: Viewer, suppliers: [Supplier], procore: ProcoreContext) -> HTML {
+        // Vendors belong to a Procore company; with several linked companies the first one's directory is linked.
+        let company = procore.rows.first { $0.isLinked }
+        return Layout.page(title: "Suppliers", viewer: viewer, section: .suppliers) {
             if suppliers.isEmpty {
                 Layout.emptyState("No suppliers yet.")
             } else {
                 Layout.table(
-                    id: "suppliers", headers: ["Name", "Procore vendor"],
-                    rows: suppliers.map { [.text($0.name), .text($0.procoreVendorID.map { "#\($0)" } ?? "not linked")] })
+                    id: "suppliers", headers: ["Name", "Source", "Procore vendor"],
+                    rows: suppliers.map { supplier in
+                        [
+                            .text(supplier.name),
+                            .text(supplier.procoreVendorID == nil ? "Lentune" : "Procore" + (company.map { " (\($0.name))" } ?? "")),
+                            supplier.procoreVendorID.map { vendor in
+                                company.map { procore.link(.vendor(company: $0.procoreCompanyID, vendor: vendor), id: vendor) } ?? .text("#\(vendor)")
+                            } ?? .text("not linked"),
+                        ]
+                    })
             }
         }
     }
 
-    static func projects(viewer: Viewer, projects: [Project]) -> HTML {
-        Layout.page(title: "Projects", viewer: viewer, section: .projects) {
+    static func projects(viewer: Viewer, projects: [Project], procore: ProcoreContext) -> HTML {
+        let names = Dictionary(uniqueKeysWithValues: procore.rows.map { ($0.id, $0.name) })
+        return Layout.page(title: "Projects", viewer: viewer, section: .projects) {
             if projects.isEmpty {
                 Layout.emptyState("No projects yet.")
             } else {
                 Layout.table(
-                    id: "projects", headers: ["Code", "Name", "Procore project", "Active"],
+                    id: "projects", headers: ["Code", "Name", "Source", "Procore project", "Active"],
                     rows: projects.map { project in
                         [
                             el("a", .href(SiteURL.project(project.id.rawValue).path)) { project.code },
-                            .text(project.name), .text(project.procoreProjectID.map { "#\($0)" } ?? "not linked"),
+                            .text(project.name),
+                            .text(project.procoreCompanyLinkID.flatMap { names[$0] }.map { "Procore (\($0))" } ?? "Lentune"),
+                            project.procoreProjectID.map { procore.link(.project($0), id: $0) } ?? .text("not linked"),
                             .text(project.isActive ? "Yes" : "No"),
                         ]
                     })

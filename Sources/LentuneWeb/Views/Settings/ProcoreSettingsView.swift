@@ -234,6 +234,9 @@ extension SettingsView {
                 ? el("button", .type("submit"), .class("secondary small"), .init("formaction", SiteURL.procoreReregister(link.id.rawValue).path),
                      .aria("label", "Re-register webhooks: \(link.name)")) { "Re-register" }
                 : .fragment([]),
+            el("a", .href(SiteURL.referenceData(link.id.rawValue).path), .class("small"), .aria("label", "Reference data: \(link.name)")) {
+                "Reference data"
+            },
         ])
     }
 

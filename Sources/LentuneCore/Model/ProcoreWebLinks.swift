@@ -1,0 +1,30 @@
+import Foundation
+
+/// Where a person sees a Procore record in Procore's web app ("View in Procore"). Procore's web addresses are not part
+/// of its API documentation; these are the patterns of its web app (the company address is the one procore-api.md §1.3
+/// quotes), kept in this one place. A custom environment (such as the local sandbox) has no web app: no link.
+public enum ProcoreWebLinks {
+    public enum Target: Sendable, Hashable {
+        case company(ProcoreID)
+        case project(ProcoreID)
+        case vendor(company: ProcoreID, vendor: ProcoreID)
+        case commitment(project: ProcoreID, commitment: ProcoreID)
+    }
+
+    public static func url(_ target: Target, environment: ProcoreEnvironment) -> URL? {
+        let host: String
+        switch environment {
+        case .production: host = "https://app.procore.com"
+        case .developerSandbox: host = "https://sandbox.procore.com"
+        case .custom: return nil
+        }
+        let path: String =
+            switch target {
+            case .company(let id): "/\(id)/company/home/list"
+            case .project(let id): "/\(id)/project/home"
+            case .vendor(let company, let vendor): "/\(company)/company/directory/vendors/\(vendor)"
+            case .commitment(let project, let commitment): "/\(project)/project/commitments/purchase_order_contracts/\(commitment)"
+            }
+        return URL(string: host + path)
+    }
+}
