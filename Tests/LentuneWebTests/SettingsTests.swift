@@ -163,8 +163,9 @@ struct SettingsFixture {
             let json = try JSONSerialization.jsonObject(with: Data(reply.body.string.utf8)) as? [String: Any]
             let paths = (json?["paths"] as? [String: Any])?.keys.sorted()
             #expect(paths == [
-                "/procore/companies", "/procore/companies/{id}", "/procore/connection", "/procore/connection/test", "/purchase-orders",
-                "/purchase-orders/{id}", "/purchase-orders/{id}/{action}",
+                "/cost-codes", "/cost-types", "/procore/companies", "/procore/companies/{id}", "/procore/connection",
+                "/procore/connection/test", "/projects", "/purchase-orders", "/purchase-orders/{id}", "/purchase-orders/{id}/{action}",
+                "/suppliers", "/tax-codes",
             ])
         }
     }

@@ -232,3 +232,43 @@ import VaporTesting
         }
     }
 }
+
+@Suite struct ReferenceAPITests {
+    @Test func referenceLists_arePagedByCursor_scopedToTheOrganisation_andNameBadParameters() async throws {
+        try await WebHarness.with { h in
+            let org = h.orgA.organisation.id
+            for index in 1...5 { try await ReferenceData.insert(Supplier(organisationID: org, name: "Supplier \(index)"), on: h.app.db) }
+            let token = try await h.apiToken("auditor@a.example")
+            let client = h.client()
+            struct Page: Decodable {
+                struct Item: Decodable { var id: UUID; var name: String; var source: String }
+                var data: [Item]
+                var next_cursor: String?
+            }
+            var names: [String] = []
+            var after: String?
+            repeat {
+                let reply = try await client.api(.GET, "/api/v1/suppliers?per_page=2" + (after.map { "&after=\($0)" } ?? ""), token: token)
+                #expect(reply.status == .ok)
+                let page = try JSONDecoder().decode(Page.self, from: Data(reply.body.string.utf8))
+                names += page.data.map(\.name)
+                after = page.next_cursor
+            } while after != nil
+            #expect(names == ["Placemakers Ltd", "Supplier 1", "Supplier 2", "Supplier 3", "Supplier 4", "Supplier 5"])
+            // Organisation B sees none of A's.
+            let other = try await h.apiToken("administrator@b.example")
+            let theirs = try await client.api(.GET, "/api/v1/suppliers", token: other).body.string
+            #expect(theirs.contains(#""data":["#))
+            #expect(!theirs.contains("Supplier 1") && !theirs.contains("Supplier 2"))
+            // Cost codes need A's project; B's token gets 404 for it.
+            let codes = try await client.api(.GET, "/api/v1/cost-codes?project=\(h.orgA.project.id)", token: token)
+            #expect(codes.body.string.contains(#""code":"03-100""#))
+            #expect(try await client.api(.GET, "/api/v1/cost-codes?project=\(h.orgA.project.id)", token: other).status == .notFound)
+            #expect(try await client.api(.GET, "/api/v1/cost-codes", token: token).status == .badRequest)
+            for bad in ["per_page=0", "per_page=201", "after=nope"] {
+                #expect(try await client.api(.GET, "/api/v1/projects?\(bad)", token: token).status == .badRequest, "\(bad)")
+            }
+            #expect(try await client.api(.GET, "/api/v1/tax-codes", token: token).body.string.contains(#""rate":"0.1500""#))
+        }
+    }
+}

@@ -34,6 +34,11 @@ parameters = {{ "path.id" = "{company}" }}
 include-name = "GET /purchase-orders"
 checks.positive_data_acceptance.expected-statuses = [200, 400]
 
+# The reference lists' cursors are opaque too.
+[[operations]]
+include-path-regex = "^/(projects|suppliers|cost-codes|cost-types|tax-codes)$"
+checks.positive_data_acceptance.expected-statuses = [200, 400, 404]
+
 [[operations]]
 include-name = "POST /purchase-orders"
 checks.positive_data_acceptance.expected-statuses = [200, 201, 409, 422]

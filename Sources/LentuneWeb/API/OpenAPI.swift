@@ -12,6 +12,78 @@ enum OpenAPI {
       "servers": [{ "url": "/api/v1" }],
       "security": [{ "bearer": [] }],
       "paths": {
+        "/projects": {
+          "get": {
+            "summary": "Projects: Lentune's and those imported from Procore (by the company row's stages)",
+            "operationId": "listProjects",
+            "parameters": [
+              { "$ref": "#/components/parameters/PerPage" }, { "$ref": "#/components/parameters/After" }
+            ],
+            "responses": {
+              "200": { "$ref": "#/components/responses/ReferencePage" },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/suppliers": {
+          "get": {
+            "summary": "Suppliers, with the Procore vendor each is linked to",
+            "operationId": "listSuppliers",
+            "parameters": [
+              { "$ref": "#/components/parameters/PerPage" }, { "$ref": "#/components/parameters/After" }
+            ],
+            "responses": {
+              "200": { "$ref": "#/components/responses/ReferencePage" },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/cost-codes": {
+          "get": {
+            "summary": "Cost codes of one project",
+            "operationId": "listCostCodes",
+            "parameters": [
+              { "name": "project", "in": "query", "required": true, "schema": { "type": "string", "format": "uuid" } },
+              { "$ref": "#/components/parameters/PerPage" }, { "$ref": "#/components/parameters/After" }
+            ],
+            "responses": {
+              "200": { "$ref": "#/components/responses/ReferencePage" },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/cost-types": {
+          "get": {
+            "summary": "Cost types (Procore line item types)",
+            "operationId": "listCostTypes",
+            "parameters": [
+              { "$ref": "#/components/parameters/PerPage" }, { "$ref": "#/components/parameters/After" }
+            ],
+            "responses": {
+              "200": { "$ref": "#/components/responses/ReferencePage" },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/tax-codes": {
+          "get": {
+            "summary": "Tax codes",
+            "operationId": "listTaxCodes",
+            "parameters": [
+              { "$ref": "#/components/parameters/PerPage" }, { "$ref": "#/components/parameters/After" }
+            ],
+            "responses": {
+              "200": { "$ref": "#/components/responses/ReferencePage" },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
         "/purchase-orders": {
           "get": {
             "summary": "Purchase orders, newest first, with search and filters",
@@ -182,7 +254,12 @@ enum OpenAPI {
       },
       "components": {
         "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+        "parameters": {
+          "PerPage": { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
+          "After": { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 }, "description": "The next_cursor of the previous page" }
+        },
         "responses": {
+          "ReferencePage": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReferencePage" } } } },
           "Problem": { "description": "A problem document", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }
         },
         "schemas": {
@@ -291,6 +368,19 @@ enum OpenAPI {
               "connected_as": { "type": ["string", "null"] },
               "error": { "type": ["string", "null"], "description": "Procore's refusal, in its words" },
               "companies": { "type": "array", "items": { "$ref": "#/components/schemas/Company" } }
+            }
+          },
+          "ReferencePage": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+              "data": { "type": "array", "items": { "type": "object", "required": ["id", "name", "source", "active"], "properties": {
+                "id": { "type": "string", "format": "uuid" }, "code": { "type": ["string", "null"] }, "name": { "type": "string" },
+                "procore_id": { "type": ["integer", "null"], "format": "int64" },
+                "source": { "type": "string", "enum": ["lentune", "procore"] }, "active": { "type": "boolean" },
+                "project_id": { "type": ["string", "null"], "format": "uuid" },
+                "rate": { "type": ["string", "null"], "description": "Tax codes: the rate as a decimal fraction, e.g. 0.1500" } } } },
+              "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page (null on the last)" }
             }
           },
           "Company": {

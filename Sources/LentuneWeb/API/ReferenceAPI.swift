@@ -1,0 +1,115 @@
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Vapor
+
+/// `/api/v1/projects`, `/suppliers`, `/cost-codes?project=ID`, `/cost-types`, `/tax-codes`: what the PO and invoice
+/// APIs need to name, with Lentune ids, Procore ids, source and active state; keyset-paged (`next_cursor` → `after`).
+enum ReferenceAPI {
+    static func register(_ api: any RoutesBuilder) {
+        api.get("api", "v1", "projects", use: projects)
+        api.get("api", "v1", "suppliers", use: suppliers)
+        api.get("api", "v1", "cost-codes", use: costCodes)
+        api.get("api", "v1", "cost-types", use: costTypes)
+        api.get("api", "v1", "tax-codes", use: taxCodes)
+    }
+
+    struct Query: Content {
+        var per_page: String?
+        var after: String?
+        var project: String?
+    }
+
+    struct Item: Encodable {
+        var id: UUID
+        var code: String?
+        var name: String
+        var procore_id: Int64?
+        /// "procore" when the record is linked to Procore, else "lentune".
+        var source: String
+        var active: Bool
+        var project_id: UUID?
+        var rate: String?
+    }
+
+    struct Page: Encodable {
+        var data: [Item]
+        var next_cursor: String?
+    }
+
+    /// The page size and cursor, or the problem document naming the bad parameter.
+    static func paging(_ req: Request) -> (limit: Int, after: ReferenceLists.Cursor?, query: Query, problem: Response?) {
+        let query = (try? req.query.decode(Query.self)) ?? Query()
+        var errors: [String: String] = [:]
+        var limit = 50
+        if let raw = query.per_page {
+            if let value = Int(raw), (1...200).contains(value) { limit = value } else { errors["per_page"] = "per_page must be a whole number from 1 to 200." }
+        }
+        var after: ReferenceLists.Cursor?
+        if let raw = query.after {
+            if let cursor = ReferenceLists.Cursor(token: raw) { after = cursor } else { errors["after"] = "after must be a next_cursor of this list." }
+        }
+        let problem = errors.isEmpty ? nil : APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors)
+        return (limit, after, query, problem)
+    }
+
+    static func answer<T>(_ page: ReferenceLists.Page<T>, _ item: (T) -> Item) throws -> Response {
+        try APIController.json(Page(data: page.items.map(item), next_cursor: page.next?.token))
+    }
+
+    @Sendable static func projects(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let (limit, after, _, problem) = paging(req)
+        if let problem { return problem }
+        return try answer(try await ReferenceLists.projects(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
+            Item(id: $0.id.rawValue, code: $0.code, name: $0.name, procore_id: $0.procoreProjectID,
+                 source: $0.procoreProjectID == nil ? "lentune" : "procore", active: $0.isActive)
+        }
+    }
+
+    @Sendable static func suppliers(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let (limit, after, _, problem) = paging(req)
+        if let problem { return problem }
+        return try answer(try await ReferenceLists.suppliers(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
+            Item(id: $0.id.rawValue, code: nil, name: $0.name, procore_id: $0.procoreVendorID,
+                 source: $0.procoreVendorID == nil ? "lentune" : "procore", active: true)
+        }
+    }
+
+    @Sendable static func costCodes(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let (limit, after, query, problem) = paging(req)
+        if let problem { return problem }
+        guard let raw = query.project, let id = Project.ID(string: raw) else {
+            return APIController.problem(.badRequest, "Name the project: cost-codes?project=<project id>.", errors: ["project": "must be a project id"])
+        }
+        guard let project = try await ReferenceData.project(id, in: viewer.organisationID, on: req.db) else {
+            return APIController.problem(.notFound, "There is no such project.")
+        }
+        return try answer(try await ReferenceLists.costCodes(in: viewer.organisationID, project: project.id, after: after, limit: limit, on: req.db)) {
+            Item(id: $0.id.rawValue, code: $0.code, name: $0.name, procore_id: $0.procoreCostCodeID,
+                 source: $0.procoreCostCodeID == nil ? "lentune" : "procore", active: project.isActive, project_id: project.id.rawValue)
+        }
+    }
+
+    @Sendable static func costTypes(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let (limit, after, _, problem) = paging(req)
+        if let problem { return problem }
+        return try answer(try await ReferenceLists.costTypes(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
+            Item(id: $0.id.rawValue, code: $0.code, name: $0.name, procore_id: $0.procoreLineItemTypeID,
+                 source: $0.procoreLineItemTypeID == nil ? "lentune" : "procore", active: true)
+        }
+    }
+
+    @Sendable static func taxCodes(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let (limit, after, _, problem) = paging(req)
+        if let problem { return problem }
+        return try answer(try await ReferenceLists.taxCodes(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
+            Item(id: $0.id.rawValue, code: $0.code, name: $0.name, procore_id: nil, source: "lentune", active: true,
+                 rate: Money.format($0.rate, scale: 4))
+        }
+    }
+}
