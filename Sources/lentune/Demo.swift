@@ -3,6 +3,7 @@ import Foundation
 import LentuneCore
 import LentunePersistence
 import FluentKit
+import LentuneSync
 import LentuneWeb
 import ProcoreSandbox
 import Vapor
@@ -80,19 +81,29 @@ func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) asyn
         app.logger.error("the demo could not connect to its Procore sandbox: \(failure.description)")
         return
     }
-    // Link the company row and the demo projects whose codes match the sandbox's project numbers.
+    // Link the company row through the same save as the company list's (which queues its webhook registration and
+    // reference import), then run that work now, so the demo opens with Procore's projects, vendors and cost codes
+    // already imported (demo projects whose codes equal Procore project numbers are linked, not duplicated).
     guard let row = try await ProcoreCompanyLinkRecord.scoped(to: organisation.domain.id, on: app.db)
         .filter(\.$procoreCompanyID == Seeds.demoCompanyID).first()
     else { return }
+    let now = services.now()
     if !row.isLinked {
-        // Through the same save as the company list's, so the webhook registration is queued with it.
         var linked = row.domain
         linked.isLinked = true
-        _ = try await ProcoreSettings.save(linked, expectedVersion: row.version, actor: admin.domain, now: services.now(), on: app.db)
+        _ = try await ProcoreSettings.save(linked, expectedVersion: row.version, actor: admin.domain, now: now, on: app.db)
+    } else {
+        // A restarted demo has a fresh sandbox: register the hook and import again.
+        for kind in [SyncJob.Kind.registerHooks, .syncReferenceData] {
+            try await Outbox.enqueue(SyncJob(
+                organisationID: organisation.domain.id, companyLinkID: row.domain.id, kind: kind,
+                dedupeKey: "\(kind.rawValue):\(row.domain.id)", nextAttemptAt: now, createdAt: now), on: app.db)
+        }
     }
-    let fresh = try await ProcoreSettings.connection(for: organisation.domain.id, on: app.db)!
-    let current = try await ProcoreSettings.row(row.domain.id, in: organisation.domain.id, on: app.db)!.link
-    try await services.connector.linkMatchingProjects(row: current, connection: fresh, on: app.db)
+    let summary = try await services.engine.worker(db: app.db).runOnce()
+    if summary.done < summary.claimed {
+        app.logger.error("the demo's first Procore import did not complete: see Administration › Integration log")
+    }
 }
 
 enum Tokens {

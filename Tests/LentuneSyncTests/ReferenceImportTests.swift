@@ -87,6 +87,20 @@ import Testing
                 try await sync()
                 #expect(try await ReferenceData.projects(in: org, on: db) == before.0)
                 #expect(try await ReferenceData.costCodes(in: org, on: db).count == before.1)
+
+                // A change whose webhook never reaches Lentune (none is delivered in this test) is caught by the sweep:
+                // the sweep queues a reference sync, which imports the project that entered an accepted stage.
+                sandbox.server.store.write { data in
+                    let coc = data.stages.first { $0.name == "Course of Construction" }!.id
+                    let rcl = data.projects.firstIndex { $0.projectNumber == "RCL-05" }!
+                    data.projects[rcl].stageID = coc
+                }
+                #expect(!(try await ReferenceData.projects(in: org, on: db)).contains { $0.procoreProjectID == procoreID("RCL-05") })
+                let now = Date()
+                try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .sweep, nextAttemptAt: now, createdAt: now), on: db)
+                #expect(try await worker.runOnce().done == 1)
+                #expect(try await worker.runOnce().done == 1)  // the reference sync the sweep queued
+                #expect(try await ReferenceData.projects(in: org, on: db).first { $0.procoreProjectID == procoreID("RCL-05") }?.isActive == true)
             }
         } catch {
             await sandbox.shutdown()

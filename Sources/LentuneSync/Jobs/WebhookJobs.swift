@@ -76,15 +76,20 @@ public enum ChangeJobs {
     /// missed, at the cost of reading a few twice (pull jobs are idempotent and deduplicated).
     public static let overlap: TimeInterval = 300
 
-    /// `sweep`: a company on Procore purchase order → a pull for every commitment of its linked projects updated since
+    /// `sweep`: a reference-data sync of the company, and, on Procore purchase order, a pull for every commitment of its linked projects updated since
     /// the cursor (with overlap); the cursor then moves to the time the sweep started.
     public static func sweep(_ job: SyncJob, _ ctx: JobContext) async throws {
         guard let linkID = job.companyLinkID, let row = try await ProcoreSettings.link(linkID, on: ctx.db), row.isLinked else {
             throw SyncError.cancelled("The company is no longer linked.")
         }
         let started = ctx.now()
+        // Reference data is re-read on every sweep (its own deduplicated job), so a project, vendor or cost code
+        // whose webhook never arrived is still imported within one sweep interval.
+        try await Outbox.enqueue(SyncJob(
+            organisationID: row.organisationID, companyLinkID: row.id, kind: .syncReferenceData,
+            dedupeKey: "\(SyncJob.Kind.syncReferenceData.rawValue):\(row.id)", nextAttemptAt: started, createdAt: started), on: ctx.db)
         guard row.purchaseOrderSource == .procore else {
-            // Reference data has its own job; nothing to read for POs in the other modes.
+            // Nothing to read for POs in the other modes.
             try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)
             return
         }

@@ -1,0 +1,105 @@
+"""Reference data by webhook, end to end over real HTTP (issue 13): `lentune demo` links its Procore company (the
+sandbox registers Lentune's webhook), a project is moved into and out of an accepted stage through the sandbox's
+Procore API, the sandbox delivers the webhook to Lentune, the worker imports, and /api/v1/projects shows it.
+
+The demo runs in its own folder so the other browser tests' demo is not disturbed.
+"""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from conftest import LENTUNE, free_port
+
+COMPANY = "4242"
+
+
+def request(method, url, headers=None, body=None):
+    data = None
+    headers = dict(headers or {})
+    if isinstance(body, dict):
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    elif isinstance(body, str):
+        data = body.encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.load(response)
+
+
+def wait_for(condition, what, timeout=30.0):
+    """Polls until `condition()` is truthy: a functional deadline, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def test_a_project_entering_and_leaving_an_accepted_stage_arrives_by_webhook():
+    with tempfile.TemporaryDirectory(prefix="lentune-reference-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
+        env["LENTUNE_DEMO_PASSWORD"] = "reference-test-password"
+        port = free_port()
+        demo = subprocess.Popen([LENTUNE, "demo", "--port", str(port)], env=env, cwd=tmp, text=True,
+                                stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"))
+        try:
+            lines = []
+            deadline = time.monotonic() + 60
+            while not any("Procore sandbox:" in line for line in lines) and time.monotonic() < deadline:
+                lines.append(demo.stdout.readline())
+            text = "".join(lines)
+            base = re.search(r"running at (http://\S+)", text).group(1)
+            sandbox = re.search(r"Procore sandbox: (http://\S+)", text).group(1)
+            out = subprocess.run([LENTUNE, "user", "token", "--email", "admin@demo.lentune.test", "--name", "reference"],
+                                 env={**env, "LENTUNE_DATABASE_URL": f"sqlite://{tmp}/lentune-demo.sqlite"},
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+            token = re.search(r"lt_[A-Za-z0-9_-]+", out).group(0)
+
+            def projects():
+                page = request("GET", base + "/api/v1/projects?per_page=200", {"Authorization": "Bearer " + token})
+                return {p["procore_id"]: p for p in page["data"] if p["procore_id"] is not None}
+
+            # The demo's first import has run: the three projects under construction are linked.
+            before = projects()
+            assert len(before) == 3 and all(p["active"] for p in before.values())
+
+            # Another Procore app (a second service account) moves TPO-04 from Pre-Construction into construction.
+            request("POST", sandbox + "/_sandbox/oauth/clients",
+                    body={"client_id": "other-app", "client_secret": "other-secret", "company_ids": [int(COMPANY)]})
+            access = request("POST", sandbox + "/oauth/token", body=urllib.parse.urlencode(
+                {"grant_type": "client_credentials", "client_id": "other-app", "client_secret": "other-secret"}))["access_token"]
+            procore = {"Authorization": "Bearer " + access, "Procore-Company-Id": COMPANY}
+            stages = {s["name"]: s["id"] for s in request(
+                "GET", f"{sandbox}/rest/v1.0/companies/{COMPANY}/project_stages", procore)}
+            tpo = next(p["id"] for p in request("GET", f"{sandbox}/rest/v1.0/companies/{COMPANY}/projects", procore)
+                       if p["project_number"] == "TPO-04")
+            assert tpo not in before
+
+            def move(stage):
+                request("PATCH", f"{sandbox}/rest/v1.0/projects/{tpo}?company_id={COMPANY}", procore,
+                        {"project": {"project_stage_id": stages[stage]}})
+
+            move("Course of Construction")
+            arrived = wait_for(lambda: projects().get(tpo), "the webhook import of TPO-04")
+            assert arrived["code"] == f"PROCORE{tpo}" and arrived["name"] == "Te Papa Offices Fit-out"
+            assert arrived["active"] and arrived["source"] == "procore"
+
+            # Leaving the accepted stages keeps the project (POs may point at it) and marks it inactive.
+            move("Completed")
+            wait_for(lambda: projects()[tpo]["active"] is False, "the webhook deactivation of TPO-04")
+            assert len(projects()) == 4
+        finally:
+            demo.terminate()
+            try:
+                demo.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                demo.kill()
