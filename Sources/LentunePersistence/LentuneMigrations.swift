@@ -28,5 +28,7 @@ public enum LentuneMigrations {
         UpdateProcoreCompanyLinksAddAvailableStages(),
         // 0012
         CreateOutboxAndWebhookEvents(),
+        // 0013
+        UpdateSuppliersMatchKeysAddSupplierMappings(),
     ]
 }

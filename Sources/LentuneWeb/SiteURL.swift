@@ -47,6 +47,7 @@ public enum SiteURL: Hashable, Sendable {
     case procoreReregister(UUID)
     case referenceData(UUID)
     case referenceDataSync(UUID)
+    case supplierMapping(UUID)
 
     public var path: String {
         switch self {
@@ -94,6 +95,7 @@ public enum SiteURL: Hashable, Sendable {
         case .procoreReregister(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/webhooks"
         case .referenceData(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data"
         case .referenceDataSync(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data/sync"
+        case .supplierMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/supplier-mapping"
         }
     }
 
@@ -112,6 +114,7 @@ public enum SiteURL: Hashable, Sendable {
         case .procoreReregister: ["administration", "settings", "procore", "companies", ":id", "webhooks"]
         case .referenceData: ["administration", "settings", "procore", "companies", ":id", "reference-data"]
         case .referenceDataSync: ["administration", "settings", "procore", "companies", ":id", "reference-data", "sync"]
+        case .supplierMapping: ["administration", "settings", "procore", "companies", ":id", "supplier-mapping"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

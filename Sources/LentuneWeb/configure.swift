@@ -77,6 +77,8 @@ func routes(_ app: Application) {
     administrators.post(SiteURL.components(.procoreReregister(UUID())), use: SettingsController.reregister)
     administrators.get(SiteURL.components(.referenceData(UUID())), use: ReferenceDataController.show)
     administrators.post(SiteURL.components(.referenceDataSync(UUID())), use: ReferenceDataController.syncNow)
+    administrators.get(SiteURL.components(.supplierMapping(UUID())), use: SupplierMappingController.show)
+    administrators.post(SiteURL.components(.supplierMapping(UUID())), use: SupplierMappingController.decide)
 
     app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.maxBody),
            use: WebhookController.receive)

@@ -95,9 +95,7 @@ func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) asyn
     } else {
         // A restarted demo has a fresh sandbox: register the hook and import again.
         for kind in [SyncJob.Kind.registerHooks, .syncReferenceData] {
-            try await Outbox.enqueue(SyncJob(
-                organisationID: organisation.domain.id, companyLinkID: row.domain.id, kind: kind,
-                dedupeKey: "\(kind.rawValue):\(row.domain.id)", nextAttemptAt: now, createdAt: now), on: app.db)
+            try await Outbox.enqueue(.companyWide(kind, of: row.domain, now: now), on: app.db)
         }
     }
     let summary = try await services.engine.worker(db: app.db).runOnce()

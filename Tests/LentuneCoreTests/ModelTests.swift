@@ -9,6 +9,28 @@ import Testing
         #expect(Supplier.matchKey("Placemakers") != Supplier.matchKey("Place makers"))
     }
 
+    @Test(arguments: [
+        ("Fletcher-Steel Ltd.", "Fletcher Steel Limited"),
+        ("Smith & Sons Limited", "SMITH AND SONS LTD"),
+        ("O'Brien Plumbing", "OBrien Plumbing"),
+        ("Māori Builders (NZ) Ltd", "Maori Builders NZ Ltd"),
+    ])
+    func supplierMatchKey_ignoresPunctuation_andLimitedIsLtd(a: String, b: String) {
+        #expect(Supplier.matchKey(a) == Supplier.matchKey(b))
+        #expect(!Supplier.isNearMiss(a, b))  // a match is not a near miss
+    }
+
+    @Test func nearMisses_areSpacingOrOneTypo_neverDifferentNames() {
+        #expect(Supplier.isNearMiss("ABC Ltd", "A.B.C. Limited"))
+        #expect(Supplier.isNearMiss("Placemakers", "Place makers"))
+        #expect(Supplier.isNearMiss("Carters Building Supplies", "Carters Bulding Supplies"))  // one letter missing
+        #expect(Supplier.isNearMiss("Firth Concrete", "Firth Concreta"))  // one changed
+        #expect(!Supplier.isNearMiss("Firth Concrete", "Firth Industries"))
+        #expect(!Supplier.isNearMiss("Hynds Pipe", "Hynds Pipes Ltd"))  // two edits and a word
+        #expect(!Supplier.isNearMiss("ABC", "ABD"))  // short names: one letter is another supplier
+        #expect(!Supplier.isNearMiss("", "A"))
+    }
+
     @Test func unmatchedProcoreProject_getsProcoreCode() {
         #expect(Project.code(forUnmatchedProcoreProject: 562_949_953_421_312) == "PROCORE562949953421312")
     }

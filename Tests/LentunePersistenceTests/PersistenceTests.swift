@@ -19,6 +19,31 @@ import Testing
         }
     }
 
+    /// 0013 recomputes supplier match keys under the new rule; two suppliers that now share a key stay two.
+    @Test(arguments: TestDatabase.kinds)
+    func supplierMatchKeys_areRecomputed_andCollisionsKeepBothSuppliers(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let sql = db as! any SQLDatabase
+            try await sql.raw("DROP TABLE supplier_mappings").run()
+            try await sql.raw("DELETE FROM _fluent_migrations WHERE name LIKE '%UpdateSuppliersMatchKeysAddSupplierMappings%'").run()
+            // Keys as the old rule (case and spaces only) stored them.
+            for name in ["ABC Limited", "abc ltd", "Fletcher-Steel"] {
+                let supplier = SupplierRecord(Supplier(organisationID: org, name: name))
+                supplier.matchKey = name.lowercased()
+                try await supplier.create(on: db)
+            }
+            try await database.migrate()
+            let keys = try await SupplierRecord.scoped(to: org, on: db).all().reduce(into: [String: String]()) { $0[$1.name] = $1.matchKey }
+            #expect(keys["ABC Limited"] == "abc ltd")  // first by name takes the new key
+            #expect(keys["abc ltd"] != "abc ltd" && keys["abc ltd"] != nil)  // kept as its own supplier
+            #expect(keys["Fletcher-Steel"] == "fletcher steel")
+            #expect(try await SupplierRecord.scoped(to: org, on: db).count() == 4)  // the fixture's and these three
+            #expect(try await SupplierMappingRecord.query(on: db).count() == 0)
+        }
+    }
+
     @Test func postgres_searchUsesTrigramIndexes() async throws {
         guard TestDatabase.kinds.contains(.postgres) else { return }
         try await TestDatabase.with(.postgres) { database in

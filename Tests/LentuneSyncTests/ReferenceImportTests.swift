@@ -10,6 +10,26 @@ import Testing
 
 /// `reference.sync` against the sandbox over HTTP: projects by stage, cost codes, cost types, vendors → suppliers.
 @Suite struct ReferenceImportTests {
+    /// The demo company of the sandbox, linked in `org` through a service-account connection, and a worker.
+    static func linkedCompany(
+        _ org: Organisation.ID, sandbox: RunningSandbox, clientID: String, secret: String, on db: any Database
+    ) async throws -> (ProcoreCompanyLink, SyncWorker) {
+        let box = try SecretBox(base64Key: SecretBox.generateKey())
+        let admin = try await Accounts.createUser(
+            organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
+        let connection = try await ProcoreSettings.saveConnection(
+            .init(environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: clientID,
+                  clientSecret: secret, grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+            organisation: org, actor: admin, secrets: box, now: Date(), on: db)
+        let row = ProcoreCompanyLink(
+            organisationID: org, connectionID: .init(connection.id), procoreCompanyID: Seeds.demoCompanyID, name: "Kauri", isLinked: true)
+        try await ProcoreSettings.insert(row, on: db)
+        let worker = SyncEngine(
+            sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+            hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: box)).worker(db: db)
+        return (row, worker)
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func importsByStage_linksByCode_deactivates_andIsIdempotent(kind: TestDatabase.Kind) async throws {
         let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "ref-app", clientSecret: "ref-secret")
@@ -20,20 +40,7 @@ import Testing
                 let org = fixture.organisation.id
                 let wharf = Project(organisationID: org, code: "wsa-01", name: "Wharf Street (Lentune's name)")
                 try await ReferenceData.insert(wharf, on: db)
-                let box = try SecretBox(base64Key: SecretBox.generateKey())
-                let admin = try await Accounts.createUser(
-                    organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
-                let connection = try await ProcoreSettings.saveConnection(
-                    .init(environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: "ref-app",
-                          clientSecret: "ref-secret", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
-                    organisation: org, actor: admin, secrets: box, now: Date(), on: db)
-                let row = ProcoreCompanyLink(
-                    organisationID: org, connectionID: .init(connection.id), procoreCompanyID: Seeds.demoCompanyID, name: "Kauri", isLinked: true)
-                try await ProcoreSettings.insert(row, on: db)
-                let engine = SyncEngine(
-                    sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
-                    hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: box))
-                let worker = engine.worker(db: db)
+                let (row, worker) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "ref-app", secret: "ref-secret", on: db)
                 func sync() async throws {
                     let now = Date()
                     try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
@@ -101,6 +108,71 @@ import Testing
                 #expect(try await worker.runOnce().done == 1)
                 #expect(try await worker.runOnce().done == 1)  // the reference sync the sweep queued
                 #expect(try await ReferenceData.projects(in: org, on: db).first { $0.procoreProjectID == procoreID("RCL-05") }?.isActive == true)
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func vendorNames_matchPunctuationInsensitively_andNearMissesWaitForAPerson(kind: TestDatabase.Kind) async throws {
+        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "map-app", clientSecret: "map-secret")
+        do {
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let fixture = try await Fixture.make(on: db)  // supplier "Placemakers Ltd"
+                let org = fixture.organisation.id
+                // Lentune's names for three of Procore's vendors: one the same by the rule, two near misses.
+                let hynds = Supplier(organisationID: org, name: "HYNDS Pipe-Systems")  // the same name by the rule
+                let carters = Supplier(organisationID: org, name: "Carters Bulding Supplies")  // one typo
+                let mitre = Supplier(organisationID: org, name: "Mitre10 Trade")  // spacing
+                let firth = Supplier(organisationID: org, name: "FIRTH   concrete.")  // the same name by the rule
+                for supplier in [hynds, carters, mitre, firth] { try await ReferenceData.insert(supplier, on: db) }
+                let (row, worker) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "map-app", secret: "map-secret", on: db)
+                func sync() async throws {
+                    let now = Date()
+                    try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
+                    #expect(try await worker.runOnce().done == 1)
+                }
+                let vendors = sandbox.server.store.read { data in data.vendors.filter { $0.companyID == Seeds.demoCompanyID } }
+                func vendorID(_ name: String) -> Int64 { vendors.first { $0.name == name }!.id }
+                func supplier(_ id: Supplier.ID) async throws -> Supplier? { try await ReferenceData.suppliers(in: org, on: db).first { $0.id == id } }
+                try await sync()
+
+                // Placemakers, Firth and Hynds: linked by the rule (case, spaces, punctuation), not duplicated.
+                #expect(try await supplier(firth.id)?.procoreVendorID == vendorID("Firth Concrete"))
+                #expect(try await supplier(hynds.id)?.procoreVendorID == vendorID("Hynds Pipe Systems"))
+                #expect(try await supplier(fixture.supplier.id)?.procoreVendorID == vendorID("Placemakers Ltd"))
+                // The near misses are neither merged nor duplicated: they wait on the Supplier mapping page.
+                var all = try await ReferenceData.suppliers(in: org, on: db)
+                #expect(!all.contains { $0.name == "Carters Building Supplies" || $0.name == "Mitre 10 Trade" })
+                #expect(try await supplier(carters.id)?.procoreVendorID == nil)
+                let open = try await SupplierMappings.open(of: row, on: db)
+                #expect(Set(open.map { "\($0.vendorName) ~ \($0.supplierName)" }) == [
+                    "Carters Building Supplies ~ Carters Bulding Supplies", "Mitre 10 Trade ~ Mitre10 Trade"])
+                // A second read suggests nothing twice.
+                try await sync()
+                #expect(try await SupplierMappings.open(of: row, on: db).count == 2)
+
+                // Link Mitre; keep Carters apart; deciding again is refused and changes nothing.
+                let user = try await Accounts.user(email: "admin@a.example", on: db)!.domain
+                let mitreSuggestion = open.first { $0.supplierID == mitre.id.rawValue }!
+                let cartersSuggestion = open.first { $0.supplierID == carters.id.rawValue }!
+                #expect(try await SupplierMappings.decide(mitreSuggestion.id, .link, row: row, actor: user, now: Date(), on: db) != .stale)
+                #expect(try await SupplierMappings.decide(mitreSuggestion.id, .keepApart, row: row, actor: user, now: Date(), on: db) == .stale)
+                #expect(try await SupplierMappings.decide(cartersSuggestion.id, .keepApart, row: row, actor: user, now: Date(), on: db) != .stale)
+                try await sync()
+                all = try await ReferenceData.suppliers(in: org, on: db)
+                #expect(try await supplier(mitre.id)?.procoreVendorID == vendorID("Mitre 10 Trade"))
+                #expect(all.filter { $0.procoreVendorID == vendorID("Mitre 10 Trade") }.count == 1)
+                #expect(all.first { $0.name == "Carters Building Supplies" }?.procoreVendorID == vendorID("Carters Building Supplies"))
+                #expect(try await supplier(carters.id)?.procoreVendorID == nil)  // kept apart: still Lentune's own
+                #expect(try await SupplierMappings.open(of: row, on: db).isEmpty)
+                // Every Procore vendor is now exactly one supplier.
+                #expect(Set(all.compactMap(\.procoreVendorID)) == Set(vendors.map(\.id)))
+                #expect(all.compactMap(\.procoreVendorID).count == vendors.count)
             }
         } catch {
             await sandbox.shutdown()

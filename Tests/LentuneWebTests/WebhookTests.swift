@@ -231,6 +231,51 @@ import VaporTesting
             #expect(try await client.get("/suppliers").body.string.contains("<td>Lentune</td>"))
         }
     }
+
+    @Test func supplierMapping_offersNearMisses_andAnAdministratorLinksOrKeepsApart() async throws {
+        try await SettingsFixture.with { f in
+            let org = f.link.organisationID
+            for name in ["ABC Ltd", "Carters Bulding Supplies"] { try await ReferenceData.insert(Supplier(organisationID: org, name: name), on: f.db) }
+            let counts = try await ReferenceImport.suppliers(
+                [(id: 4_294_968_501, name: "A.B.C. Limited"), (id: 4_294_968_502, name: "Carters Building Supplies")], row: f.link, now: Date(), on: f.db)
+            #expect(counts.awaitingMapping == 2 && counts.created == 0)
+            let client = try await f.harness.signedInAdmin()
+            let reference = try await client.get("/administration/settings/procore/companies/\(f.link.id)/reference-data")
+            #expect(reference.body.string.contains("2 vendor names close to a supplier"))
+            let path = "/administration/settings/procore/companies/\(f.link.id)/supplier-mapping"
+            let page = try await client.get(path)
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("A.B.C. Limited") && page.body.string.contains("ABC Ltd"))
+            let open = try await SupplierMappings.open(of: f.link, on: f.db)
+            let abc = try #require(open.first { $0.vendorName == "A.B.C. Limited" })
+            let csrf = client.csrf(from: page) ?? ""
+            // Without the CSRF token, or with a made-up decision: refused, nothing changes.
+            #expect(try await client.post(path, form: ["suggestion": abc.id.uuidString, "decision": "linked"]).status == .forbidden)
+            #expect(try await client.post(path, form: ["_csrf": csrf, "suggestion": abc.id.uuidString, "decision": "merge"]).status == .badRequest)
+            // An AP officer cannot decide.
+            let officer = f.harness.client()
+            try await officer.signIn("ap_officer@a.example")
+            #expect(try await officer.get(path).status == .forbidden)
+            // Link: ABC Ltd gets the vendor; deciding it again is a conflict.
+            let linked = try await client.post(path, form: ["_csrf": csrf, "suggestion": abc.id.uuidString, "decision": "linked"])
+            #expect(linked.status == .ok)
+            #expect(linked.body.string.contains("ABC Ltd is now linked to the Procore vendor A.B.C. Limited"))
+            #expect(try await ReferenceData.suppliers(in: org, on: f.db).first { $0.name == "ABC Ltd" }?.procoreVendorID == 4_294_968_501)
+            #expect(try await client.post(path, form: ["_csrf": csrf, "suggestion": abc.id.uuidString, "decision": "kept_apart"]).status == .conflict)
+            // Keep apart: a reference read is queued, which adds the vendor as its own supplier.
+            let carters = try #require(open.first { $0.vendorName == "Carters Building Supplies" })
+            let kept = try await client.post(path, form: ["_csrf": csrf, "suggestion": carters.id.uuidString, "decision": "kept_apart"])
+            #expect(kept.body.string.contains("will be added as its own supplier"))
+            #expect(try await Outbox.jobs(in: org, on: f.db).map(\.kind) == [.syncReferenceData])
+            _ = try await ReferenceImport.suppliers([(id: 4_294_968_502, name: "Carters Building Supplies")], row: f.link, now: Date(), on: f.db)
+            let suppliers = try await ReferenceData.suppliers(in: org, on: f.db)
+            #expect(suppliers.filter { $0.name.hasPrefix("Carters") }.count == 2)
+            #expect(try await SupplierMappings.open(of: f.link, on: f.db).isEmpty)
+            // Both decisions are in the audit log.
+            let audit = try await AuditLog.recent(organisation: org, on: f.db).map(\.action)
+            #expect(audit.contains("supplier.mapping.linked") && audit.contains("supplier.mapping.kept_apart"))
+        }
+    }
 }
 
 @Suite struct ReferenceAPITests {

@@ -43,9 +43,71 @@ public struct Supplier: Hashable, Sendable, Codable {
         self.procoreVendorID = procoreVendorID
     }
 
-    /// Suppliers match Procore vendors by name, case- and space-insensitively (DESIGN.md §1.1).
+    /// Suppliers match Procore vendors by name (DESIGN.md §1.1): case-, space- and punctuation-insensitively, with
+    /// "Limited" = "Ltd" and "&" = "and". Punctuation separates words, so "Fletcher-Steel Ltd." matches "Fletcher
+    /// Steel Limited", while "A.B.C. Limited" (`a b c ltd`) and "ABC Ltd" (`abc ltd`) stay apart: a near miss
+    /// (`isNearMiss`), for a person to decide on the Supplier mapping page.
     public static func matchKey(_ name: String) -> String {
-        name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        var words: [String] = []
+        var word = ""
+        func flush() {
+            guard !word.isEmpty else { return }
+            words.append(synonyms[word] ?? word)
+            word = ""
+        }
+        for character in folded {
+            if character == "&" {
+                flush()
+                words.append("and")
+            } else if character.isLetter || character.isNumber {
+                word.append(character)
+            } else if character == "'" || character == "’" {
+                continue  // "O'Brien" = "OBrien"
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return words.joined(separator: " ")
+    }
+
+    static let synonyms = ["limited": "ltd"]
+
+    /// Two names that do not match but are close enough that merging or keeping them apart is a person's decision:
+    /// the same letters spaced differently ("ABC Ltd" / "A.B.C. Limited"), or one typo (one letter added, removed
+    /// or changed) in names of at least five letters.
+    public static func isNearMiss(_ a: String, _ b: String) -> Bool {
+        let (left, right) = (matchKey(a), matchKey(b))
+        guard left != right, !left.isEmpty, !right.isEmpty else { return false }
+        let (joinedLeft, joinedRight) = (left.replacingOccurrences(of: " ", with: ""), right.replacingOccurrences(of: " ", with: ""))
+        if joinedLeft == joinedRight { return true }
+        guard min(joinedLeft.count, joinedRight.count) >= 5 else { return false }
+        return withinOneEdit(Array(left), Array(right))
+    }
+
+    /// Levenshtein distance ≤ 1, in one pass.
+    static func withinOneEdit(_ a: [Character], _ b: [Character]) -> Bool {
+        guard abs(a.count - b.count) <= 1 else { return false }
+        var (i, j, edits) = (0, 0, 0)
+        while i < a.count, j < b.count {
+            if a[i] == b[j] {
+                i += 1
+                j += 1
+                continue
+            }
+            edits += 1
+            if edits > 1 { return false }
+            if a.count > b.count {
+                i += 1
+            } else if a.count < b.count {
+                j += 1
+            } else {
+                i += 1
+                j += 1
+            }
+        }
+        return edits + (a.count - i) + (b.count - j) <= 1
     }
 }
 

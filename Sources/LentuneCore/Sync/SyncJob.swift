@@ -94,3 +94,13 @@ public struct SyncJob: Hashable, Sendable {
         self.finishedAt = finishedAt
     }
 }
+
+extension SyncJob {
+    /// A company-wide job (hooks, reference data, sweep), due now and deduplicated per company row: one waiting or
+    /// running job of a kind per row.
+    public static func companyWide(_ kind: Kind, of row: ProcoreCompanyLink, now: Date) -> SyncJob {
+        SyncJob(
+            organisationID: row.organisationID, companyLinkID: row.id, kind: kind, dedupeKey: "\(kind.rawValue):\(row.id)",
+            nextAttemptAt: now, createdAt: now)
+    }
+}

@@ -81,9 +81,7 @@ public enum ProcoreSettings {
         for step in steps {
             switch step {
             case .queue(let kind):
-                try await Outbox.enqueue(SyncJob(
-                    organisationID: link.organisationID, companyLinkID: link.id, kind: kind,
-                    dedupeKey: "\(kind.rawValue):\(link.id)", nextAttemptAt: now, createdAt: now), on: tx)
+                try await Outbox.enqueue(.companyWide(kind, of: link, now: now), on: tx)
             case .cancelPurchaseOrderWork(let reason):
                 _ = try await Outbox.cancelPending(
                     kinds: SyncJob.Kind.allCases.filter(\.isPurchaseOrderWork), companyLink: link.id, reason: reason, now: now, on: tx)

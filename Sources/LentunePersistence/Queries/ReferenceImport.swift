@@ -26,6 +26,8 @@ public enum ReferenceImport {
         public var linked = 0
         public var updated = 0
         public var deactivated = 0
+        /// Vendors waiting on a person's decision on the Supplier mapping page (near-miss names).
+        public var awaitingMapping = 0
         public init() {}
     }
 
@@ -150,9 +152,13 @@ public enum ReferenceImport {
     }
 
     /// Suppliers from the company's vendors: linked by Procore id, else by name (`Supplier.matchKey`), else created;
-    /// a renamed vendor renames its supplier unless that name belongs to another supplier.
-    public static func suppliers(_ vendors: [(id: Int64, name: String)], organisation: Organisation.ID, on db: any Database) async throws -> Counts {
-        try await db.writeTransaction { tx in
+    /// a renamed vendor renames its supplier unless that name belongs to another supplier. A vendor whose name is a
+    /// near miss of a supplier without a vendor waits for the Supplier mapping page instead (`SupplierMappings`).
+    public static func suppliers(
+        _ vendors: [(id: Int64, name: String)], row: ProcoreCompanyLink, now: Date, on db: any Database
+    ) async throws -> Counts {
+        let organisation = row.organisationID
+        return try await db.writeTransaction { tx in
             var counts = Counts()
             let existing = try await SupplierRecord.scoped(to: organisation, on: tx).all()
             var keys = Set(existing.map(\.matchKey))
@@ -172,6 +178,11 @@ public enum ReferenceImport {
                     try await record.save(on: tx)
                     counts.linked += 1
                 } else if !keys.contains(key) {
+                    let waiting = try await SupplierMappings.pending(vendor: (vendor.id, name), among: existing, row: row, now: now, on: tx)
+                    guard waiting.isEmpty else {
+                        counts.awaitingMapping += 1
+                        continue
+                    }
                     try await SupplierRecord(Supplier(organisationID: organisation, name: name, procoreVendorID: vendor.id)).create(on: tx)
                     keys.insert(key)
                     counts.created += 1

@@ -32,9 +32,7 @@ public struct SyncEngine: Sendable {
     public func scheduleSweeps(on db: any Database) async throws {
         let now = self.now()
         for row in try await ProcoreSettings.allLinkedRows(on: db) {
-            try await Outbox.enqueue(SyncJob(
-                organisationID: row.organisationID, companyLinkID: row.id, kind: .sweep,
-                dedupeKey: "sweep:\(row.id)", nextAttemptAt: now, createdAt: now), on: db)
+            try await Outbox.enqueue(.companyWide(.sweep, of: row, now: now), on: db)
         }
     }
 }

@@ -52,7 +52,7 @@ public enum ReferenceJobs {
         let types = try await client.lineItemTypes(company).all().map { (id: $0.id, code: $0.code, name: $0.name) }
         let costTypes = try await ReferenceImport.costTypes(types, organisation: row.organisationID, on: ctx.db)
         let vendors = try await client.vendors(company, .none, 100).all().filter { $0.isActive ?? true }.map { (id: $0.id, name: $0.name) }
-        let suppliers = try await ReferenceImport.suppliers(vendors, organisation: row.organisationID, on: ctx.db)
+        let suppliers = try await ReferenceImport.suppliers(vendors, row: row, now: ctx.now(), on: ctx.db)
         try await SweepCursors.advance(row.id, resource: "reference_data", to: started, now: ctx.now(), on: ctx.db)
         ctx.logger.info("reference data of \(row.name)", metadata: [
             "projects": "\(projects)", "cost_codes": "\(codes)", "cost_types": "\(costTypes)", "suppliers": "\(suppliers)",

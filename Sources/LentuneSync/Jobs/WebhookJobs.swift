@@ -46,9 +46,7 @@ public enum ChangeJobs {
                                 row: row, now: now, on: ctx.db)
             try await WebhookEvents.setOutcome(event.id, "queued po.pull", on: ctx.db)
         case "Projects", "Company Vendors":
-            try await Outbox.enqueue(SyncJob(
-                organisationID: row.organisationID, companyLinkID: row.id, kind: .syncReferenceData,
-                dedupeKey: "\(SyncJob.Kind.syncReferenceData.rawValue):\(row.id)", nextAttemptAt: now, createdAt: now), on: ctx.db)
+            try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: now), on: ctx.db)
             try await WebhookEvents.setOutcome(event.id, "queued reference.sync", on: ctx.db)
         default:
             try await WebhookEvents.setOutcome(event.id, "ignored: Lentune does not use \(event.resourceName)", on: ctx.db)
@@ -85,9 +83,7 @@ public enum ChangeJobs {
         let started = ctx.now()
         // Reference data is re-read on every sweep (its own deduplicated job), so a project, vendor or cost code
         // whose webhook never arrived is still imported within one sweep interval.
-        try await Outbox.enqueue(SyncJob(
-            organisationID: row.organisationID, companyLinkID: row.id, kind: .syncReferenceData,
-            dedupeKey: "\(SyncJob.Kind.syncReferenceData.rawValue):\(row.id)", nextAttemptAt: started, createdAt: started), on: ctx.db)
+        try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: started), on: ctx.db)
         guard row.purchaseOrderSource == .procore else {
             // Nothing to read for POs in the other modes.
             try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)

@@ -12,31 +12,36 @@ enum ReferenceDataController {
     }
 
     static func page(_ req: Request, status: HTTPResponseStatus, notice: String? = nil) async throws -> Response {
-        let viewer = try req.requireViewer()
-        guard let row = try await ProcoreSettings.row(.init(try req.idParameter()), in: viewer.organisationID, on: req.db)?.link else {
-            throw Abort(.notFound)
-        }
+        let (viewer, row) = try await req.companyRow()
         let summary = try await ReferenceImport.summary(of: row, on: req.db)
         let jobs = try await Outbox.jobs(in: viewer.organisationID, filter: .init(companyLink: row.id, kind: .syncReferenceData, limit: 10), on: req.db)
-        return ReferenceDataView.page(viewer: viewer, row: row, summary: summary, jobs: jobs, notice: notice).response(status: status)
+        let toDecide = try await SupplierMappings.open(of: row, on: req.db).count
+        return ReferenceDataView.page(viewer: viewer, row: row, summary: summary, jobs: jobs, toDecide: toDecide, notice: notice)
+            .response(status: status)
     }
 
     @Sendable static func syncNow(req: Request) async throws -> Response {
-        let viewer = try req.requireViewer()
-        guard let row = try await ProcoreSettings.row(.init(try req.idParameter()), in: viewer.organisationID, on: req.db)?.link else {
-            throw Abort(.notFound)
-        }
+        let (viewer, row) = try await req.companyRow()
         guard row.isLinked else { return try await page(req, status: .conflict, notice: "Link \(row.name) first: only linked companies are read.") }
         let now = req.application.lentune.now()
-        let queued = try await Outbox.enqueue(SyncJob(
-            organisationID: viewer.organisationID, companyLinkID: row.id, kind: .syncReferenceData,
-            dedupeKey: "\(SyncJob.Kind.syncReferenceData.rawValue):\(row.id)", nextAttemptAt: now, createdAt: now), on: req.db)
+        let queued = try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: now), on: req.db)
         return try await page(req, status: .ok, notice: queued ? "Reference data of \(row.name) will be read in a moment." : "A read of \(row.name)'s reference data is already waiting.")
     }
 }
 
+extension Request {
+    /// The signed-in viewer and the company row named by `:id`, in the viewer's organisation (404 otherwise).
+    func companyRow() async throws -> (Viewer, ProcoreCompanyLink) {
+        let viewer = try requireViewer()
+        guard let row = try await ProcoreSettings.row(.init(try idParameter()), in: viewer.organisationID, on: db)?.link else {
+            throw Abort(.notFound)
+        }
+        return (viewer, row)
+    }
+}
+
 enum ReferenceDataView {
-    static func page(viewer: Viewer, row: ProcoreCompanyLink, summary: ReferenceImport.Summary, jobs: [SyncJob], notice: String?) -> HTML {
+    static func page(viewer: Viewer, row: ProcoreCompanyLink, summary: ReferenceImport.Summary, jobs: [SyncJob], toDecide: Int, notice: String?) -> HTML {
         Layout.page(title: "Reference data: \(row.name)", viewer: viewer, section: .administration) {
             if let notice { el("p", .class("notice"), .role("status")) { notice } }
             el("p") {
@@ -52,6 +57,10 @@ enum ReferenceDataView {
                     [.text("Cost types"), .text("\(summary.costTypesLinked) linked"), .text("\(summary.costTypesTotal) in all")],
                     [.text("Suppliers (vendors)"), .text("\(summary.suppliersLinked) linked"), .text("\(summary.suppliersTotal) in all")],
                 ])
+            el("p") {
+                el("a", .href(SiteURL.supplierMapping(row.id.rawValue).path), .id("supplier-mapping-link")) { "Supplier mapping" }
+                toDecide == 0 ? ": no vendor names to decide." : ": \(toDecide) vendor name\(toDecide == 1 ? "" : "s") close to a supplier's, waiting for you to link or keep apart."
+            }
             el("form", .method("post"), .action(SiteURL.referenceDataSync(row.id.rawValue).path), .class("inline")) {
                 Layout.csrfField(viewer.csrfToken)
                 el("button", .type("submit"), .id("sync-now"), .disabled(!row.isLinked)) { "Sync now" }

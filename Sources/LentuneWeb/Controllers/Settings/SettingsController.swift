@@ -123,9 +123,7 @@ enum SettingsController {
             return try await procorePage(req, status: .conflict, notice: "Link \(row.link.name) first: only linked companies get webhooks.")
         }
         let now = req.application.lentune.now()
-        try await Outbox.enqueue(SyncJob(
-            organisationID: viewer.organisationID, companyLinkID: row.link.id, kind: .registerHooks,
-            dedupeKey: "\(SyncJob.Kind.registerHooks.rawValue):\(row.link.id)", nextAttemptAt: now, createdAt: now), on: req.db)
+        try await Outbox.enqueue(.companyWide(.registerHooks, of: row.link, now: now), on: req.db)
         return try await procorePage(req, status: .ok, notice: "Webhooks of \(row.link.name) will be registered again in a moment (see the Integration log).")
     }
 
