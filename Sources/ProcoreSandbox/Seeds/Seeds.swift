@@ -162,6 +162,40 @@ public enum Seeds {
         data.wbsCodes.first { $0.costCodeID == costCode && $0.lineItemTypeID == type }?.id
     }
 
+    /// Bulk reference data for `lentune bench import`: `projects` more projects of the first company, all in Course
+    /// of Construction, with `costCodesPerProject` cost codes each (divisions of four children), and `vendors` more
+    /// vendors. Returns the company.
+    public static func addReferenceData(projects: Int, costCodesPerProject: Int, vendors: Int, to data: inout SandboxData, now: Date) -> Int64 {
+        let company = data.companies[0].id
+        let stage = data.stages.first { $0.companyID == company && $0.name == "Course of Construction" }?.id
+        for index in 0..<projects {
+            let project = Project(
+                id: data.newID(), companyID: company, name: "Bench Project \(index + 1)", projectNumber: "BEN-\(index + 1)",
+                stageID: stage, city: "Auckland", createdAt: now, updatedAt: now)
+            data.projects.append(project)
+            var division: CostCode?
+            for code in 0..<costCodesPerProject {
+                if code % 5 == 0 || division == nil {
+                    let parent = CostCode(
+                        id: data.newID(), companyID: company, projectID: project.id, code: String(format: "%02d", code / 5 + 1),
+                        name: "Division \(code / 5 + 1)", createdAt: now, updatedAt: now)
+                    data.costCodes.append(parent)
+                    division = parent
+                } else {
+                    data.costCodes.append(CostCode(
+                        id: data.newID(), companyID: company, projectID: project.id, parentID: division?.id, code: "\(code % 5)00",
+                        name: "Item \(code)", createdAt: now, updatedAt: now))
+                }
+            }
+        }
+        for index in 0..<vendors {
+            data.vendors.append(Vendor(
+                id: data.newID(), companyID: company, name: "Bench Vendor \(index + 1) Ltd", isActive: true, countryCode: "NZ",
+                projectIDs: [], createdAt: now, updatedAt: now))
+        }
+        return company
+    }
+
     /// Adds `count` approved POs with three lines each to the first project (benchmarks and load tests).
     @discardableResult
     public static func addPurchaseOrders(count: Int, to data: inout SandboxData, now: Date) -> (project: Int64, company: Int64) {
