@@ -13,7 +13,7 @@ import Testing
     /// The demo company of the sandbox, linked in `org` through a service-account connection, and a worker.
     static func linkedCompany(
         _ org: Organisation.ID, sandbox: RunningSandbox, clientID: String, secret: String, on db: any Database
-    ) async throws -> (ProcoreCompanyLink, SyncWorker) {
+    ) async throws -> (ProcoreCompanyLink, SyncWorker, ProcoreSessions) {
         let box = try SecretBox(base64Key: SecretBox.generateKey())
         let admin = try await Accounts.createUser(
             organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
@@ -24,10 +24,10 @@ import Testing
         let row = ProcoreCompanyLink(
             organisationID: org, connectionID: .init(connection.id), procoreCompanyID: Seeds.demoCompanyID, name: "Kauri", isLinked: true)
         try await ProcoreSettings.insert(row, on: db)
+        let sessions = ProcoreSessions(connector: ProcoreConnector(secrets: box))
         let worker = SyncEngine(
-            sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
-            hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: box)).worker(db: db)
-        return (row, worker)
+            sessions: sessions, hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: box)).worker(db: db)
+        return (row, worker, sessions)
     }
 
     @Test(arguments: TestDatabase.kinds)
@@ -40,7 +40,7 @@ import Testing
                 let org = fixture.organisation.id
                 let wharf = Project(organisationID: org, code: "wsa-01", name: "Wharf Street (Lentune's name)")
                 try await ReferenceData.insert(wharf, on: db)
-                let (row, worker) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "ref-app", secret: "ref-secret", on: db)
+                let (row, worker, _) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "ref-app", secret: "ref-secret", on: db)
                 func sync() async throws {
                     let now = Date()
                     try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
@@ -130,7 +130,7 @@ import Testing
                 let mitre = Supplier(organisationID: org, name: "Mitre10 Trade")  // spacing
                 let firth = Supplier(organisationID: org, name: "FIRTH   concrete.")  // the same name by the rule
                 for supplier in [hynds, carters, mitre, firth] { try await ReferenceData.insert(supplier, on: db) }
-                let (row, worker) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "map-app", secret: "map-secret", on: db)
+                let (row, worker, _) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "map-app", secret: "map-secret", on: db)
                 func sync() async throws {
                     let now = Date()
                     try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
@@ -173,6 +173,60 @@ import Testing
                 // Every Procore vendor is now exactly one supplier.
                 #expect(Set(all.compactMap(\.procoreVendorID)) == Set(vendors.map(\.id)))
                 #expect(all.compactMap(\.procoreVendorID).count == vendors.count)
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aMissingVendorAndCostType_areCreatedInProcoreExactlyOnce_evenConcurrentlyOrAfterALostResponse(kind: TestDatabase.Kind) async throws {
+        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "write-app", clientSecret: "write-secret")
+        do {
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let org = try await Fixture.make(on: db).organisation.id
+                let scaffolding = Supplier(organisationID: org, name: "Wellington Scaffolding Ltd")
+                let hire = Supplier(organisationID: org, name: "Kapiti Plant Hire")
+                for supplier in [scaffolding, hire] { try await ReferenceData.insert(supplier, on: db) }
+                let rental = CostType(organisationID: org, code: "R", name: "Rental")
+                try await ReferenceData.insert(rental, on: db)
+                let (row, _, sessions) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "write-app", secret: "write-secret", on: db)
+                let client = try await sessions.client(organisation: org, company: row.procoreCompanyID, on: db)
+
+                // Four jobs need the vendor and the cost type at the same moment.
+                let vendorIDs = try await withThrowingTaskGroup(of: Int64.self, returning: [Int64].self) { group in
+                    for _ in 0..<4 {
+                        group.addTask { try await ReferenceWrites.ensureVendor(scaffolding.id, row: row, client: client, on: db) }
+                        group.addTask { try await ReferenceWrites.ensureCostType(rental.id, row: row, client: client, on: db) }
+                    }
+                    var ids: [Int64] = []
+                    for try await id in group { ids.append(id) }
+                    return ids
+                }
+                let procoreVendors = sandbox.server.store.read { $0.vendors.filter { $0.originID == scaffolding.id.rawValue.lowercasedText } }
+                let procoreTypes = sandbox.server.store.read { $0.lineItemTypes.filter { $0.originID == rental.id.rawValue.lowercasedText } }
+                #expect(procoreVendors.count == 1)
+                #expect(procoreTypes.count == 1)
+                // Eight answers: four of the one vendor's id, four of the one line item type's.
+                #expect(vendorIDs.sorted() == (Array(repeating: procoreVendors[0].id, count: 4) + Array(repeating: procoreTypes[0].id, count: 4)).sorted())
+                #expect(procoreVendors[0].name == "Wellington Scaffolding Ltd")
+                #expect(try await ReferenceData.suppliers(in: org, on: db).first { $0.id == scaffolding.id }?.procoreVendorID == procoreVendors[0].id)
+                #expect(try await ReferenceData.costTypes(in: org, on: db).first { $0.id == rental.id }?.procoreLineItemTypeID == procoreTypes[0].id)
+
+                // Procore creates the vendor but the response is lost: whether the client's own retry or the job's
+                // next attempt sends it again, the sync action finds the vendor by origin_id and creates none.
+                var faults = SandboxFaults()
+                faults.dropAfterCommit = ["PATCH /rest/v1.0/vendors/sync": 1]
+                sandbox.server.store.faults = faults
+                let first = try? await ReferenceWrites.ensureVendor(hire.id, row: row, client: client, on: db)
+                #expect(sandbox.server.store.faults.dropAfterCommit.isEmpty)  // the response was dropped
+                let retried = try await ReferenceWrites.ensureVendor(hire.id, row: row, client: client, on: db)
+                #expect(first == nil || first == retried)
+                let hires = sandbox.server.store.read { $0.vendors.filter { $0.originID == hire.id.rawValue.lowercasedText } }
+                #expect(hires.map(\.id) == [retried])
             }
         } catch {
             await sandbox.shutdown()

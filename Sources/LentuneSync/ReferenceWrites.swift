@@ -1,0 +1,61 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import ProcoreAPI
+
+/// Lentune → Procore reference data, for the PO and invoice jobs that need it (issue 13): a supplier without a
+/// Procore vendor becomes a company vendor, a cost type without a line item type becomes one, **exactly once**.
+///
+/// Procore's sync actions (`PATCH …/vendors/sync`, `…/line_item_types/sync`) create or update by `origin_id`, and
+/// `origin_id` is unique in a company; Lentune sends its own record id as the `origin_id`. So a repeat, a retry after
+/// a response that was lost, or two jobs that need the same vendor at the same moment all end at the one Procore
+/// record, and whichever job stores its id second finds it already stored.
+public enum ReferenceWrites {
+    /// The Procore vendor id of a supplier, creating the company vendor when it has none.
+    public static func ensureVendor(
+        _ supplierID: Supplier.ID, row: ProcoreCompanyLink, client: Procore.Client, on db: any Database
+    ) async throws -> Int64 {
+        guard let supplier = try await SupplierRecord.scoped(to: row.organisationID, on: db).filter(\.$id == supplierID.rawValue).first() else {
+            throw SyncError.permanent("The supplier \(supplierID) does not exist.")
+        }
+        if let id = supplier.procoreVendorID { return id }
+        let write = Procore.VendorWrite(name: supplier.name, isActive: true, originId: supplierID.rawValue.lowercasedText)
+        let result = try await client.syncVendors(row.procoreCompanyID, [write])
+        let vendor = try created(result, what: "the vendor \(supplier.name)")
+        // Store it unless another job stored it first (then that one, the same vendor by origin_id, stands).
+        try await SupplierRecord.scoped(to: row.organisationID, on: db).filter(\.$id == supplierID.rawValue)
+            .filter(\.$procoreVendorID == nil).set(\.$procoreVendorID, to: vendor.id).update()
+        let stored = try await SupplierRecord.scoped(to: row.organisationID, on: db).filter(\.$id == supplierID.rawValue).first()
+        return stored?.procoreVendorID ?? vendor.id
+    }
+
+    /// The Procore line item type id of a cost type, creating it in the company when it has none.
+    public static func ensureCostType(
+        _ costTypeID: CostType.ID, row: ProcoreCompanyLink, client: Procore.Client, on db: any Database
+    ) async throws -> Int64 {
+        guard let type = try await CostTypeRecord.scoped(to: row.organisationID, on: db).filter(\.$id == costTypeID.rawValue).first() else {
+            throw SyncError.permanent("The cost type \(costTypeID) does not exist.")
+        }
+        if let id = type.procoreLineItemTypeID { return id }
+        let write = Procore.LineItemTypeWrite(name: type.name, csvImportCode: type.code, baseType: "other", originId: costTypeID.rawValue.lowercasedText)
+        let result = try await client.syncLineItemTypes(row.procoreCompanyID, [write])
+        let created = try created(result, what: "the cost type \(type.code)")
+        try await CostTypeRecord.scoped(to: row.organisationID, on: db).filter(\.$id == costTypeID.rawValue)
+            .filter(\.$procoreLineItemTypeID == nil).set(\.$procoreLineItemTypeID, to: created.id).update()
+        let stored = try await CostTypeRecord.scoped(to: row.organisationID, on: db).filter(\.$id == costTypeID.rawValue).first()
+        return stored?.procoreLineItemTypeID ?? created.id
+    }
+
+    /// The one entity of a one-item sync, or Procore's reason it refused it (permanent: the data must change).
+    static func created<Entity: Identified>(_ result: Procore.SyncResult<Entity>, what: String) throws -> Entity {
+        if let entity = result.entities.first { return entity }
+        let reasons = result.errors.flatMap { error in error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" } }
+        throw SyncError.permanent("Procore refused \(what): \(reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")).")
+    }
+}
+
+/// A Procore entity with an id (what a sync action answers with).
+protocol Identified: Decodable, Sendable { var id: Int64 { get } }
+extension Procore.Vendor: Identified {}
+extension Procore.LineItemType: Identified {}
