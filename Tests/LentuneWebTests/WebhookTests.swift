@@ -271,6 +271,12 @@ import VaporTesting
             let suppliers = try await ReferenceData.suppliers(in: org, on: f.db)
             #expect(suppliers.filter { $0.name.hasPrefix("Carters") }.count == 2)
             #expect(try await SupplierMappings.open(of: f.link, on: f.db).isEmpty)
+            // Two Procore vendors that the rule names alike are two suppliers, neither dropped, and a re-read adds none.
+            let twins = [(id: Int64(4_294_968_601), name: "Bay Joinery Ltd"), (id: Int64(4_294_968_602), name: "Bay Joinery Limited")]
+            #expect(try await ReferenceImport.suppliers(twins, row: f.link, now: Date(), on: f.db).created == 2)
+            #expect(try await ReferenceImport.suppliers(twins, row: f.link, now: Date(), on: f.db) == ReferenceImport.Counts())
+            let bays = try await ReferenceData.suppliers(in: org, on: f.db).filter { $0.name.hasPrefix("Bay Joinery") }
+            #expect(Set(bays.compactMap(\.procoreVendorID)) == [4_294_968_601, 4_294_968_602])
             // Both decisions are in the audit log.
             let audit = try await AuditLog.recent(organisation: org, on: f.db).map(\.action)
             #expect(audit.contains("supplier.mapping.linked") && audit.contains("supplier.mapping.kept_apart"))

@@ -177,14 +177,21 @@ public enum ReferenceImport {
                     record.procoreVendorID = vendor.id
                     try await record.save(on: tx)
                     counts.linked += 1
-                } else if !keys.contains(key) {
+                } else {
                     let waiting = try await SupplierMappings.pending(vendor: (vendor.id, name), among: existing, row: row, now: now, on: tx)
                     guard waiting.isEmpty else {
                         counts.awaitingMapping += 1
                         continue
                     }
-                    try await SupplierRecord(Supplier(organisationID: organisation, name: name, procoreVendorID: vendor.id)).create(on: tx)
-                    keys.insert(key)
+                    let record = SupplierRecord(Supplier(organisationID: organisation, name: name, procoreVendorID: vendor.id))
+                    if keys.contains(key) {
+                        // Procore has two vendors the rule names alike ("Bay Joinery Ltd", "Bay Joinery Limited"): both
+                        // become suppliers, never one dropped. This one is matched by its Procore id from now on, so
+                        // its key only has to be its own.
+                        record.matchKey = "\(key) #\(vendor.id)"
+                    }
+                    try await record.create(on: tx)
+                    keys.insert(record.matchKey)
                     counts.created += 1
                 }
             }
