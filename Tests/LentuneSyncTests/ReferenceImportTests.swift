@@ -108,6 +108,21 @@ import Testing
                 #expect(try await worker.runOnce().done == 1)
                 #expect(try await worker.runOnce().done == 1)  // the reference sync the sweep queued
                 #expect(try await ReferenceData.projects(in: org, on: db).first { $0.procoreProjectID == procoreID("RCL-05") }?.isActive == true)
+
+                // A Projects webhook reads that project alone (one request here: it left the stages, so no cost codes
+                // are read), and no other project is touched (KRS-02 stays active although it is not in the answer).
+                sandbox.server.store.write { data in
+                    let completed = data.stages.first { $0.name == "Completed" }!.id
+                    let rcl = data.projects.firstIndex { $0.projectNumber == "RCL-05" }!
+                    data.projects[rcl].stageID = completed
+                }
+                sandbox.server.store.requestLog.clear()
+                try await Outbox.enqueue(ReferenceJobs.job(.init(project_id: procoreID("RCL-05")), of: row, now: Date()), on: db)
+                #expect(try await worker.runOnce().done == 1)
+                let targeted = try await ReferenceData.projects(in: org, on: db)
+                #expect(targeted.first { $0.procoreProjectID == procoreID("RCL-05") }?.isActive == false)
+                #expect(targeted.first { $0.procoreProjectID == procoreID("KRS-02") }?.isActive == true)
+                #expect(sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }.count == 1)
             }
         } catch {
             await sandbox.shutdown()

@@ -34,7 +34,10 @@ public enum ReferenceImport {
     /// Projects of a company row: an accepted Procore project is linked to the Lentune project of the same code (its
     /// project number), or created coded `PROCORE<id>`; a linked project that is no longer accepted (left the stages,
     /// inactive, or gone) is kept and marked inactive, never deleted (POs and invoices point at it).
-    public static func projects(_ projects: [ProcoreProject], row: ProcoreCompanyLink, on db: any Database) async throws -> Counts {
+    /// With `only`, the list is those projects alone (a webhook's), and only they can be deactivated.
+    public static func projects(
+        _ projects: [ProcoreProject], row: ProcoreCompanyLink, only: Set<Int64>? = nil, on db: any Database
+    ) async throws -> Counts {
         try await db.writeTransaction { tx in
             var counts = Counts()
             let existing = try await ProjectRecord.scoped(to: row.organisationID, on: tx).all()
@@ -69,7 +72,7 @@ public enum ReferenceImport {
             }
             let acceptedIDs = Set(accepted.map(\.id))
             for record in existing where record.procoreCompanyLinkID == row.id.rawValue && record.isActive {
-                guard let id = record.procoreProjectID, !acceptedIDs.contains(id) else { continue }
+                guard let id = record.procoreProjectID, !acceptedIDs.contains(id), only?.contains(id) ?? true else { continue }
                 record.isActive = false
                 try await record.save(on: tx)
                 counts.deactivated += 1

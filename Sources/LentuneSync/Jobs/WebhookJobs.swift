@@ -46,7 +46,8 @@ public enum ChangeJobs {
                                 row: row, now: now, on: ctx.db)
             try await WebhookEvents.setOutcome(event.id, "queued po.pull", on: ctx.db)
         case "Projects", "Company Vendors":
-            try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: now), on: ctx.db)
+            let scope = event.resourceName == "Projects" ? ReferenceJobs.Scope(project_id: event.resourceID) : ReferenceJobs.Scope(vendors: true)
+            try await Outbox.enqueue(ReferenceJobs.job(scope, of: row, now: now), on: ctx.db)
             try await WebhookEvents.setOutcome(event.id, "queued reference.sync", on: ctx.db)
         default:
             try await WebhookEvents.setOutcome(event.id, "ignored: Lentune does not use \(event.resourceName)", on: ctx.db)
