@@ -50,6 +50,22 @@ public final class RunningSandbox: Sendable {
         }
     }
 
+    /// Runs `body` against a sandbox on a free loopback port (demo seed, one service-account client) and shuts it
+    /// down afterwards, whether `body` returns or throws.
+    public static func with<T>(
+        clientID: String, clientSecret: String, _ body: (RunningSandbox) async throws -> T
+    ) async throws -> T {
+        let sandbox = try await start(port: 0, seed: "demo", clientID: clientID, clientSecret: clientSecret)
+        do {
+            let result = try await body(sandbox)
+            await sandbox.shutdown()
+            return result
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+    }
+
     public func shutdown() async {
         await app.server.shutdown()
         try? await app.asyncShutdown()

@@ -30,10 +30,17 @@ import Testing
         return (row, worker, sessions)
     }
 
+    /// One full `reference.sync` of the row, which must succeed (its error is shown when it does not).
+    static func readAll(_ row: ProcoreCompanyLink, _ worker: SyncWorker, on db: any Database) async throws {
+        try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: Date()), on: db)
+        let summary = try await worker.runOnce()
+        let error = try await Outbox.jobs(in: row.organisationID, on: db).first?.lastError ?? ""
+        #expect(summary.done == 1, "\(error)")
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func importsByStage_linksByCode_deactivates_andIsIdempotent(kind: TestDatabase.Kind) async throws {
-        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "ref-app", clientSecret: "ref-secret")
-        do {
+        try await RunningSandbox.with(clientID: "ref-app", clientSecret: "ref-secret") { sandbox in
             try await TestDatabase.with(kind) { database in
                 let db = database.db
                 let fixture = try await Fixture.make(on: db)  // project P-100, supplier "Placemakers Ltd"
@@ -41,13 +48,7 @@ import Testing
                 let wharf = Project(organisationID: org, code: "wsa-01", name: "Wharf Street (Lentune's name)")
                 try await ReferenceData.insert(wharf, on: db)
                 let (row, worker, _) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "ref-app", secret: "ref-secret", on: db)
-                func sync() async throws {
-                    let now = Date()
-                    try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
-                    let summary = try await worker.runOnce()
-                    let error = try await Outbox.jobs(in: org, on: db).first?.lastError ?? ""
-                    #expect(summary.done == 1, "\(error)")
-                }
+                func sync() async throws { try await Self.readAll(row, worker, on: db) }
                 try await sync()
 
                 let projects = try await ReferenceData.projects(in: org, on: db)
@@ -124,17 +125,12 @@ import Testing
                 #expect(targeted.first { $0.procoreProjectID == procoreID("KRS-02") }?.isActive == true)
                 #expect(sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }.count == 1)
             }
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 
     @Test(arguments: TestDatabase.kinds)
     func vendorNames_matchPunctuationInsensitively_andNearMissesWaitForAPerson(kind: TestDatabase.Kind) async throws {
-        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "map-app", clientSecret: "map-secret")
-        do {
+        try await RunningSandbox.with(clientID: "map-app", clientSecret: "map-secret") { sandbox in
             try await TestDatabase.with(kind) { database in
                 let db = database.db
                 let fixture = try await Fixture.make(on: db)  // supplier "Placemakers Ltd"
@@ -146,11 +142,7 @@ import Testing
                 let firth = Supplier(organisationID: org, name: "FIRTH   concrete.")  // the same name by the rule
                 for supplier in [hynds, carters, mitre, firth] { try await ReferenceData.insert(supplier, on: db) }
                 let (row, worker, _) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "map-app", secret: "map-secret", on: db)
-                func sync() async throws {
-                    let now = Date()
-                    try await Outbox.enqueue(SyncJob(organisationID: org, companyLinkID: row.id, kind: .syncReferenceData, nextAttemptAt: now, createdAt: now), on: db)
-                    #expect(try await worker.runOnce().done == 1)
-                }
+                func sync() async throws { try await Self.readAll(row, worker, on: db) }
                 let vendors = sandbox.server.store.read { data in data.vendors.filter { $0.companyID == Seeds.demoCompanyID } }
                 func vendorID(_ name: String) -> Int64 { vendors.first { $0.name == name }!.id }
                 func supplier(_ id: Supplier.ID) async throws -> Supplier? { try await ReferenceData.suppliers(in: org, on: db).first { $0.id == id } }
@@ -189,17 +181,12 @@ import Testing
                 #expect(Set(all.compactMap(\.procoreVendorID)) == Set(vendors.map(\.id)))
                 #expect(all.compactMap(\.procoreVendorID).count == vendors.count)
             }
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 
     @Test(arguments: TestDatabase.kinds)
     func aMissingVendorAndCostType_areCreatedInProcoreExactlyOnce_evenConcurrentlyOrAfterALostResponse(kind: TestDatabase.Kind) async throws {
-        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "write-app", clientSecret: "write-secret")
-        do {
+        try await RunningSandbox.with(clientID: "write-app", clientSecret: "write-secret") { sandbox in
             try await TestDatabase.with(kind) { database in
                 let db = database.db
                 let org = try await Fixture.make(on: db).organisation.id
@@ -243,10 +230,6 @@ import Testing
                 let hires = sandbox.server.store.read { $0.vendors.filter { $0.originID == hire.id.rawValue.lowercasedText } }
                 #expect(hires.map(\.id) == [retried])
             }
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 }

@@ -260,8 +260,7 @@ struct SettingsFixture {
 
 @Suite struct ConnectionTests {
     @Test func wrongCredentials_showProcoresWords_andStayNotConnected() async throws {
-        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "right-id", clientSecret: "right-secret")
-        do {
+        try await RunningSandbox.with(clientID: "right-id", clientSecret: "right-secret") { sandbox in
             try await WebHarness.with { h in
                 let client = try await h.signedInAdmin()
                 var page = try await client.get("/administration/settings/procore")
@@ -290,11 +289,7 @@ struct SettingsFixture {
                 #expect(try await ProcoreSettings.rows(for: h.orgA.organisation.id, on: h.app.db).map(\.link.name) == ["Kauri Construction Ltd"])
                 #expect(!good.body.string.contains("right-secret"))
             }
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 
     @Test func connectionForm_validatesAndStoresNothingOnError() async throws {

@@ -78,8 +78,7 @@ import VaporTesting
 /// Linking a company row registers Lentune's hook and triggers in (the sandbox's) Procore; unlinking removes them.
 @Suite struct HookRegistrationTests {
     @Test func linkingRegistersTheHook_andUnlinkingRemovesIt() async throws {
-        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "hooks-app", clientSecret: "hooks-secret")
-        do {
+        try await RunningSandbox.with(clientID: "hooks-app", clientSecret: "hooks-secret") { sandbox in
             try await WebHarness.with { h in
                 let client = try await h.signedInAdmin()
                 var page = try await client.get("/administration/settings/procore")
@@ -128,19 +127,14 @@ import VaporTesting
                 #expect(sandbox.server.store.read { $0.triggers.filter { $0.hookID == hook.id } }.isEmpty)
                 #expect(try await ProcoreSettings.link(row.link.id, on: h.app.db)?.hook == .notRegistered)
             }
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 }
 
 /// The connection by API (scripted deployments) and the Integration log page.
 @Suite struct ConnectionAPITests {
     @Test func putAndTestTheConnection_byAPI() async throws {
-        let sandbox = try await RunningSandbox.start(port: 0, seed: "demo", clientID: "api-app", clientSecret: "api-secret")
-        do {
+        try await RunningSandbox.with(clientID: "api-app", clientSecret: "api-secret") { sandbox in
             try await WebHarness.with { h in
                 let client = h.client()
                 let admin = try await h.apiToken("administrator@a.example")
@@ -163,11 +157,7 @@ import VaporTesting
                 let refused = try await client.api(.POST, "/api/v1/procore/connection/test", token: admin)
                 #expect(refused.body.string.contains(#""connected":false"#))
             }
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 
     @Test func integrationLog_listsFiltersAndRetries() async throws {

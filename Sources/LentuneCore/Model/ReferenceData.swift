@@ -78,7 +78,11 @@ public struct Supplier: Hashable, Sendable, Codable {
     /// the same letters spaced differently ("ABC Ltd" / "A.B.C. Limited"), or one typo (one letter added, removed
     /// or changed) in names of at least five letters.
     public static func isNearMiss(_ a: String, _ b: String) -> Bool {
-        let (left, right) = (matchKey(a), matchKey(b))
+        isNearMiss(key: matchKey(a), key: matchKey(b))
+    }
+
+    /// `isNearMiss` on two names' `matchKey`s (for callers comparing one name with many, keys computed once).
+    public static func isNearMiss(key left: String, key right: String) -> Bool {
         guard left != right, !left.isEmpty, !right.isEmpty else { return false }
         let (joinedLeft, joinedRight) = (left.replacingOccurrences(of: " ", with: ""), right.replacingOccurrences(of: " ", with: ""))
         if joinedLeft == joinedRight { return true }

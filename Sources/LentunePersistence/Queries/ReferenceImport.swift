@@ -165,6 +165,8 @@ public enum ReferenceImport {
             var counts = Counts()
             let existing = try await SupplierRecord.scoped(to: organisation, on: tx).all()
             var keys = Set(existing.map(\.matchKey))
+            // Near-miss candidates compare by the key of the name, computed once per supplier, not once per vendor.
+            let named = existing.map { (record: $0, key: Supplier.matchKey($0.name)) }
             for vendor in vendors {
                 let name = String(vendor.name.prefix(200))
                 let key = Supplier.matchKey(name)
@@ -181,7 +183,7 @@ public enum ReferenceImport {
                     try await record.save(on: tx)
                     counts.linked += 1
                 } else {
-                    let waiting = try await SupplierMappings.pending(vendor: (vendor.id, name), among: existing, row: row, now: now, on: tx)
+                    let waiting = try await SupplierMappings.pending(vendor: (vendor.id, name), among: named, row: row, now: now, on: tx)
                     guard waiting.isEmpty else {
                         counts.awaitingMapping += 1
                         continue

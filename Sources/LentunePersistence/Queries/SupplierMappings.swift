@@ -101,13 +101,16 @@ public enum SupplierMappings {
         }
     }
 
-    /// During an import, for a vendor that matched no supplier: the near-miss suppliers (without a vendor) it must
+    /// During an import, for a vendor that matched no supplier: the near-miss suppliers (without a vendor, each with
+    /// the `matchKey` of its name) it must
     /// wait on. Records an open suggestion for each new pair; an empty answer means the vendor may become a supplier
     /// (no near miss, or every one was kept apart).
     static func pending(
-        vendor: (id: Int64, name: String), among suppliers: [SupplierRecord], row: ProcoreCompanyLink, now: Date, on tx: any Database
+        vendor: (id: Int64, name: String), among suppliers: [(record: SupplierRecord, key: String)], row: ProcoreCompanyLink, now: Date,
+        on tx: any Database
     ) async throws -> [UUID] {
-        let candidates = suppliers.filter { $0.procoreVendorID == nil && Supplier.isNearMiss($0.name, vendor.name) }
+        let key = Supplier.matchKey(vendor.name)
+        let candidates = suppliers.filter { $0.record.procoreVendorID == nil && Supplier.isNearMiss(key: $0.key, key: key) }.map(\.record)
         guard !candidates.isEmpty else { return [] }
         let decided = try await SupplierMappingRecord.scoped(to: row.organisationID, on: tx)
             .filter(\.$companyLinkID == row.id.rawValue).filter(\.$procoreVendorID == vendor.id).all()
