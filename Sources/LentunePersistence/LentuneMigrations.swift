@@ -30,5 +30,7 @@ public enum LentuneMigrations {
         CreateOutboxAndWebhookEvents(),
         // 0013
         UpdateSuppliersMatchKeysAddSupplierMappings(),
+        // 0014
+        CreateTaxMappings(),
     ]
 }

@@ -48,6 +48,7 @@ public enum SiteURL: Hashable, Sendable {
     case referenceData(UUID)
     case referenceDataSync(UUID)
     case supplierMapping(UUID)
+    case taxMapping(UUID)
 
     public var path: String {
         switch self {
@@ -96,6 +97,7 @@ public enum SiteURL: Hashable, Sendable {
         case .referenceData(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data"
         case .referenceDataSync(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data/sync"
         case .supplierMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/supplier-mapping"
+        case .taxMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/tax-mapping"
         }
     }
 
@@ -115,6 +117,7 @@ public enum SiteURL: Hashable, Sendable {
         case .referenceData: ["administration", "settings", "procore", "companies", ":id", "reference-data"]
         case .referenceDataSync: ["administration", "settings", "procore", "companies", ":id", "reference-data", "sync"]
         case .supplierMapping: ["administration", "settings", "procore", "companies", ":id", "supplier-mapping"]
+        case .taxMapping: ["administration", "settings", "procore", "companies", ":id", "tax-mapping"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

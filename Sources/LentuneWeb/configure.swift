@@ -79,6 +79,8 @@ func routes(_ app: Application) {
     administrators.post(SiteURL.components(.referenceDataSync(UUID())), use: ReferenceDataController.syncNow)
     administrators.get(SiteURL.components(.supplierMapping(UUID())), use: SupplierMappingController.show)
     administrators.post(SiteURL.components(.supplierMapping(UUID())), use: SupplierMappingController.decide)
+    administrators.get(SiteURL.components(.taxMapping(UUID())), use: TaxMappingController.show)
+    administrators.post(SiteURL.components(.taxMapping(UUID())), use: TaxMappingController.save)
 
     app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.maxBody),
            use: WebhookController.receive)

@@ -93,19 +93,20 @@ struct ImportBench: AsyncParsableCommand {
         let log = try await sandbox.requestCounts(app.client)
         let rest = log.counts.filter { $0.key.contains(" /rest/") }.values.reduce(0, +)
         // The fewest requests the page sizes the import asks for allow: projects by 300, cost codes and vendors by
-        // 100, line item types in one page.
+        // 100, line item types and tax codes in one page each.
         let companyProjects = data.projects.filter { $0.companyID == company }
         let accepted = Set(data.stages.filter { $0.name == "Course of Construction" }.map(\.id))
         let acceptedProjects = companyProjects.filter { $0.stageID.map(accepted.contains) ?? false }
         let codesPerProject = Dictionary(grouping: data.costCodes, by: \.projectID).mapValues(\.count)
         let minimum = pages(companyProjects.count, 300) + acceptedProjects.reduce(0) { $0 + max(1, pages(codesPerProject[$1.id] ?? 0, 100)) }
             + max(1, pages(data.vendors.filter { $0.companyID == company }.count, 100)) + 1
+            + max(1, pages(data.taxCodes.filter { $0.companyID == company }.count, 100))
         let imported = try await ReferenceImport.summary(of: row, on: app.db)
         printNow("""
             lentune bench import (Lentune on \(databaseURL.map { $0.hasPrefix("postgres") ? "PostgreSQL" : "SQLite" } ?? "SQLite"))
               Procore company:     \(companyProjects.count) projects (\(acceptedProjects.count) in Course of Construction), \
             \(data.vendors.filter { $0.companyID == company }.count) vendors, \(data.costCodes.filter { c in acceptedProjects.contains { $0.id == c.projectID } }.count) cost codes on those
-              imported:            \(imported.projectsLinked) projects, \(imported.costCodesLinked) cost codes, \(imported.suppliersLinked) suppliers, \(imported.costTypesLinked) cost types
+              imported:            \(imported.projectsLinked) projects, \(imported.costCodesLinked) cost codes, \(imported.suppliersLinked) suppliers, \(imported.costTypesLinked) cost types, \(imported.procoreTaxCodes) tax codes
               API requests:        \(rest)   (minimum at the page sizes used: \(minimum))
               token requests:      \(log.counts.filter { $0.key.contains("/oauth/token") }.values.reduce(0, +))
               429s received:       \(log.statuses["429"] ?? 0)   (target 0)

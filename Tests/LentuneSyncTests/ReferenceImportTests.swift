@@ -232,4 +232,66 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: TestDatabase.kinds)
+    func taxCodes_areRead_mappedOnThePage_andAnUnmappedOrArchivedCodeIsNamed(kind: TestDatabase.Kind) async throws {
+        try await RunningSandbox.with(clientID: "tax-app", clientSecret: "tax-secret") { sandbox in
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let fixture = try await Fixture.make(on: db)  // GST 15%
+                let org = fixture.organisation.id
+                let zero = TaxCode(organisationID: org, code: "Z", name: "Zero-rated", rate: 0)
+                try await ReferenceData.insert(zero, on: db)
+                let (row, worker, _) = try await Self.linkedCompany(org, sandbox: sandbox, clientID: "tax-app", secret: "tax-secret", on: db)
+                let admin = try await Accounts.createUser(
+                    organisation: org, email: "tax-admin@a.example", name: "Tax Admin", role: .administrator, passwordHash: "x", on: db)
+                try await Self.readAll(row, worker, on: db)
+
+                // The company's three Procore tax codes are read; nothing is mapped yet.
+                let procore = sandbox.server.store.read { data in data.taxCodes.filter { $0.companyID == Seeds.demoCompanyID } }
+                func procoreID(_ code: String) -> Int64 { procore.first { $0.code == code }!.id }
+                var mapping = try await TaxMappings.mapping(of: row, on: db)
+                #expect(Set(mapping.procoreCodes.values.map(\.code)) == ["GST", "ZERO", "EXEMPT"])
+                #expect(mapping.procoreCodes[procoreID("GST")]?.ratePercent == 15)
+                #expect(throws: TaxMapping.Unmapped.self) { try mapping.procoreTaxCode(for: fixture.gst) }
+                #expect(try mapping.procoreTaxCode(for: nil) == nil)  // no default: a line without a code has none
+                do throws(TaxMapping.Unmapped) {
+                    _ = try mapping.procoreTaxCode(for: fixture.gst)
+                } catch {
+                    #expect(error.description.contains("GST") && error.description.contains("Tax mapping page"))
+                }
+
+                // A code that is not the company's is refused and nothing changes.
+                let refused = try await TaxMappings.save([fixture.gst.id: 999_999], default: nil, row: row, actor: admin, now: Date(), on: db)
+                guard case .refused(let problems) = refused else { Issue.record("saved an unknown Procore tax code"); return }
+                #expect(problems.first?.contains("999999") == true)
+                #expect(try await TaxMappings.mapping(of: row, on: db).mappings.isEmpty)
+
+                // Mapped: GST → GST, Z → ZERO, default EXEMPT.
+                let saved = try await TaxMappings.save(
+                    [fixture.gst.id: procoreID("GST"), zero.id: procoreID("ZERO")], default: procoreID("EXEMPT"), row: row, actor: admin,
+                    now: Date(), on: db)
+                #expect(saved == .saved(changes: 3))
+                mapping = try await TaxMappings.mapping(of: row, on: db)
+                #expect(try mapping.procoreTaxCode(for: fixture.gst) == procoreID("GST"))
+                #expect(try mapping.procoreTaxCode(for: zero) == procoreID("ZERO"))
+                #expect(try mapping.procoreTaxCode(for: nil) == procoreID("EXEMPT"))
+                #expect(try await TaxMappings.save(
+                    [fixture.gst.id: procoreID("GST"), zero.id: procoreID("ZERO")], default: procoreID("EXEMPT"), row: row, actor: admin,
+                    now: Date(), on: db) == .saved(changes: 0))
+
+                // ZERO is archived in Procore: the next read marks it, and Z is named as needing a new mapping.
+                sandbox.server.store.write { data in
+                    let index = data.taxCodes.firstIndex { $0.id == procoreID("ZERO") }!
+                    data.taxCodes[index].archived = true
+                }
+                try await Self.readAll(row, worker, on: db)
+                mapping = try await TaxMappings.mapping(of: row, on: db)
+                #expect(mapping.procoreCodes[procoreID("ZERO")]?.archived == true)
+                #expect(throws: TaxMapping.Unmapped.self) { try mapping.procoreTaxCode(for: zero) }
+                #expect(try mapping.procoreTaxCode(for: fixture.gst) == procoreID("GST"))
+                #expect(try await ReferenceImport.summary(of: row, on: db).taxCodesUnmapped == 1)
+            }
+        }
+    }
 }

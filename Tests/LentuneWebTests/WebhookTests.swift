@@ -274,6 +274,46 @@ import VaporTesting
     }
 }
 
+extension ReferenceDataPageTests {
+    @Test func taxMapping_page_mapsEachTaxCode_refusesForeignCodes_andIsForAdministratorsOnly() async throws {
+        try await SettingsFixture.with { f in
+            let org = f.link.organisationID
+            let gst = f.harness.orgA.gst
+            _ = try await TaxMappings.importProcoreCodes(
+                [ProcoreTaxCode(procoreID: 7001, code: "GST", ratePercent: 15), ProcoreTaxCode(procoreID: 7002, code: "EXEMPT", ratePercent: 0)],
+                row: f.link, on: f.db)
+            let client = try await f.harness.signedInAdmin()
+            let path = "/administration/settings/procore/companies/\(f.link.id)/tax-mapping"
+            let page = try await client.get(path)
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("GST (15.00%)") && page.body.string.contains("Not mapped"))
+            #expect(try await client.get("/administration/settings/procore/companies/\(f.link.id)/reference-data").body.string
+                .contains("1 Lentune tax code is not mapped"))
+            let csrf = client.csrf(from: page) ?? ""
+            let field = "map[\(gst.id.rawValue.lowercasedText)]"
+            // No CSRF token, a Procore code of another company, or a made-up value: refused, nothing stored.
+            #expect(try await client.post(path, form: [field: "7001"]).status == .forbidden)
+            #expect(try await client.post(path, form: ["_csrf": csrf, field: "9999"]).status == .unprocessableEntity)
+            let junk = try await client.post(path, form: ["_csrf": csrf, field: "-1"])
+            #expect(junk.status == .badRequest && junk.body.string.contains("is not a Procore tax code"))
+            #expect(try await TaxMappings.mapping(of: f.link, on: f.db).mappings.isEmpty)
+            // An AP officer cannot see or change it.
+            let officer = f.harness.client()
+            try await officer.signIn("ap_officer@a.example")
+            #expect(try await officer.get(path).status == .forbidden)
+            // Saved: GST → 7001, default EXEMPT; the page shows the choice, the audit log the change.
+            let saved = try await client.post(path, form: ["_csrf": csrf, field: "7001", "default": "7002"])
+            #expect(saved.status == .ok && saved.body.string.contains("Tax mapping of Kauri Construction Ltd saved."))
+            let mapping = try await TaxMappings.mapping(of: f.link, on: f.db)
+            #expect(mapping.mappings == [gst.id: 7001] && mapping.defaultProcoreTaxCodeID == 7002)
+            #expect(try await AuditLog.recent(organisation: org, on: f.db).map(\.action).contains("procore.tax_mapping.saved"))
+            // Unmapping: an empty choice removes it.
+            #expect(try await client.post(path, form: ["_csrf": csrf, field: "", "default": "7002"]).status == .ok)
+            #expect(try await TaxMappings.mapping(of: f.link, on: f.db).mappings.isEmpty)
+        }
+    }
+}
+
 @Suite struct ReferenceAPITests {
     @Test func referenceLists_arePagedByCursor_scopedToTheOrganisation_andNameBadParameters() async throws {
         try await WebHarness.with { h in

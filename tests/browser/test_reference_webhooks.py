@@ -1,6 +1,7 @@
 """Reference data by webhook, end to end over real HTTP (issue 13): `lentune demo` links its Procore company (the
 sandbox registers Lentune's webhook), a project is moved into and out of an accepted stage through the sandbox's
-Procore API, the sandbox delivers the webhook to Lentune, the worker imports, and /api/v1/projects shows it.
+Procore API, the sandbox delivers the webhook to Lentune, the worker imports, and /api/v1/projects shows it; a
+webhook the sandbox drops is caught by the sweep an administrator starts from the Integration log.
 
 The demo runs in its own folder so the other browser tests' demo is not disturbed.
 """
@@ -12,6 +13,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 from conftest import LENTUNE, free_port
@@ -84,8 +86,8 @@ def test_a_project_entering_and_leaving_an_accepted_stage_arrives_by_webhook():
                        if p["project_number"] == "TPO-04")
             assert tpo not in before
 
-            def move(stage):
-                request("PATCH", f"{sandbox}/rest/v1.0/projects/{tpo}?company_id={COMPANY}", procore,
+            def move(stage, project=tpo):
+                request("PATCH", f"{sandbox}/rest/v1.0/projects/{project}?company_id={COMPANY}", procore,
                         {"project": {"project_stage_id": stages[stage]}})
 
             move("Course of Construction")
@@ -97,6 +99,36 @@ def test_a_project_entering_and_leaving_an_accepted_stage_arrives_by_webhook():
             move("Completed")
             wait_for(lambda: projects()[tpo]["active"] is False, "the webhook deactivation of TPO-04")
             assert len(projects()) == 4
+
+            # A webhook that never arrives: the sandbox discards the next delivery unsent (as Procore does after 12 h
+            # of failures). RCL-05 enters construction, Lentune hears nothing, and the sweep finds it.
+            rcl = next(p["id"] for p in request("GET", f"{sandbox}/rest/v1.0/companies/{COMPANY}/projects", procore)
+                       if p["project_number"] == "RCL-05")
+            request("PUT", sandbox + "/_sandbox/faults", body={"drop_webhooks": 1})
+            move("Course of Construction", project=rcl)
+            wait_for(lambda: request("GET", sandbox + "/_sandbox/faults").get("drop_webhooks", 0) == 0,
+                     "the sandbox discarding the delivery")
+            time.sleep(2)
+            assert rcl not in projects(), "the dropped webhook reached Lentune"
+
+            # An administrator presses Sweep on the Integration log.
+            jar = CookieJar()
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+            def page(path, body=None):
+                req = urllib.request.Request(base + path, data=body.encode() if body else None, headers=form if body else {},
+                                             method="POST" if body else "GET")
+                with browser.open(req, timeout=10) as response:
+                    return response.read().decode()
+
+            csrf = re.search(r'name="_csrf" value="([^"]+)"', page("/sign-in")).group(1)
+            page("/sign-in", urllib.parse.urlencode(
+                {"_csrf": csrf, "email": "admin@demo.lentune.test", "password": env["LENTUNE_DEMO_PASSWORD"]}))
+            csrf = re.search(r'name="_csrf" value="([^"]+)"', page("/administration/integration-log")).group(1)
+            page("/administration/integration-log/sweep", urllib.parse.urlencode({"_csrf": csrf}))
+            swept = wait_for(lambda: projects().get(rcl), "the sweep's import of RCL-05")
+            assert swept["active"] and swept["source"] == "procore"
         finally:
             demo.terminate()
             try:

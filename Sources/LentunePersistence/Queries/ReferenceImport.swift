@@ -215,6 +215,9 @@ extension ReferenceImport {
         public var suppliersTotal = 0
         public var costTypesLinked = 0
         public var costTypesTotal = 0
+        /// The company's active Procore tax codes, and the Lentune tax codes without a usable mapping to one.
+        public var procoreTaxCodes = 0
+        public var taxCodesUnmapped = 0
         public var lastSynced: Date?
     }
 
@@ -234,6 +237,10 @@ extension ReferenceImport {
         let types = try await CostTypeRecord.scoped(to: row.organisationID, on: db).all()
         summary.costTypesTotal = types.count
         summary.costTypesLinked = types.filter { $0.procoreLineItemTypeID != nil }.count
+        let mapping = try await TaxMappings.mapping(of: row, on: db)
+        summary.procoreTaxCodes = mapping.procoreCodes.values.filter { !$0.archived }.count
+        summary.taxCodesUnmapped = try await TaxCodeRecord.scoped(to: row.organisationID, on: db).all()
+            .filter { (try? mapping.procoreTaxCode(for: $0.domain)) == nil }.count
         summary.lastSynced = try await SweepCursors.cursor(row.id, resource: "reference_data", on: db)
         return summary
     }

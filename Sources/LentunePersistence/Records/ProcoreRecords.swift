@@ -113,6 +113,8 @@ public final class ProcoreCompanyLinkRecord: Model, TenantRecord, @unchecked Sen
     /// registered, failing or NULL (not registered)
     @OptionalField(key: "hook_state") public var hookState: String?
     @OptionalField(key: "hook_error") public var hookError: String?
+    /// The Tax mapping page's default, for lines without a tax code (`TaxMappings`).
+    @OptionalField(key: "default_procore_tax_code_id") public var defaultProcoreTaxCodeID: Int64?
 
     public init() {}
 

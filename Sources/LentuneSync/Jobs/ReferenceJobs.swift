@@ -6,7 +6,7 @@ import LentunePersistence
 import ProcoreAPI
 
 /// `reference.sync`: a linked company's projects (by the row's accepted stages), cost codes of its linked projects,
-/// cost types and vendors, read from Procore into Lentune (issue 13's Procore → Lentune half). Idempotent: a repeat
+/// cost types, tax codes and vendors, read from Procore into Lentune (issue 13's Procore → Lentune half). Idempotent: a repeat
 /// changes nothing; queued when a row is linked, its stages change, or a project or vendor webhook arrives.
 public enum ReferenceJobs {
     /// What a `reference.sync` reads: everything (`{}`: linking, stage changes, sweeps, Sync now), one project (a
@@ -54,6 +54,7 @@ public enum ReferenceJobs {
             if scope.vendors != true {
                 let types = try await client.lineItemTypes(row.procoreCompanyID).all().map { (id: $0.id, code: $0.code, name: $0.name) }
                 metadata["cost_types"] = "\(try await ReferenceImport.costTypes(types, organisation: row.organisationID, on: ctx.db))"
+                metadata["tax_codes"] = "\(try await readTaxCodes(row: row, client: client, ctx))"
             }
             let vendors = try await client.vendors(row.procoreCompanyID, .none, 100).all().filter { $0.isActive ?? true }.map { (id: $0.id, name: $0.name) }
             metadata["suppliers"] = "\(try await ReferenceImport.suppliers(vendors, row: row, now: ctx.now(), on: ctx.db))"
@@ -83,6 +84,19 @@ public enum ReferenceJobs {
             procoreProjects.append(.init(id: only, number: nil, name: "", accepted: false))
         }
         return try await ReferenceImport.projects(procoreProjects, row: row, only: only.map { [$0] }, on: ctx.db)
+    }
+
+    /// The company's Procore tax codes, for its Tax mapping page. A rate outside 0–100 % is read as archived: no line
+    /// is sent with a tax code whose rate Lentune cannot show a person.
+    static func readTaxCodes(row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> ReferenceImport.Counts {
+        let codes = try await client.taxCodes(row.procoreCompanyID).all().map { code in
+            let rate = code.rate1?.value ?? 0
+            let usable = rate >= 0 && rate <= 100
+            return ProcoreTaxCode(
+                procoreID: code.id, code: code.code.isEmpty ? "#\(code.id)" : code.code, ratePercent: usable ? rate : 0,
+                archived: (code.archived ?? false) || !usable)
+        }
+        return try await TaxMappings.importProcoreCodes(codes, row: row, on: ctx.db)
     }
 
     /// Cost codes of every active linked project (or of the one named).

@@ -379,7 +379,10 @@ enum OpenAPI {
                 "procore_id": { "type": ["integer", "null"], "format": "int64" },
                 "source": { "type": "string", "enum": ["lentune", "procore"] }, "active": { "type": "boolean" },
                 "project_id": { "type": ["string", "null"], "format": "uuid" },
-                "rate": { "type": ["string", "null"], "description": "Tax codes: the rate as a decimal fraction, e.g. 0.1500" } } } },
+                "rate": { "type": ["string", "null"], "description": "Tax codes: the rate as a decimal fraction, e.g. 0.1500" },
+                "procore_mappings": { "type": ["array", "null"], "description": "Tax codes: the Procore tax code each linked company sends this code as (its Tax mapping page); a company not listed has no mapping, and lines with this code are not sent to it", "items": { "type": "object", "required": ["company_id", "procore_company_id", "procore_tax_code_id"], "properties": {
+                  "company_id": { "type": "string", "format": "uuid" }, "procore_company_id": { "type": "integer", "format": "int64" },
+                  "procore_tax_code_id": { "type": "integer", "format": "int64" } } } } } } },
               "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page (null on the last)" }
             }
           },

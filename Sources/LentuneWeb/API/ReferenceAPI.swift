@@ -30,6 +30,13 @@ enum ReferenceAPI {
         var active: Bool
         var project_id: UUID?
         var rate: String?
+        var procore_mappings: [TaxMappingItem]?
+    }
+
+    struct TaxMappingItem: Encodable {
+        var company_id: UUID
+        var procore_company_id: Int64
+        var procore_tax_code_id: Int64
     }
 
     struct Page: Encodable {
@@ -107,9 +114,17 @@ enum ReferenceAPI {
         let viewer = try req.requireViewer()
         let (limit, after, _, problem) = paging(req)
         if let problem { return problem }
-        return try answer(try await ReferenceLists.taxCodes(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
-            Item(id: $0.id.rawValue, code: $0.code, name: $0.name, procore_id: nil, source: "lentune", active: true,
-                 rate: Money.format($0.rate, scale: 4))
+        var mappings: [(row: ProcoreCompanyLink, mapping: TaxMapping)] = []
+        for row in try await ProcoreSettings.companyLinks(for: viewer.organisationID, on: req.db) where row.isLinked {
+            mappings.append((row, try await TaxMappings.mapping(of: row, on: req.db)))
+        }
+        return try answer(try await ReferenceLists.taxCodes(in: viewer.organisationID, after: after, limit: limit, on: req.db)) { code in
+            Item(id: code.id.rawValue, code: code.code, name: code.name, procore_id: nil, source: "lentune", active: true,
+                 rate: Money.format(code.rate, scale: 4),
+                 procore_mappings: mappings.compactMap { entry in
+                     guard let id = try? entry.mapping.procoreTaxCode(for: code) else { return nil }
+                     return TaxMappingItem(company_id: entry.row.id.rawValue, procore_company_id: entry.row.procoreCompanyID, procore_tax_code_id: id)
+                 })
         }
     }
 }

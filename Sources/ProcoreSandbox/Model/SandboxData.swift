@@ -83,6 +83,9 @@ public struct SandboxFaults: Codable, Sendable {
     public var dropAfterCommit: [String: Int] = [:]
     /// Deliver every webhook event twice.
     public var duplicateWebhooks = false
+    /// The next `dropWebhooks` deliveries are never sent: marked `discarded` at once, as Procore discards a hook's
+    /// queue after 12 h of failures. The change they announced is only found by a sweep.
+    public var dropWebhooks = 0
     /// Answer this share of API requests with 503 + Retry-After (load shedding).
     public var shedRate: Double = 0
 
@@ -103,6 +106,7 @@ public struct SandboxFaults: Codable, Sendable {
         storm = try c.decodeIfPresent(Storm.self, forKey: .storm)
         dropAfterCommit = try c.decodeIfPresent([String: Int].self, forKey: .dropAfterCommit) ?? [:]
         duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? false
+        dropWebhooks = max(0, try c.decodeIfPresent(Int.self, forKey: .dropWebhooks) ?? 0)
         shedRate = try c.decodeIfPresent(Double.self, forKey: .shedRate) ?? 0
     }
 }

@@ -53,6 +53,18 @@ public struct WebhookDispatcher: Sendable {
     func attempt(_ delivery: WebhookDelivery, hook: WebhookHook) async {
         let settings = store.settings
         let started = store.clock()
+        let dropped = store.updateFaults { faults in
+            guard faults.dropWebhooks > 0 else { return false }
+            faults.dropWebhooks -= 1
+            return true
+        }
+        if dropped {
+            store.write { data in
+                guard let index = data.deliveries.firstIndex(where: { $0.id == delivery.id }) else { return }
+                data.deliveries[index].status = "discarded"
+            }
+            return
+        }
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "application/json")
         headers.replaceOrAdd(name: .userAgent, value: "Procore-Webhooks-Sandbox/1.0")

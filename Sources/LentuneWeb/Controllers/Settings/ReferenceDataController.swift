@@ -61,6 +61,11 @@ enum ReferenceDataView {
                 el("a", .href(SiteURL.supplierMapping(row.id.rawValue).path), .id("supplier-mapping-link")) { "Supplier mapping" }
                 toDecide == 0 ? ": no vendor names to decide." : ": \(toDecide) vendor name\(toDecide == 1 ? "" : "s") close to a supplier's, waiting for you to link or keep apart."
             }
+            el("p") {
+                el("a", .href(SiteURL.taxMapping(row.id.rawValue).path), .id("tax-mapping-link")) { "Tax mapping" }
+                ": \(summary.procoreTaxCodes) Procore tax code\(summary.procoreTaxCodes == 1 ? "" : "s") read; "
+                summary.taxCodesUnmapped == 0 ? "every Lentune tax code is mapped." : "\(summary.taxCodesUnmapped) Lentune tax code\(summary.taxCodesUnmapped == 1 ? " is" : "s are") not mapped (lines with \(summary.taxCodesUnmapped == 1 ? "it" : "them") are not sent)."
+            }
             el("form", .method("post"), .action(SiteURL.referenceDataSync(row.id.rawValue).path), .class("inline")) {
                 Layout.csrfField(viewer.csrfToken)
                 el("button", .type("submit"), .id("sync-now"), .disabled(!row.isLinked)) { "Sync now" }
