@@ -59,3 +59,4 @@ public enum ReferenceWrites {
 protocol Identified: Decodable, Sendable { var id: Int64 { get } }
 extension Procore.Vendor: Identified {}
 extension Procore.LineItemType: Identified {}
+extension Procore.PurchaseOrderContract: Identified {}

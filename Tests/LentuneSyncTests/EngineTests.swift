@@ -172,11 +172,14 @@ import Testing
             var row = ProcoreCompanyLink(organisationID: org, connectionID: .init(connection.id), procoreCompanyID: 42, name: "Kauri")
             try await ProcoreSettings.insert(row, on: db)
             try await ProjectRecord.query(on: db).filter(\.$id == fixture.project.id.rawValue).set(\.$procoreCompanyLinkID, to: row.id.rawValue).update()
-            try await PurchaseOrders.insert(fixture.purchaseOrder(number: "PO-1"), on: db)
+            var approved = fixture.purchaseOrder(number: "PO-1")
+            approved.status = .approved
+            try await PurchaseOrders.insert(approved, on: db)
+            try await PurchaseOrders.insert(fixture.purchaseOrder(number: "PO-2"), on: db)  // a draft: sent once approved
             func kinds() async throws -> [String] {
                 try await Outbox.jobs(in: org, filter: .init(state: .pending), on: db).map(\.kind.rawValue).sorted()
             }
-            // Linked on Lentune purchase order: hooks, reference data, and a push of the open PO.
+            // Linked on Lentune purchase order: hooks, reference data, and a push of the approved PO (not of the draft).
             row.isLinked = true
             row.purchaseOrderSource = .lentune
             var saved = try await ProcoreSettings.save(row, expectedVersion: 1, actor: admin, now: Date(), on: db)

@@ -103,4 +103,14 @@ extension SyncJob {
             organisationID: row.organisationID, companyLinkID: row.id, kind: kind, dedupeKey: "\(kind.rawValue):\(row.id)",
             nextAttemptAt: now, createdAt: now)
     }
+
+    /// Send a Lentune PO to Procore (deduplicated per PO: a push already waiting sends the PO as it is when it runs).
+    public static func push(
+        _ purchaseOrder: PurchaseOrder.ID, organisation: Organisation.ID, companyLink: ProcoreCompanyLink.ID, now: Date
+    ) -> SyncJob {
+        SyncJob(
+            organisationID: organisation, companyLinkID: companyLink, kind: .pushPurchaseOrder,
+            payload: #"{"purchase_order_id":"\#(purchaseOrder.rawValue.lowercasedText)"}"#,
+            dedupeKey: "po.push:\(purchaseOrder.rawValue.lowercasedText)", nextAttemptAt: now, createdAt: now)
+    }
 }

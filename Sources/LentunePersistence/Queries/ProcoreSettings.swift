@@ -87,16 +87,15 @@ public enum ProcoreSettings {
                     kinds: SyncJob.Kind.allCases.filter(\.isPurchaseOrderWork), companyLink: link.id, reason: reason, now: now, on: tx)
             case .pushOpenPurchaseOrders:
                 for po in try await openLentunePurchaseOrders(of: link, on: tx) {
-                    try await Outbox.enqueue(SyncJob(
-                        organisationID: link.organisationID, companyLinkID: link.id, kind: .pushPurchaseOrder,
-                        payload: #"{"purchase_order_id":"\#(po.lowercasedText)"}"#, dedupeKey: "po.push:\(po.lowercasedText)",
-                        nextAttemptAt: now, createdAt: now), on: tx)
+                    try await Outbox.enqueue(.push(.init(po), organisation: link.organisationID, companyLink: link.id, now: now), on: tx)
+                    try await SyncLedger.record(.pending(error: nil), .purchaseOrder, po, organisation: link.organisationID, now: now, on: tx)
                 }
             }
         }
     }
 
-    /// Lentune-created POs of the row's projects that are not closed.
+    /// Lentune-created POs of the row's projects that are approved and not closed: the ones a switch to Lentune
+    /// purchase order sends (a draft is sent when it is approved).
     static func openLentunePurchaseOrders(of link: ProcoreCompanyLink, on db: any Database) async throws -> [UUID] {
         let projects = try await ProjectRecord.scoped(to: link.organisationID, on: db)
             .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().compactMap(\.id)
@@ -104,7 +103,7 @@ public enum ProcoreSettings {
         return try await PurchaseOrderRecord.scoped(to: link.organisationID, on: db)
             .filter(\.$projectID ~~ projects)
             .filter(\.$origin == PurchaseOrder.Origin.lentune.rawValue)
-            .filter(\.$status != PurchaseOrder.Status.closed.rawValue)
+            .filter(\.$status == PurchaseOrder.Status.approved.rawValue)
             .all().compactMap(\.id)
     }
 

@@ -183,6 +183,21 @@ public enum PurchaseOrders {
         }
     }
 
+    /// Records the Procore ids a push got back (the commitment's, and each line's sent), touching nothing else.
+    public static func storeProcoreIDs(
+        _ id: PurchaseOrder.ID, in organisation: Organisation.ID, commitment: ProcoreID, lines: [PurchaseOrder.Line.ID: ProcoreID],
+        on db: any Database
+    ) async throws {
+        try await db.writeTransaction { tx in
+            try await PurchaseOrderRecord.scoped(to: organisation, on: tx).filter(\.$id == id.rawValue)
+                .set(\.$procoreCommitmentID, to: commitment).update()
+            for (line, procoreID) in lines {
+                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$id == line.rawValue).filter(\.$purchaseOrder.$id == id.rawValue)
+                    .set(\.$procoreLineItemID, to: procoreID).update()
+            }
+        }
+    }
+
     /// The PO with its lines, or `nil` if it does not exist in this organisation.
     public static func find(_ id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws
         -> PurchaseOrder?

@@ -78,10 +78,8 @@ public enum PurchaseOrderCommands {
                 if [.approved, .closed].contains(next.status), next.origin == .lentune, source?.source == .lentune,
                     let link = try await PurchaseOrders.companyLink(ofProject: next.projectID, in: organisation, on: tx)
                 {
-                    try await Outbox.enqueue(SyncJob(
-                        organisationID: organisation, companyLinkID: link, kind: .pushPurchaseOrder,
-                        payload: #"{"purchase_order_id":"\#(next.id)"}"#, dedupeKey: "po.push:\(next.id)",
-                        nextAttemptAt: now, createdAt: now), on: tx)
+                    try await Outbox.enqueue(.push(next.id, organisation: organisation, companyLink: link, now: now), on: tx)
+                    try await SyncLedger.record(.pending(error: nil), .purchaseOrder, next.id.rawValue, organisation: organisation, now: now, on: tx)
                 }
                 return next
             }

@@ -20,6 +20,7 @@ public struct SyncEngine: Sendable {
         handlers[.processWebhook] = ChangeJobs.processWebhook
         handlers[.sweep] = ChangeJobs.sweep
         handlers[.syncReferenceData] = ReferenceJobs.sync
+        handlers[.pushPurchaseOrder] = PurchaseOrderJobs.push
         handlers[.noop] = { _, _ in }
         self.handlers = handlers
     }

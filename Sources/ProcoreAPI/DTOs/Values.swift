@@ -58,6 +58,14 @@ extension Procore {
             self.day = day
         }
 
+        /// The UTC calendar day of `date`.
+        public init(utc date: Date) {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            (year, month, day) = (parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
+        }
+
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)

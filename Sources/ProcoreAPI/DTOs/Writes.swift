@@ -53,12 +53,15 @@ extension Procore {
         public var wbsCodeId: ID?
         public var taxCodeId: ID?
         public var originId: String?
+        /// The line's place on the commitment (1-based).
+        public var position: Int64?
 
         public init(
             id: ID? = nil, description: String? = nil, amount: Amount? = nil, quantity: Amount? = nil,
             unitCost: Amount? = nil, uom: String? = nil, extendedType: String? = nil, costCodeId: ID? = nil,
-            lineItemTypeId: ID? = nil, wbsCodeId: ID? = nil, taxCodeId: ID? = nil, originId: String? = nil
+            lineItemTypeId: ID? = nil, wbsCodeId: ID? = nil, taxCodeId: ID? = nil, originId: String? = nil, position: Int64? = nil
         ) {
+            self.position = position
             self.wbsCodeId = wbsCodeId
             self.id = id
             self.description = description

@@ -1,0 +1,197 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import Logging
+import ProcoreAPI
+
+/// `po.push`: a Lentune PO of a company on **Lentune purchase order** → a Procore Purchase Order Contract with its
+/// line items (issue 14, Lentune → Procore).
+///
+/// Exactly once in effect: the commitment and each line carry Lentune's id as `origin_id`, and both are written
+/// through Procore's sync actions, which update what an `origin_id` already names. A retry after a lost answer, a
+/// second worker after a lost lease, or a repeat push all land on the one commitment.
+///
+/// The setting is re-read when the job runs: a PO whose company is no longer on Lentune purchase order is not sent
+/// (the job is cancelled and the ledger says why). Procore locks the schedule of values of an approved commitment,
+/// so lines are written while the commitment is a draft and the status is set last.
+public enum PurchaseOrderJobs {
+    struct Payload: Decodable {
+        var purchase_order_id: UUID
+    }
+
+    public static func push(_ job: SyncJob, _ ctx: JobContext) async throws {
+        guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8)) else {
+            throw SyncError.permanent("The job names no purchase order.")
+        }
+        let id = PurchaseOrder.ID(payload.purchase_order_id)
+        do {
+            try await pushOnce(id, job: job, ctx)
+        } catch {
+            let classified = SyncError(any: error)
+            let update: SyncLedger.Update =
+                switch classified {
+                case .permanent(let message): .failed(message)
+                case .transient(let message, _): .pending(error: message)
+                case .cancelled(let reason): .skipped(reason)
+                }
+            try? await SyncLedger.record(update, .purchaseOrder, id.rawValue, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
+            throw classified
+        }
+    }
+
+    /// Sends the PO as it is now; if a person changed it while it was being sent (closed it, say), sends it again,
+    /// so the last state always reaches Procore even though the change's own job was folded into this one.
+    static func pushOnce(_ id: PurchaseOrder.ID, job: SyncJob, _ ctx: JobContext) async throws {
+        for _ in 0..<3 {
+            let (po, row, project) = try await current(id, job: job, ctx)
+            let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
+            let commitment = try await send(po, row: row, project: project, client: client, ctx)
+            guard let now = try await PurchaseOrders.find(id, in: po.organisationID, on: ctx.db), Self.content(now) != Self.content(po) else {
+                let environment = try await ProcoreSettings.connection(for: row.organisationID, on: ctx.db)?.domain.environment
+                let url = environment.flatMap { ProcoreWebLinks.url(.commitment(project: project, commitment: commitment), environment: $0) }
+                try await SyncLedger.record(
+                    .synced(procoreID: commitment, url: url?.absoluteString), .purchaseOrder, id.rawValue, organisation: po.organisationID,
+                    now: ctx.now(), on: ctx.db)
+                return
+            }
+        }
+        throw SyncError.transient("The purchase order kept changing while it was being sent; it will be sent again.")
+    }
+
+    /// A PO without its Procore ids: what a person can change.
+    static func content(_ po: PurchaseOrder) -> PurchaseOrder {
+        var po = po
+        po.procoreCommitmentID = nil
+        for index in po.lines.indices { po.lines[index].procoreLineItemID = nil }
+        return po
+    }
+
+    /// The PO, its company row and its Procore project, if it may still be sent.
+    static func current(_ id: PurchaseOrder.ID, job: SyncJob, _ ctx: JobContext) async throws -> (PurchaseOrder, ProcoreCompanyLink, ProcoreID) {
+        guard let po = try await PurchaseOrders.find(id, in: job.organisationID, on: ctx.db) else {
+            throw SyncError.cancelled("The purchase order no longer exists.")
+        }
+        guard po.origin == .lentune else { throw SyncError.cancelled("\(po.number) came from Procore: Lentune never writes it back.") }
+        guard [.approved, .closed].contains(po.status) else {
+            throw SyncError.cancelled("\(po.number) is \(po.status.title.lowercased()): only approved and closed purchase orders are sent.")
+        }
+        guard let source = try await PurchaseOrders.currentSource(of: po.projectID, in: po.organisationID, on: ctx.db),
+            let linkID = try await PurchaseOrders.companyLink(ofProject: po.projectID, in: po.organisationID, on: ctx.db),
+            let row = try await ProcoreSettings.link(linkID, on: ctx.db), row.isLinked
+        else {
+            throw SyncError.cancelled("\(po.number)'s project is not in a linked Procore company: nothing is sent.")
+        }
+        guard source.source == .lentune else {
+            throw SyncError.cancelled(
+                "\(row.name) is no longer on Lentune purchase order (\(source.source == .procore ? "Procore purchase order" : "neither box") is ticked): \(po.number) is not sent.")
+        }
+        guard let project = try await ReferenceData.project(po.projectID, in: po.organisationID, on: ctx.db)?.procoreProjectID else {
+            throw SyncError.permanent("\(po.number)'s project is not linked to a Procore project.")
+        }
+        return (po, row, project)
+    }
+
+    /// Writes the commitment (draft while lines are written), its lines and its final status; stores the Procore ids.
+    /// Answers the commitment id.
+    static func send(_ po: PurchaseOrder, row: ProcoreCompanyLink, project: ProcoreID, client: Procore.Client, _ ctx: JobContext) async throws -> ProcoreID {
+        let lines = try await lineWrites(po, row: row, client: client, ctx)
+        let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
+        let status: Procore.PurchaseOrderContract.Status = po.status == .closed ? .closed : .approved
+        let needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil }
+        var header = Procore.PurchaseOrderContractWrite(
+            number: po.number, title: String(po.title.prefix(255)), status: needsLines ? .draft : status, vendorId: vendor,
+            description: po.description, deliveryDate: po.deliveryDate.map(Procore.Day.init(utc:)),
+            originId: po.id.rawValue.lowercasedText, originCode: po.number)
+        let commitment = try ReferenceWrites.created(try await client.syncPurchaseOrders(project, [header]), what: "purchase order \(po.number)").id
+        var lineIDs: [PurchaseOrder.Line.ID: ProcoreID] = [:]
+        if needsLines, !lines.isEmpty {
+            let result = try await syncLines(lines, project: project, commitment: commitment, client: client)
+            if !result.errors.isEmpty {
+                let reasons = result.errors.map { error in
+                    let line = po.lines.first { $0.id.rawValue.lowercasedText == error.originId }.map { "line \($0.position)" } ?? "a line"
+                    return "\(line): " + error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
+                }
+                throw SyncError.permanent("Procore refused \(po.number)'s lines: \(reasons.joined(separator: "; ")).")
+            }
+            for item in result.entities {
+                if let line = po.lines.first(where: { $0.id.rawValue.lowercasedText == item.originId }) { lineIDs[line.id] = item.id }
+            }
+        }
+        if needsLines {
+            header = Procore.PurchaseOrderContractWrite(id: commitment, status: status)
+            _ = try ReferenceWrites.created(try await client.syncPurchaseOrders(project, [header]), what: "purchase order \(po.number)'s status")
+        }
+        try await PurchaseOrders.storeProcoreIDs(po.id, in: po.organisationID, commitment: commitment, lines: lineIDs, on: ctx.db)
+        return commitment
+    }
+
+    /// Writes the lines. A project that requires budget codes refuses a cost code + cost type pair it has no budget
+    /// code for; those lines are sent again with a budget code created for the pair (its segment ids read from the
+    /// project's existing budget codes). Projects that create budget codes themselves cost one request.
+    static func syncLines(
+        _ lines: [Procore.LineItemWrite], project: ProcoreID, commitment: ProcoreID, client: Procore.Client
+    ) async throws -> (entities: [Procore.LineItem], errors: [Procore.SyncResult<Procore.LineItem>.ItemError]) {
+        let first = try await client.syncPurchaseOrderLineItems(project, commitment, lines)
+        let needBudgetCodes = first.errors.filter { $0.errors.keys.contains("wbs_code_id") }
+        guard !needBudgetCodes.isEmpty else { return (first.entities, first.errors) }
+        let existing = try await client.wbsCodes(project).all()
+        guard let costCodeSegment = existing.lazy.compactMap({ $0.item(ofType: "cost_code")?.segment.id }).first,
+            let costTypeSegment = existing.lazy.compactMap({ $0.item(ofType: "line_item_type")?.segment.id }).first
+        else {
+            throw SyncError.permanent("Procore project \(project) requires budget codes, and Lentune cannot tell its budget code segments (it has no budget code yet): add one budget code in Procore, then Retry.")
+        }
+        var created: [String: ProcoreID] = [:]
+        var again: [Procore.LineItemWrite] = []
+        for failure in needBudgetCodes {
+            guard var line = lines.first(where: { $0.originId != nil && $0.originId == failure.originId }),
+                let costCode = line.costCodeId, let costType = line.lineItemTypeId
+            else { continue }
+            let key = "\(costCode):\(costType)"
+            if created[key] == nil {
+                created[key] = try await client.upsertWBSCode(project, Procore.WBSCodeWrite(segmentItems: [
+                    .init(segmentId: costCodeSegment, segmentItemId: costCode), .init(segmentId: costTypeSegment, segmentItemId: costType),
+                ])).id
+            }
+            line.wbsCodeId = created[key]
+            (line.costCodeId, line.lineItemTypeId) = (nil, nil)
+            again.append(line)
+        }
+        let second = try await client.syncPurchaseOrderLineItems(project, commitment, again)
+        let others = first.errors.filter { !$0.errors.keys.contains("wbs_code_id") }
+        return (first.entities + second.entities, others + second.errors)
+    }
+
+    /// Each line as Procore takes it: cost code and cost type (a cost type missing in Procore is created there first),
+    /// the mapped tax code, the amount excluding tax. A line that cannot be sent stops the PO with the line's reason.
+    static func lineWrites(_ po: PurchaseOrder, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> [Procore.LineItemWrite] {
+        let codes = Dictionary(uniqueKeysWithValues: try await ReferenceData.costCodes(in: po.organisationID, project: po.projectID, on: ctx.db).map { ($0.id, $0) })
+        let taxCodes = Dictionary(uniqueKeysWithValues: try await ReferenceData.taxCodes(in: po.organisationID, on: ctx.db).map { ($0.id, $0) })
+        let taxes = try await TaxMappings.mapping(of: row, on: ctx.db)
+        var writes: [Procore.LineItemWrite] = []
+        for line in po.lines {
+            let label = "\(po.number) line \(line.position)"
+            guard let codeID = line.costCodeID, let code = codes[codeID] else {
+                throw SyncError.permanent("\(label) has no cost code: Procore codes every commitment line to a cost code and cost type.")
+            }
+            guard let procoreCode = code.procoreCostCodeID else {
+                throw SyncError.permanent("\(label): cost code \(code.code) is not in Procore. Cost codes come from Procore; use one of the project's Procore cost codes.")
+            }
+            guard let typeID = line.costTypeID else {
+                throw SyncError.permanent("\(label) has no cost type: Procore codes every commitment line to a cost code and cost type.")
+            }
+            let procoreType = try await ReferenceWrites.ensureCostType(typeID, row: row, client: client, on: ctx.db)
+            let tax: ProcoreID?
+            do {
+                tax = try taxes.procoreTaxCode(for: line.taxCodeID.flatMap { taxCodes[$0] })
+            } catch {
+                throw SyncError.permanent("\(label): \(error.description)")
+            }
+            writes.append(Procore.LineItemWrite(
+                id: line.procoreLineItemID, description: String(line.description.prefix(1000)), amount: .init(line.amount),
+                quantity: .init(line.quantity), unitCost: .init(line.unitCost), costCodeId: procoreCode, lineItemTypeId: procoreType,
+                taxCodeId: tax, originId: line.id.rawValue.lowercasedText, position: Int64(line.position)))
+        }
+        return writes
+    }
+}

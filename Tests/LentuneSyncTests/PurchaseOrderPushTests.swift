@@ -1,0 +1,165 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import LentuneTestSupport
+import ProcoreAPI
+import ProcoreSandbox
+import Testing
+
+/// `po.push` against the sandbox over HTTP (issue 14, Lentune → Procore): the commitment and its lines keyed by
+/// origin_id, a missing vendor created first, the ledger and the PO's Procore ids, a close, a lost answer, a switch
+/// away from Lentune purchase order, and a line that cannot be sent.
+@Suite struct PurchaseOrderPushTests {
+    struct World {
+        var db: any Database
+        var sandbox: RunningSandbox
+        var org: LentuneCore.Organisation.ID
+        var row: ProcoreCompanyLink
+        var worker: SyncWorker
+        /// A worker whose clock is an hour ahead: retries scheduled with backoff are due for it.
+        var later: SyncWorker
+        var admin: LentuneCore.User
+        var project: LentuneCore.Project
+        var costCodes: [LentuneCore.CostCode]
+        var costType: LentuneCore.CostType
+        var gst: LentuneCore.TaxCode
+        var supplier: LentuneCore.Supplier
+    }
+
+    static func world(_ kind: TestDatabase.Kind, _ body: @escaping @Sendable (World) async throws -> Void) async throws {
+        try await RunningSandbox.with(clientID: "push-app", clientSecret: "push-secret") { sandbox in
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let fixture = try await Fixture.make(on: db)
+                let org = fixture.organisation.id
+                let (row, worker, sessions) = try await ReferenceImportTests.linkedCompany(
+                    org, sandbox: sandbox, clientID: "push-app", secret: "push-secret", on: db)
+                try await ProcoreCompanyLinkRecord.query(on: db).filter(\.$id == row.id.rawValue)
+                    .set(\.$purchaseOrderSource, to: PurchaseOrderSource.lentune.rawValue).update()
+                try await ReferenceImportTests.readAll(row, worker, on: db)
+                let admin = try await Accounts.createUser(
+                    organisation: org, email: "approver@a.example", name: "Approver", role: .administrator, passwordHash: "x",
+                    approvalLimit: 1_000_000, on: db)
+                let gstID = sandbox.server.store.read { $0.taxCodes.first { $0.companyID == Seeds.demoCompanyID && $0.code == "GST" }!.id }
+                _ = try await TaxMappings.save([fixture.gst.id: gstID], default: nil, row: row, actor: admin, now: Date(), on: db)
+                let project = try #require(try await ReferenceData.projects(in: org, on: db).first { $0.procoreCompanyLinkID == row.id && $0.isActive })
+                let codes = try await ReferenceData.costCodes(in: org, project: project.id, on: db).filter { $0.procoreCostCodeID != nil }
+                let supplier = LentuneCore.Supplier(organisationID: org, name: "Wellington Scaffolding Ltd")  // no Procore vendor yet
+                try await ReferenceData.insert(supplier, on: db)
+                let later = SyncEngine(
+                    sessions: sessions, hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: try SecretBox(base64Key: SecretBox.generateKey())),
+                    now: { Date().addingTimeInterval(3600) }
+                ).worker(db: db)
+                try await body(World(
+                    db: db, sandbox: sandbox, org: org, row: row, worker: worker, later: later, admin: admin, project: project,
+                    costCodes: codes, costType: fixture.costType, gst: fixture.gst, supplier: supplier))
+            }
+        }
+    }
+
+    /// An approved PO of `lines` lines on the world's Procore project.
+    static func approvedPO(_ w: World, title: String, lines: Int = 2, taxCode: LentuneCore.TaxCode.ID? = nil) async throws -> LentuneCore.PurchaseOrder {
+        let po = LentuneCore.PurchaseOrder(
+            organisationID: w.org, number: "", supplierID: w.supplier.id, projectID: w.project.id, title: title,
+            lines: (0..<lines).map { index in
+                LentuneCore.PurchaseOrder.Line(
+                    position: index + 1, description: "Scaffold stage \(index + 1)", costCodeID: w.costCodes[index % w.costCodes.count].id,
+                    costTypeID: w.costType.id, taxCodeID: taxCode ?? w.gst.id, quantity: Decimal(index + 2),
+                    unitCost: Decimal(string: "1250.50")!, taxRate: Decimal(string: "0.15")!)
+            })
+        let (created, _) = try await PurchaseOrderCommands.create(po, requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+        return try await PurchaseOrderCommands.act(.submit, on: created.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+    }
+
+    static func commitments(_ w: World, of po: PurchaseOrder) -> [ProcoreSandbox.PurchaseOrderContract] {
+        w.sandbox.server.store.read { data in data.purchaseOrders.filter { $0.originID == po.id.rawValue.lowercasedText && $0.deletedAt == nil } }
+    }
+
+    static func lines(_ w: World, of commitment: Int64) -> [ProcoreSandbox.LineItem] {
+        w.sandbox.server.store.read { data in data.poLineItems.filter { $0.holderID == commitment && $0.deletedAt == nil } }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func anApprovedPO_becomesOneCommitment_withItsLines_andACloseUpdatesIt(kind: TestDatabase.Kind) async throws {
+        try await Self.world(kind) { w in
+            let po = try await Self.approvedPO(w, title: "Scaffolding, stages 1–2")
+            #expect(po.status == .approved)
+            #expect(try await SyncLedger.records(of: po.id.rawValue, in: w.org, on: w.db).map(\.state) == [.pending])
+            #expect(try await w.worker.runOnce().done == 1)
+
+            let commitments = Self.commitments(w, of: po)
+            #expect(commitments.count == 1)
+            let commitment = try #require(commitments.first)
+            #expect(commitment.status == "Approved" && commitment.number == po.number && commitment.title == po.title)
+            // The supplier had no vendor: one was created in Procore (origin_id = the supplier's id) and is the PO's.
+            let vendor = w.sandbox.server.store.read { $0.vendors.first { $0.originID == w.supplier.id.rawValue.lowercasedText } }
+            #expect(vendor != nil && commitment.vendorID == vendor?.id)
+            // Lines: amounts excluding tax, Procore's cost codes, the mapped tax code, origin_id = the line's id.
+            let procoreLines = Self.lines(w, of: commitment.id).sorted { $0.position < $1.position }
+            #expect(procoreLines.map(\.amount) == po.lines.map(\.amount))
+            #expect(procoreLines.map(\.costCodeID) == po.lines.map { line in w.costCodes.first { $0.id == line.costCodeID }?.procoreCostCodeID })
+            let gst = w.sandbox.server.store.read { $0.taxCodes.first { $0.companyID == Seeds.demoCompanyID && $0.code == "GST" }!.id }
+            #expect(procoreLines.allSatisfy { $0.taxCodeID == gst })
+            #expect(Set(procoreLines.compactMap(\.originID)) == Set(po.lines.map { $0.id.rawValue.lowercasedText }))
+            // Lentune stores the ids; the ledger says synced with the commitment's id.
+            let stored = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+            #expect(stored.procoreCommitmentID == commitment.id)
+            #expect(Set(stored.lines.compactMap(\.procoreLineItemID)) == Set(procoreLines.map(\.id)))
+            let ledger = try await SyncLedger.records(of: po.id.rawValue, in: w.org, on: w.db)
+            #expect(ledger.map(\.state) == [.synced] && ledger.first?.procoreID == commitment.id)
+            #expect(try await PurchaseOrders.list(in: w.org, filter: .init(syncState: .synced), on: w.db).items.map(\.id) == [po.id])
+
+            // Closing it sends the status alone: one request, the same commitment, no line written again.
+            _ = try await PurchaseOrderCommands.act(.close, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            w.sandbox.server.store.requestLog.clear()
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.commitments(w, of: po).map(\.status) == ["Closed"])
+            #expect(Self.lines(w, of: commitment.id).count == 2)
+            #expect(w.sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }.count == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aLostAnswer_aSwitchAwayFromLentune_andAnUnmappedTaxCode(kind: TestDatabase.Kind) async throws {
+        try await Self.world(kind) { w in
+            // Procore creates the commitment but the answer is lost (and the client's own retry is lost too): the job
+            // retries later and lands on the same commitment by origin_id.
+            let lost = try await Self.approvedPO(w, title: "Lost answer")
+            var faults = SandboxFaults()
+            faults.dropAfterCommit = ["PATCH /rest/v1.0/purchase_order_contracts/sync": 50]
+            w.sandbox.server.store.faults = faults
+            let first = try await w.worker.runOnce()
+            #expect(first.retried == 1 && first.done == 0)
+            #expect(Self.commitments(w, of: lost).count == 1)  // created, answer lost
+            #expect(try await SyncLedger.records(of: lost.id.rawValue, in: w.org, on: w.db).first?.state == .pending)
+            w.sandbox.server.store.faults = SandboxFaults()
+            #expect(try await w.later.runOnce().done == 1)
+            let commitments = Self.commitments(w, of: lost)
+            #expect(commitments.count == 1 && commitments.first?.status == "Approved")
+            #expect(Self.lines(w, of: commitments[0].id).count == 2)
+
+            // Approved under Lentune, then the company switched to Procore purchase order before the push ran.
+            let switched = try await Self.approvedPO(w, title: "Switched before sending")
+            try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue)
+                .set(\.$purchaseOrderSource, to: PurchaseOrderSource.procore.rawValue).update()
+            #expect(try await w.worker.runOnce().cancelled == 1)
+            #expect(Self.commitments(w, of: switched).isEmpty)
+            let skipped = try await SyncLedger.records(of: switched.id.rawValue, in: w.org, on: w.db).first
+            #expect(skipped?.state == .skipped && skipped?.lastError?.contains("no longer on Lentune purchase order") == true)
+            try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue)
+                .set(\.$purchaseOrderSource, to: PurchaseOrderSource.lentune.rawValue).update()
+
+            // A line whose tax code is not mapped: nothing is sent, the PO fails with the line's reason.
+            let zero = LentuneCore.TaxCode(organisationID: w.org, code: "Z", name: "Zero-rated", rate: 0)
+            try await ReferenceData.insert(zero, on: w.db)
+            let unmapped = try await Self.approvedPO(w, title: "Unmapped tax", taxCode: zero.id)
+            #expect(try await w.worker.runOnce().failed == 1)
+            #expect(Self.commitments(w, of: unmapped).isEmpty)
+            let failed = try await SyncLedger.records(of: unmapped.id.rawValue, in: w.org, on: w.db).first
+            #expect(failed?.state == .failed)
+            #expect(failed?.lastError?.contains("\(unmapped.number) line 1") == true && failed?.lastError?.contains("Tax mapping page") == true)
+        }
+    }
+}
