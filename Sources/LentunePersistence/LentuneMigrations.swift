@@ -32,5 +32,7 @@ public enum LentuneMigrations {
         UpdateSuppliersMatchKeysAddSupplierMappings(),
         // 0014
         CreateTaxMappings(),
+        // 0015
+        UpdatePurchaseOrdersAddDeletedInProcore(),
     ]
 }

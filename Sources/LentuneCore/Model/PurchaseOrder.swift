@@ -41,13 +41,16 @@ public struct PurchaseOrder: Hashable, Sendable, Codable {
     public var approvedBy: User.ID?
     /// Set once the PO is linked to a Procore Purchase Order Contract.
     public var procoreCommitmentID: ProcoreID?
+    /// A Procore-sourced PO whose commitment was deleted in Procore: kept (invoices may point at it), marked.
+    public var deletedInProcoreAt: Date?
 
     public init(
         id: ID = ID(), organisationID: Organisation.ID, number: String, origin: Origin = .lentune,
         status: Status = .draft, supplierID: Supplier.ID, projectID: Project.ID, title: String,
         description: String = "", deliveryDate: Date? = nil, lines: [Line] = [], raisedBy: User.ID? = nil,
-        approvedBy: User.ID? = nil, procoreCommitmentID: ProcoreID? = nil
+        approvedBy: User.ID? = nil, procoreCommitmentID: ProcoreID? = nil, deletedInProcoreAt: Date? = nil
     ) {
+        self.deletedInProcoreAt = deletedInProcoreAt
         self.id = id
         self.organisationID = organisationID
         self.number = number

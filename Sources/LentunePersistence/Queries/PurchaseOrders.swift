@@ -198,6 +198,65 @@ public enum PurchaseOrders {
         }
     }
 
+    /// Stores a PO read from Procore (`po.procoreCommitmentID` set, origin procore): updates the PO of that commitment
+    /// (keeping its id, number and the ids of lines Procore still has) or inserts it. A new PO takes Procore's number,
+    /// suffixed with the project code when another PO of the organisation has it (Procore numbers are per project).
+    /// The unique (organisation, commitment) index makes two concurrent reads of one commitment store one PO.
+    public static func upsertFromProcore(_ pulled: PurchaseOrder, projectCode: String, on db: any Database) async throws -> (PurchaseOrder, created: Bool) {
+        guard let commitment = pulled.procoreCommitmentID else { throw Error.notFound }
+        guard pulled.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: pulled.totals.includingTax) }
+        return try await db.writeTransaction { tx in
+            if let record = try await PurchaseOrderRecord.scoped(to: pulled.organisationID, on: tx)
+                .filter(\.$procoreCommitmentID == commitment).first()
+            {
+                let stored = record.domain(lines: try await record.$lines.get(on: tx))
+                var po = pulled
+                (po.id, po.number, po.raisedBy, po.approvedBy) = (stored.id, stored.number, stored.raisedBy, stored.approvedBy)
+                for index in po.lines.indices {
+                    if let same = stored.lines.first(where: { $0.procoreLineItemID != nil && $0.procoreLineItemID == po.lines[index].procoreLineItemID }) {
+                        po.lines[index].id = same.id
+                    }
+                }
+                guard po != stored else { return (stored, false) }
+                try record.apply(po)
+                try await record.save(on: tx)
+                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po.id.rawValue).delete()
+                for line in po.lines { try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx) }
+                return (po, false)
+            }
+            var po = pulled
+            for candidate in [po.number, "\(po.number) · \(projectCode)", "\(po.number) · \(projectCode) · \(commitment)"] {
+                po.number = String(candidate.prefix(100))
+                let taken = try await PurchaseOrderRecord.scoped(to: po.organisationID, on: tx).filter(\.$number == po.number).count() > 0
+                if !taken { break }
+            }
+            try await insertRows(po, requestKey: nil, on: tx)
+            return (po, true)
+        }
+    }
+
+    /// Marks the PO of a commitment deleted in Procore (it is kept: invoices may point at it). `false` when Lentune
+    /// has no PO of that commitment.
+    @discardableResult
+    public static func markDeletedInProcore(_ commitment: ProcoreID, in organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Bool {
+        try await db.writeTransaction { tx in
+            guard let record = try await PurchaseOrderRecord.scoped(to: organisation, on: tx).filter(\.$procoreCommitmentID == commitment).first()
+            else { return false }
+            if record.deletedInProcoreAt == nil {
+                record.deletedInProcoreAt = now
+                try await record.save(on: tx)
+            }
+            return true
+        }
+    }
+
+    /// The Lentune PO of a Procore commitment.
+    public static func find(commitment: ProcoreID, in organisation: Organisation.ID, on db: any Database) async throws -> PurchaseOrder? {
+        guard let record = try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$procoreCommitmentID == commitment).first()
+        else { return nil }
+        return record.domain(lines: try await record.$lines.get(on: db))
+    }
+
     /// The PO with its lines, or `nil` if it does not exist in this organisation.
     public static func find(_ id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws
         -> PurchaseOrder?

@@ -26,6 +26,7 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
     @OptionalField(key: "raised_by") public var raisedBy: UUID?
     @OptionalField(key: "approved_by") public var approvedBy: UUID?
     @OptionalField(key: "procore_commitment_id") public var procoreCommitmentID: Int64?
+    @OptionalField(key: "deleted_in_procore_at") public var deletedInProcoreAt: Date?
     /// Denormalised from the lines so that lists can show and sort totals without reading lines.
     @Field(key: "total_excl_tax_cents") public var totalExcludingTaxCents: Int64
     @Field(key: "tax_cents") public var taxCents: Int64
@@ -58,6 +59,7 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
         raisedBy = po.raisedBy?.rawValue
         approvedBy = po.approvedBy?.rawValue
         procoreCommitmentID = po.procoreCommitmentID
+        deletedInProcoreAt = po.deletedInProcoreAt
         let totals = po.totals
         totalExcludingTaxCents = try Scaled.money(totals.excludingTax)
         taxCents = try Scaled.money(totals.tax)
@@ -71,7 +73,7 @@ public final class PurchaseOrderRecord: Model, TenantRecord, @unchecked Sendable
             status: PurchaseOrder.Status(rawValue: status) ?? .draft, supplierID: .init(supplierID),
             projectID: .init(projectID), title: title, description: description, deliveryDate: deliveryDate,
             lines: lines.sorted { $0.position < $1.position }.map(\.domain), raisedBy: raisedBy.map { .init($0) },
-            approvedBy: approvedBy.map { .init($0) }, procoreCommitmentID: procoreCommitmentID)
+            approvedBy: approvedBy.map { .init($0) }, procoreCommitmentID: procoreCommitmentID, deletedInProcoreAt: deletedInProcoreAt)
     }
 }
 

@@ -21,6 +21,8 @@ public struct SyncEngine: Sendable {
         handlers[.sweep] = ChangeJobs.sweep
         handlers[.syncReferenceData] = ReferenceJobs.sync
         handlers[.pushPurchaseOrder] = PurchaseOrderJobs.push
+        handlers[.pullPurchaseOrder] = PurchaseOrderJobs.pull
+        handlers[.importPurchaseOrders] = PurchaseOrderJobs.importAll
         handlers[.noop] = { _, _ in }
         self.handlers = handlers
     }

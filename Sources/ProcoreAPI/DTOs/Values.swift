@@ -66,6 +66,13 @@ extension Procore {
             (year, month, day) = (parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
         }
 
+        /// Midnight UTC of the day.
+        public var utcDate: Date? {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            return calendar.date(from: DateComponents(year: year, month: month, day: day))
+        }
+
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
