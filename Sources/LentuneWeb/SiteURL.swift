@@ -49,6 +49,7 @@ public enum SiteURL: Hashable, Sendable {
     case referenceDataSync(UUID)
     case supplierMapping(UUID)
     case taxMapping(UUID)
+    case purchaseOrderSync(UUID)
 
     public var path: String {
         switch self {
@@ -98,6 +99,7 @@ public enum SiteURL: Hashable, Sendable {
         case .referenceDataSync(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data/sync"
         case .supplierMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/supplier-mapping"
         case .taxMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/tax-mapping"
+        case .purchaseOrderSync(let id): "/purchase-orders/\(id.lowercasedText)/sync"
         }
     }
 
@@ -118,6 +120,7 @@ public enum SiteURL: Hashable, Sendable {
         case .referenceDataSync: ["administration", "settings", "procore", "companies", ":id", "reference-data", "sync"]
         case .supplierMapping: ["administration", "settings", "procore", "companies", ":id", "supplier-mapping"]
         case .taxMapping: ["administration", "settings", "procore", "companies", ":id", "tax-mapping"]
+        case .purchaseOrderSync: ["purchase-orders", ":id", "sync"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

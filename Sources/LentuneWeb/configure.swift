@@ -53,6 +53,7 @@ func routes(_ app: Application) {
     signedIn.post(SiteURL.components(.purchaseOrder(UUID())), use: PurchaseOrderController.update)
     signedIn.get(SiteURL.components(.editPurchaseOrder(UUID())), use: PurchaseOrderController.edit)
     signedIn.post(SiteURL.components(.purchaseOrderAction(UUID(), "")), use: PurchaseOrderController.action)
+    signedIn.post(SiteURL.components(.purchaseOrderSync(UUID())), use: PurchaseOrderController.sync)
     signedIn.get(SiteURL.components(.suppliers), use: DocumentsController.suppliers)
     signedIn.get(SiteURL.components(.projects), use: DocumentsController.projects)
     signedIn.get(SiteURL.components(.project(UUID())), use: DocumentsController.project)

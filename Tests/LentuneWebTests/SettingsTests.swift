@@ -369,3 +369,49 @@ extension WebHarness {
         await sandbox.shutdown()
     }
 }
+
+/// The PO page's **Procore** section: the ledger's state with Procore's message, **Retry** for a failed push, the
+/// sync history, and Refresh refused for a Lentune PO.
+@Suite struct PurchaseOrderSyncPanelTests {
+    @Test func aFailedPush_showsProcoresMessage_andRetryQueuesItAgain() async throws {
+        try await SettingsFixture.with { f in
+            let org = f.link.organisationID
+            try await ProcoreCompanyLinkRecord.query(on: f.db).filter(\.$id == f.link.id.rawValue)
+                .set(\.$isLinked, to: true).set(\.$purchaseOrderSource, to: PurchaseOrderSource.lentune.rawValue).update()
+            var po = f.harness.orgA.purchaseOrder(number: "PO-77")
+            po.status = .approved
+            try await PurchaseOrders.insert(po, on: f.db)
+            try await SyncLedger.record(
+                .failed("Procore refused purchase order PO-77: vendor_id is invalid."), .purchaseOrder, po.id.rawValue, organisation: org,
+                now: Date(), on: f.db)
+            let client = try await f.harness.signedInAdmin()
+            let path = "/purchase-orders/\(po.id)"
+            let page = try await client.get(path)
+            #expect(page.body.string.contains("✗ Failed") && page.body.string.contains("vendor_id is invalid"))
+            #expect(page.body.string.contains(#"id="sync-retry""#) && !page.body.string.contains(#"id="sync-refresh""#))
+            // The list filters by it too.
+            #expect(try await PurchaseOrders.list(in: org, filter: .init(syncState: .failed), on: f.db).items.map(\.id) == [po.id])
+
+            // Without the CSRF token: refused. With it: the push is queued, the ledger pending, the history shows it.
+            let csrf = client.csrf(from: page) ?? ""
+            #expect(try await client.post(path + "/sync", form: ["do": "retry"]).status == .forbidden)
+            let retried = try await client.post(path + "/sync", form: ["_csrf": csrf, "do": "retry"])
+            #expect(retried.status == .seeOther || retried.status == .found)
+            let jobs = try await Outbox.jobs(in: org, filter: .init(kind: .pushPurchaseOrder), on: f.db)
+            #expect(jobs.count == 1 && jobs.first?.dedupeKey == "po.push:\(po.id.rawValue.lowercasedText)")
+            let after = try await client.get(path)
+            #expect(after.body.string.contains("… Pending") && after.body.string.contains(#"id="sync-history""#))
+            #expect(!after.body.string.contains(#"id="sync-retry""#))
+            // Refresh is for Procore POs only; an unknown action is a 400.
+            let refresh = try await client.post(path + "/sync", form: ["_csrf": csrf, "do": "refresh"])
+            #expect(refresh.headers.first(name: .location)?.contains("error=") == true)
+            #expect(try await client.post(path + "/sync", form: ["_csrf": csrf, "do": "merge"]).status == .badRequest)
+            // A draft cannot be retried: a clear message, nothing queued.
+            let draft = f.harness.orgA.purchaseOrder(number: "PO-78")
+            try await PurchaseOrders.insert(draft, on: f.db)
+            let refused = try await client.post("/purchase-orders/\(draft.id)/sync", form: ["_csrf": csrf, "do": "retry"])
+            #expect(refused.headers.first(name: .location)?.contains("error=") == true)
+            #expect(try await Outbox.jobs(in: org, filter: .init(kind: .pushPurchaseOrder), on: f.db).count == 1)
+        }
+    }
+}

@@ -158,6 +158,16 @@ public enum Outbox {
             """).all().map(job)
     }
 
+    /// The jobs of `organisation` with one of these dedupe keys (a record's sync history), newest first.
+    public static func history(keys: [String], in organisation: Organisation.ID, limit: Int = 20, on db: any Database) async throws -> [SyncJob] {
+        guard !keys.isEmpty else { return [] }
+        return try await (db as! any SQLDatabase).raw("""
+            SELECT \(unsafeRaw: columns) FROM outbox_jobs
+            WHERE organisation_id = \(bind: organisation.rawValue) AND dedupe_key IN (\(binds: keys))
+            ORDER BY created_at DESC LIMIT \(literal: min(max(1, limit), 200))
+            """).all().map(job)
+    }
+
     public static func job(_ id: SyncJob.ID, on db: any Database) async throws -> SyncJob? {
         try await (db as! any SQLDatabase).raw("SELECT \(unsafeRaw: columns) FROM outbox_jobs WHERE id = \(bind: id.rawValue)")
             .first().map(job)

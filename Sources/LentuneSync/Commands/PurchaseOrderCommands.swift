@@ -16,6 +16,8 @@ public enum PurchaseOrderCommands {
         /// An approved or closed PO can no longer be edited.
         case notEditable(PurchaseOrder.Status)
         case notFound
+        /// Retry on a PO that is not sent to Procore (a draft, a Procore PO, or its company is not on Lentune PO).
+        case notSendable
 
         public var message: String {
             switch self {
@@ -23,6 +25,7 @@ public enum PurchaseOrderCommands {
             case .workflow(let refusal): refusal.message
             case .notEditable(let status): "An \(status.title.lowercased()) purchase order can no longer be edited."
             case .notFound: "There is no such purchase order."
+            case .notSendable: "This purchase order is not sent to Procore: only approved or closed Lentune purchase orders of a company on Lentune purchase order are."
             }
         }
     }
@@ -83,6 +86,24 @@ public enum PurchaseOrderCommands {
                 }
                 return next
             }
+        }
+    }
+
+    /// **Retry** on a Lentune PO whose push failed or was skipped: queues its push again (the setting is checked here
+    /// for a clear answer, and again when the job runs). The failure's message says why it cannot be sent now.
+    public static func retryPush(
+        _ id: PurchaseOrder.ID, organisation: Organisation.ID, actor: User, now: Date, on db: any Database
+    ) async throws -> PurchaseOrder {
+        try await db.writeTransaction { tx in
+            guard let po = try await PurchaseOrders.find(id, in: organisation, on: tx) else { throw Failure.notFound }
+            let source = try await PurchaseOrders.currentSource(of: po.projectID, in: organisation, on: tx)
+            guard po.origin == .lentune, [.approved, .closed].contains(po.status), source?.source == .lentune,
+                let link = try await PurchaseOrders.companyLink(ofProject: po.projectID, in: organisation, on: tx)
+            else { throw Failure.notSendable }
+            try await Outbox.enqueue(.push(po.id, organisation: organisation, companyLink: link, now: now), on: tx)
+            try await SyncLedger.record(.pending(error: nil), .purchaseOrder, po.id.rawValue, organisation: organisation, now: now, on: tx)
+            try await audit("purchase_order.sync_retried", po, actor: actor, now: now, before: nil, on: tx)
+            return po
         }
     }
 

@@ -31,6 +31,17 @@ public struct SyncEngine: Sendable {
         SyncWorker(db: db, handlers: handlers, sessions: sessions, concurrency: concurrency, now: now, logger: logger)
     }
 
+    /// Runs a job's handler here and now, outside the outbox (a person's **Refresh**, which must answer with the
+    /// result): the same code a worker runs, so the outcome is the same; the error, if any, is classified.
+    public func perform(_ job: SyncJob, on db: any Database, logger: Logger = Logger(label: "lentune.sync")) async throws(SyncError) {
+        guard let handler = handlers[job.kind] else { throw .permanent("No handler for \(job.kind.rawValue) jobs.") }
+        do {
+            try await handler(job, JobContext(db: db, now: now, sessions: sessions, logger: logger))
+        } catch {
+            throw SyncError(any: error)
+        }
+    }
+
     /// Queues a sweep of every linked company (deduplicated: one waiting sweep per company).
     public func scheduleSweeps(on db: any Database) async throws {
         let now = self.now()

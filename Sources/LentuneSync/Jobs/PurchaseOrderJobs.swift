@@ -383,3 +383,24 @@ extension PurchaseOrderJobs {
         return po
     }
 }
+
+extension PurchaseOrderJobs {
+    /// The `po.pull` job that re-reads a Procore PO (its **Refresh**), or nil when the PO is not a linked commitment.
+    public static func refreshJob(for po: PurchaseOrder, now: Date, on db: any Database) async throws -> SyncJob? {
+        guard po.origin == .procore, let commitment = po.procoreCommitmentID,
+            let link = try await PurchaseOrders.companyLink(ofProject: po.projectID, in: po.organisationID, on: db),
+            let project = try await ReferenceData.project(po.projectID, in: po.organisationID, on: db)?.procoreProjectID
+        else { return nil }
+        return SyncJob(
+            organisationID: po.organisationID, companyLinkID: link, kind: .pullPurchaseOrder,
+            payload: #"{"commitment_id":\#(commitment),"project_id":\#(project)}"#, dedupeKey: historyKeys(for: po, companyLink: link).last,
+            nextAttemptAt: now, createdAt: now)
+    }
+
+    /// The dedupe keys of a PO's push and pull jobs: its sync history in the outbox.
+    public static func historyKeys(for po: PurchaseOrder, companyLink: ProcoreCompanyLink.ID?) -> [String] {
+        var keys = ["po.push:\(po.id.rawValue.lowercasedText)"]
+        if let commitment = po.procoreCommitmentID, let companyLink { keys.append("po.pull:\(companyLink):\(commitment)") }
+        return keys
+    }
+}

@@ -179,7 +179,56 @@ enum PurchaseOrderController {
         let viewer = try req.requireViewer()
         let po = try await find(req, viewer)
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
-        return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, notice: req.query[String.self, at: "notice"])).response()
+        return PurchaseOrderViews.show(.init(
+            viewer: viewer, po: po, reference: reference, notice: req.query[String.self, at: "notice"],
+            error: req.query[String.self, at: "error"], sync: try await syncPanel(po, on: req.db))).response()
+    }
+
+    /// The PO's Procore state: its ledger rows and its push and pull jobs.
+    static func syncPanel(_ po: PurchaseOrder, on db: any Database) async throws -> PurchaseOrderViews.SyncPanel {
+        let link = try await PurchaseOrders.companyLink(ofProject: po.projectID, in: po.organisationID, on: db)
+        return PurchaseOrderViews.SyncPanel(
+            records: try await SyncLedger.records(of: po.id.rawValue, in: po.organisationID, on: db),
+            history: try await Outbox.history(keys: PurchaseOrderJobs.historyKeys(for: po, companyLink: link), in: po.organisationID, on: db))
+    }
+
+    struct SyncForm: Content {
+        var `do`: String?
+    }
+
+    /// **Retry** (a Lentune PO's failed push, queued again) and **Refresh** (a Procore PO re-read at once).
+    @Sendable static func sync(req: Request) async throws -> Response {
+        let viewer = try requireEditor(req)
+        let po = try await find(req, viewer)
+        let lentune = req.application.lentune
+        func back(notice: String? = nil, error: String? = nil) -> Response {
+            var query = ""
+            if let notice { query = "?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+            if let error { query = "?error=" + (error.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+            return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + query, redirectType: .normal)
+        }
+        switch (try? req.content.decode(SyncForm.self))?.do {
+        case "retry":
+            do {
+                _ = try await PurchaseOrderCommands.retryPush(po.id, organisation: viewer.organisationID, actor: viewer.user, now: lentune.now(), on: req.db)
+                return back(notice: "Queued: \(po.number) will be sent to Procore in a moment.")
+            } catch let failure as PurchaseOrderCommands.Failure {
+                return back(error: failure.message)
+            }
+        case "refresh":
+            guard let job = try await PurchaseOrderJobs.refreshJob(for: po, now: lentune.now(), on: req.db) else {
+                return back(error: "Only a purchase order read from a linked Procore company can be refreshed.")
+            }
+            do {
+                try await lentune.engine.perform(job, on: req.db, logger: req.logger)
+                await lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
+                return back(notice: "Read again from Procore just now.")
+            } catch {
+                return back(error: "Procore could not be read: \(error.description)")
+            }
+        default:
+            throw Abort(.badRequest, reason: "Choose Retry or Refresh.")
+        }
     }
 
     @Sendable static func edit(req: Request) async throws -> Response {

@@ -112,12 +112,63 @@ enum PurchaseOrderViews {
 
     // MARK: - Show
 
+    /// **Procore**: where the PO stands (pending; synced with id, time and link; failed with Procore's message and
+    /// **Retry**; skipped with the reason), **Refresh** for a Procore PO, and each push or pull with its outcome.
+    static func syncSection(_ model: ShowModel) -> HTML {
+        let po = model.po
+        let direction: SyncRecord.Direction = po.origin == .procore ? .pull : .push
+        let record = model.sync.records.first { $0.direction == direction }
+        let mayAct = model.viewer.user.role.mayEditDocuments
+        return el("section", .id("procore-sync")) {
+            el("h2") { "Procore" }
+            el("p", .id("sync-state")) {
+                badge(record?.state ?? .notSynced)
+                switch record?.state {
+                case .synced?:
+                    " \(po.origin == .procore ? "Read from" : "Sent to") Procore " + (record?.lastSyncedAt.map { IntegrationLogView.stamp($0) + " UTC" } ?? "")
+                case .pending?: " Waiting to be sent." + (record?.lastError.map { " Last attempt: \($0)" } ?? "")
+                case .failed?: " " + (record?.lastError ?? "")
+                case .skipped?: " " + (record?.lastError ?? "")
+                default: po.origin == .procore ? " Not read from Procore yet." : " Sent to Procore when approved, if its company is on Lentune purchase order."
+                }
+            }
+            if mayAct, po.origin == .lentune, [.failed, .skipped].contains(record?.state) {
+                syncButton(po, "retry", "Retry", csrf: model.viewer.csrfToken)
+            }
+            if mayAct, po.origin == .procore, po.procoreCommitmentID != nil {
+                syncButton(po, "refresh", "Refresh", csrf: model.viewer.csrfToken)
+            }
+            if !model.sync.history.isEmpty {
+                Layout.table(
+                    id: "sync-history", headers: ["Queued (UTC)", "What", "Outcome", "Attempts", "Procore's message"],
+                    rows: model.sync.history.map { job in
+                        [.text(IntegrationLogView.stamp(job.createdAt)), .text(job.kind.title), .text(IntegrationLogView.title(job.state)),
+                         .text(String(job.attempts)), .text(job.lastError ?? "")]
+                    })
+            }
+        }
+    }
+
+    static func syncButton(_ po: PurchaseOrder, _ action: String, _ label: String, csrf: String) -> HTML {
+        el("form", .method("post"), .action(SiteURL.purchaseOrderSync(po.id.rawValue).path), .class("inline")) {
+            Layout.csrfField(csrf)
+            el("button", .type("submit"), .name("do"), .value(action), .id("sync-\(action)")) { label }
+        }
+    }
+
     struct ShowModel {
         var viewer: Viewer
         var po: PurchaseOrder
         var reference: PurchaseOrderReference
         var notice: String? = nil
         var error: String? = nil
+        var sync = SyncPanel()
+    }
+
+    /// A PO's Procore state: the ledger (push for Lentune POs, pull for Procore POs) and the jobs that moved it.
+    struct SyncPanel {
+        var records: [SyncRecord] = []
+        var history: [SyncJob] = []
     }
 
     static func show(_ model: ShowModel) -> HTML {
@@ -148,7 +199,17 @@ enum PurchaseOrderViews {
                 }
                 if let commitment = po.procoreCommitmentID {
                     el("dt") { "Procore commitment" }
-                    el("dd") { "#\(commitment)" }
+                    el("dd", .id("procore-commitment")) {
+                        if let url = model.sync.records.first(where: { $0.procoreURL != nil })?.procoreURL {
+                            el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener")) { "#\(commitment) ↗" }
+                        } else {
+                            "#\(commitment)"
+                        }
+                    }
+                }
+                if let deleted = po.deletedInProcoreAt {
+                    el("dt") { "Deleted in Procore" }
+                    el("dd", .id("deleted-in-procore")) { IntegrationLogView.stamp(deleted) + " UTC: kept here because invoices may refer to it." }
                 }
                 if !po.description.isEmpty {
                     el("dt") { "Description" }
@@ -178,6 +239,7 @@ enum PurchaseOrderViews {
                 el("dt") { "Total incl. tax" }
                 el("dd", .id("total-incl")) { Money.display(totals.includingTax) }
             }
+            syncSection(model)
             if editable {
                 el("div", .class("actions")) {
                     if PurchaseOrderWorkflow.mayEditContent(po), model.viewer.user.role.mayEditDocuments {
