@@ -28,6 +28,7 @@ public final class ProcoreSandboxServer: Sendable {
         app.middleware.use(APIGate(store: store))
         OAuthRoutes.register(app, store: store)
         AdminRoutes.register(app, sandbox: self)
+        ConsoleRoutes.register(app, store: store)
         let api: any RoutesBuilder = app
         CompanyRoutes.register(api, store: store)
         VendorRoutes.register(api, store: store)

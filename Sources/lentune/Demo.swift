@@ -39,6 +39,9 @@ struct Demo: AsyncParsableCommand {
         let sandbox = try await RunningSandbox.start(
             port: 0, seed: "demo", clientID: "lentune-demo", clientSecret: sandboxSecret,
             redirectURIs: [config.publicURL.absoluteString + "/administration/settings/procore/callback"])
+        // A second service account for a person (curl, Postman) to act as another Procore app.
+        let personSecret = String(Tokens.randomPassword())
+        sandbox.server.register(clientID: "demo-person", secret: personSecret, name: "A person trying the sandbox")
         do {
             try await LentuneServer.run(
                 config: config, worker: worker.options,
@@ -55,6 +58,8 @@ struct Demo: AsyncParsableCommand {
                           AP officer:    \(DemoData.apOfficerEmail)
                           password:      \(password)
                         Procore sandbox: \(sandbox.baseURL.absoluteString) (company id \(Seeds.demoCompanyID))
+                          console:       \(sandbox.baseURL.absoluteString)/_sandbox
+                          API client:    demo-person / \(personSecret) (client credentials at \(sandbox.baseURL.absoluteString)/oauth/token)
                         Press Ctrl-C to stop.
                         """)
                 })
@@ -101,6 +106,17 @@ func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) asyn
     let summary = try await services.engine.worker(db: app.db).runOnce()
     if summary.done < summary.claimed {
         app.logger.error("the demo's first Procore import did not complete: see Administration › Integration log")
+    }
+    // The demo's tax codes mapped to the sandbox's (an administrator does this on the Tax mapping page), so its POs
+    // can be sent to Procore as soon as the company is switched to Lentune purchase order.
+    if let linked = try await ProcoreSettings.link(.init(row.id!), on: app.db) {
+        let procore = try await TaxMappings.mapping(of: linked, on: app.db).procoreCodes.values
+        var mappings: [LentuneCore.TaxCode.ID: ProcoreID] = [:]
+        for code in try await ReferenceData.taxCodes(in: organisation.domain.id, on: app.db) {
+            let wanted = code.code == "E" ? "EXEMPT" : code.code.uppercased()
+            if let match = procore.first(where: { $0.code.uppercased() == wanted && !$0.archived }) { mappings[code.id] = match.procoreID }
+        }
+        _ = try await TaxMappings.save(mappings, default: nil, row: linked, actor: admin.domain, now: services.now(), on: app.db)
     }
 }
 

@@ -211,7 +211,10 @@ public enum PurchaseOrders {
             {
                 let stored = record.domain(lines: try await record.$lines.get(on: tx))
                 var po = pulled
-                (po.id, po.number, po.raisedBy, po.approvedBy) = (stored.id, stored.number, stored.raisedBy, stored.approvedBy)
+                // A Lentune PO sent to Procore before its company was switched keeps its origin (and number); Procore is
+                // its source of truth from now on, and the PO is read-only in Lentune while the company is on Procore.
+                (po.id, po.number, po.origin) = (stored.id, stored.number, stored.origin)
+                (po.raisedBy, po.approvedBy) = (stored.raisedBy, stored.approvedBy)
                 for index in po.lines.indices {
                     if let same = stored.lines.first(where: { $0.procoreLineItemID != nil && $0.procoreLineItemID == po.lines[index].procoreLineItemID }) {
                         po.lines[index].id = same.id

@@ -1,0 +1,131 @@
+"""Purchase orders both ways through a real browser (issue 14): on Lentune purchase order, a PO approved in Lentune
+appears in the sandbox's console as an approved commitment with its origin_id; switched to Procore purchase order, a
+commitment created in the console arrives in Lentune's PO list by webhook, and New Purchase Order is not accessible.
+
+The demo runs in its own folder, so the other browser tests' demo is not disturbed.
+"""
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from conftest import LENTUNE, free_port
+from test_purchase_orders import fill_line, set_source, sign_out
+from test_shell import click_and_wait, sign_in
+
+PASSWORD = "po-sync-test-password"
+
+
+def wait_for(condition, what, timeout=45.0):
+    """Polls until `condition()` is truthy: a functional deadline, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def start_demo(tmp):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
+    env["LENTUNE_DEMO_PASSWORD"] = PASSWORD
+    demo = subprocess.Popen([LENTUNE, "demo", "--port", str(free_port())], env=env, cwd=tmp, text=True,
+                            stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"))
+    lines = []
+    deadline = time.monotonic() + 90
+    while not any("API client:" in line for line in lines) and time.monotonic() < deadline:
+        lines.append(demo.stdout.readline())
+    text = "".join(lines)
+    return demo, {
+        "url": re.search(r"running at (http://\S+)", text).group(1),
+        "email": re.search(r"administrator:\s+(\S+)", text).group(1),
+        "password": PASSWORD,
+        "sandbox": re.search(r"Procore sandbox: (http://\S+)", text).group(1),
+        "console": re.search(r"console:\s+(http://\S+)", text).group(1),
+    }
+
+
+def test_a_po_goes_to_procore_and_a_commitment_comes_to_lentune(browser):
+    with tempfile.TemporaryDirectory(prefix="lentune-po-sync-") as tmp:
+        process, demo = start_demo(tmp)
+        try:
+            # Lentune purchase order: a PO raised and approved in Lentune is sent to Procore.
+            set_source(browser, demo, lentune=True, procore=False)
+            sign_in(browser, demo["url"], demo["email"], demo["password"])
+            browser.get(demo["url"] + "/purchase-orders")
+            click_and_wait(browser, browser.find_element(By.ID, "new-purchase-order"))
+            Select(browser.find_element(By.ID, "supplier")).select_by_visible_text("Placemakers Ltd")
+            Select(browser.find_element(By.ID, "project")).select_by_visible_text("WSA-01 Wharf Street Apartments")
+            browser.find_element(By.ID, "title").send_keys("Scaffold hire, level 3")
+            fill_line(browser, 0, "Scaffold hire", "2", "50")
+            click_and_wait(browser, browser.find_element(By.ID, "save-po"))
+            assert not browser.find_elements(By.ID, "form-errors")
+            po_url = browser.current_url
+            po_id = po_url.rstrip("/").split("/")[-1]
+            number = browser.find_element(By.TAG_NAME, "h1").text.split()[-1]
+            click_and_wait(browser, browser.find_element(By.ID, "submit"))
+            if browser.find_elements(By.ID, "approve"):
+                click_and_wait(browser, browser.find_element(By.ID, "approve"))
+            assert browser.find_element(By.ID, "status").text == "Approved"
+
+            def in_console(text):
+                browser.get(demo["console"])
+                return text in browser.page_source
+
+            wait_for(lambda: in_console(po_id), "the commitment in the sandbox console")
+            row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "table[id^='commitments-'] tbody tr") if po_id in r.text)
+            assert number in row.text and "Approved" in row.text and "Placemakers" in row.text and "115" not in row.text
+            assert "100" in row.text  # 2 × 50.00, excluding GST
+
+            def synced():
+                browser.get(po_url)
+                return "✓ Synced" in browser.find_element(By.ID, "procore-sync").text
+
+            wait_for(synced, "the PO page showing it synced")
+            assert browser.find_elements(By.CSS_SELECTOR, "#procore-commitment")
+            sign_out(browser)
+
+            # Procore purchase order: a commitment created "in Procore" (the console) arrives in Lentune.
+            set_source(browser, demo, lentune=False, procore=True)
+            browser.get(demo["console"])
+            form = browser.find_element(By.CSS_SELECTOR, "form[id^='new-commitment-']")
+            Select(form.find_element(By.NAME, "project_id")).select_by_visible_text("WSA-01 Wharf Street Apartments")
+            form.find_element(By.NAME, "title").send_keys("Console commitment: cranes")
+            Select(form.find_element(By.NAME, "status")).select_by_visible_text("Approved")
+            form.find_element(By.NAME, "line_description").send_keys("Crane hire")
+            form.find_element(By.NAME, "line_amount").send_keys("1234.50")
+            budget = Select(form.find_element(By.NAME, "wbs_code_id"))
+            budget.select_by_visible_text(next(o.text for o in budget.options if o.text.startswith("WSA-01: ")))
+            click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type='submit']"))
+            assert "created" in browser.find_element(By.CLASS_NAME, "notice").text
+
+            sign_in(browser, demo["url"], "ap@demo.lentune.test", demo["password"])
+
+            def listed():
+                browser.get(demo["url"] + "/purchase-orders?source=procore&q=Console+commitment")
+                return browser.find_elements(By.CSS_SELECTOR, "#purchase-orders tbody a")
+
+            links = wait_for(listed, "the console's commitment in Lentune's PO list")
+            assert len(links) == 1
+            button = browser.find_element(By.ID, "new-purchase-order")
+            assert button.tag_name == "button" and not button.is_enabled()
+            click_and_wait(browser, links[0])
+            assert "Console commitment: cranes" in browser.find_element(By.ID, "main").text
+            assert browser.find_element(By.ID, "source").text == "Source: Procore"
+            assert "1,234.50" in browser.find_element(By.ID, "total-excl").text
+            assert browser.find_elements(By.ID, "sync-refresh") and not browser.find_elements(By.ID, "edit")
+        except Exception:
+            print((Path(tmp) / "demo.log").read_text()[-6000:])
+            raise
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
