@@ -135,3 +135,14 @@ def browser():
     driver = make_driver()
     yield driver
     driver.quit()
+
+
+def wait_for(condition, what, timeout=45.0, interval=0.25):
+    """Polls until `condition()` is truthy and returns it: a functional deadline, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} did not happen within {timeout} s")

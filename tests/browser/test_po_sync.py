@@ -14,22 +14,11 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import LENTUNE, free_port
+from conftest import LENTUNE, free_port, wait_for
 from test_purchase_orders import fill_line, set_source, sign_out
 from test_shell import click_and_wait, sign_in
 
 PASSWORD = "po-sync-test-password"
-
-
-def wait_for(condition, what, timeout=45.0):
-    """Polls until `condition()` is truthy: a functional deadline, not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def start_demo(tmp):

@@ -16,7 +16,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from conftest import LENTUNE, free_port
+from conftest import LENTUNE, free_port, wait_for
 
 COMPANY = "4242"
 
@@ -33,17 +33,6 @@ def request(method, url, headers=None, body=None):
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     with urllib.request.urlopen(req, timeout=10) as response:
         return json.load(response)
-
-
-def wait_for(condition, what, timeout=30.0):
-    """Polls until `condition()` is truthy: a functional deadline, not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def test_a_project_entering_and_leaving_an_accepted_stage_arrives_by_webhook():
