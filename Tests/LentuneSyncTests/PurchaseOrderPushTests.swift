@@ -6,6 +6,7 @@ import LentuneSync
 import LentuneTestSupport
 import ProcoreAPI
 import ProcoreSandbox
+import Synchronization
 import Testing
 
 /// `po.push` against the sandbox over HTTP (issue 14, Lentune → Procore): the commitment and its lines keyed by
@@ -160,6 +161,70 @@ import Testing
             let failed = try await SyncLedger.records(of: unmapped.id.rawValue, in: w.org, on: w.db).first
             #expect(failed?.state == .failed)
             #expect(failed?.lastError?.contains("\(unmapped.number) line 1") == true && failed?.lastError?.contains("Tax mapping page") == true)
+        }
+    }
+
+    /// A clock the test moves forward, so retries scheduled with backoff become due without waiting.
+    final class MovableClock: Sendable {
+        let offset = Mutex<TimeInterval>(0)
+        func now() -> Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+        func advance(_ seconds: TimeInterval) { offset.withLock { $0 += seconds } }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func manyPOs_areBatched_andUnderInjectedFaults_eachBecomesExactlyOneCommitment(kind: TestDatabase.Kind) async throws {
+        try await Self.world(kind) { w in
+            let clock = MovableClock()
+            let engine = SyncEngine(
+                sessions: w.worker.sessions,
+                hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: try SecretBox(base64Key: SecretBox.generateKey())),
+                now: { clock.now() })
+            let worker = engine.worker(db: w.db)
+            func drain() async throws {
+                for _ in 0..<60 {
+                    let waiting = try await Outbox.jobs(in: w.org, filter: .init(kind: .pushPurchaseOrder, limit: 500), on: w.db)
+                        .filter { $0.state == .pending || $0.state == .running }
+                    if waiting.isEmpty { return }
+                    try await worker.runOnce(limit: 200)
+                    clock.advance(600)
+                }
+            }
+
+            // Clean: 30 POs of one project in one run: one commitment call, one lines call per PO, one status call.
+            var clean: [LentuneCore.PurchaseOrder] = []
+            for index in 0..<30 { clean.append(try await Self.approvedPO(w, title: "Batch \(index)")) }
+            w.sandbox.server.store.requestLog.clear()
+            try await drain()
+            let requests = w.sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }
+            #expect(requests.filter { $0.path.hasSuffix("purchase_order_contracts/sync") }.count == 2)
+            // 30 line calls, 2 commitment calls, the new vendor, and the first budget code (read, create, resend).
+            #expect(requests.count <= 30 + 2 + 1 + 3, "\(requests.count) requests for 30 POs")
+            for po in clean { #expect(Self.commitments(w, of: po).count == 1) }
+
+            // Faults: a fifth of requests fail with 500, a 429 storm, answers lost after the write committed.
+            var pos: [LentuneCore.PurchaseOrder] = []
+            for index in 0..<60 { pos.append(try await Self.approvedPO(w, title: "Faulty \(index)", lines: 2)) }
+            var faults = SandboxFaults()
+            faults.errorRates = ["*": 0.2]
+            faults.storm = .init(status: 429, count: 5, retryAfter: 1)
+            faults.dropAfterCommit = ["*": 6]
+            faults.latencyMilliseconds = 20
+            w.sandbox.server.store.faults = faults
+            try await drain()
+            w.sandbox.server.store.faults = SandboxFaults()
+            try await drain()
+            for po in pos {
+                let commitments = Self.commitments(w, of: po)
+                #expect(commitments.count == 1, "\(po.number): \(commitments.count) commitments")
+                guard let commitment = commitments.first else { continue }
+                #expect(commitment.status == "Approved")
+                let lines = Self.lines(w, of: commitment.id)
+                #expect(lines.count == 2 && Set(lines.compactMap(\.originID)).count == 2)
+                #expect(lines.reduce(Decimal(0)) { $0 + $1.amount } == po.totals.excludingTax)
+                #expect(try await SyncLedger.records(of: po.id.rawValue, in: w.org, on: w.db).first?.state == .synced)
+            }
+            let all = w.sandbox.server.store.read { $0.purchaseOrders.filter { $0.deletedAt == nil && $0.originID != nil } }
+            #expect(Set(all.compactMap(\.originID)).count == all.count)  // no origin_id twice anywhere
         }
     }
 }

@@ -31,7 +31,8 @@ public enum Outbox {
     /// Claims up to `limit` due jobs for `worker` until `now + lease`: pending ones whose time has come, and running
     /// ones whose lease expired. Each claim counts as an attempt.
     public static func claim(
-        limit: Int, worker: String, lease: Duration, now: Date, kinds: [SyncJob.Kind]? = nil, on db: any Database
+        limit: Int, worker: String, lease: Duration, now: Date, kinds: [SyncJob.Kind]? = nil, companyLink: ProcoreCompanyLink.ID? = nil,
+        on db: any Database
     ) async throws -> [SyncJob] {
         let sql = db as! any SQLDatabase
         let until = now.addingTimeInterval(lease.seconds)
@@ -41,6 +42,7 @@ public enum Outbox {
             WHERE ((state = 'pending' AND next_attempt_at <= \(bind: now)) OR (state = 'running' AND locked_until < \(bind: now)))
             """
         if let kinds { candidates = "\(candidates) AND kind IN (\(binds: kinds.map(\.rawValue)))" }
+        if let companyLink { candidates = "\(candidates) AND company_link_id = \(bind: companyLink.rawValue)" }
         candidates = "\(candidates) ORDER BY next_attempt_at, created_at LIMIT \(literal: max(1, limit))"
         if postgres { candidates = "\(candidates) FOR UPDATE SKIP LOCKED" }
         let statement: SQLQueryString = """

@@ -4,13 +4,20 @@ import LentuneCore
 import LentunePersistence
 import Logging
 import Metrics
+import Synchronization
 
-/// What a job handler gets: the database, the clock and the Procore clients of this process.
+/// What a job handler gets: the database, the clock and the Procore clients of this process, and, for handlers that
+/// batch (a push of many POs of one project in one Procore call), a way to take more due jobs of the same kind and
+/// company and to settle each of them.
 public struct JobContext: Sendable {
     public var db: any Database
     public var now: @Sendable () -> Date
     public var sessions: ProcoreSessions
     public var logger: Logger
+    /// Claims up to `limit` more due jobs of `kind` for `companyLink`, held by this worker like the one running.
+    public var claimMore: @Sendable (_ kind: SyncJob.Kind, _ companyLink: ProcoreCompanyLink.ID, _ limit: Int) async throws -> [SyncJob] = { _, _, _ in [] }
+    /// Records the outcome of a job taken with `claimMore` (nil: done), as the worker records its own.
+    public var settle: @Sendable (_ job: SyncJob, _ error: SyncError?) async -> Void = { _, _ in }
 }
 
 /// The code that runs each kind of job. A kind without a handler fails permanently with a message saying so.
@@ -83,16 +90,17 @@ public struct SyncWorker: Sendable {
         var summary = Summary()
         summary.claimed = claimed.count
         guard !claimed.isEmpty else { return summary }
-        let outcomes = await withTaskGroup(of: (Outbox.Outcome, Bool).self) { group in
-            var iterator = claimed.makeIterator()
+        let units = Self.units(claimed)
+        let outcomes = await withTaskGroup(of: [(Outbox.Outcome, Bool)].self) { group in
+            var iterator = units.makeIterator()
             var results: [(Outbox.Outcome, Bool)] = []
             for _ in 0..<concurrency {
-                guard let job = iterator.next() else { break }
-                group.addTask { await run(job) }
+                guard let unit = iterator.next() else { break }
+                group.addTask { await run(unit.leader, with: unit.siblings) }
             }
             while let result = await group.next() {
-                results.append(result)
-                if let job = iterator.next() { group.addTask { await run(job) } }
+                results += result
+                if let unit = iterator.next() { group.addTask { await run(unit.leader, with: unit.siblings) } }
             }
             return results
         }
@@ -112,15 +120,57 @@ public struct SyncWorker: Sendable {
         return summary
     }
 
-    /// Runs one claimed job and records its outcome; `false` in the pair when the lease was lost meanwhile.
-    func run(_ job: SyncJob) async -> (Outbox.Outcome, Bool) {
+    /// Kinds whose handler sends many jobs of one company at once (`JobContext.claimMore`).
+    static let batched: Set<SyncJob.Kind> = [.pushPurchaseOrder]
+
+    /// The claimed jobs as units of work: a batched kind's jobs of one company go to one handler run (up to
+    /// `PurchaseOrderJobs.batchSize`), every other job runs alone.
+    static func units(_ claimed: [SyncJob]) -> [(leader: SyncJob, siblings: [SyncJob])] {
+        var units: [(leader: SyncJob, siblings: [SyncJob])] = []
+        var open: [String: Int] = [:]
+        for job in claimed {
+            if batched.contains(job.kind), let link = job.companyLinkID {
+                let key = "\(job.kind.rawValue):\(link)"
+                if let index = open[key], units[index].siblings.count < PurchaseOrderJobs.batchSize - 1 {
+                    units[index].siblings.append(job)
+                    continue
+                }
+                open[key] = units.count
+            }
+            units.append((job, []))
+        }
+        return units
+    }
+
+    /// Runs one claimed job (with the siblings claimed alongside it, for a batched kind) and records the outcomes;
+    /// `false` in a pair when that job's lease was lost meanwhile.
+    func run(_ job: SyncJob, with siblings: [SyncJob] = []) async -> [(Outbox.Outcome, Bool)] {
         let started = ContinuousClock.now
         let outcome: Outbox.Outcome
+        let settled = Mutex<[(Outbox.Outcome, Bool)]>([])
+        let handed = Mutex(siblings)
         if Task.isCancelled {
             outcome = .released
         } else if let handler = handlers[job.kind] {
             do {
-                try await handler(job, JobContext(db: db, now: now, sessions: sessions, logger: logger))
+                var context = JobContext(db: db, now: now, sessions: sessions, logger: logger)
+                context.claimMore = { [name, lease, now, db] kind, link, limit in
+                    // The siblings claimed with this job first, then more due ones from the outbox.
+                    let taken = handed.withLock { list in
+                        let mine = list.filter { $0.kind == kind && $0.companyLinkID == link }.prefix(limit)
+                        list.removeAll { job in mine.contains { $0.id == job.id } }
+                        return Array(mine)
+                    }
+                    guard taken.count < limit else { return taken }
+                    return taken + (try await Outbox.claim(
+                        limit: limit - taken.count, worker: name, lease: lease, now: now(), kinds: [kind], companyLink: link, on: db))
+                }
+                context.settle = { [self] other, error in
+                    let outcome = error.map { self.outcome(of: $0, job: other) } ?? .done
+                    let recorded = await self.record(other, outcome, started: ContinuousClock.now)
+                    settled.withLock { $0.append((outcome, recorded)) }
+                }
+                try await handler(job, context)
                 outcome = .done
             } catch {
                 // Cancelled at shutdown (past the grace period): handed back, due at once, the attempt not counted.
@@ -129,12 +179,23 @@ public struct SyncWorker: Sendable {
         } else {
             outcome = .failed(error: "No handler for \(job.kind.rawValue) jobs in this version of Lentune.")
         }
+        // Siblings the handler did not take (it failed before asking) are handed back, due at once.
+        for other in handed.withLock({ $0 }) {
+            let recorded = await record(other, .released, started: started)
+            settled.withLock { $0.append((.released, recorded)) }
+        }
+        let own = (outcome, await record(job, outcome, started: started))
+        return [own] + settled.withLock { $0 }
+    }
+
+    /// Writes a job's outcome (unless the lease was lost), counts it, logs a failure; `false` when not recorded.
+    func record(_ job: SyncJob, _ outcome: Outbox.Outcome, started: ContinuousClock.Instant) async -> Bool {
         let recorded = (try? await Outbox.finish(job.id, worker: name, outcome, now: now(), on: db)) ?? false
         SyncMetrics.jobFinished(kind: job.kind, outcome: outcome, recorded: recorded, since: started, queuedSince: job.nextAttemptAt, claimedAt: now())
         if case .failed(let error) = outcome {
             logger.warning("job failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "error": "\(error)"])
         }
-        return (outcome, recorded)
+        return recorded
     }
 
     func outcome(of error: SyncError, job: SyncJob) -> Outbox.Outcome {

@@ -20,43 +20,159 @@ public enum PurchaseOrderJobs {
         var purchase_order_id: UUID
     }
 
+    /// How many waiting pushes of the same company one run takes with it: their commitments are written in one sync
+    /// call per project (Procore takes up to 1,000 items), their lines in one call per PO.
+    public static let batchSize = 100
+
     public static func push(_ job: SyncJob, _ ctx: JobContext) async throws {
-        guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8)) else {
-            throw SyncError.permanent("The job names no purchase order.")
+        var batch = [job]
+        if let link = job.companyLinkID {
+            batch += try await ctx.claimMore(.pushPurchaseOrder, link, batchSize - 1)
         }
-        let id = PurchaseOrder.ID(payload.purchase_order_id)
-        do {
-            try await pushOnce(id, job: job, ctx)
-        } catch {
-            let classified = SyncError(any: error)
+        let outcomes = await pushBatch(batch, ctx)
+        for other in batch.dropFirst() {
+            await ctx.settle(other, outcomes[other.id] ?? nil)
+        }
+        if let error = outcomes[job.id] ?? nil { throw error }
+    }
+
+    /// One PO of a batch, ready to send.
+    struct Sending {
+        var job: SyncJob
+        var po: PurchaseOrder
+        var row: ProcoreCompanyLink
+        var project: ProcoreID
+        var lines: [Procore.LineItemWrite]
+        var vendor: ProcoreID
+        var needsLines: Bool
+        var status: Procore.PurchaseOrderContract.Status { po.status == .closed ? .closed : .approved }
+    }
+
+    /// Sends each job's PO; answers each job's error (nil: done). The ledger records every outcome.
+    static func pushBatch(_ batch: [SyncJob], _ ctx: JobContext) async -> [SyncJob.ID: SyncError?] {
+        var outcomes: [SyncJob.ID: SyncError?] = [:]
+        var ready: [Sending] = []
+        for job in batch {
+            do {
+                guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8)) else {
+                    throw SyncError.permanent("The job names no purchase order.")
+                }
+                let (po, row, project) = try await current(.init(payload.purchase_order_id), job: job, ctx)
+                let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
+                let lines = try await lineWrites(po, row: row, client: client, ctx)
+                let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
+                let needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil }
+                ready.append(Sending(job: job, po: po, row: row, project: project, lines: lines, vendor: vendor, needsLines: needsLines))
+            } catch {
+                outcomes[job.id] = await settle(job, error, ctx)
+            }
+        }
+        for group in Dictionary(grouping: ready, by: { "\($0.row.id):\($0.project)" }).values {
+            for (job, error) in await send(group, ctx) {
+                outcomes[job.id] = error == nil ? Optional<SyncError>.none : await settle(job, error!, ctx)
+            }
+        }
+        return outcomes
+    }
+
+    /// Records a job's failure on the PO's ledger row; answers it classified.
+    static func settle(_ job: SyncJob, _ error: any Error, _ ctx: JobContext) async -> SyncError {
+        let classified = SyncError(any: error)
+        if let payload = try? JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8)) {
             let update: SyncLedger.Update =
                 switch classified {
                 case .permanent(let message): .failed(message)
                 case .transient(let message, _): .pending(error: message)
                 case .cancelled(let reason): .skipped(reason)
                 }
-            try? await SyncLedger.record(update, .purchaseOrder, id.rawValue, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
-            throw classified
+            try? await SyncLedger.record(update, .purchaseOrder, payload.purchase_order_id, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
         }
+        return classified
     }
 
-    /// Sends the PO as it is now; if a person changed it while it was being sent (closed it, say), sends it again,
-    /// so the last state always reaches Procore even though the change's own job was folded into this one.
-    static func pushOnce(_ id: PurchaseOrder.ID, job: SyncJob, _ ctx: JobContext) async throws {
-        for _ in 0..<3 {
-            let (po, row, project) = try await current(id, job: job, ctx)
+    /// The POs of one project: their commitments in one sync call (drafts while lines are written), each PO's lines,
+    /// then the final statuses in one call; Procore's per-item errors land on the PO they name. Answers each job's
+    /// error (nil: sent; the ids are stored and the ledger says synced).
+    static func send(_ group: [Sending], _ ctx: JobContext) async -> [(SyncJob, (any Error)?)] {
+        guard let first = group.first else { return [] }
+        var results: [(SyncJob, (any Error)?)] = []
+        let (row, project) = (first.row, first.project)
+        do {
             let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
-            let commitment = try await send(po, row: row, project: project, client: client, ctx)
-            guard let now = try await PurchaseOrders.find(id, in: po.organisationID, on: ctx.db), Self.content(now) != Self.content(po) else {
-                let environment = try await ProcoreSettings.connection(for: row.organisationID, on: ctx.db)?.domain.environment
-                let url = environment.flatMap { ProcoreWebLinks.url(.commitment(project: project, commitment: commitment), environment: $0) }
-                try await SyncLedger.record(
-                    .synced(procoreID: commitment, url: url?.absoluteString), .purchaseOrder, id.rawValue, organisation: po.organisationID,
-                    now: ctx.now(), on: ctx.db)
-                return
+            let headers = group.map { item in
+                Procore.PurchaseOrderContractWrite(
+                    number: item.po.number, title: String(item.po.title.prefix(255)), status: item.needsLines ? .draft : item.status,
+                    vendorId: item.vendor, description: item.po.description, deliveryDate: item.po.deliveryDate.map(Procore.Day.init(utc:)),
+                    originId: item.po.id.rawValue.lowercasedText, originCode: item.po.number)
             }
+            let written = try await client.syncPurchaseOrders(project, headers)
+            var finals: [(Sending, ProcoreID, [PurchaseOrder.Line.ID: ProcoreID])] = []
+            for item in group {
+                let origin = item.po.id.rawValue.lowercasedText
+                guard let commitment = written.entities.first(where: { $0.originId == origin })?.id else {
+                    let reasons = written.errors.filter { $0.originId == origin }.flatMap { error in error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" } }
+                    results.append((item.job, SyncError.permanent("Procore refused purchase order \(item.po.number): \(reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")).")))
+                    continue
+                }
+                guard item.needsLines, !item.lines.isEmpty else {
+                    finals.append((item, commitment, [:]))
+                    continue
+                }
+                do {
+                    let lines = try await syncLines(item.lines, project: project, commitment: commitment, client: client)
+                    if !lines.errors.isEmpty {
+                        let reasons = lines.errors.map { error in
+                            let line = item.po.lines.first { $0.id.rawValue.lowercasedText == error.originId }.map { "line \($0.position)" } ?? "a line"
+                            return "\(line): " + error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
+                        }
+                        throw SyncError.permanent("Procore refused \(item.po.number)'s lines: \(reasons.joined(separator: "; ")).")
+                    }
+                    var ids: [PurchaseOrder.Line.ID: ProcoreID] = [:]
+                    for entity in lines.entities {
+                        if let line = item.po.lines.first(where: { $0.id.rawValue.lowercasedText == entity.originId }) { ids[line.id] = entity.id }
+                    }
+                    finals.append((item, commitment, ids))
+                } catch {
+                    results.append((item.job, error))
+                }
+            }
+            // The final statuses of the commitments whose lines were just written, in one call.
+            let statuses = finals.filter { $0.0.needsLines }.map { Procore.PurchaseOrderContractWrite(id: $0.1, status: $0.0.status) }
+            var refused: [ProcoreID: String] = [:]
+            if !statuses.isEmpty {
+                let answer = try await client.syncPurchaseOrders(project, statuses)
+                let done = Set(answer.entities.map(\.id))
+                for status in statuses where !done.contains(status.id ?? 0) {
+                    let reasons = answer.errors.filter { $0.id == status.id }.flatMap { error in error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" } }
+                    refused[status.id ?? 0] = reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")
+                }
+            }
+            let environment = try await ProcoreSettings.connection(for: row.organisationID, on: ctx.db)?.domain.environment
+            for (item, commitment, lineIDs) in finals {
+                do {
+                    try await PurchaseOrders.storeProcoreIDs(item.po.id, in: item.po.organisationID, commitment: commitment, lines: lineIDs, on: ctx.db)
+                    if let reason = refused[commitment] {
+                        throw SyncError.permanent("Procore refused the status of purchase order \(item.po.number): \(reason).")
+                    }
+                    // Changed by a person while it was being sent (closed, say): send it again, as it is now.
+                    if let now = try await PurchaseOrders.find(item.po.id, in: item.po.organisationID, on: ctx.db), content(now) != content(item.po) {
+                        throw SyncError.transient("\(item.po.number) changed while it was being sent; it is sent again.")
+                    }
+                    let url = environment.flatMap { ProcoreWebLinks.url(.commitment(project: project, commitment: commitment), environment: $0) }
+                    try await SyncLedger.record(
+                        .synced(procoreID: commitment, url: url?.absoluteString), .purchaseOrder, item.po.id.rawValue,
+                        organisation: item.po.organisationID, now: ctx.now(), on: ctx.db)
+                    results.append((item.job, nil))
+                } catch {
+                    results.append((item.job, error))
+                }
+            }
+        } catch {
+            // The call for the whole group failed (network, 429, 5xx …): every PO of it is retried.
+            let answered = Set(results.map(\.0.id))
+            for item in group where !answered.contains(item.job.id) { results.append((item.job, error)) }
         }
-        throw SyncError.transient("The purchase order kept changing while it was being sent; it will be sent again.")
+        return results
     }
 
     /// A PO without its Procore ids: what a person can change.
@@ -90,40 +206,6 @@ public enum PurchaseOrderJobs {
             throw SyncError.permanent("\(po.number)'s project is not linked to a Procore project.")
         }
         return (po, row, project)
-    }
-
-    /// Writes the commitment (draft while lines are written), its lines and its final status; stores the Procore ids.
-    /// Answers the commitment id.
-    static func send(_ po: PurchaseOrder, row: ProcoreCompanyLink, project: ProcoreID, client: Procore.Client, _ ctx: JobContext) async throws -> ProcoreID {
-        let lines = try await lineWrites(po, row: row, client: client, ctx)
-        let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
-        let status: Procore.PurchaseOrderContract.Status = po.status == .closed ? .closed : .approved
-        let needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil }
-        var header = Procore.PurchaseOrderContractWrite(
-            number: po.number, title: String(po.title.prefix(255)), status: needsLines ? .draft : status, vendorId: vendor,
-            description: po.description, deliveryDate: po.deliveryDate.map(Procore.Day.init(utc:)),
-            originId: po.id.rawValue.lowercasedText, originCode: po.number)
-        let commitment = try ReferenceWrites.created(try await client.syncPurchaseOrders(project, [header]), what: "purchase order \(po.number)").id
-        var lineIDs: [PurchaseOrder.Line.ID: ProcoreID] = [:]
-        if needsLines, !lines.isEmpty {
-            let result = try await syncLines(lines, project: project, commitment: commitment, client: client)
-            if !result.errors.isEmpty {
-                let reasons = result.errors.map { error in
-                    let line = po.lines.first { $0.id.rawValue.lowercasedText == error.originId }.map { "line \($0.position)" } ?? "a line"
-                    return "\(line): " + error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
-                }
-                throw SyncError.permanent("Procore refused \(po.number)'s lines: \(reasons.joined(separator: "; ")).")
-            }
-            for item in result.entities {
-                if let line = po.lines.first(where: { $0.id.rawValue.lowercasedText == item.originId }) { lineIDs[line.id] = item.id }
-            }
-        }
-        if needsLines {
-            header = Procore.PurchaseOrderContractWrite(id: commitment, status: status)
-            _ = try ReferenceWrites.created(try await client.syncPurchaseOrders(project, [header]), what: "purchase order \(po.number)'s status")
-        }
-        try await PurchaseOrders.storeProcoreIDs(po.id, in: po.organisationID, commitment: commitment, lines: lineIDs, on: ctx.db)
-        return commitment
     }
 
     /// Writes the lines. A project that requires budget codes refuses a cost code + cost type pair it has no budget

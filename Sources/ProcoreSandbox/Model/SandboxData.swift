@@ -93,6 +93,10 @@ public struct SandboxFaults: Codable, Sendable {
         public var status: Int
         public var count: Int
         public var retryAfter: Int
+
+        public init(status: Int, count: Int, retryAfter: Int) {
+            (self.status, self.count, self.retryAfter) = (status, count, retryAfter)
+        }
     }
 
     public init() {}
