@@ -310,7 +310,9 @@ extension PurchaseOrderJobs {
             }
             return
         }
-        let lines = try await client.purchaseOrderLineItems(procoreProject, commitment.id).all()
+        // The show answer carries the lines; a list call is made only when it does not.
+        var lines = commitment.lineItems ?? []
+        if commitment.lineItems == nil { lines = try await client.purchaseOrderLineItems(procoreProject, commitment.id).all() }
         try await store(commitment, lines: lines, procoreProject: procoreProject, row: row, ctx)
     }
 
