@@ -109,6 +109,13 @@ def test_a_po_goes_to_procore_and_a_commitment_comes_to_lentune(browser):
             assert browser.find_element(By.ID, "source").text == "Source: Procore"
             assert "1,234.50" in browser.find_element(By.ID, "total-excl").text
             assert browser.find_elements(By.ID, "sync-refresh") and not browser.find_elements(By.ID, "edit")
+            sign_out(browser)
+
+            # The company row shows how the import of its commitments went.
+            sign_in(browser, demo["url"], demo["email"], demo["password"])
+            browser.get(demo["url"] + "/administration/settings/procore")
+            progress = browser.find_element(By.CSS_SELECTOR, ".import-progress").text
+            assert re.search(r"Purchase orders: \d+ read from Procore", progress), progress
         except Exception:
             print((Path(tmp) / "demo.log").read_text()[-6000:])
             raise

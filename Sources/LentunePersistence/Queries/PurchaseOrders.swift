@@ -253,6 +253,14 @@ public enum PurchaseOrders {
         }
     }
 
+    /// How many POs of the company row's projects were read from Procore (its import's progress).
+    public static func countFromProcore(companyLink: ProcoreCompanyLink.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Int {
+        let projects = try await ProjectRecord.scoped(to: organisation, on: db).filter(\.$procoreCompanyLinkID == companyLink.rawValue).all().compactMap(\.id)
+        guard !projects.isEmpty else { return 0 }
+        return try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$projectID ~~ projects)
+            .filter(\.$origin == PurchaseOrder.Origin.procore.rawValue).count()
+    }
+
     /// The Lentune PO of a Procore commitment.
     public static func find(commitment: ProcoreID, in organisation: Organisation.ID, on db: any Database) async throws -> PurchaseOrder? {
         guard let record = try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$procoreCommitmentID == commitment).first()

@@ -220,7 +220,10 @@ extension Procore {
         var queryItems: [Endpoint.QueryItem] {
             var items: [Endpoint.QueryItem] = []
             if let range = updatedAt {
-                items.append(.init("filters[updated_at]", "\(Self.stamp(range.lowerBound))...\(Self.stamp(range.upperBound))"))
+                // Procore takes whole seconds: the start is cut down to its second and the end rounded up to the next,
+                // so a record changed in the same second as the end is inside the range, not lost.
+                let end = Date(timeIntervalSince1970: range.upperBound.timeIntervalSince1970.rounded(.up))
+                items.append(.init("filters[updated_at]", "\(Self.stamp(range.lowerBound))...\(Self.stamp(end))"))
             }
             items += ids.map { .init("filters[id][]", String($0)) }
             if let originID { items.append(.init("filters[origin_id]", originID)) }

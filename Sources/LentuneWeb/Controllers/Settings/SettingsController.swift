@@ -32,12 +32,30 @@ enum SettingsController {
         let connection = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
         let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db)
         let webhookSecret = connection.flatMap { try? services.secrets.open($0.sealedWebhookSecret) }
-        let model = SettingsView.ProcoreModel(
+        var imports: [UUID: String] = [:]
+        for row in rows where row.link.isLinked && row.link.purchaseOrderSource == .procore {
+            imports[row.link.id.rawValue] = try await importProgress(row.link, on: req.db)
+        }
+        var model = SettingsView.ProcoreModel(
             viewer: viewer, connection: connection, redirectURI: services.oauthRedirectURI.absoluteString,
             webhookURL: connection.map { services.webhookURL(connection: $0.id) }, webhookSecret: webhookSecret, rows: rows,
             notice: notice ?? (req.query[String.self, at: "saved"] != nil ? "Saved." : nil), connectionErrors: connectionErrors,
             rowErrors: rowErrors, submitted: submitted, confirmation: confirmation, test: test)
+        model.imports = imports
         return SettingsView.procore(model).response(status: status)
+    }
+
+    /// A company on Procore purchase order: how its import of commitments stands ("importing: 120 read so far").
+    static func importProgress(_ row: ProcoreCompanyLink, on db: any Database) async throws -> String {
+        let read = try await PurchaseOrders.countFromProcore(companyLink: row.id, in: row.organisationID, on: db)
+        guard let job = try await Outbox.jobs(in: row.organisationID, filter: .init(companyLink: row.id, kind: .importPurchaseOrders, limit: 1), on: db).first
+        else { return "Purchase orders: \(read) read from Procore." }
+        switch job.state {
+        case .pending, .running: return "Purchase orders: importing from Procore, \(read) read so far."
+        case .done: return "Purchase orders: \(read) read from Procore (import finished \(IntegrationLogView.stamp(job.finishedAt ?? job.createdAt)) UTC)."
+        case .failed: return "Purchase orders: import stopped after \(read): \(job.lastError ?? "see the Integration log")."
+        case .cancelled: return "Purchase orders: \(read) read from Procore (import cancelled)."
+        }
     }
 
     // MARK: - Connection settings

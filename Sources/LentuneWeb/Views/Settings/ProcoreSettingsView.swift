@@ -26,6 +26,8 @@ extension SettingsView {
         var submitted: [UUID: CompanyRowInput]
         var confirmation: Confirmation?
         var test: Result<ProcoreConnector.TestResult, ProcoreConnector.Failure>?
+        /// Companies on Procore purchase order: their import's progress.
+        var imports: [UUID: String] = [:]
     }
 
     static func procore(_ model: ProcoreModel) -> HTML {
@@ -209,7 +211,10 @@ extension SettingsView {
                     el("input", .name(key + "[tolerance]"), .value(tolerance), .init("inputmode", "decimal"), .init("size", "6"),
                        .aria("label", "Rounding tolerance for invoice amount: \(name)"))
                 }
-                el("td", .class("hook")) { hookCell(row.link) }
+                el("td", .class("hook")) {
+                    hookCell(row.link)
+                    if let progress = model.imports[row.link.id.rawValue] { el("p", .class("small import-progress")) { progress } }
+                }
             },
             errors.isEmpty ? .fragment([]) : el("tr", .class("row-errors")) {
                 el("td", .init("colspan", "7")) {
