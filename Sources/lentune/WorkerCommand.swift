@@ -23,10 +23,12 @@ struct Worker: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Jobs this process runs at once (1–16).") var concurrency = 4
     @ArgumentParser.Flag(help: "Also queue the periodic sweeps (run it in one process only; serve does it by default).") var sweeps = false
     @ArgumentParser.Option(help: "Minutes between sweeps with --sweeps (1–1440).") var sweepMinutes = 15
+    @ArgumentParser.Option(help: "Seconds a claimed job is held (10–3600): a killed worker's jobs are taken over after this. It must exceed the longest run (a batch of 100 pushes at Procore's spike limit takes about 10 s).") var leaseSeconds = 120
 
     func validate() throws {
         guard (1...16).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 16.") }
         guard (1...1440).contains(sweepMinutes) else { throw ValidationError("--sweep-minutes must be 1 to 1440.") }
+        guard (10...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 10 to 3600.") }
     }
 
     func run() async throws {
@@ -37,7 +39,8 @@ struct Worker: AsyncParsableCommand {
         let secrets = try SecretBox(base64Key: config.secretKey)
         let engine = LentuneServices.engine(config: config, secrets: secrets, connector: ProcoreConnector(secrets: secrets))
         let db = database.db
-        let worker = engine.worker(db: db, concurrency: concurrency, logger: logger)
+        var worker = engine.worker(db: db, concurrency: concurrency, logger: logger)
+        worker.lease = .seconds(leaseSeconds)
         var services: [any Service] = [SyncWorkerService(worker: worker)]
         if sweeps {
             services.append(PeriodicService(name: "sweep scheduler", interval: .seconds(sweepMinutes * 60), logger: logger) {
