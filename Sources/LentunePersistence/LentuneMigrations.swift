@@ -34,5 +34,7 @@ public enum LentuneMigrations {
         CreateTaxMappings(),
         // 0015
         UpdatePurchaseOrdersAddDeletedInProcore(),
+        // 0016
+        UpdateOutboxJobsAddRerun(),
     ]
 }

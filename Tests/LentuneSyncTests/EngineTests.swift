@@ -76,6 +76,41 @@ import Testing
         }
     }
 
+    /// A change queued while its job runs is not lost to the deduplication: the job runs once more after.
+    @Test(arguments: TestDatabase.kinds)
+    func aJobQueuedAgainWhileItRuns_runsOnceMoreAfter_andNotTwiceAtOnce(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            let ledger = Ledger()
+            let first = Self.job(org, key: "po.pull:x:1", at: clock.now)
+            #expect(try await Outbox.enqueue(first, on: db))
+            var handlers = JobHandlers()
+            handlers[.noop] = { (job: SyncJob, _: JobContext) async throws in
+                ledger.enter(job.id.rawValue)
+                // While it runs, the same change is queued again (a second webhook for the record).
+                if job.id == first.id, ledger.runs.withLock({ $0[job.id.rawValue] }) == 1 {
+                    let queued = try await Outbox.enqueue(Self.job(org, key: "po.pull:x:1", at: clock.now), on: db)
+                    #expect(queued == false)
+                }
+                ledger.leave(job.id.rawValue)
+            }
+            let worker = Self.worker(db, handlers, clock: clock, name: "w")
+            #expect(try await worker.runOnce().done == 1)
+            #expect(try await Outbox.job(first.id, on: db)?.state == .pending)  // due again, not done
+            #expect(try await worker.runOnce().done == 1)
+            #expect(try await Outbox.job(first.id, on: db)?.state == .done)
+            #expect(ledger.runs.withLock { $0[first.id.rawValue] } == 2 && ledger.overlaps.withLock { $0 } == 0)
+            #expect(try await Outbox.jobs(in: org, on: db).count == 1)
+            // Queued again while it waits (not running): nothing is added and it runs once.
+            #expect(try await Outbox.enqueue(Self.job(org, key: "po.pull:x:2", at: clock.now), on: db))
+            #expect(try await Outbox.enqueue(Self.job(org, key: "po.pull:x:2", at: clock.now), on: db) == false)
+            #expect(try await worker.runOnce().done == 1)
+            #expect(try await worker.runOnce().claimed == 0)
+        }
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func transientFailures_retryWithBackoff_thenFail_andPermanentOnesStopAtOnce(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in

@@ -12,7 +12,8 @@ import LentuneCore
 /// lease cannot finish a job over its new owner.
 public enum Outbox {
     /// Queues `job` (inside the caller's transaction). With a `dedupeKey` that a pending or running job already has,
-    /// nothing is added and the answer is `false`.
+    /// nothing is added and the answer is `false`; a *running* one is marked to run again when it finishes (it may
+    /// have read what it acts on before this change), so no change is lost to the deduplication.
     @discardableResult
     public static func enqueue(_ job: SyncJob, on db: any Database) async throws -> Bool {
         let sql = db as! any SQLDatabase
@@ -25,6 +26,11 @@ public enum Outbox {
             ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
             RETURNING id
             """).all()
+        if rows.isEmpty, let key = job.dedupeKey {
+            try await sql.raw("""
+                UPDATE outbox_jobs SET rerun = \(bind: true) WHERE dedupe_key = \(bind: key) AND state = 'running'
+                """).run()
+        }
         return !rows.isEmpty
     }
 
@@ -78,11 +84,21 @@ public enum Outbox {
         let set: SQLQueryString
         switch outcome {
         case .done:
-            set = "state = 'done', last_error = NULL, finished_at = \(bind: now)"
+            // Marked to run again (queued while it ran): due at once instead of done.
+            set = """
+                state = CASE WHEN rerun THEN 'pending' ELSE 'done' END, last_error = NULL, next_attempt_at = \(bind: now),
+                finished_at = CASE WHEN rerun THEN NULL ELSE \(bind: now) END, attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
+                rerun = \(bind: false)
+                """
         case .retry(let at, let error):
             set = "state = 'pending', next_attempt_at = \(bind: at), last_error = \(bind: String(error.prefix(4000)))"
         case .failed(let error):
-            set = "state = 'failed', last_error = \(bind: String(error.prefix(4000))), finished_at = \(bind: now)"
+            // A change queued while it ran may be what it needed: due again instead of failed.
+            set = """
+                state = CASE WHEN rerun THEN 'pending' ELSE 'failed' END, last_error = \(bind: String(error.prefix(4000))),
+                next_attempt_at = \(bind: now), finished_at = CASE WHEN rerun THEN NULL ELSE \(bind: now) END,
+                attempts = CASE WHEN rerun THEN 0 ELSE attempts END, rerun = \(bind: false)
+                """
         case .cancelled(let reason):
             set = "state = 'cancelled', last_error = \(bind: String(reason.prefix(4000))), finished_at = \(bind: now)"
         case .released:

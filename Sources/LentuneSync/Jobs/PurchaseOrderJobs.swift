@@ -154,10 +154,6 @@ public enum PurchaseOrderJobs {
                     if let reason = refused[commitment] {
                         throw SyncError.permanent("Procore refused the status of purchase order \(item.po.number): \(reason).")
                     }
-                    // Changed by a person while it was being sent (closed, say): send it again, as it is now.
-                    if let now = try await PurchaseOrders.find(item.po.id, in: item.po.organisationID, on: ctx.db), content(now) != content(item.po) {
-                        throw SyncError.transient("\(item.po.number) changed while it was being sent; it is sent again.")
-                    }
                     let url = environment.flatMap { ProcoreWebLinks.url(.commitment(project: project, commitment: commitment), environment: $0) }
                     try await SyncLedger.record(
                         .synced(procoreID: commitment, url: url?.absoluteString), .purchaseOrder, item.po.id.rawValue,
@@ -173,14 +169,6 @@ public enum PurchaseOrderJobs {
             for item in group where !answered.contains(item.job.id) { results.append((item.job, error)) }
         }
         return results
-    }
-
-    /// A PO without its Procore ids: what a person can change.
-    static func content(_ po: PurchaseOrder) -> PurchaseOrder {
-        var po = po
-        po.procoreCommitmentID = nil
-        for index in po.lines.indices { po.lines[index].procoreLineItemID = nil }
-        return po
     }
 
     /// The PO, its company row and its Procore project, if it may still be sent.
