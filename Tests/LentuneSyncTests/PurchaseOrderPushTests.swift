@@ -119,6 +119,24 @@ import Testing
             #expect(Self.commitments(w, of: po).map(\.status) == ["Closed"])
             #expect(Self.lines(w, of: commitment.id).count == 2)
             #expect(w.sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }.count == 1)
+
+            // Switched to Procore purchase order: the pushed PO is read-only, is never sent again, and a read of its
+            // commitment (the import) keeps it the one PO, still Lentune's by origin, with Procore's data.
+            try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue)
+                .set(\.$purchaseOrderSource, to: PurchaseOrderSource.procore.rawValue).update()
+            let source = try await PurchaseOrders.currentSource(of: po.projectID, in: w.org, on: w.db)
+            let closed = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+            #expect((try? PurchaseOrderPolicy.mayEdit(closed, project: source).get()) == nil)
+            await #expect(throws: PurchaseOrderCommands.Failure.self) {
+                try await PurchaseOrderCommands.retryPush(po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            }
+            try await Outbox.enqueue(.companyWide(.importPurchaseOrders, of: w.row, now: Date()), on: w.db)
+            #expect(try await w.worker.runOnce().done == 1)
+            let after = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+            #expect(after.origin == .lentune && after.number == po.number && after.procoreCommitmentID == commitment.id)
+            #expect(after.status == .closed && after.lines.count == 2)
+            #expect(try await Outbox.jobs(in: w.org, filter: .init(kind: .pushPurchaseOrder, state: .pending), on: w.db).isEmpty)
+            #expect(Self.commitments(w, of: po).count == 1)
         }
     }
 
