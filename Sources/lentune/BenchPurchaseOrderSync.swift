@@ -33,6 +33,7 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Commitments created in Procore for the latency run.") var events = 200
     @ArgumentParser.Option(help: "Their rate per second.") var rate: Double = 20
     @ArgumentParser.Option(help: "Lentune's database (default: a new SQLite file in a temporary folder).") var databaseURL: String?
+    @ArgumentParser.Flag(help: "Inject faults during the push and the import: 20 % of requests answer 500, 429 storms, 2 s latency, answers lost after commit.") var faults = false
 
     func validate() throws {
         guard (1...20_000).contains(pos), (1...200).contains(lines), (0...100_000).contains(importCount), (0...10_000).contains(events),
@@ -91,7 +92,11 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
             organisationID: organisation, connectionID: .init(connection.id), procoreCompanyID: company, name: "Bench", isLinked: true,
             purchaseOrderSource: .lentune, projectStages: ["Course of Construction"])
         try await ProcoreSettings.insert(row, on: db)
-        let worker = app.lentune.engine.worker(db: db, concurrency: 4)
+        var worker = app.lentune.engine.worker(db: db, concurrency: 4)
+        if faults {
+            // Under injected faults the job retries are what is measured: a shorter backoff keeps the run in minutes.
+            worker.policy = RetryPolicy(base: .seconds(1), cap: .seconds(15), maxAttempts: 40)
+        }
         func drain() async throws {
             while true {
                 let waiting = try await Outbox.depth(on: db)
@@ -136,11 +141,13 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
             try await Outbox.enqueue(.push(po.id, organisation: organisation, companyLink: row.id, now: Date()), on: db)
             pushed.append(po.id)
         }
-        printNow("lentune bench po-sync (Lentune on \(databaseURL.map { $0.hasPrefix("postgres") ? "PostgreSQL" : "SQLite" } ?? "SQLite"), sandbox at its default limits)")
+        printNow("lentune bench po-sync (Lentune on \(databaseURL.map { $0.hasPrefix("postgres") ? "PostgreSQL" : "SQLite" } ?? "SQLite"), sandbox at its default limits\(faults ? ", faults injected during push and import" : ""))")
         printNow(String(format: "  created %d approved POs of %d lines in %.1f s", pos, lines, seconds(ContinuousClock.now - created)))
         try await sandbox.clearRequests(app.client)
+        try await setFaults(on: sandbox, app: app)
         var started = ContinuousClock.now
         try await drain()
+        try await clearFaults(on: sandbox, app: app)
         var elapsed = seconds(ContinuousClock.now - started)
         var log = try await sandbox.requestCounts(app.client)
         var rest = log.counts.filter { $0.key.contains(" /rest/") }.values.reduce(0, +)
@@ -163,8 +170,10 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         row.purchaseOrderSource = .procore
         _ = try await ProcoreSettings.save(row, expectedVersion: before?.version ?? 1, actor: admin, now: Date(), on: db)
         try await sandbox.clearRequests(app.client)
+        try await setFaults(on: sandbox, app: app)
         started = ContinuousClock.now
         try await drain()
+        try await clearFaults(on: sandbox, app: app)
         elapsed = seconds(ContinuousClock.now - started)
         log = try await sandbox.requestCounts(app.client)
         rest = log.counts.filter { $0.key.contains(" /rest/") }.values.reduce(0, +)
@@ -179,6 +188,31 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         // 3. Webhook-to-visible: another app creates commitments at `rate`; Lentune hears by webhook and reads each.
         if events > 0 { try await latency(app: app, sandbox: sandbox, organisation: organisation, project: project.procoreProjectID!, vendor: supplier.procoreVendorID!) }
         printNow("  peak resident memory of Lentune: \(ProcessMemory.peakResidentKB() / 1024) MB")
+    }
+
+    /// `--faults`: 20 % of requests answer 500, a 429 storm every time it is set, 2 s latency, answers lost after commit.
+    func setFaults(on sandbox: SandboxProcess, app: Application) async throws {
+        guard faults else { return }
+        let body = #"{"error_rates": {"*": 0.2}, "storm": {"status": 429, "count": 30, "retry_after": 2}, "latency_milliseconds": 2000, "drop_after_commit": {"*": 25}}"#
+        _ = try await app.client.put(URI(string: sandbox.baseURL.absoluteString + "/_sandbox/faults")) { request in
+            request.headers.contentType = .json
+            request.body = ByteBuffer(string: body)
+        }
+    }
+
+    func clearFaults(on sandbox: SandboxProcess, app: Application) async throws {
+        guard faults else { return }
+        _ = try await app.client.delete(URI(string: sandbox.baseURL.absoluteString + "/_sandbox/faults"))
+        // What failed for good under the faults is retried now (Retry all failed), then drained.
+        let organisation = try await Accounts.organisation(named: "Bench Construction Ltd", on: app.db).domain.id
+        let retried = try await Outbox.retryAllFailed(in: organisation, now: Date(), on: app.db)
+        if retried > 0 { printNow("  \(retried) jobs failed under the faults and were retried after them") }
+        let worker = app.lentune.engine.worker(db: app.db, concurrency: 4)
+        while true {
+            let waiting = try await Outbox.depth(on: app.db)
+            if (waiting[.pending] ?? 0) + (waiting[.running] ?? 0) == 0 { return }
+            if try await worker.runOnce(limit: 400).claimed == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
     }
 
     func latency(app: Application, sandbox: SandboxProcess, organisation: Organisation.ID, project: Int64, vendor: Int64) async throws {

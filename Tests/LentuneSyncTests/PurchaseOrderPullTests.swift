@@ -96,6 +96,10 @@ import Testing
                 #expect(try await worker.runOnce().done == 1)
                 let deleted = try #require(try await PurchaseOrders.find(bigPO.id, in: org, on: db))
                 #expect(deleted.deletedInProcoreAt != nil && deleted.lines.count == 200)
+                // An update event that arrives after the deletion (out of order): the read finds it deleted; it stays so.
+                #expect(try await Self.pull(big.id, project: project, row: row, on: db))
+                #expect(try await worker.runOnce().done == 1)
+                #expect(try await PurchaseOrders.find(bigPO.id, in: org, on: db)?.deletedInProcoreAt != nil)
 
                 // A commitment whose webhook never came (none is delivered in this test): the sweep finds it.
                 let missed = try await client.createPurchaseOrder(project, .init(number: "MISSED-1", title: "Webhook lost", status: .approved, vendorId: vendor, originId: "other-app-missed"))
@@ -114,6 +118,58 @@ import Testing
                 #expect(sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }.isEmpty)
                 pulled = try await lentunePOs()
                 #expect(pulled.count == inProcore.count + 1)  // the import's, and the one the sweep found
+            }
+        }
+    }
+
+    /// The import under injected faults (a fifth of requests fail with 500, a 429 storm, answers lost, latency):
+    /// Lentune ends holding exactly the commitments Procore has, each with its lines.
+    @Test(arguments: TestDatabase.kinds)
+    func theImport_underInjectedFaults_holdsExactlyProcoresCommitments(kind: TestDatabase.Kind) async throws {
+        try await RunningSandbox.with(clientID: "fault-app", clientSecret: "fault-secret") { sandbox in
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let org = try await Fixture.make(on: db).organisation.id
+                let (row, worker, sessions) = try await ReferenceImportTests.linkedCompany(
+                    org, sandbox: sandbox, clientID: "fault-app", secret: "fault-secret", on: db)
+                try await ProcoreCompanyLinkRecord.query(on: db).filter(\.$id == row.id.rawValue)
+                    .set(\.$purchaseOrderSource, to: PurchaseOrderSource.procore.rawValue).update()
+                try await ReferenceImportTests.readAll(row, worker, on: db)
+                sandbox.server.store.write { data in _ = Seeds.addPurchaseOrders(count: 150, to: &data, now: Date()) }
+                let clock = PurchaseOrderPushTests.MovableClock()
+                let faulty = SyncEngine(
+                    sessions: sessions,
+                    hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: try SecretBox(base64Key: SecretBox.generateKey())),
+                    now: { clock.now() }
+                ).worker(db: db)
+                var faults = SandboxFaults()
+                faults.errorRates = ["*": 0.2]
+                faults.storm = .init(status: 429, count: 5, retryAfter: 1)
+                faults.dropAfterCommit = ["*": 5]
+                faults.latencyMilliseconds = 10
+                sandbox.server.store.faults = faults
+                try await Outbox.enqueue(.companyWide(.importPurchaseOrders, of: row, now: clock.now()), on: db)
+                for _ in 0..<40 {
+                    let job = try await Outbox.jobs(in: org, filter: .init(kind: .importPurchaseOrders, limit: 1), on: db).first
+                    if job?.state == .done { break }
+                    try await faulty.runOnce()
+                    clock.advance(3600)
+                }
+                sandbox.server.store.faults = SandboxFaults()
+                let job = try await Outbox.jobs(in: org, filter: .init(kind: .importPurchaseOrders, limit: 1), on: db).first
+                #expect(job?.state == .done, "\(job?.lastError ?? "")")
+                let linked = Set(try await ReferenceData.projects(in: org, on: db).filter { $0.procoreCompanyLinkID == row.id }.compactMap(\.procoreProjectID))
+                let inProcore = sandbox.server.store.read { data in data.purchaseOrders.filter { linked.contains($0.projectID) && $0.deletedAt == nil } }
+                let items = try await PurchaseOrders.list(in: org, filter: .init(origin: .procore, perPage: 200), on: db)
+                #expect(items.total == inProcore.count)
+                var commitments: [Int64] = []
+                for item in items.items {
+                    let po = try #require(try await PurchaseOrders.find(item.id, in: org, on: db))
+                    commitments.append(po.procoreCommitmentID ?? 0)
+                    let lines = sandbox.server.store.read { data in data.poLineItems.filter { $0.holderID == po.procoreCommitmentID && $0.deletedAt == nil } }
+                    #expect(po.lines.count == lines.count && po.totals.excludingTax == lines.reduce(Decimal(0)) { $0 + $1.amount })
+                }
+                #expect(Set(commitments) == Set(inProcore.map(\.id)) && commitments.count == inProcore.count)
             }
         }
     }
