@@ -107,6 +107,7 @@ public enum PurchaseOrderJobs {
             }
             let written = try await client.syncPurchaseOrders(project, headers)
             var finals: [(Sending, ProcoreID, [PurchaseOrder.Line.ID: ProcoreID])] = []
+            var writing: [(Sending, ProcoreID)] = []
             for item in group {
                 let origin = item.po.id.rawValue.lowercasedText
                 guard let commitment = written.entities.first(where: { $0.originId == origin })?.id else {
@@ -114,26 +115,42 @@ public enum PurchaseOrderJobs {
                     results.append((item.job, SyncError.permanent("Procore refused purchase order \(item.po.number): \(reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")).")))
                     continue
                 }
-                guard item.needsLines, !item.lines.isEmpty else {
-                    finals.append((item, commitment, [:]))
-                    continue
-                }
-                do {
-                    let lines = try await syncLines(item.lines, project: project, commitment: commitment, client: client)
-                    if !lines.errors.isEmpty {
-                        let reasons = lines.errors.map { error in
-                            let line = item.po.lines.first { $0.id.rawValue.lowercasedText == error.originId }.map { "line \($0.position)" } ?? "a line"
-                            return "\(line): " + error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
+                if item.needsLines, !item.lines.isEmpty { writing.append((item, commitment)) } else { finals.append((item, commitment, [:])) }
+            }
+            // Each PO's lines are a call of their own: a few at a time (the session's pacer keeps within the limits).
+            let lineOutcomes = await withTaskGroup(of: (Sending, ProcoreID, Result<[PurchaseOrder.Line.ID: ProcoreID], any Error>).self) { tasks in
+                var outcomes: [(Sending, ProcoreID, Result<[PurchaseOrder.Line.ID: ProcoreID], any Error>)] = []
+                var waiting = writing.makeIterator()
+                func start(_ entry: (Sending, ProcoreID)) {
+                    tasks.addTask {
+                        do {
+                            return (entry.0, entry.1, .success(try await writeLines(entry.0, commitment: entry.1, project: project, client: client)))
+                        } catch {
+                            return (entry.0, entry.1, .failure(error))
                         }
-                        throw SyncError.permanent("Procore refused \(item.po.number)'s lines: \(reasons.joined(separator: "; ")).")
                     }
-                    var ids: [PurchaseOrder.Line.ID: ProcoreID] = [:]
-                    for entity in lines.entities {
-                        if let line = item.po.lines.first(where: { $0.id.rawValue.lowercasedText == entity.originId }) { ids[line.id] = entity.id }
+                }
+                // The first PO alone: if the project needs budget codes made, it makes them once for the batch.
+                if let entry = waiting.next() { start(entry) }
+                var widened = false
+                while let outcome = await tasks.next() {
+                    outcomes.append(outcome)
+                    if !widened {
+                        widened = true
+                        for _ in 0..<lineWidth {
+                            guard let entry = waiting.next() else { break }
+                            start(entry)
+                        }
+                    } else if let entry = waiting.next() {
+                        start(entry)
                     }
-                    finals.append((item, commitment, ids))
-                } catch {
-                    results.append((item.job, error))
+                }
+                return outcomes
+            }
+            for (item, commitment, outcome) in lineOutcomes {
+                switch outcome {
+                case .success(let ids): finals.append((item, commitment, ids))
+                case .failure(let error): results.append((item.job, error))
                 }
             }
             // The final statuses of the commitments whose lines were just written, in one call.
@@ -194,6 +211,26 @@ public enum PurchaseOrderJobs {
             throw SyncError.permanent("\(po.number)'s project is not linked to a Procore project.")
         }
         return (po, row, project)
+    }
+
+    /// POs of one batch whose lines are written at once.
+    static let lineWidth = 4
+
+    /// One PO's lines; answers the Procore id of each line sent, or Procore's refusal naming the lines.
+    static func writeLines(_ item: Sending, commitment: ProcoreID, project: ProcoreID, client: Procore.Client) async throws -> [PurchaseOrder.Line.ID: ProcoreID] {
+        let lines = try await syncLines(item.lines, project: project, commitment: commitment, client: client)
+        if !lines.errors.isEmpty {
+            let reasons = lines.errors.map { error in
+                let line = item.po.lines.first { $0.id.rawValue.lowercasedText == error.originId }.map { "line \($0.position)" } ?? "a line"
+                return "\(line): " + error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
+            }
+            throw SyncError.permanent("Procore refused \(item.po.number)'s lines: \(reasons.joined(separator: "; ")).")
+        }
+        var ids: [PurchaseOrder.Line.ID: ProcoreID] = [:]
+        for entity in lines.entities {
+            if let line = item.po.lines.first(where: { $0.id.rawValue.lowercasedText == entity.originId }) { ids[line.id] = entity.id }
+        }
+        return ids
     }
 
     /// Writes the lines. A project that requires budget codes refuses a cost code + cost type pair it has no budget
@@ -327,21 +364,50 @@ extension PurchaseOrderJobs {
         var (stored, failed) = (0, [String]())
         for project in try await ProcoreSettings.linkedProcoreProjects(of: row, on: ctx.db) {
             for try await page in client.purchaseOrders(project, Procore.ListFilter(), 100) {
-                for commitment in page where commitment.deletedAt == nil {
-                    let lines = try await client.purchaseOrderLineItems(project, commitment.id).all()
-                    do {
-                        try await store(commitment, lines: lines, procoreProject: project, row: row, ctx)
-                        stored += 1
-                    } catch let error as SyncError {
-                        guard case .permanent(let message) = error else { throw error }
-                        failed.append(message)  // recorded on the ledger by `store`; the import goes on
+                // Each commitment's lines are a request of their own: a few at a time (the session's pacer keeps the
+                // pace within Procore's limits), so a slow Procore does not make the import one round trip per PO.
+                let outcomes = try await withThrowingTaskGroup(of: String?.self, returning: [String?].self) { group in
+                    var results: [String?] = []
+                    var waiting = page.filter { $0.deletedAt == nil }.makeIterator()
+                    func next() -> Procore.PurchaseOrderContract? { waiting.next() }
+                    for _ in 0..<importWidth {
+                        guard let commitment = next() else { break }
+                        group.addTask { try await importOne(commitment, project: project, row: row, client: client, ctx) }
                     }
+                    while let result = try await group.next() {
+                        results.append(result)
+                        if let commitment = next() {
+                            group.addTask { try await importOne(commitment, project: project, row: row, client: client, ctx) }
+                        }
+                    }
+                    return results
+                }
+                for outcome in outcomes {
+                    if let message = outcome { failed.append(message) } else { stored += 1 }
                 }
             }
         }
         ctx.logger.info("imported commitments of \(row.name)", metadata: ["stored": "\(stored)", "failed": "\(failed.count)"])
         if !failed.isEmpty {
             throw SyncError.permanent("\(stored) commitments imported; \(failed.count) could not be: \(failed.prefix(5).joined(separator: " "))")
+        }
+    }
+
+    /// Commitments whose lines an import reads at once.
+    static let importWidth = 4
+
+    /// One commitment of an import with its lines; nil when stored, Procore's refusal when not (recorded on the ledger
+    /// by `store`; the import goes on). A transient failure fails the import, which is retried as a whole.
+    static func importOne(
+        _ commitment: Procore.PurchaseOrderContract, project: ProcoreID, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext
+    ) async throws -> String? {
+        let lines = try await client.purchaseOrderLineItems(project, commitment.id).all()
+        do {
+            try await store(commitment, lines: lines, procoreProject: project, row: row, ctx)
+            return nil
+        } catch let error as SyncError {
+            guard case .permanent(let message) = error else { throw error }
+            return message
         }
     }
 

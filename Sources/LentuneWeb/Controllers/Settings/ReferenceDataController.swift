@@ -21,7 +21,7 @@ enum ReferenceDataController {
     }
 
     @Sendable static func syncNow(req: Request) async throws -> Response {
-        let (viewer, row) = try await req.companyRow()
+        let (_, row) = try await req.companyRow()
         guard row.isLinked else { return try await page(req, status: .conflict, notice: "Link \(row.name) first: only linked companies are read.") }
         let now = req.application.lentune.now()
         let queued = try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: now), on: req.db)
