@@ -170,6 +170,22 @@ import Testing
             try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue)
                 .set(\.$purchaseOrderSource, to: PurchaseOrderSource.lentune.rawValue).update()
 
+            // Procore down for good: on the job's last attempt the ledger says failed (not pending for ever).
+            let down = try await Self.approvedPO(w, title: "Procore down")
+            var outage = SandboxFaults()
+            outage.errorRates = ["*": 1.0]
+            w.sandbox.server.store.faults = outage
+            let lastTry = SyncWorker(
+                db: w.db, handlers: SyncEngine(
+                    sessions: w.worker.sessions,
+                    hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: try SecretBox(base64Key: SecretBox.generateKey()))
+                ).handlers,
+                sessions: w.worker.sessions, policy: RetryPolicy(maxAttempts: 1))
+            #expect(try await lastTry.runOnce().failed == 1)
+            w.sandbox.server.store.faults = SandboxFaults()
+            let gaveUp = try await SyncLedger.records(of: down.id.rawValue, in: w.org, on: w.db).first
+            #expect(gaveUp?.state == .failed && gaveUp?.lastError?.hasPrefix("Gave up after 1 attempts") == true)
+
             // A line whose tax code is not mapped: nothing is sent, the PO fails with the line's reason.
             let zero = LentuneCore.TaxCode(organisationID: w.org, code: "Z", name: "Zero-rated", rate: 0)
             try await ReferenceData.insert(zero, on: w.db)

@@ -18,6 +18,8 @@ public struct JobContext: Sendable {
     public var claimMore: @Sendable (_ kind: SyncJob.Kind, _ companyLink: ProcoreCompanyLink.ID, _ limit: Int) async throws -> [SyncJob] = { _, _, _ in [] }
     /// Records the outcome of a job taken with `claimMore` (nil: done), as the worker records its own.
     public var settle: @Sendable (_ job: SyncJob, _ error: SyncError?) async -> Void = { _, _ in }
+    /// Is this run the job's last attempt (a transient failure now stops it at failed)?
+    public var isLastAttempt: @Sendable (_ job: SyncJob) -> Bool = { _ in false }
 }
 
 /// The code that runs each kind of job. A kind without a handler fails permanently with a message saying so.
@@ -165,6 +167,7 @@ public struct SyncWorker: Sendable {
                     return taken + (try await Outbox.claim(
                         limit: limit - taken.count, worker: name, lease: lease, now: now(), kinds: [kind], companyLink: link, on: db))
                 }
+                context.isLastAttempt = { [policy] job in job.attempts >= policy.maxAttempts }
                 context.settle = { [self] other, error in
                     let outcome = error.map { self.outcome(of: $0, job: other) } ?? .done
                     let recorded = await self.record(other, outcome, started: ContinuousClock.now)

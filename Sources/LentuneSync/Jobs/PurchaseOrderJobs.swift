@@ -82,6 +82,7 @@ public enum PurchaseOrderJobs {
             let update: SyncLedger.Update =
                 switch classified {
                 case .permanent(let message): .failed(message)
+                case .transient(let message, _) where ctx.isLastAttempt(job): .failed("Gave up after \(job.attempts) attempts: \(message)")
                 case .transient(let message, _): .pending(error: message)
                 case .cancelled(let reason): .skipped(reason)
                 }
