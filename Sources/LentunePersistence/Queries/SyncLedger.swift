@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 
@@ -20,9 +21,17 @@ public enum SyncLedger {
         _ update: Update, _ kind: SyncRecord.EntityKind, _ entity: UUID, direction: SyncRecord.Direction = .push,
         organisation: Organisation.ID, now: Date, on db: any Database
     ) async throws {
-        let existing = try await SyncRecordRecord.scoped(to: organisation, on: db)
+        // The row exists first (a concurrent writer's insert is a no-op, never a constraint failure that would abort
+        // the caller's transaction on PostgreSQL), then it is read and updated.
+        try await (db as! any SQLDatabase).raw("""
+            INSERT INTO sync_records (id, organisation_id, entity_kind, entity_id, direction, state, attempts, updated_at)
+            VALUES (\(bind: UUID()), \(bind: organisation.rawValue), \(bind: kind.rawValue), \(bind: entity), \(bind: direction.rawValue),
+                \(bind: SyncRecord.State.notSynced.rawValue), 0, \(bind: now))
+            ON CONFLICT (entity_kind, entity_id, direction) DO NOTHING
+            """).run()
+        guard let record = try await SyncRecordRecord.scoped(to: organisation, on: db)
             .filter(\.$entityKind == kind.rawValue).filter(\.$entityID == entity).filter(\.$direction == direction.rawValue).first()
-        let record = existing ?? SyncRecordRecord(SyncRecord(organisationID: organisation, entityKind: kind, entityID: entity, direction: direction))
+        else { return }  // the entity belongs to another organisation: nothing of it is touched
         switch update {
         case .pending(let error):
             record.state = SyncRecord.State.pending.rawValue
@@ -39,16 +48,7 @@ public enum SyncLedger {
             record.state = SyncRecord.State.skipped.rawValue
             record.lastError = String(reason.prefix(4000))
         }
-        if existing == nil {
-            do {
-                try await record.create(on: db)
-            } catch where error.isConstraintFailure {
-                // Another writer created the row a moment ago: update that one instead.
-                return try await self.record(update, kind, entity, direction: direction, organisation: organisation, now: now, on: db)
-            }
-        } else {
-            try await record.save(on: db)
-        }
+        try await record.save(on: db)
         if kind == .purchaseOrder {
             try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$id == entity)
                 .set(\.$syncState, to: record.state).update()
