@@ -47,11 +47,15 @@ public enum ReferenceWrites {
         return stored?.procoreLineItemTypeID ?? created.id
     }
 
+    /// Procore's words for several refused items, or "no reason given".
+    static func reasons<Entity>(_ errors: [Procore.SyncResult<Entity>.ItemError]) -> String {
+        errors.isEmpty ? "no reason given" : errors.map(\.reasons).joined(separator: "; ")
+    }
+
     /// The one entity of a one-item sync, or Procore's reason it refused it (permanent: the data must change).
     static func created<Entity: Identified>(_ result: Procore.SyncResult<Entity>, what: String) throws -> Entity {
         if let entity = result.entities.first { return entity }
-        let reasons = result.errors.flatMap { error in error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" } }
-        throw SyncError.permanent("Procore refused \(what): \(reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")).")
+        throw SyncError.permanent("Procore refused \(what): \(reasons(result.errors)).")
     }
 }
 
@@ -60,3 +64,8 @@ protocol Identified: Decodable, Sendable { var id: Int64 { get } }
 extension Procore.Vendor: Identified {}
 extension Procore.LineItemType: Identified {}
 extension Procore.PurchaseOrderContract: Identified {}
+
+extension Procore.SyncResult.ItemError {
+    /// Procore's words for one refused item: "vendor_id is invalid; number has already been taken".
+    var reasons: String { errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ") }
+}

@@ -146,3 +146,27 @@ def wait_for(condition, what, timeout=45.0, interval=0.25):
             return value
         time.sleep(interval)
     raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def read_demo_banner(process: subprocess.Popen, timeout: float = 120) -> dict:
+    """What `lentune demo` prints when it is up: its address, the administrator, the sandbox and its console."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while not any("API client:" in line for line in lines) and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+    text = "".join(lines)
+    found = {key: re.search(pattern, text) for key, pattern in {
+        "url": r"running at (http://\S+)", "email": r"administrator:\s+(\S+)",
+        "sandbox": r"Procore sandbox: (http://\S+)", "console": r"console:\s+(http://\S+)"}.items()}
+    assert all(found.values()), f"demo printed: {text!r}"
+    return {key: match.group(1) for key, match in found.items()}
+
+
+def api_token(env: dict, email: str, name: str = "test") -> str:
+    """A bearer token for `email`, from `lentune user token`."""
+    out = subprocess.run([LENTUNE, "user", "token", "--email", email, "--name", name], env=env, capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    return re.search(r"lt_[A-Za-z0-9_-]+", out).group(0)

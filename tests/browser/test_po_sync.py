@@ -8,13 +8,12 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import LENTUNE, free_port, wait_for
+from conftest import LENTUNE, free_port, read_demo_banner, wait_for
 from test_purchase_orders import fill_line, set_source, sign_out
 from test_shell import click_and_wait, sign_in
 
@@ -26,18 +25,7 @@ def start_demo(tmp):
     env["LENTUNE_DEMO_PASSWORD"] = PASSWORD
     demo = subprocess.Popen([LENTUNE, "demo", "--port", str(free_port())], env=env, cwd=tmp, text=True,
                             stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"))
-    lines = []
-    deadline = time.monotonic() + 90
-    while not any("API client:" in line for line in lines) and time.monotonic() < deadline:
-        lines.append(demo.stdout.readline())
-    text = "".join(lines)
-    return demo, {
-        "url": re.search(r"running at (http://\S+)", text).group(1),
-        "email": re.search(r"administrator:\s+(\S+)", text).group(1),
-        "password": PASSWORD,
-        "sandbox": re.search(r"Procore sandbox: (http://\S+)", text).group(1),
-        "console": re.search(r"console:\s+(http://\S+)", text).group(1),
-    }
+    return demo, {**read_demo_banner(demo), "password": PASSWORD}
 
 
 def test_a_po_goes_to_procore_and_a_commitment_comes_to_lentune(browser):

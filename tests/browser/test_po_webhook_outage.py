@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from conftest import LENTUNE, PASSWORD, free_port, wait_for, wait_healthy
+from conftest import LENTUNE, PASSWORD, api_token, free_port, wait_for, wait_healthy
 
 COMPANY = 4242
 ADMIN = "admin@outage.example"
@@ -71,9 +71,7 @@ def test_deliveries_during_an_outage_are_retried_and_discarded_ones_are_swept():
             subprocess.run([LENTUNE, "procore", "connect", "--admin", ADMIN, "--client-id", "outage-app", "--environment", "custom",
                             "--auth-base-url", api, "--api-base-url", api, "--company-id", str(COMPANY)],
                            input="outage-secret\n", text=True, env=env, check=True, capture_output=True, timeout=60)
-            token = re.search(r"lt_[A-Za-z0-9_-]+", subprocess.run(
-                [LENTUNE, "user", "token", "--email", ADMIN, "--name", "outage"], env=env, capture_output=True, text=True,
-                timeout=60, check=True).stdout).group(0)
+            token = api_token(env, ADMIN, "outage")
             serve = start_lentune()
             base = f"http://127.0.0.1:{port}"
 

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LENTUNE, free_port, wait_for
+from conftest import LENTUNE, api_token, free_port, read_demo_banner, wait_for
 
 POS = 120
 SERVER = os.environ.get("LENTUNE_TEST_POSTGRES_URL", "")
@@ -57,16 +56,9 @@ def test_two_workers_and_a_killed_one_push_each_po_exactly_once():
                                     stdout=log, stderr=subprocess.STDOUT)
 
         try:
-            lines = []
-            deadline = time.monotonic() + 120
-            while not any("API client:" in line for line in lines) and time.monotonic() < deadline:
-                lines.append(demo.stdout.readline())
-            text = "".join(lines)
-            base = re.search(r"running at (http://\S+)", text).group(1)
-            sandbox = re.search(r"Procore sandbox: (http://\S+)", text).group(1)
-            out = subprocess.run([LENTUNE, "user", "token", "--email", "admin@demo.lentune.test", "--name", "workers"],
-                                 env=env, capture_output=True, text=True, timeout=60, check=True).stdout
-            token = re.search(r"lt_[A-Za-z0-9_-]+", out).group(0)
+            banner = read_demo_banner(demo)
+            base, sandbox = banner["url"], banner["sandbox"]
+            token = api_token(env, "admin@demo.lentune.test", "workers")
 
             # The company on Lentune purchase order.
             company = call("GET", base + "/api/v1/procore/companies", token)["data"][0]

@@ -16,7 +16,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from conftest import LENTUNE, free_port, wait_for
+from conftest import LENTUNE, api_token, free_port, read_demo_banner, wait_for
 
 COMPANY = "4242"
 
@@ -43,17 +43,9 @@ def test_a_project_entering_and_leaving_an_accepted_stage_arrives_by_webhook():
         demo = subprocess.Popen([LENTUNE, "demo", "--port", str(port)], env=env, cwd=tmp, text=True,
                                 stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"))
         try:
-            lines = []
-            deadline = time.monotonic() + 60
-            while not any("Procore sandbox:" in line for line in lines) and time.monotonic() < deadline:
-                lines.append(demo.stdout.readline())
-            text = "".join(lines)
-            base = re.search(r"running at (http://\S+)", text).group(1)
-            sandbox = re.search(r"Procore sandbox: (http://\S+)", text).group(1)
-            out = subprocess.run([LENTUNE, "user", "token", "--email", "admin@demo.lentune.test", "--name", "reference"],
-                                 env={**env, "LENTUNE_DATABASE_URL": f"sqlite://{tmp}/lentune-demo.sqlite"},
-                                 capture_output=True, text=True, timeout=60, check=True).stdout
-            token = re.search(r"lt_[A-Za-z0-9_-]+", out).group(0)
+            banner = read_demo_banner(demo)
+            base, sandbox = banner["url"], banner["sandbox"]
+            token = api_token({**env, "LENTUNE_DATABASE_URL": f"sqlite://{tmp}/lentune-demo.sqlite"}, "admin@demo.lentune.test", "reference")
 
             def projects():
                 page = request("GET", base + "/api/v1/projects?per_page=200", {"Authorization": "Bearer " + token})

@@ -112,8 +112,8 @@ public enum PurchaseOrderJobs {
             for item in group {
                 let origin = item.po.id.rawValue.lowercasedText
                 guard let commitment = written.entities.first(where: { $0.originId == origin })?.id else {
-                    let reasons = written.errors.filter { $0.originId == origin }.flatMap { error in error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" } }
-                    results.append((item.job, SyncError.permanent("Procore refused purchase order \(item.po.number): \(reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")).")))
+                    let reasons = ReferenceWrites.reasons(written.errors.filter { $0.originId == origin })
+                    results.append((item.job, SyncError.permanent("Procore refused purchase order \(item.po.number): \(reasons).")))
                     continue
                 }
                 if item.needsLines, !item.lines.isEmpty { writing.append((item, commitment)) } else { finals.append((item, commitment, [:])) }
@@ -161,8 +161,7 @@ public enum PurchaseOrderJobs {
                 let answer = try await client.syncPurchaseOrders(project, statuses)
                 let done = Set(answer.entities.map(\.id))
                 for status in statuses where !done.contains(status.id ?? 0) {
-                    let reasons = answer.errors.filter { $0.id == status.id }.flatMap { error in error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" } }
-                    refused[status.id ?? 0] = reasons.isEmpty ? "no reason given" : reasons.joined(separator: "; ")
+                    refused[status.id ?? 0] = ReferenceWrites.reasons(answer.errors.filter { $0.id == status.id })
                 }
             }
             let environment = try await ProcoreSettings.connection(for: row.organisationID, on: ctx.db)?.domain.environment
@@ -223,7 +222,7 @@ public enum PurchaseOrderJobs {
         if !lines.errors.isEmpty {
             let reasons = lines.errors.map { error in
                 let line = item.po.lines.first { $0.id.rawValue.lowercasedText == error.originId }.map { "line \($0.position)" } ?? "a line"
-                return "\(line): " + error.errors.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
+                return "\(line): " + error.reasons
             }
             throw SyncError.permanent("Procore refused \(item.po.number)'s lines: \(reasons.joined(separator: "; ")).")
         }
