@@ -36,5 +36,7 @@ public enum LentuneMigrations {
         UpdatePurchaseOrdersAddDeletedInProcore(),
         // 0016
         UpdateOutboxJobsAddRerun(),
+        // 0017
+        UpdateInvoicesForCapture(),
     ]
 }

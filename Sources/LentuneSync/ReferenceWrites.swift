@@ -69,3 +69,48 @@ extension Procore.SyncResult.ItemError {
     /// Procore's words for one refused item: "vendor_id is invalid; number has already been taken".
     var reasons: String { errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.joined(separator: ", "))" }.joined(separator: "; ") }
 }
+
+extension ReferenceWrites {
+    /// Budget codes of one project for cost code + cost type pairs, for a project that requires them: an existing
+    /// code is reused, a missing one is created (its segment ids read from the project's existing budget codes; the
+    /// create is an upsert on the segment items, so it is safe to repeat). Reads the project's codes once.
+    actor BudgetCodes {
+        let project: ProcoreID
+        let client: Procore.Client
+        private var known: [String: ProcoreID]?
+        private var segments: (costCode: ProcoreID, costType: ProcoreID)?
+
+        init(project: ProcoreID, client: Procore.Client) {
+            self.project = project
+            self.client = client
+        }
+
+        func id(costCode: ProcoreID, costType: ProcoreID) async throws -> ProcoreID {
+            if known == nil {
+                let existing = try await client.wbsCodes(project).all()
+                var codes: [String: ProcoreID] = [:]
+                for code in existing {
+                    if let costCode = code.item(ofType: "cost_code")?.id, let costType = code.item(ofType: "line_item_type")?.id {
+                        codes["\(costCode):\(costType)"] = code.id
+                    }
+                }
+                known = codes
+                if let costCodeSegment = existing.lazy.compactMap({ $0.item(ofType: "cost_code")?.segment.id }).first,
+                    let costTypeSegment = existing.lazy.compactMap({ $0.item(ofType: "line_item_type")?.segment.id }).first
+                {
+                    segments = (costCodeSegment, costTypeSegment)
+                }
+            }
+            let key = "\(costCode):\(costType)"
+            if let id = known?[key] { return id }
+            guard let segments else {
+                throw SyncError.permanent("Procore project \(project) requires budget codes, and Lentune cannot tell its budget code segments (it has no budget code yet): add one budget code in Procore, then Retry.")
+            }
+            let created = try await client.upsertWBSCode(project, Procore.WBSCodeWrite(segmentItems: [
+                .init(segmentId: segments.costCode, segmentItemId: costCode), .init(segmentId: segments.costType, segmentItemId: costType),
+            ])).id
+            known?[key] = created
+            return created
+        }
+    }
+}

@@ -50,6 +50,14 @@ public enum SiteURL: Hashable, Sendable {
     case supplierMapping(UUID)
     case taxMapping(UUID)
     case purchaseOrderSync(UUID)
+    case newInvoice
+    case invoice(UUID)
+    case invoiceAction(UUID, String)
+    case invoiceDocument(UUID)
+    case apiInvoices
+    case apiInvoice(UUID)
+    case apiInvoiceAction(UUID, String)
+    case apiInvoiceDocument(UUID)
 
     public var path: String {
         switch self {
@@ -100,6 +108,14 @@ public enum SiteURL: Hashable, Sendable {
         case .supplierMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/supplier-mapping"
         case .taxMapping(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/tax-mapping"
         case .purchaseOrderSync(let id): "/purchase-orders/\(id.lowercasedText)/sync"
+        case .newInvoice: "/invoices/new"
+        case .invoice(let id): "/invoices/\(id.lowercasedText)"
+        case .invoiceAction(let id, let action): "/invoices/\(id.lowercasedText)/\(action)"
+        case .invoiceDocument(let id): "/invoices/\(id.lowercasedText)/document.pdf"
+        case .apiInvoices: "/api/v1/invoices"
+        case .apiInvoice(let id): "/api/v1/invoices/\(id.lowercasedText)"
+        case .apiInvoiceAction(let id, let action): "/api/v1/invoices/\(id.lowercasedText)/\(action)"
+        case .apiInvoiceDocument(let id): "/api/v1/invoices/\(id.lowercasedText)/document"
         }
     }
 
@@ -121,6 +137,12 @@ public enum SiteURL: Hashable, Sendable {
         case .supplierMapping: ["administration", "settings", "procore", "companies", ":id", "supplier-mapping"]
         case .taxMapping: ["administration", "settings", "procore", "companies", ":id", "tax-mapping"]
         case .purchaseOrderSync: ["purchase-orders", ":id", "sync"]
+        case .invoice: ["invoices", ":id"]
+        case .invoiceAction: ["invoices", ":id", ":action"]
+        case .invoiceDocument: ["invoices", ":id", "document.pdf"]
+        case .apiInvoice: ["api", "v1", "invoices", ":id"]
+        case .apiInvoiceAction: ["api", "v1", "invoices", ":id", ":action"]
+        case .apiInvoiceDocument: ["api", "v1", "invoices", ":id", "document"]
         default: url.path.split(separator: "/").map { PathComponent(stringLiteral: String($0)) }
         }
     }

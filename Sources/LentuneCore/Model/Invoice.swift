@@ -18,7 +18,16 @@ public struct Invoice: Hashable, Sendable, Codable {
     public var supplierID: Supplier.ID
     public var number: String
     public var invoiceDate: Date
+    public var dueDate: Date?
     public var status: Status
+    /// Who approves it (assigned at the Check stage).
+    public var approverID: User.ID?
+    /// Why an approver sent it back to Check (cleared when it is checked again).
+    public var sendBackReason: String?
+    /// The approver accepted allocations above a PO line's remaining amount.
+    public var overAllocationAccepted: Bool
+    /// The invoice PDF kept with it (its bytes are read separately).
+    public var attachment: Attachment?
     public var projectID: Project.ID?
     public var purchaseOrderID: PurchaseOrder.ID?
     public var lines: [Line]
@@ -29,9 +38,15 @@ public struct Invoice: Hashable, Sendable, Codable {
 
     public init(
         id: ID = ID(), organisationID: Organisation.ID, supplierID: Supplier.ID, number: String, invoiceDate: Date,
-        status: Status = .unchecked, projectID: Project.ID? = nil, purchaseOrderID: PurchaseOrder.ID? = nil,
-        lines: [Line] = [], allocations: [Allocation] = [], statedTotalExcludingTax: Decimal, statedTax: Decimal
+        dueDate: Date? = nil, status: Status = .unchecked, projectID: Project.ID? = nil, purchaseOrderID: PurchaseOrder.ID? = nil,
+        lines: [Line] = [], allocations: [Allocation] = [], statedTotalExcludingTax: Decimal, statedTax: Decimal,
+        approverID: User.ID? = nil, sendBackReason: String? = nil, overAllocationAccepted: Bool = false, attachment: Attachment? = nil
     ) {
+        self.dueDate = dueDate
+        self.approverID = approverID
+        self.sendBackReason = sendBackReason
+        self.overAllocationAccepted = overAllocationAccepted
+        self.attachment = attachment
         self.id = id
         self.organisationID = organisationID
         self.supplierID = supplierID
@@ -86,4 +101,28 @@ public struct Invoice: Hashable, Sendable, Codable {
     }
 
     public var allocatedExcludingTax: Decimal { allocations.reduce(0) { $0 + $1.amount } }
+    public var statedTotalIncludingTax: Decimal { statedTotalExcludingTax + statedTax }
+
+    /// The stored PDF's name and size (the bytes live beside the invoice in the database).
+    public struct Attachment: Hashable, Sendable, Codable {
+        public var filename: String
+        public var byteCount: Int
+
+        public init(filename: String, byteCount: Int) {
+            self.filename = filename
+            self.byteCount = byteCount
+        }
+    }
+}
+
+extension Invoice.Status {
+    public var title: String {
+        switch self {
+        case .unchecked: "Unchecked"
+        case .awaitingApproval: "Awaiting approval"
+        case .approved: "Approved"
+        case .posted: "Posted"
+        case .held: "Held"
+        }
+    }
 }

@@ -9,6 +9,8 @@ public enum ProcoreWebLinks {
         case project(ProcoreID)
         case vendor(company: ProcoreID, vendor: ProcoreID)
         case commitment(project: ProcoreID, commitment: ProcoreID)
+        case directCost(project: ProcoreID, directCost: ProcoreID)
+        case requisition(project: ProcoreID, commitment: ProcoreID, requisition: ProcoreID)
     }
 
     public static func url(_ target: Target, environment: ProcoreEnvironment) -> URL? {
@@ -24,6 +26,9 @@ public enum ProcoreWebLinks {
             case .project(let id): "/\(id)/project/home"
             case .vendor(let company, let vendor): "/\(company)/company/directory/vendors/\(vendor)"
             case .commitment(let project, let commitment): "/\(project)/project/commitments/purchase_order_contracts/\(commitment)"
+            case .directCost(let project, let cost): "/\(project)/project/direct_costs/\(cost)"
+            case .requisition(let project, let commitment, let requisition):
+                "/\(project)/project/commitments/purchase_order_contracts/\(commitment)/invoices/\(requisition)"
             }
         return URL(string: host + path)
     }

@@ -23,6 +23,8 @@ public struct SyncJob: Hashable, Sendable {
         case importPurchaseOrders = "po.import"
         /// Reference data (projects, vendors, cost codes, cost types, tax codes) of a company.
         case syncReferenceData = "reference.sync"
+        /// Post an approved supplier invoice to Procore (a direct cost or a requisition).
+        case postInvoice = "invoice.post"
         /// Does nothing: benchmarks and engine tests.
         case noop
 
@@ -36,6 +38,7 @@ public struct SyncJob: Hashable, Sendable {
             case .pullPurchaseOrder: "Read purchase order"
             case .importPurchaseOrders: "Import purchase orders"
             case .syncReferenceData: "Reference data"
+            case .postInvoice: "Post invoice"
             case .noop: "No-op"
             }
         }
@@ -112,5 +115,13 @@ extension SyncJob {
             organisationID: organisation, companyLinkID: companyLink, kind: .pushPurchaseOrder,
             payload: #"{"purchase_order_id":"\#(purchaseOrder.rawValue.lowercasedText)"}"#,
             dedupeKey: "po.push:\(purchaseOrder.rawValue.lowercasedText)", nextAttemptAt: now, createdAt: now)
+    }
+
+    /// Post an approved invoice to Procore (deduplicated per invoice).
+    public static func post(_ invoice: Invoice.ID, organisation: Organisation.ID, companyLink: ProcoreCompanyLink.ID, now: Date) -> SyncJob {
+        SyncJob(
+            organisationID: organisation, companyLinkID: companyLink, kind: .postInvoice,
+            payload: #"{"invoice_id":"\#(invoice.rawValue.lowercasedText)"}"#,
+            dedupeKey: "invoice.post:\(invoice.rawValue.lowercasedText)", nextAttemptAt: now, createdAt: now)
     }
 }

@@ -360,35 +360,6 @@ public enum ReferenceData {
     }
 }
 
-public enum Invoices {
-    public enum Error: Swift.Error, Equatable {
-        case duplicateNumber(String)
-    }
-
-    public static func insert(_ invoice: Invoice, on db: any Database) async throws {
-        do {
-            try await db.writeTransaction { tx in
-                try await InvoiceRecord(invoice).create(on: tx)
-                for (position, line) in invoice.lines.enumerated() {
-                    try await InvoiceLineRecord(line, position: position, invoiceID: invoice.id.rawValue).create(on: tx)
-                }
-                for allocation in invoice.allocations {
-                    try await InvoiceAllocationRecord(allocation, invoiceID: invoice.id.rawValue).create(on: tx)
-                }
-            }
-        } catch where error.isConstraintFailure {
-            throw Error.duplicateNumber(invoice.number)
-        }
-    }
-
-    public static func find(_ id: Invoice.ID, in organisation: Organisation.ID, on db: any Database) async throws
-        -> Invoice?
-    {
-        guard let record = try await InvoiceRecord.find(id.rawValue, in: organisation, on: db) else { return nil }
-        return record.domain(lines: try await record.$lines.get(on: db), allocations: try await record.$allocations.get(on: db))
-    }
-}
-
 extension ReferenceData {
     public static func costCodes(in organisation: Organisation.ID, project: Project.ID? = nil, on db: any Database) async throws -> [CostCode] {
         var query = CostCodeRecord.scoped(to: organisation, on: db)
@@ -414,14 +385,6 @@ extension ReferenceData {
         guard !unique.isEmpty else { return [:] }
         let records = try await SupplierRecord.scoped(to: organisation, on: db).filter(\.$id ~~ unique).all()
         return Dictionary(uniqueKeysWithValues: records.map { ($0.id!, $0.name) })
-    }
-}
-
-extension Invoices {
-    /// The newest invoices (headers only; lines and allocations are not read).
-    public static func recent(in organisation: Organisation.ID, limit: Int, on db: any Database) async throws -> [Invoice] {
-        try await InvoiceRecord.scoped(to: organisation, on: db).sort(\.$invoiceDate, .descending).limit(limit).all()
-            .map { $0.domain(lines: [], allocations: []) }
     }
 }
 

@@ -9,13 +9,20 @@ public final class InvoiceRecord: Model, TenantRecord, @unchecked Sendable {
     // managed fields
     @ID(key: .id) public var id: UUID?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 
     // data fields
     @Field(key: "organisation_id") public var organisationID: UUID
     @Field(key: "supplier_id") public var supplierID: UUID
     @Field(key: "number") public var number: String
     @Field(key: "invoice_date") public var invoiceDate: Date
+    @OptionalField(key: "due_date") public var dueDate: Date?
     @Field(key: "status") public var status: String
+    @OptionalField(key: "approver_id") public var approverID: UUID?
+    @OptionalField(key: "send_back_reason") public var sendBackReason: String?
+    @Field(key: "over_allocation_accepted") public var overAllocationAccepted: Bool
+    @OptionalField(key: "attachment_filename") public var attachmentFilename: String?
+    @OptionalField(key: "attachment_size") public var attachmentSize: Int?
     @OptionalField(key: "project_id") public var projectID: UUID?
     @OptionalField(key: "purchase_order_id") public var purchaseOrderID: UUID?
     @Field(key: "stated_total_excl_tax_cents") public var statedTotalExcludingTaxCents: Int64
@@ -30,24 +37,52 @@ public final class InvoiceRecord: Model, TenantRecord, @unchecked Sendable {
     public init(_ invoice: Invoice) throws {
         id = invoice.id.rawValue
         organisationID = invoice.organisationID.rawValue
+        apply(invoice)
+        statedTotalExcludingTaxCents = try Scaled.money(invoice.statedTotalExcludingTax)
+        statedTaxCents = try Scaled.money(invoice.statedTax)
+    }
+
+    /// Copies the invoice's header (everything but its id, organisation and attachment) onto the record.
+    public func apply(_ invoice: Invoice) {
         supplierID = invoice.supplierID.rawValue
         number = invoice.number
         invoiceDate = invoice.invoiceDate
+        dueDate = invoice.dueDate
         status = invoice.status.rawValue
         projectID = invoice.projectID?.rawValue
         purchaseOrderID = invoice.purchaseOrderID?.rawValue
-        statedTotalExcludingTaxCents = try Scaled.money(invoice.statedTotalExcludingTax)
-        statedTaxCents = try Scaled.money(invoice.statedTax)
+        approverID = invoice.approverID?.rawValue
+        sendBackReason = invoice.sendBackReason
+        overAllocationAccepted = invoice.overAllocationAccepted
     }
 
     public func domain(lines: [InvoiceLineRecord], allocations: [InvoiceAllocationRecord]) -> Invoice {
         Invoice(
             id: .init(id!), organisationID: .init(organisationID), supplierID: .init(supplierID), number: number,
-            invoiceDate: invoiceDate, status: Invoice.Status(rawValue: status) ?? .unchecked,
+            invoiceDate: invoiceDate, dueDate: dueDate, status: Invoice.Status(rawValue: status) ?? .unchecked,
             projectID: projectID.map { .init($0) }, purchaseOrderID: purchaseOrderID.map { .init($0) },
             lines: lines.sorted { $0.position < $1.position }.map(\.domain),
             allocations: allocations.map(\.domain),
-            statedTotalExcludingTax: Scaled.money(statedTotalExcludingTaxCents), statedTax: Scaled.money(statedTaxCents))
+            statedTotalExcludingTax: Scaled.money(statedTotalExcludingTaxCents), statedTax: Scaled.money(statedTaxCents),
+            approverID: approverID.map { .init($0) }, sendBackReason: sendBackReason, overAllocationAccepted: overAllocationAccepted,
+            attachment: attachmentFilename.map { Invoice.Attachment(filename: $0, byteCount: attachmentSize ?? 0) })
+    }
+}
+
+/// An invoice's PDF (one per invoice), stored with it.
+public final class InvoiceDocumentRecord: Model, @unchecked Sendable {
+    public static let schema = "invoice_documents"
+
+    @ID(custom: "invoice_id", generatedBy: .user) public var id: UUID?
+    @Field(key: "filename") public var filename: String
+    @Field(key: "bytes") public var bytes: Data
+
+    public init() {}
+
+    public init(invoiceID: UUID, filename: String, bytes: Data) {
+        id = invoiceID
+        self.filename = filename
+        self.bytes = bytes
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LentuneCore
+import LentunePersistence
 import ProcoreAPI
 
 /// How a job ended badly, which decides what the worker records (STYLE §8): a transient failure is retried with
@@ -36,6 +37,19 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         case let sessions as ProcoreSessions.Failure: self = .permanent(sessions.description)
         case let connector as ProcoreConnector.Failure: self = .permanent(connector.description)
         default: self = .transient(String(describing: error))
+        }
+    }
+}
+
+extension SyncError {
+    /// What a job's failure leaves on its record's ledger row: failed with Procore's message, pending while it will be
+    /// retried (failed once the last attempt is spent), skipped with the reason when the job no longer applies.
+    func ledgerUpdate(_ job: SyncJob, _ ctx: JobContext) -> SyncLedger.Update {
+        switch self {
+        case .permanent(let message): .failed(message)
+        case .transient(let message, _) where ctx.isLastAttempt(job): .failed("Gave up after \(job.attempts) attempts: \(message)")
+        case .transient(let message, _): .pending(error: message)
+        case .cancelled(let reason): .skipped(reason)
         }
     }
 }

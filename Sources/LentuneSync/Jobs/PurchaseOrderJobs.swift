@@ -79,14 +79,7 @@ public enum PurchaseOrderJobs {
     static func settle(_ job: SyncJob, _ error: any Error, _ ctx: JobContext) async -> SyncError {
         let classified = SyncError(any: error)
         if let payload = try? JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8)) {
-            let update: SyncLedger.Update =
-                switch classified {
-                case .permanent(let message): .failed(message)
-                case .transient(let message, _) where ctx.isLastAttempt(job): .failed("Gave up after \(job.attempts) attempts: \(message)")
-                case .transient(let message, _): .pending(error: message)
-                case .cancelled(let reason): .skipped(reason)
-                }
-            try? await SyncLedger.record(update, .purchaseOrder, payload.purchase_order_id, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
+            try? await SyncLedger.record(classified.ledgerUpdate(job, ctx), .purchaseOrder, payload.purchase_order_id, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
         }
         return classified
     }
@@ -242,25 +235,13 @@ public enum PurchaseOrderJobs {
         let first = try await client.syncPurchaseOrderLineItems(project, commitment, lines)
         let needBudgetCodes = first.errors.filter { $0.errors.keys.contains("wbs_code_id") }
         guard !needBudgetCodes.isEmpty else { return (first.entities, first.errors) }
-        let existing = try await client.wbsCodes(project).all()
-        guard let costCodeSegment = existing.lazy.compactMap({ $0.item(ofType: "cost_code")?.segment.id }).first,
-            let costTypeSegment = existing.lazy.compactMap({ $0.item(ofType: "line_item_type")?.segment.id }).first
-        else {
-            throw SyncError.permanent("Procore project \(project) requires budget codes, and Lentune cannot tell its budget code segments (it has no budget code yet): add one budget code in Procore, then Retry.")
-        }
-        var created: [String: ProcoreID] = [:]
+        let budgetCodes = ReferenceWrites.BudgetCodes(project: project, client: client)
         var again: [Procore.LineItemWrite] = []
         for failure in needBudgetCodes {
             guard var line = lines.first(where: { $0.originId != nil && $0.originId == failure.originId }),
                 let costCode = line.costCodeId, let costType = line.lineItemTypeId
             else { continue }
-            let key = "\(costCode):\(costType)"
-            if created[key] == nil {
-                created[key] = try await client.upsertWBSCode(project, Procore.WBSCodeWrite(segmentItems: [
-                    .init(segmentId: costCodeSegment, segmentItemId: costCode), .init(segmentId: costTypeSegment, segmentItemId: costType),
-                ])).id
-            }
-            line.wbsCodeId = created[key]
+            line.wbsCodeId = try await budgetCodes.id(costCode: costCode, costType: costType)
             (line.costCodeId, line.lineItemTypeId) = (nil, nil)
             again.append(line)
         }

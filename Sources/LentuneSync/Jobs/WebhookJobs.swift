@@ -85,6 +85,8 @@ public enum ChangeJobs {
         // Reference data is re-read on every sweep (its own deduplicated job), so a project, vendor or cost code
         // whose webhook never arrived is still imported within one sweep interval.
         try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: started), on: ctx.db)
+        // The posting schedule: held invoices are tried again, approved ones never queued are queued.
+        _ = try await InvoiceCommands.queueAwaitingPosting(row, now: started, on: ctx.db)
         guard row.purchaseOrderSource == .procore else {
             // Nothing to read for POs in the other modes.
             try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)

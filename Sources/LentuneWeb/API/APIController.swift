@@ -15,6 +15,7 @@ enum APIController {
         }
         let api = app.grouped(APITokenAuthenticator())
         PurchaseOrderAPI.register(api)
+        InvoiceAPI.register(api)
         ReferenceAPI.register(api)
         let administrators = api.grouped(RequireRole(allowed: \.mayAdminister))
         administrators.get(SiteURL.components(.apiProcoreConnection), use: connection)

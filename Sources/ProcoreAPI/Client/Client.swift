@@ -54,6 +54,11 @@ extension Procore {
         public var createDirectCost: @Sendable (_ project: ID, _ cost: DirectCostWrite) async throws(Procore.Error) -> DirectCost
         public var createRequisition:
             @Sendable (_ project: ID, _ commitment: ID, _ requisition: RequisitionWrite) async throws(Procore.Error) -> Requisition
+        /// A requisition's items (one per line of the commitment's schedule of values).
+        public var requisitionItems: @Sendable (_ project: ID, _ requisition: ID) -> Pages<Requisition.Item>
+        /// Sets `work_completed_this_period` of the items named (absolute values, so safe to repeat).
+        public var updateRequisitionItems:
+            @Sendable (_ project: ID, _ requisition: ID, _ items: [RequisitionItemWrite]) async throws(Procore.Error) -> Void
 
         public init(
             companyID: ID?,
@@ -85,8 +90,14 @@ extension Procore {
             upsertWBSCode: @escaping @Sendable (ID, WBSCodeWrite) async throws(Procore.Error) -> WBSCode,
             createPurchaseOrder: @escaping @Sendable (ID, PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract,
             createDirectCost: @escaping @Sendable (ID, DirectCostWrite) async throws(Procore.Error) -> DirectCost,
-            createRequisition: @escaping @Sendable (ID, ID, RequisitionWrite) async throws(Procore.Error) -> Requisition
+            createRequisition: @escaping @Sendable (ID, ID, RequisitionWrite) async throws(Procore.Error) -> Requisition,
+            requisitionItems: @escaping @Sendable (ID, ID) -> Pages<Requisition.Item> = { _, _ in .failing(.unimplemented("requisitionItems")) },
+            updateRequisitionItems: @escaping @Sendable (ID, ID, [RequisitionItemWrite]) async throws(Procore.Error) -> Void = { _, _, _ throws(Procore.Error) in
+                throw .unimplemented("updateRequisitionItems")
+            }
         ) {
+            self.requisitionItems = requisitionItems
+            self.updateRequisitionItems = updateRequisitionItems
             self.companyID = companyID
             self.me = me
             self.companies = companies
@@ -210,6 +221,10 @@ extension Procore.Client {
                     lookup: { origin in
                         Procore.Pages(session: session, first: .requisitions(project: project, filter: .init(originID: origin), commitment: nil))
                     })
+            },
+            requisitionItems: { Procore.Pages(session: session, first: .requisitionItems(project: $0, requisition: $1)) },
+            updateRequisitionItems: { (project: ID, requisition: ID, items: [Procore.RequisitionItemWrite]) throws(Procore.Error) in
+                _ = try await session.send(.updateRequisitionItems(project: project, requisition: requisition, items))
             })
     }
 
@@ -244,6 +259,12 @@ extension Procore.Client {
             do {
                 return try await session.decode(T.self, create)
             } catch {
+                // "origin_id has already been taken": an earlier run's create committed (its answer was lost).
+                if case .validation(_, let fields, _) = error, fields["origin_id"] != nil,
+                    let existing = try await lookup(originID).all().first
+                {
+                    return existing
+                }
                 // Only an answer that might hide a committed write is worth a lookup and another try.
                 guard error.isTransient else { throw error }
                 lastError = error

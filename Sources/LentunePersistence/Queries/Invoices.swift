@@ -1,0 +1,241 @@
+import FluentKit
+import FluentSQL
+import Foundation
+import LentuneCore
+
+/// Supplier invoices (issue 15): capture, the Check and Approve stages, the PDF kept with the invoice, the list, and
+/// what the posting job reads. Every query is scoped to one organisation.
+public enum Invoices {
+    public enum Error: Swift.Error, Equatable {
+        /// The supplier already has an invoice with this number.
+        case duplicateNumber(String)
+        case notFound
+    }
+
+    /// A PDF to keep with the invoice.
+    public struct Document: Sendable, Equatable {
+        public var filename: String
+        public var bytes: Data
+
+        public init(filename: String, bytes: Data) {
+            self.filename = filename
+            self.bytes = bytes
+        }
+    }
+
+    /// Stores a new invoice with its lines, allocations and PDF. `within` runs in the same transaction afterwards
+    /// (the command's audit row); when it throws, nothing is stored.
+    public static func create(
+        _ invoice: Invoice, document: Document? = nil,
+        within: @escaping @Sendable (any Database, Invoice) async throws -> Void = { _, _ in }, on db: any Database
+    ) async throws -> Invoice {
+        do {
+            return try await db.writeTransaction { tx in
+                var stored = invoice
+                stored.attachment = document.map { Invoice.Attachment(filename: $0.filename, byteCount: $0.bytes.count) }
+                let record = try InvoiceRecord(stored)
+                record.attachmentFilename = stored.attachment?.filename
+                record.attachmentSize = stored.attachment?.byteCount
+                try await record.create(on: tx)
+                try await writeContent(stored, on: tx)
+                if let document {
+                    try await InvoiceDocumentRecord(invoiceID: stored.id.rawValue, filename: document.filename, bytes: document.bytes).create(on: tx)
+                }
+                try await within(tx, stored)
+                return stored
+            }
+        } catch where error.isConstraintFailure {
+            throw Error.duplicateNumber(invoice.number)
+        }
+    }
+
+    /// The test fixtures' shorthand: stores the invoice as it is.
+    public static func insert(_ invoice: Invoice, on db: any Database) async throws {
+        _ = try await create(invoice, on: db)
+    }
+
+    /// Reads the invoice inside a write transaction, lets `change` decide what it becomes (or refuse by throwing), and
+    /// stores that: header, lines and allocations (and a new PDF when `document` is given).
+    public static func modify(
+        _ id: Invoice.ID, in organisation: Organisation.ID, document: Document? = nil, on db: any Database,
+        _ change: @escaping @Sendable (any Database, Invoice) async throws -> Invoice
+    ) async throws -> Invoice {
+        do {
+            return try await db.writeTransaction { tx in
+                guard let record = try await InvoiceRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.notFound }
+                let before = record.domain(lines: try await record.$lines.get(on: tx), allocations: try await record.$allocations.get(on: tx))
+                var invoice = try await change(tx, before)
+                invoice.attachment = before.attachment
+                record.apply(invoice)
+                record.statedTotalExcludingTaxCents = try Scaled.money(invoice.statedTotalExcludingTax)
+                record.statedTaxCents = try Scaled.money(invoice.statedTax)
+                if let document {
+                    try await InvoiceDocumentRecord.query(on: tx).filter(\.$id == id.rawValue).delete()
+                    try await InvoiceDocumentRecord(invoiceID: id.rawValue, filename: document.filename, bytes: document.bytes).create(on: tx)
+                    (record.attachmentFilename, record.attachmentSize) = (document.filename, document.bytes.count)
+                    invoice.attachment = .init(filename: document.filename, byteCount: document.bytes.count)
+                }
+                try await record.save(on: tx)
+                if invoice.lines != before.lines || invoice.allocations != before.allocations {
+                    try await InvoiceLineRecord.query(on: tx).filter(\.$invoice.$id == id.rawValue).delete()
+                    try await InvoiceAllocationRecord.query(on: tx).filter(\.$invoice.$id == id.rawValue).delete()
+                    try await writeContent(invoice, on: tx)
+                }
+                return invoice
+            }
+        } catch where error.isConstraintFailure {
+            throw Error.duplicateNumber("")
+        }
+    }
+
+    static func writeContent(_ invoice: Invoice, on tx: any Database) async throws {
+        for (position, line) in invoice.lines.enumerated() {
+            try await InvoiceLineRecord(line, position: position, invoiceID: invoice.id.rawValue).create(on: tx)
+        }
+        for allocation in invoice.allocations {
+            try await InvoiceAllocationRecord(allocation, invoiceID: invoice.id.rawValue).create(on: tx)
+        }
+    }
+
+    public static func find(_ id: Invoice.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Invoice? {
+        guard let record = try await InvoiceRecord.find(id.rawValue, in: organisation, on: db) else { return nil }
+        return record.domain(lines: try await record.$lines.get(on: db), allocations: try await record.$allocations.get(on: db))
+    }
+
+    /// The invoice's PDF, if it has one (and the invoice is this organisation's).
+    public static func document(of id: Invoice.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Document? {
+        guard try await InvoiceRecord.find(id.rawValue, in: organisation, on: db) != nil,
+            let record = try await InvoiceDocumentRecord.find(id.rawValue, on: db)
+        else { return nil }
+        return Document(filename: record.filename, bytes: record.bytes)
+    }
+
+    /// The newest invoices (headers only; lines and allocations are not read).
+    public static func recent(in organisation: Organisation.ID, limit: Int, on db: any Database) async throws -> [Invoice] {
+        try await list(in: organisation, filter: .init(), after: nil, limit: limit, on: db).items
+    }
+
+    /// The list's filters; nil is "any".
+    public struct Filter: Sendable, Hashable {
+        public var status: Invoice.Status?
+        public var supplier: Supplier.ID?
+        public var project: Project.ID?
+        /// The posting state in the sync ledger (pending, synced, failed, skipped).
+        public var posting: SyncRecord.State?
+
+        public init(status: Invoice.Status? = nil, supplier: Supplier.ID? = nil, project: Project.ID? = nil, posting: SyncRecord.State? = nil) {
+            self.status = status
+            self.supplier = supplier
+            self.project = project
+            self.posting = posting
+        }
+    }
+
+    /// Newest first by invoice date, keyset-paged like the reference lists: a page continues after the last row's
+    /// (date, id), so every page costs the same and new invoices neither skip nor repeat a row.
+    public static func list(
+        in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, limit: Int, on db: any Database
+    ) async throws -> ReferenceLists.Page<Invoice> {
+        var query = InvoiceRecord.scoped(to: organisation, on: db)
+        if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
+        if let supplier = filter.supplier { query = query.filter(\.$supplierID == supplier.rawValue) }
+        if let project = filter.project { query = query.filter(\.$projectID == project.rawValue) }
+        if let posting = filter.posting {
+            let ids = try await SyncRecordRecord.scoped(to: organisation, on: db)
+                .filter(\.$entityKind == SyncRecord.EntityKind.invoice.rawValue).filter(\.$state == posting.rawValue).all(\.$entityID)
+            query = query.filter(\.$id ~~ ids)
+        }
+        if let after, let date = ISO8601DateFormatter().date(from: after.key) {
+            query = query.group(.or) { group in
+                group.filter(\.$invoiceDate < date).group(.and) { same in same.filter(\.$invoiceDate == date).filter(\.$id < after.id) }
+            }
+        }
+        let rows = try await query.sort(\.$invoiceDate, .descending).sort(\.$id, .descending).limit(limit + 1).all()
+        let shown = Array(rows.prefix(limit))
+        let next = rows.count > limit ? shown.last.map { ReferenceLists.Cursor(key: ISO8601DateFormatter().string(from: $0.invoiceDate), id: $0.id!) } : nil
+        return ReferenceLists.Page(items: shown.map { $0.domain(lines: [], allocations: []) }, next: next)
+    }
+
+    /// What other invoices of the organisation have allocated to each line of the PO (for the over-allocation warning).
+    public static func allocatedElsewhere(
+        to po: PurchaseOrder.ID, excluding invoice: Invoice.ID, in organisation: Organisation.ID, on db: any Database
+    ) async throws -> [PurchaseOrder.Line.ID: Decimal] {
+        let others = try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$purchaseOrderID == po.rawValue)
+            .filter(\.$id != invoice.rawValue).all(\.$id)
+        guard !others.isEmpty else { return [:] }
+        var sums: [PurchaseOrder.Line.ID: Decimal] = [:]
+        for allocation in try await InvoiceAllocationRecord.query(on: db).filter(\.$invoice.$id ~~ others).all() {
+            sums[.init(allocation.purchaseOrderLineID), default: 0] += Scaled.money(allocation.amountCents)
+        }
+        return sums
+    }
+
+    /// What the posting schedule queues, oldest first: held invoices (tried again in case the reason went away) and
+    /// approved ones never queued. An approved invoice whose posting failed waits for a person's **Retry**.
+    public static func awaitingPosting(in organisation: Organisation.ID, limit: Int, on db: any Database) async throws -> [Invoice.ID] {
+        let ledgered = try await SyncRecordRecord.scoped(to: organisation, on: db)
+            .filter(\.$entityKind == SyncRecord.EntityKind.invoice.rawValue).all(\.$entityID)
+        return try await InvoiceRecord.scoped(to: organisation, on: db)
+            .group(.or) { either in
+                either.filter(\.$status == Invoice.Status.held.rawValue)
+                    .group(.and) { fresh in fresh.filter(\.$status == Invoice.Status.approved.rawValue).filter(\.$id !~ ledgered) }
+            }
+            .sort(\.$invoiceDate).limit(limit).all(\.$id).map(Invoice.ID.init)
+    }
+
+    /// Sets the invoice's status (the posting job: posted or held), touching nothing else.
+    public static func setStatus(_ id: Invoice.ID, _ status: Invoice.Status, in organisation: Organisation.ID, on db: any Database) async throws {
+        try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$id == id.rawValue).set(\.$status, to: status.rawValue).update()
+    }
+}
+
+extension Invoices {
+    /// Field → message for every record the invoice names that is not this organisation's (or does not fit): its
+    /// supplier, project, PO (of the same project), approver, each line's cost code (of the project), cost type and tax
+    /// code, and each allocation's PO line. Another organisation's id reads as unknown, never as "forbidden".
+    public static func referenceProblems(_ invoice: Invoice, on db: any Database) async throws -> [String: String] {
+        let organisation = invoice.organisationID
+        var problems: [String: String] = [:]
+        if try await SupplierRecord.find(invoice.supplierID.rawValue, in: organisation, on: db) == nil {
+            problems["supplier_id"] = "There is no such supplier."
+        }
+        if let project = invoice.projectID, try await ProjectRecord.find(project.rawValue, in: organisation, on: db) == nil {
+            problems["project_id"] = "There is no such project."
+        }
+        if let approver = invoice.approverID {
+            let user = try await UserRecord.find(approver.rawValue, in: organisation, on: db)
+            if user == nil || !(user!.domain.role.mayApprove) { problems["approver_id"] = "Choose an approver or administrator of your organisation." }
+        }
+        if let poID = invoice.purchaseOrderID {
+            if let po = try await PurchaseOrders.find(poID, in: organisation, on: db) {
+                if let project = invoice.projectID, project != po.projectID {
+                    problems["purchase_order_id"] = "\(po.number) is for another project."
+                }
+                if po.supplierID != invoice.supplierID {
+                    problems["purchase_order_id"] = "\(po.number) is for another supplier."
+                }
+                if !InvoiceAllocations.foreignLines(invoice.allocations, po: po).isEmpty {
+                    problems["allocations"] = "An allocation names a line that is not on \(po.number)."
+                }
+            } else {
+                problems["purchase_order_id"] = "There is no such purchase order."
+            }
+        }
+        let codes = Set(try await CostCodeRecord.scoped(to: organisation, on: db)
+            .filter(\.$projectID == (invoice.projectID?.rawValue ?? UUID())).all(\.$id))
+        let types = Set(try await CostTypeRecord.scoped(to: organisation, on: db).all(\.$id))
+        let taxes = Set(try await TaxCodeRecord.scoped(to: organisation, on: db).all(\.$id))
+        for (index, line) in invoice.lines.enumerated() {
+            if let code = line.costCodeID, !codes.contains(code.rawValue) {
+                problems["lines[\(index)].cost_code_id"] = "Line \(index + 1): the cost code is not one of the project's."
+            }
+            if let type = line.costTypeID, !types.contains(type.rawValue) {
+                problems["lines[\(index)].cost_type_id"] = "Line \(index + 1): there is no such cost type."
+            }
+            if let tax = line.taxCodeID, !taxes.contains(tax.rawValue) {
+                problems["lines[\(index)].tax_code_id"] = "Line \(index + 1): there is no such tax code."
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,231 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import LentuneTestSupport
+import ProcoreAPI
+import ProcoreSandbox
+import Testing
+
+/// `invoice.post` against the sandbox over HTTP (issue 15): a direct cost in each mode that calls for one, a
+/// requisition on the PO's commitment in its open billing period, holds (under-allocated, no open period), the
+/// rounding tolerance's edge, a lost answer, a switch to neither between approval and posting, and overheads.
+@Suite struct InvoicePostingTests {
+    typealias World = PurchaseOrderPushTests.World
+
+    static func setSource(_ w: World, _ source: PurchaseOrderSource) async throws {
+        try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue)
+            .set(\.$purchaseOrderSource, to: source.rawValue).update()
+    }
+
+    /// Captures, checks and approves an invoice for the world's supplier and project.
+    static func approvedInvoice(
+        _ w: World, number: String, lines: [(amount: Decimal, tax: Decimal)], po: PurchaseOrder? = nil,
+        allocations: [Invoice.Allocation] = []
+    ) async throws -> Invoice {
+        let invoice = Invoice(
+            organisationID: w.org, supplierID: w.supplier.id, number: number, invoiceDate: Date(), projectID: w.project.id,
+            purchaseOrderID: po?.id,
+            lines: lines.enumerated().map { index, line in
+                Invoice.Line(
+                    description: "Invoice line \(index + 1)", costCodeID: w.costCodes[index % w.costCodes.count].id, costTypeID: w.costType.id,
+                    taxCodeID: w.gst.id, amount: line.amount, tax: line.tax)
+            },
+            allocations: allocations, statedTotalExcludingTax: lines.reduce(0) { $0 + $1.amount }, statedTax: lines.reduce(0) { $0 + $1.tax },
+            approverID: w.admin.id)
+        let captured = try await InvoiceCommands.capture(invoice, document: nil, actor: w.admin, now: Date(), on: w.db)
+        _ = try await InvoiceCommands.act(.check, on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+        return try await InvoiceCommands.act(.approve(acceptingOverAllocation: false), on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+    }
+
+    static func directCosts(_ w: World, of invoice: Invoice) -> [ProcoreSandbox.DirectCost] {
+        w.sandbox.server.store.read { $0.directCosts.filter { $0.originID == invoice.id.rawValue.lowercasedText && $0.deletedAt == nil } }
+    }
+
+    static func requisitions(_ w: World, of invoice: Invoice) -> [ProcoreSandbox.Requisition] {
+        w.sandbox.server.store.read { $0.requisitions.filter { $0.originID == invoice.id.rawValue.lowercasedText } }
+    }
+
+    static func posting(_ w: World, _ invoice: Invoice) async throws -> SyncRecord? {
+        try await SyncLedger.records(of: invoice.id.rawValue, in: w.org, on: w.db).first { $0.entityKind == .invoice }
+    }
+
+    /// A PO pushed to Procore (its commitment approved there) with lines of 2,501.00 and 3,751.50.
+    static func pushedPO(_ w: World, title: String) async throws -> PurchaseOrder {
+        try await setSource(w, .lentune)
+        let po = try await PurchaseOrderPushTests.approvedPO(w, title: title)
+        #expect(try await w.worker.runOnce().done == 1)
+        return try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func onNeither_anApprovedInvoice_becomesADirectCost_withVendorLinesAmountsAndTax(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            try await Self.setSource(w, .none)
+            let invoice = try await Self.approvedInvoice(w, number: "INV-2001", lines: [(1000, 150), (Decimal(string: "234.56")!, Decimal(string: "35.18")!)])
+            #expect(invoice.status == .approved)
+            #expect(try await Self.posting(w, invoice)?.state == .pending)
+            #expect(try await w.worker.runOnce().done == 1)
+
+            let costs = Self.directCosts(w, of: invoice)
+            #expect(costs.count == 1)
+            let cost = try #require(costs.first)
+            #expect(cost.directCostType == "invoice" && cost.invoiceNumber == "INV-2001" && cost.status == "approved")
+            // The supplier had no vendor: one was created in Procore (origin_id = the supplier's id) and is the cost's.
+            let vendor = w.sandbox.server.store.read { $0.vendors.first { $0.originID == w.supplier.id.rawValue.lowercasedText } }
+            #expect(vendor != nil && cost.vendorID == vendor?.id)
+            let lines = w.sandbox.server.store.read { $0.dcLineItems.filter { $0.holderID == cost.id && $0.deletedAt == nil } }.sorted { $0.position < $1.position }
+            #expect(lines.map(\.amount) == [1000, Decimal(string: "234.56")!])
+            #expect(lines.map(\.costCodeID) == invoice.lines.map { line in w.costCodes.first { $0.id == line.costCodeID }?.procoreCostCodeID })
+            let gst = w.sandbox.server.store.read { $0.taxCodes.first { $0.companyID == Seeds.demoCompanyID && $0.code == "GST" }!.id }
+            #expect(lines.allSatisfy { $0.taxCodeID == gst })
+            let stored = try #require(try await Invoices.find(invoice.id, in: w.org, on: w.db))
+            #expect(stored.status == .posted)
+            let ledger = try #require(try await Self.posting(w, invoice))
+            #expect(ledger.state == .synced && ledger.procoreID == cost.id)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func onLentune_aFullyAllocatedInvoice_becomesARequisitionOnItsCommitment_inTheOpenPeriod(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Scaffold hire")
+            let commitment = try #require(po.procoreCommitmentID)
+            let invoice = try await Self.approvedInvoice(
+                w, number: "INV-3001", lines: [(1500, 225)], po: po,
+                allocations: [
+                    Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 1000),
+                    Invoice.Allocation(purchaseOrderLineID: po.lines[1].id, amount: 500),
+                ])
+            #expect(try await w.worker.runOnce().done == 1)
+
+            #expect(Self.directCosts(w, of: invoice).isEmpty)
+            let requisitions = Self.requisitions(w, of: invoice)
+            #expect(requisitions.count == 1)
+            let requisition = try #require(requisitions.first)
+            #expect(requisition.commitmentID == commitment && requisition.invoiceNumber == "INV-3001")
+            let open = w.sandbox.server.store.read { data in data.billingPeriods.first { $0.projectID == w.project.procoreProjectID && $0.status == "open" }?.id }
+            #expect(requisition.periodID == open)
+            let completed = Dictionary(uniqueKeysWithValues: requisition.items.map { ($0.lineItemID, $0.workCompletedThisPeriod) })
+            #expect(completed[try #require(po.lines[0].procoreLineItemID)] == 1000)
+            #expect(completed[try #require(po.lines[1].procoreLineItemID)] == 500)
+            #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .posted)
+            #expect(try await Self.posting(w, invoice)?.procoreID == requisition.id)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func underAllocation_isHeld_andTheToleranceEdge_decides(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Tolerance")
+            #expect(w.row.roundingTolerance == Decimal(string: "0.05")!)
+            // Within the tolerance (5 cents short of the invoice): a requisition.
+            let within = try await Self.approvedInvoice(
+                w, number: "INV-4001", lines: [(Decimal(string: "100.05")!, 15)], po: po,
+                allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 100)])
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.requisitions(w, of: within).count == 1)
+
+            // Just outside (6 cents short): held with the reason, nothing in Procore.
+            let outside = try await Self.approvedInvoice(
+                w, number: "INV-4002", lines: [(Decimal(string: "100.06")!, 15)], po: po,
+                allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[1].id, amount: 100)])
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.requisitions(w, of: outside).isEmpty && Self.directCosts(w, of: outside).isEmpty)
+            #expect(try await Invoices.find(outside.id, in: w.org, on: w.db)?.status == .held)
+            let held = try await Self.posting(w, outside)
+            #expect(held?.lastError?.contains("differs from the amount allocated") == true)
+            #expect(held?.lastError?.contains("$0.06") == true || held?.lastError?.contains("0.06") == true)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func noOpenBillingPeriod_holds_untilOneOpens_thenTheScheduleLetsItPost(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Periods")
+            w.sandbox.server.store.write { data in
+                for index in data.billingPeriods.indices where data.billingPeriods[index].projectID == w.project.procoreProjectID {
+                    data.billingPeriods[index].status = "closed"
+                }
+            }
+            let invoice = try await Self.approvedInvoice(
+                w, number: "INV-5001", lines: [(200, 30)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 200)])
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .held)
+            #expect(try await Self.posting(w, invoice)?.lastError?.contains("no open billing period") == true)
+            #expect(Self.requisitions(w, of: invoice).isEmpty)
+
+            // A period opens; the posting schedule (run with each sweep) queues held invoices again.
+            w.sandbox.server.store.write { data in
+                if let index = data.billingPeriods.firstIndex(where: { $0.projectID == w.project.procoreProjectID }) { data.billingPeriods[index].status = "open" }
+            }
+            #expect(try await InvoiceCommands.queueAwaitingPosting(w.row, now: Date(), on: w.db) == 1)
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.requisitions(w, of: invoice).count == 1)
+            #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .posted)
+            #expect(try await InvoiceCommands.queueAwaitingPosting(w.row, now: Date(), on: w.db) == 0)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func aLostAnswer_makesOneDirectCost_andASwitchToNeitherBeforePosting_postsADirectCost(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            try await Self.setSource(w, .none)
+            // Procore stores the direct cost but the answer is lost: the client looks it up by origin_id and finds it.
+            let path = "/rest/v1.1/projects/\(try #require(w.project.procoreProjectID))/direct_costs"
+            let lost = try await Self.approvedInvoice(w, number: "INV-6001", lines: [(80, 12)])
+            var faults = SandboxFaults()
+            faults.dropAfterCommit = ["POST \(path)": 1]
+            w.sandbox.server.store.faults = faults
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.directCosts(w, of: lost).count == 1)
+
+            // The same, and the lookup fails too: the job retries later, finds the first one, and posts nothing twice.
+            let lostTwice = try await Self.approvedInvoice(w, number: "INV-6003", lines: [(90, 13)])
+            faults.dropAfterCommit = ["POST \(path)": 50]
+            faults.errorRates = ["GET \(path)": 1.0]
+            w.sandbox.server.store.faults = faults
+            let first = try await w.worker.runOnce()
+            #expect(first.retried == 1 && first.done == 0)
+            #expect(Self.directCosts(w, of: lostTwice).count == 1)
+            #expect(try await Self.posting(w, lostTwice)?.state == .pending)
+            w.sandbox.server.store.faults = SandboxFaults()
+            #expect(try await w.later.runOnce().done == 1)
+            #expect(Self.directCosts(w, of: lostTwice).count == 1)
+            #expect(try await Invoices.find(lostTwice.id, in: w.org, on: w.db)?.status == .posted)
+
+            // Approved against a pushed PO under Lentune, then the company switched to neither before posting.
+            let po = try await Self.pushedPO(w, title: "Switch")
+            let switched = try await Self.approvedInvoice(
+                w, number: "INV-6002", lines: [(300, 45)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 300)])
+            try await Self.setSource(w, .none)
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.requisitions(w, of: switched).isEmpty)
+            #expect(Self.directCosts(w, of: switched).count == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
+    func anOverheadsInvoice_isNeverPosted(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let overheads = LentuneCore.Project(organisationID: w.org, code: "OH", name: "Overheads")
+            try await ReferenceData.insert(overheads, on: w.db)
+            let code = LentuneCore.CostCode(organisationID: w.org, projectID: overheads.id, code: "01", name: "Office")
+            try await ReferenceData.insert(code, on: w.db)
+            let invoice = Invoice(
+                organisationID: w.org, supplierID: w.supplier.id, number: "OH-1", invoiceDate: Date(), projectID: overheads.id,
+                lines: [Invoice.Line(description: "Stationery", costCodeID: code.id, costTypeID: w.costType.id, amount: 50)],
+                statedTotalExcludingTax: 50, statedTax: 0, approverID: w.admin.id)
+            let captured = try await InvoiceCommands.capture(invoice, document: nil, actor: w.admin, now: Date(), on: w.db)
+            _ = try await InvoiceCommands.act(.check, on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            _ = try await InvoiceCommands.act(.approve(acceptingOverAllocation: false), on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            #expect(try await w.worker.runOnce().claimed == 0)
+            #expect(try await Self.posting(w, captured)?.state == .skipped)
+            await #expect(throws: InvoiceCommands.Failure.self) {
+                try await InvoiceCommands.sendNow(captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            }
+            #expect(w.sandbox.server.store.read { $0.directCosts.contains { $0.invoiceNumber == "OH-1" } } == false)
+        }
+    }
+}
