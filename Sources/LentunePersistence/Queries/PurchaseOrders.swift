@@ -277,6 +277,15 @@ public enum PurchaseOrders {
         return record.domain(lines: lines)
     }
 
+    /// The organisation's PO with this number (as a person types it on an invoice), if any.
+    public static func find(number: String, in organisation: Organisation.ID, on db: any Database) async throws -> PurchaseOrder? {
+        let number = number.trimmingCharacters(in: .whitespaces)
+        guard !number.isEmpty, number.count <= 100,
+            let record = try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$number == number).first()
+        else { return nil }
+        return record.domain(lines: try await record.$lines.get(on: db))
+    }
+
     public static func count(in organisation: Organisation.ID, on db: any Database) async throws -> Int {
         try await PurchaseOrderRecord.scoped(to: organisation, on: db).count()
     }

@@ -59,4 +59,15 @@ public enum SyncLedger {
     public static func records(of entity: UUID, in organisation: Organisation.ID, on db: any Database) async throws -> [SyncRecord] {
         try await SyncRecordRecord.scoped(to: organisation, on: db).filter(\.$entityID == entity).all().map(\.domain)
     }
+
+    /// The ledger rows of many records of one kind and direction, by record id (one query, for a list's badges).
+    public static func records(
+        of entities: [UUID], kind: SyncRecord.EntityKind, direction: SyncRecord.Direction = .push, in organisation: Organisation.ID,
+        on db: any Database
+    ) async throws -> [UUID: SyncRecord] {
+        guard !entities.isEmpty else { return [:] }
+        let rows = try await SyncRecordRecord.scoped(to: organisation, on: db).filter(\.$entityKind == kind.rawValue)
+            .filter(\.$direction == direction.rawValue).filter(\.$entityID ~~ entities).all()
+        return Dictionary(rows.map { ($0.entityID, $0.domain) }, uniquingKeysWith: { first, _ in first })
+    }
 }

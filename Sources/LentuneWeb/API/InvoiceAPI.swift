@@ -340,6 +340,9 @@ enum InvoiceDocuments {
         response.headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"\(filename(document.filename))\"")
         response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
+        // Shown in a frame beside the invoice on its own page, and nowhere else.
+        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "SAMEORIGIN")
+        response.headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'none'; frame-ancestors 'self'")
         return response
     }
 

@@ -12,13 +12,6 @@ enum DocumentsController {
         req.redirect(to: SiteURL.invoices.path)
     }
 
-    @Sendable static func invoices(req: Request) async throws -> Response {
-        let viewer = try req.requireViewer()
-        let invoices = try await Invoices.recent(in: viewer.organisationID, limit: listLimit, on: req.db)
-        let suppliers = try await ReferenceData.supplierNames(invoices.map(\.supplierID), in: viewer.organisationID, on: req.db)
-        return DocumentsView.invoices(viewer: viewer, invoices: invoices, supplierNames: suppliers).response()
-    }
-
     @Sendable static func suppliers(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let suppliers = try await ReferenceData.suppliers(in: viewer.organisationID, on: req.db)

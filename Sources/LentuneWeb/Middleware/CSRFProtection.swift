@@ -14,7 +14,7 @@ struct CSRFProtection: AsyncMiddleware {
 
         // Larger forms arrive as a stream: collect them (bounded) so the token can be read; handlers see the same bytes.
         do {
-            _ = try await request.body.collect(max: BodyLimit.bytes).get()
+            _ = try await request.body.collect(max: BodyLimit.bytes(for: request)).get()
         } catch {
             throw Abort(.payloadTooLarge)
         }
@@ -52,11 +52,16 @@ extension CSRFProtection {
 struct SecurityHeaders: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)
-        response.headers.replaceOrAdd(
-            name: "Content-Security-Policy",
-            value: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+        // A response may narrow these itself (an invoice PDF is framed by its own page: SAMEORIGIN).
+        if response.headers.first(name: "Content-Security-Policy") == nil {
+            response.headers.replaceOrAdd(
+                name: "Content-Security-Policy",
+                value: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        }
         response.headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        if response.headers.first(name: "X-Frame-Options") == nil {
+            response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        }
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         if response.headers.first(name: .cacheControl) == nil {
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
@@ -69,11 +74,23 @@ struct SecurityHeaders: AsyncMiddleware {
 /// also covers collected and in-memory bodies).
 struct BodyLimit: AsyncMiddleware {
     static let bytes = 1024 * 1024
+    /// Invoice captures carry their PDF (20 MB; as base64 in JSON about 27 MB).
+    static let invoiceBytes = 28 * 1024 * 1024
+
+    /// The limit for this request: 1 MB, except the invoice captures and updates that carry a PDF.
+    static func bytes(for request: Request) -> Int {
+        let path = request.url.path
+        let invoices = path == SiteURL.invoices.path || path == SiteURL.apiInvoices.path
+            || ((path.hasPrefix(SiteURL.invoices.path + "/") || path.hasPrefix(SiteURL.apiInvoices.path + "/")) && path.split(separator: "/").count <= 4)
+        return invoices && [.POST, .PUT].contains(request.method) ? invoiceBytes : bytes
+    }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let declared = request.headers.first(name: .contentLength).flatMap(Int.init) ?? 0
         let collected = request.body.data?.readableBytes ?? 0
-        guard max(declared, collected) <= Self.bytes else { throw Abort(.payloadTooLarge) }
+        guard max(declared, collected) <= Self.bytes(for: request) else {
+            throw Abort(.payloadTooLarge, reason: "The request is larger than \(Self.bytes(for: request) / (1024 * 1024)) MB.")
+        }
         return try await next.respond(to: request)
     }
 }

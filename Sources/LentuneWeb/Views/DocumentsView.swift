@@ -3,24 +3,6 @@ import LentuneCore
 import LentunePersistence
 
 enum DocumentsView {
-    static func invoices(viewer: Viewer, invoices: [Invoice], supplierNames: [UUID: String]) -> HTML {
-        Layout.page(title: "Invoices", viewer: viewer, section: .invoices) {
-            if invoices.isEmpty {
-                Layout.emptyState("No invoices yet.")
-            } else {
-                Layout.table(
-                    id: "invoices", headers: ["Number", "Supplier", "Date", "Status", "Total excl. tax"],
-                    rows: invoices.map { invoice in
-                        [
-                            .text(invoice.number), .text(supplierNames[invoice.supplierID.rawValue] ?? "—"),
-                            .text(day(invoice.invoiceDate)), .text(invoice.status.rawValue.replacingOccurrences(of: "_", with: " ")),
-                            .text(Money.display(invoice.statedTotalExcludingTax)),
-                        ]
-                    })
-            }
-        }
-    }
-
     struct ProcoreContext {
         var environment: ProcoreEnvironment?
         var rows: [ProcoreCompanyLink]

@@ -55,5 +55,15 @@ enum Stylesheet {
         #line-items input, #line-items select { width: 100%; }
         .totals dd { font-variant-numeric: tabular-nums; }
         .description { white-space: pre-wrap; }
+        #invoice-form .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .5rem 1rem; }
+        #invoice-form .field { display: grid; gap: .2rem; margin-bottom: .5rem; }
+        #invoice-lines input, #invoice-lines select { width: 100%; }
+        .invoice-layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1rem; align-items: start; }
+        .invoice-document iframe { width: 100%; height: 70vh; border: 1px solid #d0d7de; }
+        .indicator { font-weight: 600; }
+        .indicator-green { color: var(--ok); }
+        .indicator-red { color: var(--bad); }
+        .indicator-orange { color: #b35900; }
+        .flash.warning { background: #fff4e0; color: #8a4b00; }
         """
 }

@@ -60,7 +60,11 @@ struct InvoiceInput: Sendable {
             let text = text.trimmingCharacters(in: .whitespaces)
             guard !text.isEmpty else { return nil }
             guard let date = InputRules.date(text) else {
-                errors[field] = "The \(label) must be a real date written YYYY-MM-DD (“\(text.prefix(20))” is not)."
+                if text.count == 10, let year = Int(text.prefix(4)), year < 2000 {
+                    errors[field] = "The \(label) is before 2000: check the year."
+                } else {
+                    errors[field] = "The \(label) must be a real date written YYYY-MM-DD (“\(text.prefix(20))” is not)."
+                }
                 return nil
             }
             return date

@@ -1,0 +1,312 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneSync
+import Vapor
+
+/// The Invoices pages (issue 15): the list with filters and cursor paging, capture and edit (with the PDF), the
+/// invoice page (PDF beside it, the PO and its allocations, Check / Approve / Send back / Reverse approval, and where
+/// it stands in Procore with **Send now** or **Retry**). Every change goes through `InvoiceCommands`.
+enum InvoiceController {
+    static let pageSize = 50
+
+    struct ListQuery: Content {
+        var status: String?
+        var supplier: String?
+        var project: String?
+        var posting: String?
+        var after: String?
+    }
+
+    @Sendable static func list(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
+        var filter = Invoices.Filter()
+        filter.status = query.status.flatMap(Invoice.Status.init(rawValue:))
+        filter.posting = query.posting.flatMap(SyncRecord.State.init(rawValue:))
+        filter.supplier = query.supplier.flatMap(UUID.init(uuidString:)).map { .init($0) }
+        filter.project = query.project.flatMap(UUID.init(uuidString:)).map { .init($0) }
+        let after = query.after.flatMap(ReferenceLists.Cursor.init(token:))
+        let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, limit: pageSize, on: req.db)
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
+        let postings = try await SyncLedger.records(of: page.items.map(\.id.rawValue), kind: .invoice, in: viewer.organisationID, on: req.db)
+        return InvoiceViews.list(.init(viewer: viewer, query: query, page: page, reference: reference, postings: postings)).response()
+    }
+
+    @Sendable static func new(req: Request) async throws -> Response {
+        let viewer = try editor(req)
+        return try await form(req, viewer, input: InvoiceInput(), existing: nil)
+    }
+
+    @Sendable static func edit(req: Request) async throws -> Response {
+        let viewer = try editor(req)
+        let invoice = try await find(req, viewer)
+        return try await form(req, viewer, input: .from(invoice), existing: invoice)
+    }
+
+    static func form(_ req: Request, _ viewer: Viewer, input: InvoiceInput, existing: Invoice?, poNumber: String? = nil, errors: [String: String] = [:], status: HTTPStatus = .ok) async throws -> Response {
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        var number = poNumber ?? ""
+        if poNumber == nil, let id = UUID(uuidString: input.purchaseOrder) {
+            number = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: req.db)?.number ?? ""
+        }
+        let approvers = try await Accounts.users(in: viewer.organisationID, on: req.db).filter { $0.role.mayApprove }
+        let response = InvoiceViews.form(.init(
+            viewer: viewer, reference: reference, approvers: approvers, input: input, poNumber: number, existing: existing, errors: errors)).response()
+        response.status = status
+        return response
+    }
+
+    /// The form's fields: header, `lines[N][field]`, the PO by number, and the PDF.
+    struct Fields: Content {
+        struct Line: Codable {
+            var description: String?
+            var cost_code: String?
+            var cost_type: String?
+            var tax_code: String?
+            var amount: String?
+            var tax: String?
+        }
+
+        var supplier: String?
+        var number: String?
+        var invoice_date: String?
+        var due_date: String?
+        var total_excluding_tax: String?
+        var total_including_tax: String?
+        var project: String?
+        var purchase_order_number: String?
+        var approver: String?
+        var lines: [String: Line]?
+        var document: File?
+    }
+
+    /// Reads the form: the input, the PO number typed, the PDF (or why it cannot be kept), and the PO it names.
+    static func read(_ req: Request, _ viewer: Viewer, keeping existing: Invoice?) async throws
+        -> (input: InvoiceInput, poNumber: String, document: Invoices.Document?, po: PurchaseOrder?, errors: [String: String])
+    {
+        guard let fields = try? req.content.decode(Fields.self) else { throw Abort(.badRequest, reason: "The form could not be read.") }
+        var errors: [String: String] = [:]
+        let lines = (fields.lines ?? [:]).compactMap { key, line in Int(key).map { ($0, line) } }.sorted { $0.0 < $1.0 }.map(\.1)
+            .filter { !($0.amount ?? "").trimmingCharacters(in: .whitespaces).isEmpty || !($0.description ?? "").isEmpty }
+        var input = InvoiceInput(
+            supplier: fields.supplier ?? "", number: fields.number ?? "", invoiceDate: fields.invoice_date ?? "", dueDate: fields.due_date ?? "",
+            totalExcludingTax: fields.total_excluding_tax ?? "", totalIncludingTax: fields.total_including_tax ?? "", project: fields.project ?? "",
+            approver: fields.approver ?? "",
+            lines: lines.map {
+                .init(description: $0.description ?? "", costCode: $0.cost_code ?? "", costType: $0.cost_type ?? "", taxCode: $0.tax_code ?? "",
+                      amount: $0.amount ?? "", tax: $0.tax ?? "")
+            })
+        let poNumber = (fields.purchase_order_number ?? "").trimmingCharacters(in: .whitespaces)
+        var po: PurchaseOrder?
+        if !poNumber.isEmpty {
+            po = try await PurchaseOrders.find(number: poNumber, in: viewer.organisationID, on: req.db)
+            if let po {
+                input.purchaseOrder = po.id.description
+                // Allocations are kept while the PO stays the same.
+                if let existing, existing.purchaseOrderID == po.id { input.allocations = InvoiceInput.from(existing).allocations }
+            } else {
+                errors["purchase_order_id"] = "There is no purchase order \(poNumber.prefix(50))."
+            }
+        }
+        var document: Invoices.Document?
+        if let file = fields.document, file.data.readableBytes > 0 {
+            let filename = InvoiceDocuments.filename(file.filename)
+            let bytes = Data(buffer: file.data)
+            if let problem = InvoiceDocument.problem(bytes, filename: filename) { errors["document"] = problem } else {
+                document = Invoices.Document(filename: filename, bytes: bytes)
+            }
+        }
+        return (input, poNumber, document, po, errors)
+    }
+
+    @Sendable static func create(req: Request) async throws -> Response {
+        let viewer = try editor(req)
+        let (input, poNumber, document, po, readErrors) = try await read(req, viewer, keeping: nil)
+        var errors = readErrors
+        var parsed: Invoice?
+        switch input.parse(organisation: viewer.organisationID, po: po) {
+        case .failure(let fieldErrors): errors.merge(fieldErrors.messages) { first, _ in first }
+        case .success(let invoice): parsed = invoice
+        }
+        if errors.isEmpty, let parsed {
+            do {
+                let invoice = try await InvoiceCommands.withAutomaticAllocation(parsed, on: req.db)
+                let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+                return req.redirect(to: SiteURL.invoice(stored.id.rawValue).path + "?notice=captured")
+            } catch let failure as InvoiceCommands.Failure {
+                errors = messages(failure)
+            }
+        }
+        return try await form(req, viewer, input: input, existing: nil, poNumber: poNumber, errors: errors, status: .unprocessableEntity)
+    }
+
+    @Sendable static func update(req: Request) async throws -> Response {
+        let viewer = try editor(req)
+        let existing = try await find(req, viewer)
+        let (input, poNumber, document, po, readErrors) = try await read(req, viewer, keeping: existing)
+        var errors = readErrors
+        var parsed: Invoice?
+        switch input.parse(organisation: viewer.organisationID, id: existing.id, po: po) {
+        case .failure(let fieldErrors): errors.merge(fieldErrors.messages) { first, _ in first }
+        case .success(let invoice): parsed = invoice
+        }
+        if errors.isEmpty, let parsed {
+            do {
+                let invoice = try await InvoiceCommands.withAutomaticAllocation(parsed, on: req.db)
+                _ = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+                return req.redirect(to: SiteURL.invoice(existing.id.rawValue).path + "?notice=saved")
+            } catch let failure as InvoiceCommands.Failure {
+                errors = messages(failure)
+            }
+        }
+        return try await form(req, viewer, input: input, existing: existing, poNumber: poNumber, errors: errors, status: .unprocessableEntity)
+    }
+
+    static func messages(_ failure: InvoiceCommands.Failure) -> [String: String] {
+        switch failure {
+        case .invalid(let problems): problems
+        case .duplicateNumber: ["number": failure.message]
+        default: ["invoice": failure.message]
+        }
+    }
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let invoice = try await find(req, viewer)
+        let notice: String? =
+            switch req.query[String.self, at: "notice"] {
+            case "captured": "Invoice captured."
+            case "saved": "Invoice saved."
+            case "done": "Done."
+            case "queued": "Queued for posting to Procore."
+            default: nil
+            }
+        return try await page(req, viewer, invoice, notice: notice, error: nil)
+    }
+
+    static func page(_ req: Request, _ viewer: Viewer, _ invoice: Invoice, notice: String?, error: String?, status: HTTPStatus = .ok) async throws -> Response {
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+        var po: PurchaseOrder?
+        var elsewhere: [PurchaseOrder.Line.ID: Decimal] = [:]
+        if let id = invoice.purchaseOrderID {
+            po = try await PurchaseOrders.find(id, in: viewer.organisationID, on: req.db)
+            elsewhere = try await Invoices.allocatedElsewhere(to: id, excluding: invoice.id, in: viewer.organisationID, on: req.db)
+        }
+        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
+        let posting = try await SyncLedger.records(of: [invoice.id.rawValue], kind: .invoice, in: viewer.organisationID, on: req.db)[invoice.id.rawValue]
+        let history = try await Outbox.history(keys: ["invoice.post:\(invoice.id.rawValue.lowercasedText)"], in: viewer.organisationID, on: req.db)
+        let response = InvoiceViews.show(.init(
+            viewer: viewer, invoice: invoice, reference: reference, po: po, allocatedElsewhere: elsewhere, users: users, posting: posting,
+            history: history, notice: notice, error: error)).response()
+        response.status = status
+        return response
+    }
+
+    struct ActionForm: Content {
+        struct Allocation: Codable {
+            var line: String?
+            var amount: String?
+            var quantity: String?
+        }
+
+        var reason: String?
+        var accept_over_allocation: String?
+        var allocations: [String: Allocation]?
+    }
+
+    @Sendable static func action(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let invoice = try await find(req, viewer)
+        let form = (try? req.content.decode(ActionForm.self)) ?? ActionForm()
+        let now = req.application.lentune.now()
+        let org = viewer.organisationID
+        do {
+            var notice = "done"
+            switch req.parameters.get("action") {
+            case "check": _ = try await InvoiceCommands.act(.check, on: invoice.id, organisation: org, actor: viewer.user, now: now, on: req.db)
+            case "approve":
+                _ = try await InvoiceCommands.act(
+                    .approve(acceptingOverAllocation: form.accept_over_allocation == "on" || form.accept_over_allocation == "true"),
+                    on: invoice.id, organisation: org, actor: viewer.user, now: now, on: req.db)
+            case "send_back":
+                _ = try await InvoiceCommands.act(.sendBack(reason: form.reason ?? ""), on: invoice.id, organisation: org, actor: viewer.user, now: now, on: req.db)
+            case "reverse_approval":
+                _ = try await InvoiceCommands.act(.reverseApproval, on: invoice.id, organisation: org, actor: viewer.user, now: now, on: req.db)
+            case "send_now", "retry":
+                _ = try await InvoiceCommands.sendNow(invoice.id, organisation: org, actor: viewer.user, now: now, on: req.db)
+                notice = "queued"
+            case "allocate":
+                let po = try await invoice.purchaseOrderID.asyncMap { try await PurchaseOrders.find($0, in: org, on: req.db) } ?? nil
+                var input = InvoiceInput.from(invoice)
+                input.allocations = (form.allocations ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+                    .filter { !($0.amount ?? "").trimmingCharacters(in: .whitespaces).isEmpty || !($0.quantity ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+                    .map { .init(line: $0.line ?? "", quantity: $0.quantity ?? "", amount: $0.amount ?? "") }
+                switch input.parse(organisation: org, id: invoice.id, po: po) {
+                case .failure(let errors):
+                    return try await page(req, viewer, invoice, notice: nil, error: errors.messages.sorted { $0.key < $1.key }.map(\.value).joined(separator: " "), status: .unprocessableEntity)
+                case .success(let allocated):
+                    _ = try await InvoiceCommands.update(allocated, document: nil, actor: viewer.user, now: now, on: req.db)
+                }
+            default:
+                throw Abort(.notFound)
+            }
+            return req.redirect(to: SiteURL.invoice(invoice.id.rawValue).path + "?notice=\(notice)")
+        } catch let failure as InvoiceCommands.Failure {
+            let text =
+                switch failure {
+                case .invalid(let problems): problems.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+                default: failure.message
+                }
+            let status: HTTPStatus = if case .workflow(.role) = failure { .forbidden } else { .conflict }
+            return try await page(req, viewer, invoice, notice: nil, error: text, status: status)
+        }
+    }
+
+    @Sendable static func document(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let document = try await Invoices.document(of: .init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
+            throw Abort(.notFound)
+        }
+        return InvoiceDocuments.response(document)
+    }
+
+    static func find(_ req: Request, _ viewer: Viewer) async throws -> Invoice {
+        guard let invoice = try await Invoices.find(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else { throw Abort(.notFound) }
+        return invoice
+    }
+
+    static func editor(_ req: Request) throws -> Viewer {
+        let viewer = try req.requireViewer()
+        guard viewer.user.role.mayEditDocuments else { throw Abort(.forbidden, reason: "Your role cannot capture or change invoices.") }
+        return viewer
+    }
+}
+
+extension InvoiceInput {
+    /// The invoice as the form shows it.
+    static func from(_ invoice: Invoice) -> InvoiceInput {
+        let day = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()
+        return InvoiceInput(
+            supplier: invoice.supplierID.description, number: invoice.number, invoiceDate: invoice.invoiceDate.formatted(day),
+            dueDate: invoice.dueDate?.formatted(day) ?? "", totalExcludingTax: Money.format(invoice.statedTotalExcludingTax),
+            totalIncludingTax: Money.format(invoice.statedTotalIncludingTax), project: invoice.projectID?.description ?? "",
+            purchaseOrder: invoice.purchaseOrderID?.description ?? "", approver: invoice.approverID?.description ?? "",
+            lines: invoice.lines.map {
+                .init(description: $0.description, costCode: $0.costCodeID?.description ?? "", costType: $0.costTypeID?.description ?? "",
+                      taxCode: $0.taxCodeID?.description ?? "", amount: Money.format($0.amount), tax: Money.format($0.tax))
+            },
+            allocations: invoice.allocations.map { allocation in
+                if case .quantity(let quantity) = allocation.basis { return .init(line: allocation.purchaseOrderLineID.description, quantity: "\(quantity)") }
+                return .init(line: allocation.purchaseOrderLineID.description, amount: Money.format(allocation.amount))
+            })
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

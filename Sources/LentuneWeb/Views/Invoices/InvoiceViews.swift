@@ -1,0 +1,406 @@
+import Foundation
+import LentuneCore
+import LentunePersistence
+
+/// The Invoices pages: list, capture/edit form, and the invoice with its PDF, PO, allocations, stages and posting.
+enum InvoiceViews {
+    static let day = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()
+
+    // MARK: - List
+
+    struct ListModel {
+        var viewer: Viewer
+        var query: InvoiceController.ListQuery
+        var page: ReferenceLists.Page<Invoice>
+        var reference: PurchaseOrderReference
+        var postings: [UUID: SyncRecord]
+    }
+
+    static func list(_ model: ListModel) -> HTML {
+        let suppliers = Dictionary(uniqueKeysWithValues: model.reference.suppliers.map { ($0.id, $0.name) })
+        let projects = Dictionary(uniqueKeysWithValues: model.reference.projects.map { ($0.id, $0.code) })
+        let q = model.query
+        return Layout.page(title: "Invoices", viewer: model.viewer, section: .invoices) {
+            if model.viewer.user.role.mayEditDocuments {
+                el("p") { el("a", .href(SiteURL.newInvoice.path), .class("button"), .id("new-invoice")) { "New invoice" } }
+            }
+            el("form", .method("get"), .action(SiteURL.invoices.path), .class("filters"), .id("invoice-filters")) {
+                PurchaseOrderViews.select("status", label: "Stage", selected: q.status, options: Invoice.Status.allCases.map { ($0.rawValue, $0.title) })
+                PurchaseOrderViews.select("supplier", label: "Supplier", selected: q.supplier, options: model.reference.suppliers.map { ($0.id.description, $0.name) })
+                PurchaseOrderViews.select("project", label: "Project", selected: q.project, options: model.reference.projects.map { ($0.id.description, "\($0.code) \($0.name)") })
+                PurchaseOrderViews.select("posting", label: "Posting", selected: q.posting, options: [
+                    (SyncRecord.State.pending.rawValue, "Waiting to post"), (SyncRecord.State.synced.rawValue, "Posted"),
+                    (SyncRecord.State.failed.rawValue, "Failed or held"), (SyncRecord.State.skipped.rawValue, "Not posted (overheads)"),
+                ])
+                el("button", .type("submit")) { "Filter" }
+            }
+            if model.page.items.isEmpty {
+                Layout.emptyState(q.status == nil && q.supplier == nil && q.project == nil && q.posting == nil ? "No invoices yet." : "No invoices match.")
+            } else {
+                Layout.table(
+                    id: "invoices", headers: ["Number", "Supplier", "Project", "Date", "Stage", "Total incl. GST", "Procore"],
+                    rows: model.page.items.map { invoice in
+                        [
+                            el("a", .href(SiteURL.invoice(invoice.id.rawValue).path)) { invoice.number },
+                            .text(suppliers[invoice.supplierID] ?? "—"), .text(invoice.projectID.flatMap { projects[$0] } ?? "—"),
+                            .text(invoice.invoiceDate.formatted(day)), .text(invoice.status.title),
+                            .text(Money.display(invoice.statedTotalIncludingTax)),
+                            model.postings[invoice.id.rawValue].map { PurchaseOrderViews.badge($0.state) } ?? .text(""),
+                        ]
+                    })
+                if let next = model.page.next {
+                    el("nav", .class("pagination"), .aria("label", "Pages")) {
+                        el("a", .href(nextPage(q, after: next)), .init("rel", "next")) { "Next ›" }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next page keeps the filters and continues after the last row shown.
+    static func nextPage(_ q: InvoiceController.ListQuery, after: ReferenceLists.Cursor) -> String {
+        var components = URLComponents()
+        let filters: [(String, String?)] = [("status", q.status), ("supplier", q.supplier), ("project", q.project), ("posting", q.posting)]
+        components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } }
+            + [URLQueryItem(name: "after", value: after.token)]
+        return SiteURL.invoices.path + "?" + (components.percentEncodedQuery ?? "")
+    }
+
+    // MARK: - Form
+
+    struct FormModel {
+        var viewer: Viewer
+        var reference: PurchaseOrderReference
+        var approvers: [User]
+        var input: InvoiceInput
+        var poNumber: String
+        var existing: Invoice?
+        var errors: [String: String]
+    }
+
+    static func form(_ model: FormModel) -> HTML {
+        let input = model.input
+        let title = model.existing.map { "Edit invoice \($0.number)" } ?? "New invoice"
+        let lines = input.lines + Array(repeating: InvoiceInput.Line(), count: max(2, 4 - input.lines.count))
+        let action = model.existing.map { SiteURL.invoice($0.id.rawValue).path } ?? SiteURL.invoices.path
+        return Layout.page(title: title, viewer: model.viewer, section: .invoices) {
+            if !model.errors.isEmpty {
+                el("div", .class("flash error"), .role("alert"), .id("form-errors")) {
+                    el("p") { "The invoice was not saved:" }
+                    el("ul") { for message in model.errors.sorted(by: { $0.key < $1.key }).map(\.value) { el("li") { message } } }
+                }
+            }
+            el("form", .method("post"), .action(action), .id("invoice-form"), .init("enctype", "multipart/form-data")) {
+                Layout.csrfField(model.viewer.csrfToken)
+                el("div", .class("grid")) {
+                    PurchaseOrderViews.field("supplier", "Supplier", error: model.errors["supplier_id"]) {
+                        el("select", .id("supplier"), .name("supplier"), .required) {
+                            el("option", .value("")) { "Choose a supplier" }
+                            for supplier in model.reference.suppliers {
+                                el("option", .value(supplier.id.description), .selected(supplier.id.description == input.supplier)) { supplier.name }
+                            }
+                        }
+                    }
+                    PurchaseOrderViews.field("number", "Invoice number", error: model.errors["number"]) {
+                        el("input", .id("number"), .name("number"), .value(input.number), .required, .init("maxlength", "100"))
+                    }
+                    PurchaseOrderViews.field("invoice_date", "Invoice date", error: model.errors["invoice_date"]) {
+                        el("input", .id("invoice_date"), .name("invoice_date"), .type("date"), .value(input.invoiceDate), .required)
+                    }
+                    PurchaseOrderViews.field("due_date", "Due date", error: model.errors["due_date"]) {
+                        el("input", .id("due_date"), .name("due_date"), .type("date"), .value(input.dueDate))
+                    }
+                    PurchaseOrderViews.field("total_excluding_tax", "Total excl. GST", error: model.errors["total_excluding_tax"]) {
+                        el("input", .id("total_excluding_tax"), .name("total_excluding_tax"), .value(input.totalExcludingTax), .init("inputmode", "decimal"), .required)
+                    }
+                    PurchaseOrderViews.field("total_including_tax", "Total incl. GST", error: model.errors["total_including_tax"]) {
+                        el("input", .id("total_including_tax"), .name("total_including_tax"), .value(input.totalIncludingTax), .init("inputmode", "decimal"), .required)
+                    }
+                    PurchaseOrderViews.field("project", "Project", error: model.errors["project_id"]) {
+                        el("select", .id("project"), .name("project")) {
+                            el("option", .value("")) { "Choose a project" }
+                            for project in model.reference.projects {
+                                el("option", .value(project.id.description), .selected(project.id.description == input.project)) { "\(project.code) \(project.name)" }
+                            }
+                        }
+                    }
+                    PurchaseOrderViews.field("purchase_order_number", "Purchase order number", error: model.errors["purchase_order_id"] ?? model.errors["allocations"]) {
+                        el("input", .id("purchase_order_number"), .name("purchase_order_number"), .value(model.poNumber), .init("placeholder", "PO-00001"))
+                    }
+                    PurchaseOrderViews.field("approver", "Approver", error: model.errors["approver_id"]) {
+                        el("select", .id("approver"), .name("approver")) {
+                            el("option", .value("")) { "Assign at Check" }
+                            for user in model.approvers {
+                                el("option", .value(user.id.description), .selected(user.id.description == input.approver)) { "\(user.name) (\(user.role.title))" }
+                            }
+                        }
+                    }
+                    PurchaseOrderViews.field("document", "Invoice PDF (at most 20 MB)", error: model.errors["document"]) {
+                        el("input", .id("document"), .name("document"), .type("file"), .init("accept", "application/pdf,.pdf"))
+                        if let attachment = model.existing?.attachment { el("p", .class("hint")) { "Kept: \(attachment.filename). Choose a file to replace it." } }
+                    }
+                }
+                if let message = model.errors["lines"] { el("p", .class("field-error"), .id("lines-error")) { message } }
+                el("table", .id("invoice-lines")) {
+                    el("thead") {
+                        el("tr") { for label in ["Description", "Cost code", "Cost type", "Tax code", "Amount excl. GST", "GST"] { el("th", .init("scope", "col")) { label } } }
+                    }
+                    el("tbody") {
+                        for (index, line) in lines.enumerated() { lineRow(index, line, model: model) }
+                    }
+                }
+                el("button", .type("submit"), .id("save-invoice")) { model.existing == nil ? "Capture invoice" : "Save" }
+                " "
+                el("a", .href(model.existing.map { SiteURL.invoice($0.id.rawValue).path } ?? SiteURL.invoices.path)) { "Cancel" }
+            }
+        }
+    }
+
+    static func lineRow(_ index: Int, _ line: InvoiceInput.Line, model: FormModel) -> HTML {
+        let key = "lines[\(index)]"
+        let invalid = model.errors.keys.contains { $0.hasPrefix(key) }
+        func options(_ selected: String, _ items: [(String, String)]) -> HTML {
+            .fragment([el("option", .value("")) { "—" }] + items.map { value, text in el("option", .value(value), .selected(value == selected)) { text } })
+        }
+        return el("tr", .class(invalid ? "invalid" : "line"), .data("line", String(index))) {
+            el("td") { el("input", .name(key + "[description]"), .value(line.description), .aria("label", "Line \(index + 1) description")) }
+            el("td") {
+                el("select", .name(key + "[cost_code]"), .aria("label", "Line \(index + 1) cost code")) {
+                    options(line.costCode, model.reference.costCodes.map { code in
+                        (code.id.description, (model.reference.projects.first { $0.id == code.projectID }?.code ?? "") + " · \(code.code) \(code.name)")
+                    })
+                }
+            }
+            el("td") {
+                el("select", .name(key + "[cost_type]"), .aria("label", "Line \(index + 1) cost type")) {
+                    options(line.costType, model.reference.costTypes.map { ($0.id.description, "\($0.code) \($0.name)") })
+                }
+            }
+            el("td") {
+                el("select", .name(key + "[tax_code]"), .aria("label", "Line \(index + 1) tax code")) {
+                    options(line.taxCode, model.reference.taxCodes.map { ($0.id.description, $0.name) })
+                }
+            }
+            el("td") { el("input", .name(key + "[amount]"), .value(line.amount), .init("inputmode", "decimal"), .init("size", "9"), .aria("label", "Line \(index + 1) amount")) }
+            el("td") { el("input", .name(key + "[tax]"), .value(line.tax), .init("inputmode", "decimal"), .init("size", "7"), .aria("label", "Line \(index + 1) GST")) }
+        }
+    }
+
+    // MARK: - Show
+
+    struct ShowModel {
+        var viewer: Viewer
+        var invoice: Invoice
+        var reference: PurchaseOrderReference
+        var po: PurchaseOrder?
+        var allocatedElsewhere: [PurchaseOrder.Line.ID: Decimal]
+        var users: [User]
+        var posting: SyncRecord?
+        var history: [SyncJob]
+        var notice: String?
+        var error: String?
+    }
+
+    static func show(_ model: ShowModel) -> HTML {
+        let invoice = model.invoice
+        let user = model.viewer.user
+        let name = { (id: UUID?, list: [(UUID, String)]) in id.flatMap { id in list.first { $0.0 == id }?.1 } ?? "—" }
+        return Layout.page(title: "Invoice \(invoice.number)", viewer: model.viewer, section: .invoices) {
+            Layout.flash(model.notice, kind: "notice")
+            Layout.flash(model.error)
+            el("div", .class("invoice-layout")) {
+                el("div", .class("invoice-main")) {
+                    el("dl", .class("facts")) {
+                        el("dt") { "Stage" }
+                        el("dd", .id("status")) { invoice.status.title }
+                        if let reason = invoice.sendBackReason {
+                            el("dt") { "Sent back" }
+                            el("dd", .id("send-back-reason")) { reason }
+                        }
+                        el("dt") { "Supplier" }
+                        el("dd", .id("supplier")) { model.reference.suppliers.first { $0.id == invoice.supplierID }?.name ?? "—" }
+                        el("dt") { "Project" }
+                        el("dd", .id("project")) { model.reference.projects.first { $0.id == invoice.projectID }.map { "\($0.code) \($0.name)" } ?? "—" }
+                        el("dt") { "Invoice date" }
+                        el("dd") { invoice.invoiceDate.formatted(day) }
+                        if let due = invoice.dueDate {
+                            el("dt") { "Due date" }
+                            el("dd") { due.formatted(day) }
+                        }
+                        el("dt") { "Approver" }
+                        el("dd", .id("approver")) { model.users.first { $0.id == invoice.approverID }?.name ?? "Not assigned" }
+                        el("dt") { "Total excl. GST" }
+                        el("dd", .id("total-excl")) { Money.display(invoice.statedTotalExcludingTax) }
+                        el("dt") { "GST" }
+                        el("dd") { Money.display(invoice.statedTax) }
+                        el("dt") { "Total incl. GST" }
+                        el("dd", .id("total-incl")) { Money.display(invoice.statedTotalIncludingTax) }
+                    }
+                    Layout.table(
+                        id: "lines", headers: ["Description", "Cost code", "Cost type", "Tax code", "Amount", "GST"],
+                        rows: invoice.lines.map { line in
+                            [
+                                .text(line.description),
+                                .text(name(line.costCodeID?.rawValue, model.reference.costCodes.map { ($0.id.rawValue, "\($0.code) \($0.name)") })),
+                                .text(name(line.costTypeID?.rawValue, model.reference.costTypes.map { ($0.id.rawValue, $0.code) })),
+                                .text(name(line.taxCodeID?.rawValue, model.reference.taxCodes.map { ($0.id.rawValue, $0.code) })),
+                                .text(Money.display(line.amount)), .text(Money.display(line.tax)),
+                            ]
+                        })
+                    if let po = model.po { purchaseOrder(po, model) }
+                    stages(model)
+                    posting(model)
+                }
+                if invoice.attachment != nil {
+                    el("div", .class("invoice-document")) {
+                        el("iframe", .init("src", SiteURL.invoiceDocument(invoice.id.rawValue).path), .title("Invoice PDF"), .id("invoice-pdf")) { "" }
+                        el("p") { el("a", .href(SiteURL.invoiceDocument(invoice.id.rawValue).path), .id("pdf-link")) { invoice.attachment?.filename ?? "PDF" } }
+                    }
+                } else {
+                    el("p", .class("hint"), .id("no-pdf")) { "No PDF attached." }
+                }
+            }
+            if InvoiceWorkflow.mayEditContent(invoice), user.role.mayEditDocuments {
+                el("p") { el("a", .href(SiteURL.invoice(invoice.id.rawValue).path + "/edit"), .class("button secondary"), .id("edit")) { "Edit" } }
+            }
+        }
+    }
+
+    /// The PO beside the invoice: its lines, what is left on each, the indicator, and the allocations (editable while
+    /// the invoice is unchecked).
+    static func purchaseOrder(_ po: PurchaseOrder, _ model: ShowModel) -> HTML {
+        let invoice = model.invoice
+        let comparison = InvoiceAllocations.compare(invoice, with: po)
+        let editable = InvoiceWorkflow.mayEditContent(invoice) && model.viewer.user.role.mayEditDocuments
+        let mine = Dictionary(invoice.allocations.map { ($0.purchaseOrderLineID, $0) }, uniquingKeysWith: { first, _ in first })
+        return el("section", .id("purchase-order")) {
+            el("h2") {
+                "Purchase order "
+                el("a", .href(SiteURL.purchaseOrder(po.id.rawValue).path)) { po.number }
+                if po.origin == .procore, po.procoreCommitmentID != nil {
+                    " "
+                    el("form", .method("post"), .action(SiteURL.purchaseOrderSync(po.id.rawValue).path), .class("inline")) {
+                        Layout.csrfField(model.viewer.csrfToken)
+                        el("button", .type("submit"), .name("do"), .value("refresh"), .id("refresh-po")) { "Refresh" }
+                    }
+                }
+            }
+            el("p", .id("po-indicator"), .class("indicator indicator-\(comparison.colour)"), .data("comparison", comparison.rawValue)) {
+                "Invoice \(Money.display(invoice.statedTotalExcludingTax)) excl. GST · PO \(Money.display(po.totals.excludingTax)) · "
+                switch comparison {
+                case .equal: "equal"
+                case .over: "invoice is over the PO"
+                case .under: "invoice is under the PO"
+                }
+            }
+            el("form", .method("post"), .action(SiteURL.invoiceAction(invoice.id.rawValue, "allocate").path), .id("allocation-form")) {
+                Layout.csrfField(model.viewer.csrfToken)
+                Layout.table(
+                    id: "po-lines", headers: ["Line", "Description", "Amount", "Remaining", "Allocate (value)", "or quantity"],
+                    rows: po.lines.enumerated().map { index, line in
+                        let remaining = line.amount - (model.allocatedElsewhere[line.id] ?? 0)
+                        let allocation = mine[line.id]
+                        var quantity = ""
+                        if case .quantity(let value)? = allocation?.basis { quantity = "\(value)" }
+                        let key = "allocations[\(String(format: "%03d", index))]"
+                        return [
+                            .text(String(line.position)), .text(line.description), .text(Money.display(line.amount)), .text(Money.display(remaining)),
+                            .fragment([
+                                el("input", .type("hidden"), .name(key + "[line]"), .value(line.id.description)),
+                                el("input", .name(key + "[amount]"), .value(quantity.isEmpty ? allocation.map { Money.format($0.amount) } ?? "" : ""),
+                                   .init("inputmode", "decimal"), .init("size", "9"), .aria("label", "Allocate to line \(line.position)"),
+                                   .disabled(!editable)),
+                            ]),
+                            el("input", .name(key + "[quantity]"), .value(quantity), .init("inputmode", "decimal"), .init("size", "6"),
+                               .aria("label", "Quantity for line \(line.position)"), .disabled(!editable)),
+                        ]
+                    })
+                el("p", .id("allocated")) { "Allocated: \(Money.display(invoice.allocatedExcludingTax)) of \(Money.display(invoice.statedTotalExcludingTax)) excl. GST" }
+                if editable { el("button", .type("submit"), .id("allocate")) { "Save allocations" } }
+            }
+            let warnings = InvoiceAllocations.overRemaining(invoice.allocations, po: po, allocatedElsewhere: model.allocatedElsewhere)
+            if !warnings.isEmpty {
+                el("div", .class("flash warning"), .id("over-allocation")) { el("ul") { for warning in warnings { el("li") { warning } } } }
+            }
+        }
+    }
+
+    /// Check → Approve: the actions this person may take now.
+    static func stages(_ model: ShowModel) -> HTML {
+        let invoice = model.invoice
+        let user = model.viewer.user
+        let path = { (action: String) in SiteURL.invoiceAction(invoice.id.rawValue, action).path }
+        return el("div", .class("actions"), .id("stage-actions")) {
+            if invoice.status == .unchecked, user.role.mayEditDocuments {
+                el("form", .method("post"), .action(path("check")), .class("inline")) {
+                    Layout.csrfField(model.viewer.csrfToken)
+                    el("button", .type("submit"), .id("check")) { "Checked" }
+                }
+            }
+            if invoice.status == .awaitingApproval, user.role.mayApprove {
+                el("form", .method("post"), .action(path("approve")), .class("inline")) {
+                    Layout.csrfField(model.viewer.csrfToken)
+                    if let po = model.po, !InvoiceAllocations.overRemaining(invoice.allocations, po: po, allocatedElsewhere: model.allocatedElsewhere).isEmpty {
+                        el("label") {
+                            el("input", .type("checkbox"), .name("accept_over_allocation"), .id("accept_over_allocation"))
+                            " Accept the over-allocation"
+                        }
+                    }
+                    el("button", .type("submit"), .id("approve")) { "Approve" }
+                }
+                el("form", .method("post"), .action(path("send_back")), .class("inline"), .id("send-back-form")) {
+                    Layout.csrfField(model.viewer.csrfToken)
+                    el("input", .name("reason"), .id("reason"), .aria("label", "Reason for sending back"), .init("placeholder", "Why is it sent back?"), .init("maxlength", "1000"))
+                    el("button", .type("submit"), .id("send_back"), .class("secondary")) { "Send back" }
+                }
+            }
+            if [.approved, .held].contains(invoice.status), user.role.mayApprove {
+                el("form", .method("post"), .action(path("reverse_approval")), .class("inline")) {
+                    Layout.csrfField(model.viewer.csrfToken)
+                    el("button", .type("submit"), .id("reverse_approval"), .class("secondary")) { "Reverse approval" }
+                }
+            }
+        }
+    }
+
+    /// Where the invoice stands in Procore: ✓ with the Procore id and link, ✗ with Procore's message (or why it is
+    /// held) and **Retry**, – when it is not posted there; **Send now** while it waits.
+    static func posting(_ model: ShowModel) -> HTML {
+        let invoice = model.invoice
+        let record = model.posting
+        let mayPost = model.viewer.user.role.mayEditDocuments || model.viewer.user.role.mayApprove
+        return el("section", .id("procore-posting")) {
+            el("h2") { "Procore" }
+            el("p", .id("posting-state")) {
+                PurchaseOrderViews.badge(record?.state ?? .notSynced)
+                switch record?.state {
+                case .synced?:
+                    " Posted " + (record?.lastSyncedAt.map { IntegrationLogView.stamp($0) + " UTC " } ?? "")
+                    if let id = record?.procoreID {
+                        if let url = record?.procoreURL {
+                            el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener"), .id("procore-link")) { "#\(id) ↗" }
+                        } else {
+                            el("span", .id("procore-id")) { "#\(id)" }
+                        }
+                    }
+                case .pending?: " Waiting to post." + (record?.lastError.map { " Last attempt: \($0)" } ?? "")
+                case .failed?, .skipped?: " " + (record?.lastError ?? "")
+                default: " Posted to Procore once approved (a direct cost, or a subcontractor invoice on its PO's commitment)."
+                }
+            }
+            if mayPost, [.approved, .held].contains(invoice.status), record?.state != .synced, record?.state != .skipped {
+                el("form", .method("post"), .action(SiteURL.invoiceAction(invoice.id.rawValue, record?.state == .failed ? "retry" : "send_now").path), .class("inline")) {
+                    Layout.csrfField(model.viewer.csrfToken)
+                    el("button", .type("submit"), .id(record?.state == .failed ? "retry" : "send-now")) { record?.state == .failed ? "Retry" : "Send now" }
+                }
+            }
+            if !model.history.isEmpty {
+                Layout.table(
+                    id: "posting-history", headers: ["Queued (UTC)", "Outcome", "Attempts", "Procore's message"],
+                    rows: model.history.map { job in
+                        [.text(IntegrationLogView.stamp(job.createdAt)), .text(IntegrationLogView.title(job.state)), .text(String(job.attempts)), .text(job.lastError ?? "")]
+                    })
+            }
+        }
+    }
+}

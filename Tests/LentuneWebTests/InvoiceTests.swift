@@ -1,0 +1,145 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneTestSupport
+@testable import LentuneWeb
+import Testing
+import Vapor
+import VaporTesting
+
+/// Capture by API and by the page (issue 15): a good invoice with its PDF, each kind of bad input refused with a
+/// clear message and nothing stored, another organisation's records, and the stages on the page.
+@Suite struct InvoiceWebTests {
+    static let pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+    static func body(_ h: WebHarness, number: String = "INV-100", excluding: String = "100.00", including: String = "115.00",
+                     date: String = "2026-11-20", lines: [(String, String)] = [("100.00", "15.00")], supplier: UUID? = nil,
+                     po: UUID? = nil, document: (String, String)? = nil) -> String {
+        var object: [String: Any] = [
+            "supplier_id": (supplier ?? h.orgA.supplier.id.rawValue).uuidString, "number": number, "invoice_date": date, "due_date": "2026-12-20",
+            "total_excluding_tax": excluding, "total_including_tax": including, "project_id": h.orgA.project.id.rawValue.uuidString,
+            "lines": lines.map { ["description": "Concrete", "cost_code_id": h.orgA.costCode.id.description, "cost_type_id": h.orgA.costType.id.description,
+                                  "tax_code_id": h.orgA.gst.id.description, "amount": $0.0, "tax": $0.1] },
+        ]
+        if let po { object["purchase_order_id"] = po.uuidString }
+        if let document { object["document"] = ["filename": document.0, "content_base64": Data(document.1.utf8).base64EncodedString()] }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    func count(_ h: WebHarness) async throws -> Int {
+        try await InvoiceRecord.query(on: h.app.db).count()
+    }
+
+    @Test func theAPI_capturesAnInvoiceWithItsPDF_andRefusesDuplicates() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            let created = try await client.api(.POST, "/api/v1/invoices", token: token, body: Self.body(h, document: ("inv 100.pdf", Self.pdf)))
+            #expect(created.status == .created)
+            let json = try JSONSerialization.jsonObject(with: Data(created.body.string.utf8)) as! [String: Any]
+            #expect(json["status"] as? String == "unchecked" && json["total_including_tax"] as? String == "115.00")
+            let id = try #require(json["id"] as? String)
+            let pdf = try await client.api(.GET, "/api/v1/invoices/\(id)/document", token: token)
+            #expect(pdf.status == .ok && pdf.headers.contentType?.subType == "pdf" && pdf.body.string == Self.pdf)
+            #expect(pdf.headers.first(name: .contentDisposition) == "inline; filename=\"inv_100.pdf\"")
+
+            let again = try await client.api(.POST, "/api/v1/invoices", token: token, body: Self.body(h))
+            #expect(again.status == .unprocessableEntity)
+            #expect(again.body.string.contains("already has an invoice numbered INV-100"))
+            #expect(try await count(h) == 1)
+
+            // Another organisation's administrator sees nothing of it.
+            let other = try await h.apiToken("administrator@b.example")
+            #expect(try await client.api(.GET, "/api/v1/invoices/\(id)", token: other).status == .notFound)
+            #expect(try await client.api(.GET, "/api/v1/invoices/\(id)/document", token: other).status == .notFound)
+            let list = try await client.api(.GET, "/api/v1/invoices", token: other)
+            #expect(list.status == .ok && !list.body.string.contains(id))
+        }
+    }
+
+    @Test func badInput_isRefusedWithAClearMessage_andNothingIsStored() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            let foreignPO = h.orgB.purchaseOrder(number: "PO-B1")
+            try await PurchaseOrders.insert(foreignPO, on: h.app.db)
+            let cases: [(String, String, String)] = [
+                ("a negative total", Self.body(h, excluding: "-100.00", including: "-85.00", lines: [("-100.00", "15.00")]), "cannot be negative"),
+                ("tax greater than the amount", Self.body(h, excluding: "10.00", including: "30.00", lines: [("10.00", "20.00")]), "is greater than the amount"),
+                ("lines that do not add up", Self.body(h, lines: [("60.00", "9.00"), ("30.00", "6.00")]), "The lines add up to 90.00"),
+                ("an invoice date in 1899", Self.body(h, date: "1899-12-31"), "before 2000"),
+                ("an invoice date 20 years ahead", Self.body(h, date: "2046-11-20"), "more than a year ahead"),
+                ("a file named .pdf that is not a PDF", Self.body(h, document: ("invoice.pdf", "PK\u{3}\u{4}zip bytes")), "is not a PDF"),
+                ("another organisation's supplier", Self.body(h, supplier: h.orgB.supplier.id.rawValue), "There is no such supplier"),
+                ("another organisation's PO", Self.body(h, po: foreignPO.id.rawValue), "There is no such purchase order"),
+            ]
+            for (what, body, message) in cases {
+                let response = try await client.api(.POST, "/api/v1/invoices", token: token, body: body)
+                #expect(response.status == .unprocessableEntity, "\(what)")
+                #expect(response.headers.contentType?.subType == "problem+json", "\(what)")
+                #expect(response.body.string.contains(message), "\(what): \(response.body.string)")
+            }
+            // A 50 MB attachment is refused before it is read.
+            let big = Data("%PDF-1.4\n".utf8) + Data(repeating: 32, count: 50 * 1024 * 1024) + Data("%%EOF".utf8)
+            let huge = try await client.send(
+                .POST, "/api/v1/invoices", headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                body: ByteBuffer(string: #"{"number":"BIG","document":{"filename":"big.pdf","content_base64":""# + big.base64EncodedString() + #""}}"#))
+            #expect(huge.status == .payloadTooLarge)
+            #expect(try await count(h) == 0)
+        }
+    }
+
+    @Test func thePage_capturesChecksAndApproves_andAnAuditorCannot() async throws {
+        try await WebHarness.with { h in
+            let officer = h.client()
+            _ = try await officer.signIn("ap_officer@a.example")
+            let form = try await officer.get("/invoices/new")
+            #expect(form.status == .ok && form.body.string.contains("New invoice"))
+            let csrf = try #require(officer.csrf(from: form))
+            let approver = try #require(try await Accounts.user(email: "approver@a.example", on: h.app.db))
+            let fields = [
+                "_csrf": csrf, "supplier": h.orgA.supplier.id.description, "number": "INV-7", "invoice_date": "2026-11-25",
+                "total_excluding_tax": "200.00", "total_including_tax": "230.00", "project": h.orgA.project.id.description,
+                "approver": approver.id!.uuidString,
+                "lines[0][description]": "Formwork", "lines[0][cost_code]": h.orgA.costCode.id.description,
+                "lines[0][cost_type]": h.orgA.costType.id.description, "lines[0][tax_code]": h.orgA.gst.id.description,
+                "lines[0][amount]": "200.00", "lines[0][tax]": "30.00",
+            ]
+            var wrong = fields
+            wrong["total_excluding_tax"] = "250.00"
+            wrong["total_including_tax"] = "280.00"
+            let refused = try await officer.post("/invoices", form: wrong)
+            #expect(refused.status == .unprocessableEntity && refused.body.string.contains("The lines add up to 200.00"))
+            #expect(try await count(h) == 0)
+
+            let saved = try await officer.post("/invoices", form: fields)
+            #expect(saved.status == .seeOther)
+            let location = try #require(saved.headers.first(name: .location)).split(separator: "?")[0]
+            let page = try await officer.get(String(location))
+            #expect(page.body.string.contains("Unchecked") && page.body.string.contains("No PDF attached"))
+            let checked = try await officer.post(String(location) + "/check", form: ["_csrf": try #require(officer.csrf(from: page))])
+            #expect(checked.status == .seeOther)
+
+            let auditor = h.client()
+            _ = try await auditor.signIn("auditor@a.example")
+            let seen = try await auditor.get(String(location))
+            #expect(seen.status == .ok && !seen.body.string.contains("id=\"approve\""))
+            let denied = try await auditor.post(String(location) + "/approve", form: ["_csrf": try #require(auditor.csrf(from: seen))])
+            #expect(denied.status == .forbidden)
+
+            let boss = h.client()
+            _ = try await boss.signIn("approver@a.example")
+            let toApprove = try await boss.get(String(location))
+            #expect(toApprove.body.string.contains("Awaiting approval"))
+            let approved = try await boss.post(String(location) + "/approve", form: ["_csrf": try #require(boss.csrf(from: toApprove))])
+            #expect(approved.status == .seeOther)
+            let after = try await boss.get(String(location))
+            // The project is not linked to Procore: the invoice is approved and never posted there.
+            #expect(after.body.string.contains("Approved") && after.body.string.contains("not linked to Procore"))
+            let list = try await boss.get("/invoices?status=approved")
+            #expect(list.body.string.contains("INV-7"))
+            #expect(try await boss.get("/invoices?status=unchecked").body.string.contains("No invoices match."))
+        }
+    }
+}
