@@ -118,6 +118,9 @@ func connectDemo(app: Application, sandbox: RunningSandbox, secret: String) asyn
         }
         _ = try await TaxMappings.save(mappings, default: nil, row: linked, actor: admin.domain, now: services.now(), on: app.db)
     }
+    try await seedDemoInvoices(app: app, organisation: organisation.domain.id, admin: admin.domain)
+    // The approved one posts (a direct cost: the company starts with neither box ticked).
+    _ = try await services.engine.worker(db: app.db).runOnce()
 }
 
 enum Tokens {
@@ -126,4 +129,66 @@ enum Tokens {
         let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         return String((0..<16).map { _ in alphabet.randomElement()! })
     }
+}
+
+/// A few invoices in different stages on a Procore-linked demo project, so the invoice flow can be tried at once:
+/// one Unchecked with its PDF, one Awaiting approval, and one Approved (posted to the sandbox by the worker).
+/// Seeded once (a restarted demo keeps what it has).
+func seedDemoInvoices(app: Application, organisation: Organisation.ID, admin: LentuneCore.User) async throws {
+    let db = app.db
+    guard try await Invoices.recent(in: organisation, limit: 1, on: db).isEmpty else { return }
+    let projects = try await ReferenceData.projects(in: organisation, on: db).filter { $0.procoreProjectID != nil && $0.isActive }
+    let suppliers = try await ReferenceData.suppliers(in: organisation, on: db)
+    guard let project = projects.first, let supplier = suppliers.first(where: { $0.procoreVendorID != nil }) ?? suppliers.first else { return }
+    let codes = try await ReferenceData.costCodes(in: organisation, project: project.id, on: db).filter { $0.procoreCostCodeID != nil }
+    let types = try await ReferenceData.costTypes(in: organisation, on: db)
+    let gst = try await ReferenceData.taxCodes(in: organisation, on: db).first { $0.code == "GST" }
+    guard codes.count >= 2, let type = types.first else { return }
+    let now = app.lentune.now()
+    let stages: [(String, Decimal, [InvoiceWorkflow.Action])] = [
+        ("DEMO-1001", Decimal(string: "1250.00")!, []),
+        ("DEMO-1002", Decimal(string: "860.40")!, [.check]),
+        ("DEMO-1003", Decimal(string: "2399.90")!, [.check, .approve(acceptingOverAllocation: false)]),
+    ]
+    for (index, (number, amount, actions)) in stages.enumerated() {
+        let first = (amount * Decimal(string: "0.6")!).roundedToCents()
+        let lines = [(first, codes[0]), (amount - first, codes[1])].map { value, code in
+            Invoice.Line(description: "\(code.name) – \(number)", costCodeID: code.id, costTypeID: type.id, taxCodeID: gst?.id,
+                         amount: value, tax: gst == nil ? 0 : (value * Decimal(string: "0.15")!).roundedToCents())
+        }
+        let invoice = Invoice(
+            organisationID: organisation, supplierID: supplier.id, number: number, invoiceDate: now.addingTimeInterval(Double(-index - 1) * 86_400),
+            dueDate: now.addingTimeInterval(20 * 86_400), projectID: project.id, lines: lines,
+            statedTotalExcludingTax: lines.reduce(0) { $0 + $1.amount }, statedTax: lines.reduce(0) { $0 + $1.tax }, approverID: admin.id)
+        let document = Invoices.Document(filename: "\(number).pdf", bytes: demoPDF(title: "Invoice \(number) from \(supplier.name)"))
+        let stored = try await InvoiceCommands.capture(invoice, document: document, actor: admin, now: now, on: db)
+        for action in actions {
+            _ = try await InvoiceCommands.act(action, on: stored.id, organisation: organisation, actor: admin, now: now, on: db)
+        }
+    }
+}
+
+/// A one-page PDF showing `title` (a valid file: header, objects, cross-reference table and trailer).
+func demoPDF(title: String) -> Data {
+    let text = title.replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "")
+        .unicodeScalars.filter(\.isASCII).map(String.init).joined()
+    let stream = "BT /F1 18 Tf 72 720 Td (\(text)) Tj ET"
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Length \(stream.utf8.count) >>\nstream\n\(stream)\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    var pdf = "%PDF-1.4\n"
+    var offsets: [Int] = []
+    for (index, object) in objects.enumerated() {
+        offsets.append(pdf.utf8.count)
+        pdf += "\(index + 1) 0 obj\n\(object)\nendobj\n"
+    }
+    let xref = pdf.utf8.count
+    pdf += "xref\n0 \(objects.count + 1)\n0000000000 65535 f \n"
+    for offset in offsets { pdf += String(format: "%010d 00000 n \n", offset) }
+    pdf += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
+    return Data(pdf.utf8)
 }

@@ -162,7 +162,11 @@ def read_demo_banner(process: subprocess.Popen, timeout: float = 120) -> dict:
         "url": r"running at (http://\S+)", "email": r"administrator:\s+(\S+)",
         "sandbox": r"Procore sandbox: (http://\S+)", "console": r"console:\s+(http://\S+)"}.items()}
     assert all(found.values()), f"demo printed: {text!r}"
-    return {key: match.group(1) for key, match in found.items()}
+    banner = {key: match.group(1) for key, match in found.items()}
+    person = re.search(r"API client:\s+(\S+) / (\S+)", text)
+    if person:
+        banner["person_id"], banner["person_secret"] = person.group(1), person.group(2)
+    return banner
 
 
 def api_token(env: dict, email: str, name: str = "test") -> str:

@@ -78,7 +78,8 @@ enum InvoiceController {
         var project: String?
         var purchase_order_number: String?
         var approver: String?
-        var lines: [String: Line]?
+        /// `lines[N][field]`: an array to the multipart decoder (the form carries a PDF), keyed to the urlencoded one.
+        var lines: [Line]?
         var document: File?
     }
 
@@ -88,7 +89,7 @@ enum InvoiceController {
     {
         guard let fields = try? req.content.decode(Fields.self) else { throw Abort(.badRequest, reason: "The form could not be read.") }
         var errors: [String: String] = [:]
-        let lines = (fields.lines ?? [:]).compactMap { key, line in Int(key).map { ($0, line) } }.sorted { $0.0 < $1.0 }.map(\.1)
+        let lines = (fields.lines ?? [])
             .filter { !($0.amount ?? "").trimmingCharacters(in: .whitespaces).isEmpty || !($0.description ?? "").isEmpty }
         var input = InvoiceInput(
             supplier: fields.supplier ?? "", number: fields.number ?? "", invoiceDate: fields.invoice_date ?? "", dueDate: fields.due_date ?? "",

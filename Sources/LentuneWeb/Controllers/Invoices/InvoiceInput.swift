@@ -69,8 +69,9 @@ struct InvoiceInput: Sendable {
             }
             return date
         }
-        let supplier = uuid(supplier, "supplier_id", "supplier")
-        if supplier == nil, errors["supplier_id"] == nil { errors["supplier_id"] = "Choose the supplier." }
+        // The PO's supplier when none is chosen (a PO number is enough to say who sent it).
+        let supplier = uuid(supplier, "supplier_id", "supplier") ?? po?.supplierID.rawValue
+        if supplier == nil, errors["supplier_id"] == nil { errors["supplier_id"] = "Choose the supplier (or enter the purchase order number)." }
         let invoiceDate = date(invoiceDate, "invoice_date", "invoice date")
         if invoiceDate == nil, errors["invoice_date"] == nil { errors["invoice_date"] = "Enter the invoice date." }
         let dueDate = date(dueDate, "due_date", "due date")

@@ -94,8 +94,8 @@ enum InvoiceViews {
                 Layout.csrfField(model.viewer.csrfToken)
                 el("div", .class("grid")) {
                     PurchaseOrderViews.field("supplier", "Supplier", error: model.errors["supplier_id"]) {
-                        el("select", .id("supplier"), .name("supplier"), .required) {
-                            el("option", .value("")) { "Choose a supplier" }
+                        el("select", .id("supplier"), .name("supplier")) {
+                            el("option", .value("")) { "The purchase order's supplier" }
                             for supplier in model.reference.suppliers {
                                 el("option", .value(supplier.id.description), .selected(supplier.id.description == input.supplier)) { supplier.name }
                             }
