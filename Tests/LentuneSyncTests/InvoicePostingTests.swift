@@ -22,7 +22,7 @@ import Testing
     /// Captures, checks and approves an invoice for the world's supplier and project.
     static func approvedInvoice(
         _ w: World, number: String, lines: [(amount: Decimal, tax: Decimal)], po: PurchaseOrder? = nil,
-        allocations: [Invoice.Allocation] = []
+        allocations: [Invoice.Allocation] = [], document: Invoices.Document? = nil
     ) async throws -> Invoice {
         let invoice = Invoice(
             organisationID: w.org, supplierID: w.supplier.id, number: number, invoiceDate: Date(), projectID: w.project.id,
@@ -34,7 +34,7 @@ import Testing
             },
             allocations: allocations, statedTotalExcludingTax: lines.reduce(0) { $0 + $1.amount }, statedTax: lines.reduce(0) { $0 + $1.tax },
             approverID: w.admin.id)
-        let captured = try await InvoiceCommands.capture(invoice, document: nil, actor: w.admin, now: Date(), on: w.db)
+        let captured = try await InvoiceCommands.capture(invoice, document: document, actor: w.admin, now: Date(), on: w.db)
         _ = try await InvoiceCommands.act(.check, on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
         return try await InvoiceCommands.act(.approve(acceptingOverAllocation: false), on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
     }
@@ -63,7 +63,9 @@ import Testing
     func onNeither_anApprovedInvoice_becomesADirectCost_withVendorLinesAmountsAndTax(kind: TestDatabase.Kind) async throws {
         try await PurchaseOrderPushTests.world(kind) { w in
             try await Self.setSource(w, .none)
-            let invoice = try await Self.approvedInvoice(w, number: "INV-2001", lines: [(1000, 150), (Decimal(string: "234.56")!, Decimal(string: "35.18")!)])
+            let pdf = Invoices.Document(filename: "INV-2001.pdf", bytes: Data("%PDF-1.4\n% Wellington Scaffolding\n%%EOF\n".utf8))
+            let invoice = try await Self.approvedInvoice(
+                w, number: "INV-2001", lines: [(1000, 150), (Decimal(string: "234.56")!, Decimal(string: "35.18")!)], document: pdf)
             #expect(invoice.status == .approved)
             #expect(try await Self.posting(w, invoice)?.state == .pending)
             #expect(try await w.worker.runOnce().done == 1)
@@ -80,6 +82,9 @@ import Testing
             #expect(lines.map(\.costCodeID) == invoice.lines.map { line in w.costCodes.first { $0.id == line.costCodeID }?.procoreCostCodeID })
             let gst = w.sandbox.server.store.read { $0.taxCodes.first { $0.companyID == Seeds.demoCompanyID && $0.code == "GST" }!.id }
             #expect(lines.allSatisfy { $0.taxCodeID == gst })
+            // The PDF is the direct cost's attachment, byte for byte.
+            #expect(cost.attachments?.map(\.filename) == ["INV-2001.pdf"])
+            #expect(cost.attachments?.first?.data == pdf.bytes)
             let stored = try #require(try await Invoices.find(invoice.id, in: w.org, on: w.db))
             #expect(stored.status == .posted)
             let ledger = try #require(try await Self.posting(w, invoice))
@@ -182,7 +187,8 @@ import Testing
             #expect(Self.directCosts(w, of: lost).count == 1)
 
             // The same, and the lookup fails too: the job retries later, finds the first one, and posts nothing twice.
-            let lostTwice = try await Self.approvedInvoice(w, number: "INV-6003", lines: [(90, 13)])
+            let lostTwice = try await Self.approvedInvoice(
+                w, number: "INV-6003", lines: [(90, 13)], document: .init(filename: "6003.pdf", bytes: Data("%PDF-1.7\n%%EOF".utf8)))
             faults.dropAfterCommit = ["POST \(path)": 50]
             faults.errorRates = ["GET \(path)": 1.0]
             w.sandbox.server.store.faults = faults
@@ -193,6 +199,7 @@ import Testing
             w.sandbox.server.store.faults = SandboxFaults()
             #expect(try await w.later.runOnce().done == 1)
             #expect(Self.directCosts(w, of: lostTwice).count == 1)
+            #expect(Self.directCosts(w, of: lostTwice).first?.attachments?.map(\.filename) == ["6003.pdf"])
             #expect(try await Invoices.find(lostTwice.id, in: w.org, on: w.db)?.status == .posted)
 
             // Approved against a pushed PO under Lentune, then the company switched to neither before posting.

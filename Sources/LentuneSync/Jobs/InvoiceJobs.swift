@@ -65,6 +65,7 @@ public enum InvoiceJobs {
         case .directCost:
             let write = try await directCost(invoice, row: row, client: client, ctx)
             let cost = try await create(write, project: procoreProject, client: client)
+            try await attachPDF(invoice, to: cost, project: procoreProject, client: client, ctx)
             let url = environment.flatMap { ProcoreWebLinks.url(.directCost(project: procoreProject, directCost: cost.id), environment: $0) }
             try await posted(invoice, procoreID: cost.id, url: url, ctx)
         case .requisition(let commitment):
@@ -123,6 +124,18 @@ public enum InvoiceJobs {
         case .failure(let error):
             throw error
         }
+    }
+
+    /// The invoice's PDF as the direct cost's attachment, once: a direct cost found again after a lost answer is read
+    /// first (the list leaves attachments out), and the file goes only if it is not there yet.
+    static func attachPDF(_ invoice: Invoice, to cost: Procore.DirectCost, project: ProcoreID, client: Procore.Client, _ ctx: JobContext) async throws {
+        guard let attachment = invoice.attachment,
+            let document = try await Invoices.document(of: invoice.id, in: invoice.organisationID, on: ctx.db)
+        else { return }
+        var attached = cost.attachments
+        if attached == nil { attached = try await client.directCost(project, cost.id).attachments }
+        guard !(attached ?? []).contains(where: { $0.name == attachment.filename }) else { return }
+        try await client.attachToDirectCost(project, cost.id, document.filename, document.bytes)
     }
 
     static func posted(_ invoice: Invoice, procoreID: ProcoreID, url: URL?, _ ctx: JobContext) async throws {

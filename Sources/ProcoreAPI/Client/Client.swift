@@ -54,6 +54,10 @@ extension Procore {
         public var createDirectCost: @Sendable (_ project: ID, _ cost: DirectCostWrite) async throws(Procore.Error) -> DirectCost
         public var createRequisition:
             @Sendable (_ project: ID, _ commitment: ID, _ requisition: RequisitionWrite) async throws(Procore.Error) -> Requisition
+        /// One direct cost with its lines and attachments.
+        public var directCost: @Sendable (_ project: ID, _ id: ID) async throws(Procore.Error) -> DirectCost
+        /// Attaches a PDF to a direct cost (a PATCH: repeating it attaches the file again, so callers look first).
+        public var attachToDirectCost: @Sendable (_ project: ID, _ id: ID, _ filename: String, _ data: Data) async throws(Procore.Error) -> Void
         /// A requisition's items (one per line of the commitment's schedule of values).
         public var requisitionItems: @Sendable (_ project: ID, _ requisition: ID) -> Pages<Requisition.Item>
         /// Sets `work_completed_this_period` of the items named (absolute values, so safe to repeat).
@@ -91,12 +95,18 @@ extension Procore {
             createPurchaseOrder: @escaping @Sendable (ID, PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract,
             createDirectCost: @escaping @Sendable (ID, DirectCostWrite) async throws(Procore.Error) -> DirectCost,
             createRequisition: @escaping @Sendable (ID, ID, RequisitionWrite) async throws(Procore.Error) -> Requisition,
+            directCost: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> DirectCost = { _, _ throws(Procore.Error) in throw .unimplemented("directCost") },
+            attachToDirectCost: @escaping @Sendable (ID, ID, String, Data) async throws(Procore.Error) -> Void = { _, _, _, _ throws(Procore.Error) in
+                throw .unimplemented("attachToDirectCost")
+            },
             requisitionItems: @escaping @Sendable (ID, ID) -> Pages<Requisition.Item> = { _, _ in .failing(.unimplemented("requisitionItems")) },
             updateRequisitionItems: @escaping @Sendable (ID, ID, [RequisitionItemWrite]) async throws(Procore.Error) -> Void = { _, _, _ throws(Procore.Error) in
                 throw .unimplemented("updateRequisitionItems")
             }
         ) {
             self.requisitionItems = requisitionItems
+            self.directCost = directCost
+            self.attachToDirectCost = attachToDirectCost
             self.updateRequisitionItems = updateRequisitionItems
             self.companyID = companyID
             self.me = me
@@ -221,6 +231,12 @@ extension Procore.Client {
                     lookup: { origin in
                         Procore.Pages(session: session, first: .requisitions(project: project, filter: .init(originID: origin), commitment: nil))
                     })
+            },
+            directCost: { (project: ID, id: ID) throws(Procore.Error) in
+                try await session.decode(Procore.DirectCost.self, Procore.Endpoint(.GET, "/rest/v1.1/projects/\(project)/direct_costs/\(id)"))
+            },
+            attachToDirectCost: { (project: ID, id: ID, filename: String, data: Data) throws(Procore.Error) in
+                _ = try await session.send(.attachToDirectCost(project: project, directCost: id, filename: filename, data: data))
             },
             requisitionItems: { Procore.Pages(session: session, first: .requisitionItems(project: $0, requisition: $1)) },
             updateRequisitionItems: { (project: ID, requisition: ID, items: [Procore.RequisitionItemWrite]) throws(Procore.Error) in

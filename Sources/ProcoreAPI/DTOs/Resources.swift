@@ -203,6 +203,13 @@ extension Procore {
         public var updatedAt: Date?
         public var lineItems: [LineItem]?
         public var taxBreakdown: TaxBreakdown?
+        /// On show only (the list leaves it out).
+        public var attachments: [Attachment]?
+
+        public struct Attachment: Hashable, Sendable, Codable {
+            public var id: ID
+            public var name: String?
+        }
 
         public struct TaxBreakdown: Hashable, Sendable, Codable {
             public var subtotal: Amount?

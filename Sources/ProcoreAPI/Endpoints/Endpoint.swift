@@ -37,18 +37,45 @@ extension Procore {
         public enum Body: Hashable, Sendable {
             case json(Data)
             case form([QueryItem])
+            /// `multipart/form-data` with file parts (Procore's `attachments[]`), split by `boundary`.
+            case multipart(boundary: String, files: [File])
+
+            public struct File: Hashable, Sendable {
+                public var field: String
+                public var filename: String
+                public var contentType: String
+                public var data: Data
+
+                public init(field: String, filename: String, contentType: String, data: Data) {
+                    self.field = field
+                    self.filename = filename
+                    self.contentType = contentType
+                    self.data = data
+                }
+            }
 
             public var contentType: String {
                 switch self {
                 case .json: "application/json"
                 case .form: "application/x-www-form-urlencoded"
+                case .multipart(let boundary, _): "multipart/form-data; boundary=\(boundary)"
                 }
             }
 
             public var data: Data {
                 switch self {
-                case .json(let data): data
-                case .form(let items): Data(Endpoint.encode(items).utf8)
+                case .json(let data): return data
+                case .form(let items): return Data(Endpoint.encode(items).utf8)
+                case .multipart(let boundary, let files):
+                    var body = Data()
+                    for file in files {
+                        let name = file.filename.replacingOccurrences(of: "\"", with: "_").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+                        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(name)\"\r\nContent-Type: \(file.contentType)\r\n\r\n".utf8))
+                        body.append(file.data)
+                        body.append(Data("\r\n".utf8))
+                    }
+                    body.append(Data("--\(boundary)--\r\n".utf8))
+                    return body
                 }
             }
         }
@@ -100,6 +127,9 @@ extension Procore {
                     let secret = ["client_secret", "refresh_token", "code"].contains(item.name)
                     lines.append("  \(item.name)=\(secret ? "<redacted>" : item.value)")
                 }
+            case .multipart(_, let files)?:
+                lines.append("  Content-Type: multipart/form-data")
+                for file in files { lines.append("  \(file.field): \(file.filename) (\(file.contentType), \(file.data.count) bytes)") }
             case nil: break
             }
             return lines.joined(separator: "\n") + "\n"

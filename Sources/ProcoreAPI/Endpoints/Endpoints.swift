@@ -152,6 +152,15 @@ extension Procore.Endpoint {
         Self(.POST, "/rest/v1.1/projects/\(project)/direct_costs", body: json(["direct_cost": .encodable(cost)]))
     }
 
+    /// Adds files to a direct cost (`attachments[]`, multipart; the v1.1 update takes them without other fields).
+    /// Not idempotent: a blind retry could attach the file twice (the job looks before attaching again).
+    public static func attachToDirectCost(project: ID, directCost: ID, filename: String, data: Data) -> Self {
+        var endpoint = Self(.PATCH, "/rest/v1.1/projects/\(project)/direct_costs/\(directCost)",
+             body: .multipart(boundary: "lentune-\(UUID().uuidString)", files: [.init(field: "attachments[]", filename: filename, contentType: "application/pdf", data: data)]))
+        endpoint.isIdempotent = false
+        return endpoint
+    }
+
     public static func billingPeriods(project: ID, page: Int = 1, perPage: Int = 100) -> Self {
         Self(.GET, "/rest/v1.0/projects/\(project)/billing_periods", query: paging(page, perPage))
     }

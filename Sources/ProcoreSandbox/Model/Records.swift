@@ -276,6 +276,16 @@ public struct DirectCost: Codable, Sendable {
     public var createdAt: Date
     public var updatedAt: Date
     public var deletedAt: Date?
+    /// Files uploaded with `attachments[]` (multipart), kept whole so a test can compare them.
+    public var attachments: [Attachment]? = nil
+}
+
+/// A file attached to a Procore record.
+public struct Attachment: Codable, Sendable {
+    public var id: Int64
+    public var filename: String
+    public var contentType: String
+    public var data: Data
 }
 
 public struct BillingPeriod: Codable, Sendable {

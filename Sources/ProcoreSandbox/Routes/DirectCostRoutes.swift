@@ -6,6 +6,32 @@ import Vapor
 enum DirectCostRoutes {
     static let maxNestedLines = 100
 
+    /// `PATCH …/direct_costs/{id}` as `multipart/form-data` with `attachments[]` files: adds them to the direct cost.
+    static func attach(_ req: Request, _ ctx: APIContext, cost: DirectCost, project: Project, store: SandboxStore) async throws -> Response {
+        struct Upload: Content {
+            var attachments: [File]
+        }
+        guard let upload = try? req.content.decode(Upload.self), !upload.attachments.isEmpty else {
+            throw ProcoreError.field(.badRequest, "attachments", "must be one or more files sent as attachments[]")
+        }
+        try store.busyDirectCosts.claim(cost.id)
+        defer { store.busyDirectCosts.release(cost.id) }
+        try await holdForInjectedLatency(store)
+        let result = try store.write { (data: inout SandboxData) throws(ProcoreError) -> JSON in
+            guard let index = data.directCosts.firstIndex(where: { $0.id == cost.id && $0.deletedAt == nil }) else { throw ProcoreError.notFound }
+            for file in upload.attachments {
+                let attachment = Attachment(
+                    id: data.newID(), filename: file.filename, contentType: file.contentType?.description ?? "application/octet-stream",
+                    data: Data(buffer: file.data))
+                data.directCosts[index].attachments = (data.directCosts[index].attachments ?? []) + [attachment]
+            }
+            data.directCosts[index].updatedAt = ctx.now
+            data.emit(.directCosts, "update", id: cost.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+            return dcJSON(data.directCosts[index], data: data, detail: true)
+        }
+        return jsonResponse(result)
+    }
+
     static func register(_ api: any RoutesBuilder, store: SandboxStore) {
         let v11 = "rest/v1.1/projects/:project_id/direct_costs"
         let v10 = "rest/v1.0/projects/:project_id/direct_costs"
@@ -43,6 +69,9 @@ enum DirectCostRoutes {
             api.api(.PATCH, path + "/:direct_cost_id") { req, ctx in
                 let project = try ctx.project(try req.int64Parameter("project_id"))
                 let cost = try directCost(req, project: project, store: store)
+                if nested, req.headers.contentType?.type == "multipart" {
+                    return try await attach(req, ctx, cost: cost, project: project, store: store)
+                }
                 let fields = try ctx.requireObject(key)
                 try store.busyDirectCosts.claim(cost.id)
                 defer { store.busyDirectCosts.release(cost.id) }
@@ -333,7 +362,7 @@ enum DirectCostRoutes {
         object["grand_total"] = .money(subtotal)
         object["amount"] = .money(subtotal)
         object["line_items_count"] = .int(Int64(lines.count))
-        object["attachments_count"] = 0
+        object["attachments_count"] = .int(Int64(cost.attachments?.count ?? 0))
         object["synced"] = .bool(cost.originID != nil)
         object["has_workflows"] = false
         object["origin_id"] = .string(cost.originID)
@@ -353,7 +382,12 @@ enum DirectCostRoutes {
         ]
         if detail {
             object["line_items"] = .array(lines.map { LineItemRoutes.lineJSON($0, data: data, holderType: "DirectCost::Item") })
-            object["attachments"] = []
+            object["attachments"] = .array((cost.attachments ?? []).map { file in
+                [
+                    "id": .int(file.id), "name": .string(file.filename), "filename": .string(file.filename),
+                    "url": .string("https://storage.sandbox.invalid/attachments/\(file.id)/\(file.filename)"),
+                ]
+            })
         }
         object["currency_configuration"] = ["currency_iso_code": "NZD"]
         object["created_at"] = .timestamp(cost.createdAt)

@@ -97,7 +97,8 @@ struct APIGate: AsyncMiddleware {
         } catch {
             return withHeaders(ProcoreError.message(.payloadTooLarge, "The request body is too large").response(), rateHeaders)
         }
-        if let buffer = collected, buffer.readableBytes > 0 {
+        // Uploads (`attachments[]`) are multipart: their route reads the parts itself.
+        if let buffer = collected, buffer.readableBytes > 0, request.headers.contentType?.type != "multipart" {
             do {
                 body = try JSON.parse(Data(buffer: buffer))
             } catch {
