@@ -54,6 +54,27 @@ checks.positive_data_acceptance.expected-statuses = [200, 409, 422]
 [[operations]]
 include-name = "PUT /procore/connection"
 checks.positive_data_acceptance.expected-statuses = [200, 422]
+
+# Invoices: one of the demo's (the stage actions answer 409 where the stage does not allow them).
+[[operations]]
+include-path-regex = "^/invoices/"
+parameters = {{ "path.id" = "{invoice}" }}
+
+[[operations]]
+include-name = "GET /invoices"
+checks.positive_data_acceptance.expected-statuses = [200, 400]
+
+[[operations]]
+include-name = "POST /invoices"
+checks.positive_data_acceptance.expected-statuses = [201, 422]
+
+[[operations]]
+include-name = "PUT /invoices/{{id}}"
+checks.positive_data_acceptance.expected-statuses = [200, 409, 422]
+
+[[operations]]
+include-name = "POST /invoices/{{id}}/{{action}}"
+checks.positive_data_acceptance.expected-statuses = [200, 409]
 """
 
 
@@ -90,7 +111,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation():
             po = get("/purchase-orders")["data"][0]["id"]
             company = get("/procore/companies")["data"][0]["id"]
             config = Path(tmp) / "schemathesis.toml"
-            config.write_text(CONFIG.format(po=po, company=company))
+            invoice = get("/invoices")["data"][0]["id"]
+            config.write_text(CONFIG.format(po=po, company=company, invoice=invoice))
             result = subprocess.run(
                 [schemathesis_binary(), "--config-file", str(config), "run", base + "/api/v1/openapi.json",
                  "--url", base + "/api/v1", "-H", "Authorization: Bearer " + token, "--checks", "all",

@@ -150,28 +150,29 @@ enum InvoiceAPI {
         let query = (try? req.query.decode(Query.self)) ?? Query()
         var errors: [String: String] = [:]
         var filter = Invoices.Filter()
-        if let text = query.status, !text.isEmpty {
+        // A parameter that is sent must be valid (an empty one too): a typo never widens the list silently.
+        if let text = query.status {
             if let status = Invoice.Status(rawValue: text) { filter.status = status } else {
                 errors["status"] = "must be one of " + Invoice.Status.allCases.map(\.rawValue).joined(separator: ", ")
             }
         }
-        if let text = query.posting, !text.isEmpty {
+        if let text = query.posting {
             if let state = SyncRecord.State(rawValue: text) { filter.posting = state } else {
                 errors["posting"] = "must be one of " + SyncRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
             }
         }
-        if let text = query.supplier_id, !text.isEmpty {
+        if let text = query.supplier_id {
             if let id = UUID(uuidString: text) { filter.supplier = .init(id) } else { errors["supplier_id"] = "is not an id" }
         }
-        if let text = query.project_id, !text.isEmpty {
+        if let text = query.project_id {
             if let id = UUID(uuidString: text) { filter.project = .init(id) } else { errors["project_id"] = "is not an id" }
         }
         var after: ReferenceLists.Cursor?
-        if let text = query.after, !text.isEmpty {
+        if let text = query.after {
             if let cursor = ReferenceLists.Cursor(token: text) { after = cursor } else { errors["after"] = "is not a cursor this API gave" }
         }
         var perPage = 50
-        if let text = query.per_page, !text.isEmpty {
+        if let text = query.per_page {
             if let value = Int(text), (1...200).contains(value) { perPage = value } else { errors["per_page"] = "must be a whole number from 1 to 200" }
         }
         guard errors.isEmpty else { return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors) }
@@ -304,7 +305,23 @@ enum InvoiceAPI {
             var reason: String?
             var accept_over_allocation: Bool?
         }
-        let body = req.body.data.flatMap { try? JSONDecoder().decode(Body.self, from: Data(buffer: $0)) } ?? Body()
+        if req.parameters.get("action") == "document" {
+            // The PDF is only read here; it changes with the invoice (PUT).
+            let response = APIController.problem(.methodNotAllowed, "The invoice's document is read with GET; send a new one with PUT on the invoice.")
+            response.headers.replaceOrAdd(name: .allow, value: "GET")
+            return response
+        }
+        // The body is optional; when one is sent it must be a JSON object.
+        var body = Body()
+        if let data = req.body.data, data.readableBytes > 0 {
+            switch APIBody.decode(Body.self, from: req, what: "a JSON object (reason, accept_over_allocation)") {
+            case .success(let decoded): body = decoded
+            case .failure(let problem): return problem
+            }
+        }
+        if let reason = body.reason, reason.count > 1000 {
+            return APIController.problem(.unprocessableEntity, "The reason is longer than 1,000 characters.", errors: ["reason": "is longer than 1,000 characters"])
+        }
         let now = req.application.lentune.now()
         do {
             let next: Invoice

@@ -171,6 +171,99 @@ enum OpenAPI {
             }
           }
         },
+        "/invoices": {
+          "get": {
+            "summary": "Supplier invoices, newest first, keyset-paged (pass next_cursor as after=)",
+            "operationId": "listInvoices",
+            "parameters": [
+              { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["unchecked", "awaiting_approval", "approved", "posted", "held"] } },
+              { "name": "supplier_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+              { "name": "project_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+              { "name": "posting", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
+              { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
+              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 } }
+            ],
+            "responses": {
+              "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoicePage" } } } },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" }
+            }
+          },
+          "post": {
+            "summary": "Capture a supplier invoice (Unchecked), optionally with its PDF (base64, at most 20 MB, really a PDF)",
+            "description": "422 when the body is well-formed but breaks a rule only the server can check: totals or lines that do not add up, tax above the amount, dates out of range, a duplicate invoice number for the supplier, a file that is not a PDF, or a supplier, project, PO, approver, cost code, cost type or tax code that is not the organisation's.",
+            "operationId": "captureInvoice",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoiceWrite" } } } },
+            "responses": {
+              "201": { "description": "Captured", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "413": { "$ref": "#/components/responses/Problem" },
+              "415": { "$ref": "#/components/responses/Problem" },
+              "422": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/invoices/{id}": {
+          "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+          "get": {
+            "summary": "One invoice with its lines, allocations and posting state",
+            "operationId": "getInvoice",
+            "responses": {
+              "200": { "description": "The invoice", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" }
+            }
+          },
+          "put": {
+            "summary": "Replace an unchecked invoice's content (and its PDF when one is sent)",
+            "operationId": "updateInvoice",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoiceWrite" } } } },
+            "responses": {
+              "200": { "description": "The saved invoice", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" },
+              "409": { "$ref": "#/components/responses/Problem" },
+              "413": { "$ref": "#/components/responses/Problem" },
+              "415": { "$ref": "#/components/responses/Problem" },
+              "422": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/invoices/{id}/document": {
+          "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+          "get": {
+            "summary": "The invoice's PDF",
+            "operationId": "getInvoiceDocument",
+            "responses": {
+              "200": { "description": "The PDF", "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/invoices/{id}/{action}": {
+          "parameters": [
+            { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+            { "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["check", "approve", "send_back", "reverse_approval", "send_now"] } }
+          ],
+          "post": {
+            "summary": "Checked (coding complete, approver assigned), approve (accept_over_allocation when a PO line is over-allocated), send back (with a reason), reverse an approval, or send now to Procore",
+            "operationId": "invoiceAction",
+            "requestBody": { "required": false, "content": { "application/json": { "schema": {
+              "type": "object", "properties": { "reason": { "type": "string", "maxLength": 1000 }, "accept_over_allocation": { "type": "boolean" } } } } } },
+            "responses": {
+              "200": { "description": "The invoice after the action", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" },
+              "409": { "$ref": "#/components/responses/Problem" },
+              "415": { "$ref": "#/components/responses/Problem" },
+              "422": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
         "/procore/connection": {
           "get": {
             "summary": "The organisation's Procore connection (never its secret or tokens)",
@@ -305,6 +398,62 @@ enum OpenAPI {
               "tax": { "type": "string" },
               "total_including_tax": { "type": "string" },
               "procore_commitment_id": { "type": ["integer", "null"], "format": "int64" }
+            }
+          },
+          "InvoiceWrite": {
+            "type": "object",
+            "required": ["invoice_date", "total_excluding_tax", "total_including_tax"],
+            "properties": {
+              "supplier_id": { "type": "string", "format": "uuid", "description": "Optional with purchase_order_id: the PO's supplier" },
+              "number": { "type": "string", "minLength": 1, "maxLength": 100 },
+              "invoice_date": { "type": "string", "format": "date", "description": "From 2000-01-01 to a year from today" },
+              "due_date": { "type": "string", "format": "date" },
+              "total_excluding_tax": { "type": "string", "pattern": "^-?[0-9]{1,13}(\\.[0-9]{1,2})?$" },
+              "total_including_tax": { "type": "string", "pattern": "^-?[0-9]{1,13}(\\.[0-9]{1,2})?$" },
+              "project_id": { "type": "string", "format": "uuid" },
+              "purchase_order_id": { "type": "string", "format": "uuid" },
+              "approver_id": { "type": "string", "format": "uuid" },
+              "lines": { "type": "array", "maxItems": 500, "items": { "type": "object", "required": ["amount"], "properties": {
+                "description": { "type": "string", "maxLength": 1000 },
+                "cost_code_id": { "type": "string", "format": "uuid" }, "cost_type_id": { "type": "string", "format": "uuid" },
+                "tax_code_id": { "type": "string", "format": "uuid" },
+                "amount": { "type": "string", "pattern": "^-?[0-9]{1,13}(\\.[0-9]{1,2})?$" },
+                "tax": { "type": "string", "pattern": "^-?[0-9]{1,13}(\\.[0-9]{1,2})?$" } } } },
+              "allocations": { "type": "array", "maxItems": 500, "items": { "type": "object", "required": ["purchase_order_line_id"], "properties": {
+                "purchase_order_line_id": { "type": "string", "format": "uuid" },
+                "amount": { "type": "string", "pattern": "^[0-9]{1,13}(\\.[0-9]{1,2})?$", "description": "By value" },
+                "quantity": { "type": "string", "pattern": "^[0-9]{1,9}(\\.[0-9]{1,4})?$", "description": "By quantity, at the PO line's unit cost" } } } },
+              "document": { "type": "object", "required": ["filename", "content_base64"], "properties": {
+                "filename": { "type": "string", "maxLength": 255 }, "content_base64": { "type": "string" } } }
+            }
+          },
+          "Invoice": {
+            "type": "object",
+            "required": ["id", "supplier_id", "number", "invoice_date", "status", "total_excluding_tax", "tax", "total_including_tax", "lines", "allocations"],
+            "properties": {
+              "id": { "type": "string", "format": "uuid" }, "supplier_id": { "type": "string", "format": "uuid" },
+              "number": { "type": "string" }, "invoice_date": { "type": "string", "format": "date" },
+              "due_date": { "type": ["string", "null"], "format": "date" },
+              "status": { "type": "string", "enum": ["unchecked", "awaiting_approval", "approved", "posted", "held"] },
+              "total_excluding_tax": { "type": "string" }, "tax": { "type": "string" }, "total_including_tax": { "type": "string" },
+              "project_id": { "type": ["string", "null"], "format": "uuid" }, "purchase_order_id": { "type": ["string", "null"], "format": "uuid" },
+              "approver_id": { "type": ["string", "null"], "format": "uuid" }, "send_back_reason": { "type": ["string", "null"] },
+              "lines": { "type": "array", "items": { "type": "object" } }, "allocations": { "type": "array", "items": { "type": "object" } },
+              "document": { "type": ["string", "null"], "description": "Where the PDF is" },
+              "posting": { "type": ["object", "null"], "properties": {
+                "state": { "type": "string" }, "procore_id": { "type": ["integer", "null"], "format": "int64" },
+                "procore_url": { "type": ["string", "null"] }, "message": { "type": ["string", "null"] } } }
+            }
+          },
+          "InvoicePage": {
+            "type": "object",
+            "required": ["data", "per_page"],
+            "properties": {
+              "data": { "type": "array", "items": { "type": "object", "properties": {
+                "id": { "type": "string", "format": "uuid" }, "number": { "type": "string" }, "supplier_id": { "type": "string", "format": "uuid" },
+                "invoice_date": { "type": "string" }, "status": { "type": "string" }, "total_including_tax": { "type": "string" } } } },
+              "per_page": { "type": "integer" },
+              "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page" }
             }
           },
           "PurchaseOrderWrite": {

@@ -9,7 +9,12 @@ struct MethodNotAllowed: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch let abort as any AbortError where abort.status == .notFound && request.route == nil {
             let path = request.url.path.split(separator: "/", omittingEmptySubsequences: true)
-            let allowed = Set(request.application.routes.all.filter { Self.matches($0.path, path) }.map(\.method.rawValue))
+            // The router prefers a constant segment to a parameter: only the most specific matching paths count
+            // (`/invoices/{id}/document` is not `/invoices/{id}/{action}`).
+            let matching = request.application.routes.all.filter { Self.matches($0.path, path) }
+            let specificity = { (route: Route) in route.path.filter { if case .constant = $0 { true } else { false } }.count }
+            let best = matching.map(specificity).max() ?? 0
+            let allowed = Set(matching.filter { specificity($0) == best }.map(\.method.rawValue))
             guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { throw abort }
             let methods = allowed.union(allowed.contains("GET") ? ["HEAD"] : []).sorted().joined(separator: ", ")
             var headers = HTTPHeaders()
