@@ -85,7 +85,7 @@ def check_approve_and_wait_posted(browser, url):
         browser.get(url)
         return "✓" in browser.find_element(By.ID, "posting-state").text
 
-    wait_for(posted, "the invoice posted to Procore")
+    wait_for(posted, "the invoice posted to Procore", timeout=120)
     assert browser.find_element(By.ID, "status").text == "Posted"
     return url.rstrip("/").split("/")[-1]
 
@@ -131,7 +131,7 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
                 browser.get(po_url)
                 return "✓ Synced" in browser.find_element(By.ID, "procore-sync").text
 
-            wait_for(pushed, "the PO pushed to Procore")
+            wait_for(pushed, "the PO pushed to Procore", timeout=120)
             commitment = int(browser.find_element(By.ID, "procore-commitment").text.lstrip("#").split()[0])
             url = capture(browser, demo, pdf_path, "BR-REQ-1", "100.00", "15.00", po_number=po_number)
             # A single-line PO takes the whole invoice; the indicator is green.
@@ -149,9 +149,10 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
 
             def imported():
                 browser.get(demo["url"] + "/purchase-orders?q=PO-WSA-01-1")
-                return "PO-WSA-01-1" in browser.page_source
+                rows = browser.find_elements(By.CSS_SELECTOR, "#purchase-orders tbody tr")
+                return any("PO-WSA-01-1" in row.text for row in rows)
 
-            wait_for(imported, "the Procore commitment imported into Lentune")
+            wait_for(imported, "the Procore commitment imported into Lentune", timeout=120)
             url = capture(browser, demo, pdf_path, "BR-REQ-2", "1855.00", "278.25", po_number="PO-WSA-01-1")
             assert browser.find_element(By.ID, "po-indicator").get_attribute("data-comparison") == "under"
             amount = browser.find_element(By.NAME, "allocations[000][amount]")

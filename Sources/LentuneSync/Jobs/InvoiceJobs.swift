@@ -75,25 +75,26 @@ public enum InvoiceJobs {
                 try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
                 return
             }
+            // Each allocated PO line's amount as work completed this period on the commitment's line, written with
+            // the requisition in one call (so a requisition never exists without its amounts).
+            var amounts: [PurchaseOrder.Line.ID: Decimal] = [:]
+            for allocation in invoice.allocations { amounts[allocation.purchaseOrderLineID, default: 0] += allocation.amount }
+            var items: [Procore.RequisitionWrite.Item] = []
+            for line in po.lines {
+                guard let amount = amounts[line.id] else { continue }
+                guard let lineItem = line.procoreLineItemID else {
+                    throw SyncError.permanent("\(po.number) line \(line.position) is not on the commitment's schedule of values in Procore.")
+                }
+                items.append(.init(lineItemId: lineItem, workCompletedThisPeriod: .init(amount)))
+            }
+            guard items.count == amounts.count else {
+                throw SyncError.permanent("Invoice \(invoice.number) is allocated to a line that is no longer on \(po.number).")
+            }
             let requisition = try await client.createRequisition(
                 project: procoreProject, commitment: commitment,
                 Procore.RequisitionWrite(
                     periodId: period.id, invoiceNumber: String(invoice.number.prefix(255)), billingDate: Procore.Day(utc: invoice.invoiceDate),
-                    status: "draft", originId: invoice.id.rawValue.lowercasedText))
-            let items = try await client.requisitionItems(procoreProject, requisition.id).all()
-            var writes: [Procore.RequisitionItemWrite] = []
-            var amounts: [PurchaseOrder.Line.ID: Decimal] = [:]
-            for allocation in invoice.allocations { amounts[allocation.purchaseOrderLineID, default: 0] += allocation.amount }
-            for (lineID, amount) in amounts.sorted(by: { $0.key.rawValue.uuidString < $1.key.rawValue.uuidString }) {
-                guard let line = po.lines.first(where: { $0.id == lineID }) else {
-                    throw SyncError.permanent("Invoice \(invoice.number) is allocated to a line that is no longer on \(po.number).")
-                }
-                guard let lineItem = line.procoreLineItemID, let item = items.first(where: { $0.lineItemId == lineItem }) else {
-                    throw SyncError.permanent("\(po.number) line \(line.position) is not on the commitment's schedule of values in Procore.")
-                }
-                writes.append(Procore.RequisitionItemWrite(id: item.id, itemType: item.itemType, workCompletedThisPeriod: .init(amount)))
-            }
-            if !writes.isEmpty { try await client.updateRequisitionItems(procoreProject, requisition.id, writes) }
+                    status: "draft", originId: invoice.id.rawValue.lowercasedText, items: items))
             let url = environment.flatMap {
                 ProcoreWebLinks.url(.requisition(project: procoreProject, commitment: commitment, requisition: requisition.id), environment: $0)
             }

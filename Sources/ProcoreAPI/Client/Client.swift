@@ -58,11 +58,6 @@ extension Procore {
         public var directCost: @Sendable (_ project: ID, _ id: ID) async throws(Procore.Error) -> DirectCost
         /// Attaches a PDF to a direct cost (a PATCH: repeating it attaches the file again, so callers look first).
         public var attachToDirectCost: @Sendable (_ project: ID, _ id: ID, _ filename: String, _ data: Data) async throws(Procore.Error) -> Void
-        /// A requisition's items (one per line of the commitment's schedule of values).
-        public var requisitionItems: @Sendable (_ project: ID, _ requisition: ID) -> Pages<Requisition.Item>
-        /// Sets `work_completed_this_period` of the items named (absolute values, so safe to repeat).
-        public var updateRequisitionItems:
-            @Sendable (_ project: ID, _ requisition: ID, _ items: [RequisitionItemWrite]) async throws(Procore.Error) -> Void
 
         public init(
             companyID: ID?,
@@ -98,16 +93,10 @@ extension Procore {
             directCost: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> DirectCost = { _, _ throws(Procore.Error) in throw .unimplemented("directCost") },
             attachToDirectCost: @escaping @Sendable (ID, ID, String, Data) async throws(Procore.Error) -> Void = { _, _, _, _ throws(Procore.Error) in
                 throw .unimplemented("attachToDirectCost")
-            },
-            requisitionItems: @escaping @Sendable (ID, ID) -> Pages<Requisition.Item> = { _, _ in .failing(.unimplemented("requisitionItems")) },
-            updateRequisitionItems: @escaping @Sendable (ID, ID, [RequisitionItemWrite]) async throws(Procore.Error) -> Void = { _, _, _ throws(Procore.Error) in
-                throw .unimplemented("updateRequisitionItems")
             }
         ) {
-            self.requisitionItems = requisitionItems
             self.directCost = directCost
             self.attachToDirectCost = attachToDirectCost
-            self.updateRequisitionItems = updateRequisitionItems
             self.companyID = companyID
             self.me = me
             self.companies = companies
@@ -237,10 +226,6 @@ extension Procore.Client {
             },
             attachToDirectCost: { (project: ID, id: ID, filename: String, data: Data) throws(Procore.Error) in
                 _ = try await session.send(.attachToDirectCost(project: project, directCost: id, filename: filename, data: data))
-            },
-            requisitionItems: { Procore.Pages(session: session, first: .requisitionItems(project: $0, requisition: $1)) },
-            updateRequisitionItems: { (project: ID, requisition: ID, items: [Procore.RequisitionItemWrite]) throws(Procore.Error) in
-                _ = try await session.send(.updateRequisitionItems(project: project, requisition: requisition, items))
             })
     }
 

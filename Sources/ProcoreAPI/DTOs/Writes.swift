@@ -136,13 +136,28 @@ extension Procore {
         public var billingDate: Day?
         public var status: String?
         public var originId: String?
+        /// v1.1: the items claimed, named by their commitment line, written with the requisition in one call.
+        public var items: [Item]?
 
-        public init(periodId: ID, invoiceNumber: String?, billingDate: Day?, status: String? = "draft", originId: String?) {
+        public struct Item: Hashable, Sendable, Encodable {
+            public var itemType: String
+            public var lineItemId: ID
+            public var workCompletedThisPeriod: Amount
+
+            public init(itemType: String = "contract_item", lineItemId: ID, workCompletedThisPeriod: Amount) {
+                self.itemType = itemType
+                self.lineItemId = lineItemId
+                self.workCompletedThisPeriod = workCompletedThisPeriod
+            }
+        }
+
+        public init(periodId: ID, invoiceNumber: String?, billingDate: Day?, status: String? = "draft", originId: String?, items: [Item]? = nil) {
             self.periodId = periodId
             self.invoiceNumber = invoiceNumber
             self.billingDate = billingDate
             self.status = status
             self.originId = originId
+            self.items = items
         }
     }
 

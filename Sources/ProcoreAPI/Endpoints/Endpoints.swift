@@ -177,10 +177,6 @@ extension Procore.Endpoint {
         ]))
     }
 
-    public static func requisitionItems(project: ID, requisition: ID, page: Int = 1, perPage: Int = 100) -> Self {
-        Self(.GET, "/rest/v1.0/requisitions/\(requisition)/contract_items", query: [QueryItem("project_id", String(project))] + paging(page, perPage))
-    }
-
     public static func updateRequisitionItems(project: ID, requisition: ID, _ items: [Procore.RequisitionItemWrite]) -> Self {
         Self(.PATCH, "/rest/v1.0/requisitions/\(requisition)/bulk_item_update", query: [QueryItem("project_id", String(project))],
              body: json(["requisition_items": .encodable(items)]))

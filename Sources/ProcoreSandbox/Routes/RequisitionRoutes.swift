@@ -199,7 +199,16 @@ enum RequisitionRoutes {
                 continue
             }
             var reader = FieldReader(object)
-            guard case .int(let id)? = object["id"], let index = requisition.items.firstIndex(where: { $0.id == id }) else {
+            // An item is named by its id, or (v1.1, creating the requisition with its items) by the commitment line.
+            let index: Int?
+            if case .int(let id)? = object["id"] {
+                index = requisition.items.firstIndex { $0.id == id }
+            } else if case .int(let line)? = object["line_item_id"] {
+                index = requisition.items.firstIndex { $0.lineItemID == line }
+            } else {
+                index = nil
+            }
+            guard let index else {
                 errors.add("items[\(position)].id", "Entity with this ID not found")
                 continue
             }
