@@ -80,51 +80,17 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
     func measure(app: Application, sandbox: SandboxProcess) async throws {
         let company = Seeds.demoCompanyID
         let db = app.db
-        let organisation = try await Accounts.organisation(named: "Bench Construction Ltd", on: db).domain.id
-        let admin = try await Accounts.createUser(
-            organisation: organisation, email: "bench@bench.example", name: "Bench", role: .administrator, passwordHash: "-",
-            approvalLimit: 1_000_000_000, on: db)
-        let connection = try await ProcoreSettings.saveConnection(
-            .init(environment: .custom(authBaseURL: sandbox.baseURL, apiBaseURL: sandbox.baseURL), clientID: "bench",
-                  clientSecret: "bench-secret", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: company),
-            organisation: organisation, actor: admin, secrets: app.lentune.secrets, now: Date(), on: db)
-        var row = ProcoreCompanyLink(
-            organisationID: organisation, connectionID: .init(connection.id), procoreCompanyID: company, name: "Bench", isLinked: true,
-            purchaseOrderSource: .lentune, projectStages: ["Course of Construction"])
-        try await ProcoreSettings.insert(row, on: db)
         var worker = app.lentune.engine.worker(db: db, concurrency: 4)
         if faults {
             // Under injected faults the job retries are what is measured: a shorter backoff keeps the run in minutes.
             worker.policy = RetryPolicy(base: .seconds(1), cap: .seconds(15), maxAttempts: 40)
         }
-        func drain() async throws {
-            while true {
-                let waiting = try await Outbox.depth(on: db)
-                if (waiting[.pending] ?? 0) + (waiting[.running] ?? 0) == 0 { return }
-                let summary = try await worker.runOnce(limit: 400)
-                if summary.claimed == 0 { try await Task.sleep(for: .milliseconds(50)) }
-            }
-        }
-        try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: Date()), on: db)
-        try await Outbox.enqueue(.companyWide(.registerHooks, of: row, now: Date()), on: db)
-        try await drain()
-        let taxCodes = try await ReferenceData.taxCodes(in: organisation, on: db)
-        if let procoreGST = try await TaxMappings.mapping(of: row, on: db).procoreCodes.values.first(where: { $0.code == "GST" }) {
-            _ = try await TaxMappings.save(
-                Dictionary(uniqueKeysWithValues: taxCodes.map { ($0.id, procoreGST.procoreID) }), default: procoreGST.procoreID, row: row,
-                actor: admin, now: Date(), on: db)
-        }
+        func drain() async throws { try await BenchCompany.drain(worker, on: db) }
+        let bench = try await BenchCompany.prepare(app: app, sandbox: sandbox, source: .lentune, worker: worker)
+        let (organisation, admin, project, codes, type, supplier, taxCodes) = (bench.organisation, bench.admin, bench.project, bench.codes, bench.type, bench.supplier, bench.taxCodes)
+        var row = bench.row
 
         // 1. The bulk push.
-        let projects = try await ReferenceData.projects(in: organisation, on: db).filter { $0.procoreCompanyLinkID == row.id && $0.isActive }
-        guard let project = projects.first else {
-            throw ValidationError("No Procore project was imported.")
-        }
-        let codes = try await ReferenceData.costCodes(in: organisation, project: project.id, on: db).filter { $0.procoreCostCodeID != nil }
-        guard let type = try await ReferenceData.costTypes(in: organisation, on: db).first(where: { $0.procoreLineItemTypeID != nil }),
-            let supplier = try await ReferenceData.suppliers(in: organisation, on: db).first(where: { $0.procoreVendorID != nil }),
-            !codes.isEmpty
-        else { throw ValidationError("The reference import brought no cost codes, cost types or vendors.") }
         let created = ContinuousClock.now
         var pushed: [PurchaseOrder.ID] = []
         for index in 0..<pos {
@@ -204,15 +170,10 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         guard faults else { return }
         _ = try await app.client.delete(URI(string: sandbox.baseURL.absoluteString + "/_sandbox/faults"))
         // What failed for good under the faults is retried now (Retry all failed), then drained.
-        let organisation = try await Accounts.organisation(named: "Bench Construction Ltd", on: app.db).domain.id
+        let organisation = try await Accounts.organisation(named: BenchCompany.name, on: app.db).domain.id
         let retried = try await Outbox.retryAllFailed(in: organisation, now: Date(), on: app.db)
         if retried > 0 { printNow("  \(retried) jobs failed under the faults and were retried after them") }
-        let worker = app.lentune.engine.worker(db: app.db, concurrency: 4)
-        while true {
-            let waiting = try await Outbox.depth(on: app.db)
-            if (waiting[.pending] ?? 0) + (waiting[.running] ?? 0) == 0 { return }
-            if try await worker.runOnce(limit: 400).claimed == 0 { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        try await BenchCompany.drain(app.lentune.engine.worker(db: app.db, concurrency: 4), on: app.db)
     }
 
     func latency(app: Application, sandbox: SandboxProcess, organisation: Organisation.ID, project: Int64, vendor: Int64) async throws {
