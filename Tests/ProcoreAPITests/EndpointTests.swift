@@ -137,3 +137,87 @@ actor SleepLog {
     var total: Duration = .zero
     func add(_ duration: Duration) { total += duration }
 }
+
+/// Procore's hourly budget is a fixed window that starts when the server *receives* the first request of the hour;
+/// the pacer only knows when it let each request go. A request that took longer to arrive starts the server's window
+/// later than the pacer thinks, so the pacer's own count must not release a request the moment its oldest send is a
+/// window old (issue 14: one 429 at the hour's turn in the 5,000-commitment import).
+@Suite struct PacerWindowTests {
+    /// A server like Procore (and the sandbox): an "hourly" budget in a fixed window of `length` seconds that starts
+    /// with the first request to arrive after the last one ended, and a 10 s sliding spike budget; the headers name the
+    /// budget closer to running out, its reset rounded up to a whole second.
+    final class TwoWindowServer: @unchecked Sendable {
+        let length: Double
+        let limit: Int
+        let spike = 10
+        var windowStart: Date?
+        var count = 0
+        var recent: [Date] = []
+        var refused = 0
+
+        init(length: Double, limit: Int) {
+            self.length = length
+            self.limit = limit
+        }
+
+        func receive(at now: Date) -> (status: Int, limit: Int, remaining: Int, reset: Date) {
+            if windowStart == nil || now.timeIntervalSince(windowStart!) >= length { (windowStart, count) = (now, 0) }
+            recent.removeAll { now.timeIntervalSince($0) >= 10 }
+            let hourReset = Date(timeIntervalSince1970: windowStart!.addingTimeInterval(length).timeIntervalSince1970.rounded(.up))
+            let spikeReset = Date(timeIntervalSince1970: (recent.first ?? now).addingTimeInterval(10).timeIntervalSince1970.rounded(.up))
+            if count >= limit {
+                refused += 1
+                return (429, limit, 0, hourReset)
+            }
+            if recent.count >= spike {
+                refused += 1
+                return (429, spike, 0, spikeReset)
+            }
+            count += 1
+            recent.append(now)
+            if Double(limit - count) / Double(limit) < Double(spike - recent.count) / Double(spike) {
+                return (200, limit, limit - count, hourReset)
+            }
+            return (200, spike, spike - recent.count, spikeReset)
+        }
+    }
+
+    @Test func twoTightBudgets_withRequestsArrivingLate_thePacerKeepsPace_butStillMeetsA429() async throws {
+        let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000.25))
+        let pacer = Procore.RateLimitPacer(headroom: 0, clock: { clock.now }, sleep: { clock.advance($0) })
+        let server = TwoWindowServer(length: 60, limit: 40)
+        var random = SeededRandom(seed: 20_261_201)
+        for index in 0..<400 {
+            let ticket = try await pacer.acquire()
+            // Most requests arrive in a millisecond; some take 20–200 ms (a new connection, a busy event loop).
+            let delay = index % 5 == 0 ? Double.random(in: 0.02...0.2, using: &random) : 0.001
+            clock.advance(.milliseconds(Int64(delay * 1000)))
+            let answer = server.receive(at: clock.now)
+            await pacer.record(
+                ticket: ticket, limit: answer.limit, remaining: answer.remaining, reset: answer.reset, status: answer.status,
+                retryAfter: answer.status == 429 ? .seconds(max(1, Int64(answer.reset.timeIntervalSince(clock.now).rounded(.up)))) : nil)
+        }
+        // Known gap (docs/BENCHMARKS.md): against two budgets this tight (40 a minute and 10 per 10 s, where the headers
+        // name only the budget closer to running out) the pacer still meets a few 429s; against Procore's default
+        // budgets (3,600 an hour, 100 per 10 s) the 5,000-commitment import met one. When the pacer is fixed, this
+        // known issue stops occurring and the test says so.
+        withKnownIssue("the pacer meets 429s against two tight budgets") {
+            #expect(server.refused == 0)
+        }
+        // It did not crawl: 400 requests at 40 a window is 10 windows.
+        #expect(clock.now.timeIntervalSince1970 - 1_800_000_000.25 < 11 * 60)
+    }
+}
+
+/// A deterministic random source for simulations (SplitMix64).
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -70,7 +70,8 @@ extension Procore {
                     wait = nextSlot.timeIntervalSince(now)
                 }
                 if wait > 0 {
-                    try await sleep(.microseconds(Int64(wait * 1_000_000)))
+                    // Rounded up: a wait shorter than a microsecond must still move time on.
+                    try await sleep(.microseconds(max(1, Int64((wait * 1_000_000).rounded(.up)))))
                     continue
                 }
                 lastTicket += 1
@@ -117,9 +118,15 @@ extension Procore {
         }
 
         /// Whether this pacer's own starts in the last window leave room under the limit.
+        ///
+        /// Procore counts a request when it *arrives*; the pacer knows when it let it go. A request that took longer to
+        /// arrive (a new connection, a busy event loop) ends its window later than the pacer's copy says, so a start
+        /// leaves the copy only a margin after the window: a second for the hourly window, a quarter for the spike
+        /// window. (Without it, the 5,000-commitment import met one 429 at the hour's turn.)
         func ownWindowHasRoom(at now: Date) -> Bool {
             guard let limit = state.limit, windowLength > 0 else { return false }
-            sent.removeAll { now.timeIntervalSince($0) >= windowLength }
+            let margin = windowLength > 60 ? 1.0 : 0.25
+            sent.removeAll { now.timeIntervalSince($0) >= windowLength + margin }
             return Double(sent.count) < Double(limit) * (1 - headroom) - 1
         }
 

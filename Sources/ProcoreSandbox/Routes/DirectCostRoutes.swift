@@ -7,6 +7,7 @@ enum DirectCostRoutes {
     static let maxNestedLines = 100
 
     /// `PATCH …/direct_costs/{id}` as `multipart/form-data` with `attachments[]` files: adds them to the direct cost.
+    @inline(never)  // inlined into the PATCH route, it crashes the release compiler (Swift 6.3, coroutine splitting)
     static func attach(_ req: Request, _ ctx: APIContext, cost: DirectCost, project: Project, store: SandboxStore) async throws -> Response {
         struct Upload: Content {
             var attachments: [File]
