@@ -153,6 +153,12 @@ enum InvoiceViews {
                 " "
                 el("a", .href(model.existing.map { SiteURL.invoice($0.id.rawValue).path } ?? SiteURL.invoices.path)) { "Cancel" }
             }
+            // The kept PDF beside the form while it is corrected.
+            if let existing = model.existing, existing.attachment != nil {
+                el("div", .class("invoice-document")) {
+                    el("iframe", .init("src", SiteURL.invoiceDocument(existing.id.rawValue).path), .title("Invoice PDF"), .id("invoice-pdf")) { "" }
+                }
+            }
         }
     }
 
