@@ -69,7 +69,7 @@ public enum InvoiceJobs {
             let url = environment.flatMap { ProcoreWebLinks.url(.directCost(project: procoreProject, directCost: cost.id), environment: $0) }
             try await posted(invoice, procoreID: cost.id, url: url, ctx)
         case .requisition(let commitment):
-            guard let po else { return }
+            guard let po else { throw SyncError.permanent("Invoice \(invoice.number) has no purchase order to go against.") }
             let periods = try await client.billingPeriods(project: procoreProject).all()
             guard let period = periods.filter({ $0.status.lowercased() == "open" }).min(by: { $0.startDate.description < $1.startDate.description }) else {
                 try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
