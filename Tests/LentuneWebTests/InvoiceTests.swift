@@ -142,4 +142,66 @@ import VaporTesting
             #expect(try await boss.get("/invoices?status=unchecked").body.string.contains("No invoices match."))
         }
     }
+
+    @Test func theListPagesForwardAndBack_withTheSameCursors() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            // Five invoices, two on the same day (the id breaks the tie).
+            for (index, date) in ["2026-11-01", "2026-11-02", "2026-11-02", "2026-11-03", "2026-11-04"].enumerated() {
+                let created = try await client.api(.POST, "/api/v1/invoices", token: token, body: Self.body(h, number: "P-\(index)", date: date))
+                #expect(created.status == .created)
+            }
+            struct Page: Decodable {
+                struct Item: Decodable { var number: String }
+                var data: [Item]
+                var next_cursor: String?
+                var previous_cursor: String?
+            }
+            func page(_ query: String) async throws -> Page {
+                let response = try await client.api(.GET, "/api/v1/invoices?per_page=2" + query, token: token)
+                #expect(response.status == .ok)
+                return try JSONDecoder().decode(Page.self, from: Data(response.body.string.utf8))
+            }
+            let first = try await page("")
+            #expect(first.previous_cursor == nil)
+            let second = try await page("&after=" + (first.next_cursor ?? ""))
+            let third = try await page("&after=" + (second.next_cursor ?? ""))
+            #expect(third.next_cursor == nil)
+            let forward = (first.data + second.data + third.data).map(\.number)
+            #expect(forward.count == 5 && Set(forward).count == 5 && forward.first == "P-4" && forward.last == "P-0")
+            // Back from the last page: the same pages, in the same order.
+            let backToSecond = try await page("&before=" + (third.previous_cursor ?? ""))
+            #expect(backToSecond.data.map(\.number) == second.data.map(\.number))
+            let backToFirst = try await page("&before=" + (backToSecond.previous_cursor ?? ""))
+            #expect(backToFirst.data.map(\.number) == first.data.map(\.number))
+            #expect(backToFirst.previous_cursor == nil)
+            #expect(try await client.api(.GET, "/api/v1/invoices?after=x&before=y", token: token).status == .badRequest)
+
+            // The page (50 a page) continued after the API's first two has Previous and no Next.
+            let person = h.client()
+            _ = try await person.signIn("ap_officer@a.example")
+            let list = try await person.get("/invoices?after=" + (first.next_cursor ?? ""))
+            #expect(list.body.string.contains("id=\"previous-page\"") && !list.body.string.contains("id=\"next-page\""))
+            #expect(!list.body.string.contains(">P-4<") && list.body.string.contains(">P-0<"))
+        }
+    }
+
+    @Test func showPO_putsThePOBesideTheForm_andSavesNothing() async throws {
+        try await WebHarness.with { h in
+            let po = h.orgA.purchaseOrder(number: "PO-7001")
+            try await PurchaseOrders.insert(po, on: h.app.db)
+            let officer = h.client()
+            _ = try await officer.signIn("ap_officer@a.example")
+            let form = try await officer.get("/invoices/new")
+            let csrf = try #require(officer.csrf(from: form))
+            let shown = try await officer.post("/invoices", form: ["_csrf": csrf, "purchase_order_number": "PO-7001", "number": "INV-S", "show_po": "1"])
+            #expect(shown.status == .ok)
+            #expect(shown.body.string.contains("id=\"form-po-lines\"") && shown.body.string.contains("Purchase order PO-7001"))
+            #expect(shown.body.string.contains("value=\"INV-S\""))  // what was typed stays
+            let unknown = try await officer.post("/invoices", form: ["_csrf": csrf, "purchase_order_number": "PO-9999", "show_po": "1"])
+            #expect(unknown.body.string.contains("There is no purchase order PO-9999.") && !unknown.body.string.contains("form-po-lines"))
+            #expect(try await count(h) == 0)
+        }
+    }
 }

@@ -133,6 +133,11 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
 
             wait_for(pushed, "the PO pushed to Procore", timeout=120)
             commitment = int(browser.find_element(By.ID, "procore-commitment").text.lstrip("#").split()[0])
+            # The PO appears beside the form once its number is entered (Show PO saves nothing).
+            browser.get(demo["url"] + "/invoices/new")
+            browser.find_element(By.ID, "purchase_order_number").send_keys(po_number)
+            click_and_wait(browser, browser.find_element(By.ID, "show-po"))
+            assert "Scaffold hire" in browser.find_element(By.ID, "form-po-lines").text
             url = capture(browser, demo, pdf_path, "BR-REQ-1", "100.00", "15.00", po_number=po_number)
             # A single-line PO takes the whole invoice; the indicator is green.
             assert browser.find_element(By.ID, "po-indicator").get_attribute("data-comparison") == "equal"

@@ -131,10 +131,12 @@ public enum Invoices {
         }
     }
 
-    /// Newest first by invoice date, keyset-paged like the reference lists: a page continues after the last row's
-    /// (date, id), so every page costs the same and new invoices neither skip nor repeat a row.
+    /// Newest first by invoice date, keyset-paged like the PO list: a page continues after the last row's (date, id)
+    /// or, going back, before the first row's, so every page costs the same and new invoices neither skip nor repeat
+    /// a row. The cursor keeps the date to the microsecond.
     public static func list(
-        in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, limit: Int, on db: any Database
+        in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, before: ReferenceLists.Cursor? = nil, limit: Int,
+        on db: any Database
     ) async throws -> ReferenceLists.Page<Invoice> {
         var query = InvoiceRecord.scoped(to: organisation, on: db)
         if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
@@ -145,15 +147,32 @@ public enum Invoices {
                 .filter(\.$entityKind == SyncRecord.EntityKind.invoice.rawValue).filter(\.$state == posting.rawValue).all(\.$entityID)
             query = query.filter(\.$id ~~ ids)
         }
-        if let after, let date = ISO8601DateFormatter().date(from: after.key) {
+        func cursor(_ record: InvoiceRecord) -> ReferenceLists.Cursor {
+            ReferenceLists.Cursor(key: String(format: "%.6f", record.invoiceDate.timeIntervalSince1970), id: record.id!)
+        }
+        func date(_ cursor: ReferenceLists.Cursor) -> Date? {
+            Double(cursor.key).flatMap { $0.isFinite && abs($0) < 1e11 ? Date(timeIntervalSince1970: $0) : nil }
+        }
+        if let before, let date = date(before) {
+            // Going back: the rows just newer than the cursor, read oldest first, shown newest first.
+            let rows = try await query.group(.or) { group in
+                group.filter(\.$invoiceDate > date).group(.and) { same in same.filter(\.$invoiceDate == date).filter(\.$id > before.id) }
+            }.sort(\.$invoiceDate).sort(\.$id).limit(limit + 1).all()
+            let shown = Array(rows.prefix(limit).reversed())
+            return ReferenceLists.Page(
+                items: shown.map { $0.domain(lines: [], allocations: []) }, next: shown.last.map(cursor),
+                previous: rows.count > limit ? shown.first.map(cursor) : nil)
+        }
+        if let after, let date = date(after) {
             query = query.group(.or) { group in
                 group.filter(\.$invoiceDate < date).group(.and) { same in same.filter(\.$invoiceDate == date).filter(\.$id < after.id) }
             }
         }
         let rows = try await query.sort(\.$invoiceDate, .descending).sort(\.$id, .descending).limit(limit + 1).all()
         let shown = Array(rows.prefix(limit))
-        let next = rows.count > limit ? shown.last.map { ReferenceLists.Cursor(key: ISO8601DateFormatter().string(from: $0.invoiceDate), id: $0.id!) } : nil
-        return ReferenceLists.Page(items: shown.map { $0.domain(lines: [], allocations: []) }, next: next)
+        return ReferenceLists.Page(
+            items: shown.map { $0.domain(lines: [], allocations: []) }, next: rows.count > limit ? shown.last.map(cursor) : nil,
+            previous: after != nil ? shown.first.map(cursor) : nil)
     }
 
     /// What other invoices of the organisation have allocated to each line of the PO (for the over-allocation warning).

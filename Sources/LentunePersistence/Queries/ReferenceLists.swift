@@ -35,6 +35,8 @@ public enum ReferenceLists {
         public var items: [Item]
         /// Pass as `after` for the next page; nil on the last.
         public var next: Cursor?
+        /// Pass as `before` for the previous page; nil on the first (lists that page backwards).
+        public var previous: Cursor? = nil
     }
 
     static func page<R: TenantRecord, Item>(

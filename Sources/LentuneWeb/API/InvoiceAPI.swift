@@ -145,6 +145,7 @@ enum InvoiceAPI {
             var project_id: String?
             var posting: String?
             var after: String?
+            var before: String?
             var per_page: String?
         }
         let query = (try? req.query.decode(Query.self)) ?? Query()
@@ -171,12 +172,17 @@ enum InvoiceAPI {
         if let text = query.after {
             if let cursor = ReferenceLists.Cursor(token: text) { after = cursor } else { errors["after"] = "is not a cursor this API gave" }
         }
+        var before: ReferenceLists.Cursor?
+        if let text = query.before {
+            if let cursor = ReferenceLists.Cursor(token: text) { before = cursor } else { errors["before"] = "is not a cursor this API gave" }
+        }
+        if after != nil, before != nil { errors["before"] = "cannot be sent with after" }
         var perPage = 50
         if let text = query.per_page {
             if let value = Int(text), (1...200).contains(value) { perPage = value } else { errors["per_page"] = "must be a whole number from 1 to 200" }
         }
         guard errors.isEmpty else { return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors) }
-        let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, limit: perPage, on: req.db)
+        let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, before: before, limit: perPage, on: req.db)
         struct Item: Encodable {
             var id: UUID
             var number: String
@@ -189,13 +195,15 @@ enum InvoiceAPI {
             var data: [Item]
             var per_page: Int
             var next_cursor: String?
+            /// Pass as `before` for the previous page (`null` on the first).
+            var previous_cursor: String?
         }
         let day = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()
         return try APIController.json(Page(
             data: page.items.map {
                 Item(id: $0.id.rawValue, number: $0.number, supplier_id: $0.supplierID.rawValue, invoice_date: $0.invoiceDate.formatted(day),
                      status: $0.status.rawValue, total_including_tax: Money.format($0.statedTotalIncludingTax))
-            }, per_page: perPage, next_cursor: page.next?.token))
+            }, per_page: perPage, next_cursor: page.next?.token, previous_cursor: page.previous?.token))
     }
 
     static func find(_ req: Request, _ viewer: Viewer) async throws -> Invoice {

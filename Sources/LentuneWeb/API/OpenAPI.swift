@@ -181,7 +181,8 @@ enum OpenAPI {
               { "name": "project_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "posting", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
               { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
-              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 } }
+              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 } },
+              { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 }, "description": "The previous_cursor of a page: the rows before it" }
             ],
             "responses": {
               "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoicePage" } } } },
@@ -453,7 +454,8 @@ enum OpenAPI {
                 "id": { "type": "string", "format": "uuid" }, "number": { "type": "string" }, "supplier_id": { "type": "string", "format": "uuid" },
                 "invoice_date": { "type": "string" }, "status": { "type": "string" }, "total_including_tax": { "type": "string" } } } },
               "per_page": { "type": "integer" },
-              "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page" }
+              "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page" },
+              "previous_cursor": { "type": ["string", "null"], "description": "Pass as before= for the previous page" }
             }
           },
           "PurchaseOrderWrite": {

@@ -17,6 +17,7 @@ enum InvoiceController {
         var project: String?
         var posting: String?
         var after: String?
+        var before: String?
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
@@ -28,7 +29,8 @@ enum InvoiceController {
         filter.supplier = query.supplier.flatMap(UUID.init(uuidString:)).map { .init($0) }
         filter.project = query.project.flatMap(UUID.init(uuidString:)).map { .init($0) }
         let after = query.after.flatMap(ReferenceLists.Cursor.init(token:))
-        let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, limit: pageSize, on: req.db)
+        let before = after == nil ? query.before.flatMap(ReferenceLists.Cursor.init(token:)) : nil
+        let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, before: before, limit: pageSize, on: req.db)
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
         let postings = try await SyncLedger.records(of: page.items.map(\.id.rawValue), kind: .invoice, in: viewer.organisationID, on: req.db)
         return InvoiceViews.list(.init(viewer: viewer, query: query, page: page, reference: reference, postings: postings)).response()
@@ -48,12 +50,15 @@ enum InvoiceController {
     static func form(_ req: Request, _ viewer: Viewer, input: InvoiceInput, existing: Invoice?, poNumber: String? = nil, errors: [String: String] = [:], status: HTTPStatus = .ok) async throws -> Response {
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         var number = poNumber ?? ""
-        if poNumber == nil, let id = UUID(uuidString: input.purchaseOrder) {
-            number = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: req.db)?.number ?? ""
+        var po: PurchaseOrder?
+        if let id = UUID(uuidString: input.purchaseOrder) {
+            po = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: req.db)
+            if poNumber == nil { number = po?.number ?? "" }
         }
         let approvers = try await Accounts.users(in: viewer.organisationID, on: req.db).filter { $0.role.mayApprove }
         let response = InvoiceViews.form(.init(
-            viewer: viewer, reference: reference, approvers: approvers, input: input, poNumber: number, existing: existing, errors: errors)).response()
+            viewer: viewer, reference: reference, approvers: approvers, input: input, poNumber: number, po: po, existing: existing,
+            errors: errors)).response()
         response.status = status
         return response
     }
@@ -81,11 +86,13 @@ enum InvoiceController {
         /// `lines[N][field]`: an array to the multipart decoder (the form carries a PDF), keyed to the urlencoded one.
         var lines: [Line]?
         var document: File?
+        /// **Show PO**: the form again with the PO beside it, nothing saved.
+        var show_po: String?
     }
 
     /// Reads the form: the input, the PO number typed, the PDF (or why it cannot be kept), and the PO it names.
     static func read(_ req: Request, _ viewer: Viewer, keeping existing: Invoice?) async throws
-        -> (input: InvoiceInput, poNumber: String, document: Invoices.Document?, po: PurchaseOrder?, errors: [String: String])
+        -> (input: InvoiceInput, poNumber: String, document: Invoices.Document?, po: PurchaseOrder?, errors: [String: String], showPO: Bool)
     {
         guard let fields = try? req.content.decode(Fields.self) else { throw Abort(.badRequest, reason: "The form could not be read.") }
         var errors: [String: String] = [:]
@@ -119,12 +126,13 @@ enum InvoiceController {
                 document = Invoices.Document(filename: filename, bytes: bytes)
             }
         }
-        return (input, poNumber, document, po, errors)
+        return (input, poNumber, document, po, errors, fields.show_po != nil)
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
         let viewer = try editor(req)
-        let (input, poNumber, document, po, readErrors) = try await read(req, viewer, keeping: nil)
+        let (input, poNumber, document, po, readErrors, showPO) = try await read(req, viewer, keeping: nil)
+        if showPO { return try await form(req, viewer, input: input, existing: nil, poNumber: poNumber, errors: readErrors.filter { $0.key != "document" }) }
         var errors = readErrors
         var parsed: Invoice?
         switch input.parse(organisation: viewer.organisationID, po: po) {
@@ -146,7 +154,8 @@ enum InvoiceController {
     @Sendable static func update(req: Request) async throws -> Response {
         let viewer = try editor(req)
         let existing = try await find(req, viewer)
-        let (input, poNumber, document, po, readErrors) = try await read(req, viewer, keeping: existing)
+        let (input, poNumber, document, po, readErrors, showPO) = try await read(req, viewer, keeping: existing)
+        if showPO { return try await form(req, viewer, input: input, existing: existing, poNumber: poNumber, errors: readErrors.filter { $0.key != "document" }) }
         var errors = readErrors
         var parsed: Invoice?
         switch input.parse(organisation: viewer.organisationID, id: existing.id, po: po) {

@@ -48,21 +48,25 @@ enum InvoiceViews {
                             model.postings[invoice.id.rawValue].map { PurchaseOrderViews.badge($0.state) } ?? .text(""),
                         ]
                     })
-                if let next = model.page.next {
+                if model.page.next != nil || model.page.previous != nil {
                     el("nav", .class("pagination"), .aria("label", "Pages")) {
-                        el("a", .href(nextPage(q, after: next)), .init("rel", "next")) { "Next ›" }
+                        if let previous = model.page.previous {
+                            el("a", .href(page(q, "before", previous)), .init("rel", "prev"), .id("previous-page")) { "‹ Previous" }
+                            " "
+                        }
+                        if let next = model.page.next { el("a", .href(page(q, "after", next)), .init("rel", "next"), .id("next-page")) { "Next ›" } }
                     }
                 }
             }
         }
     }
 
-    /// The next page keeps the filters and continues after the last row shown.
-    static func nextPage(_ q: InvoiceController.ListQuery, after: ReferenceLists.Cursor) -> String {
+    /// The next or previous page: the same filters, continuing after the last row shown or before the first.
+    static func page(_ q: InvoiceController.ListQuery, _ direction: String, _ cursor: ReferenceLists.Cursor) -> String {
         var components = URLComponents()
         let filters: [(String, String?)] = [("status", q.status), ("supplier", q.supplier), ("project", q.project), ("posting", q.posting)]
         components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } }
-            + [URLQueryItem(name: "after", value: after.token)]
+            + [URLQueryItem(name: direction, value: cursor.token)]
         return SiteURL.invoices.path + "?" + (components.percentEncodedQuery ?? "")
     }
 
@@ -74,6 +78,8 @@ enum InvoiceViews {
         var approvers: [User]
         var input: InvoiceInput
         var poNumber: String
+        /// The PO the number names, shown beside the form.
+        var po: PurchaseOrder?
         var existing: Invoice?
         var errors: [String: String]
     }
@@ -126,6 +132,7 @@ enum InvoiceViews {
                     }
                     PurchaseOrderViews.field("purchase_order_number", "Purchase order number", error: model.errors["purchase_order_id"] ?? model.errors["allocations"]) {
                         el("input", .id("purchase_order_number"), .name("purchase_order_number"), .value(model.poNumber), .init("placeholder", "PO-00001"))
+                        el("button", .type("submit"), .name("show_po"), .value("1"), .id("show-po"), .class("secondary"), .init("formnovalidate", "formnovalidate")) { "Show PO" }
                     }
                     PurchaseOrderViews.field("approver", "Approver", error: model.errors["approver_id"]) {
                         el("select", .id("approver"), .name("approver")) {
@@ -152,6 +159,23 @@ enum InvoiceViews {
                 el("button", .type("submit"), .id("save-invoice")) { model.existing == nil ? "Capture invoice" : "Save" }
                 " "
                 el("a", .href(model.existing.map { SiteURL.invoice($0.id.rawValue).path } ?? SiteURL.invoices.path)) { "Cancel" }
+            }
+            // The PO beside the form once its number is entered (Show PO, or a save that found it).
+            if let po = model.po {
+                el("section", .id("form-purchase-order")) {
+                    el("h2") { "Purchase order \(po.number)" }
+                    el("p", .class("hint")) {
+                        (model.reference.suppliers.first { $0.id == po.supplierID }?.name ?? "") + " · "
+                            + (model.reference.projects.first { $0.id == po.projectID }.map { "\($0.code) \($0.name)" } ?? "")
+                            + " · \(po.status.title) · \(Money.display(po.totals.excludingTax)) excl. GST"
+                    }
+                    Layout.table(
+                        id: "form-po-lines", headers: ["Line", "Description", "Quantity", "Unit cost", "Amount"],
+                        rows: po.lines.map { line in
+                            [.text(String(line.position)), .text(line.description), .text("\(line.quantity)"), .text(Money.display(line.unitCost)),
+                             .text(Money.display(line.amount))]
+                        })
+                }
             }
             // The kept PDF beside the form while it is corrected.
             if let existing = model.existing, existing.attachment != nil {
