@@ -267,39 +267,39 @@ enum InvoiceAPI {
 
     @Sendable static func create(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let body: WriteDTO
-        switch APIBody.decode(WriteDTO.self, from: req, what: "a JSON invoice") {
-        case .success(let decoded): body = decoded
-        case .failure(let problem): return problem
-        }
-        switch try await parse(body, viewer: viewer, id: Invoice.ID(), req: req) {
-        case .failure(let problem): return problem
-        case .success(let (invoice, document)):
-            do {
-                let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
-                let response = try APIController.json(try await dto(stored, req), status: .created)
-                response.headers.replaceOrAdd(name: .location, value: SiteURL.apiInvoice(stored.id.rawValue).path)
-                return response
-            } catch let failure as InvoiceCommands.Failure {
-                return answer(failure)
-            }
+        return try await write(req, viewer, id: Invoice.ID()) { invoice, document, now in
+            let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: now, on: req.db)
+            let response = try APIController.json(try await dto(stored, req), status: .created)
+            response.headers.replaceOrAdd(name: .location, value: SiteURL.apiInvoice(stored.id.rawValue).path)
+            return response
         }
     }
 
     @Sendable static func update(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let existing = try await find(req, viewer)
+        return try await write(req, viewer, id: existing.id) { invoice, document, now in
+            let stored = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: now, on: req.db)
+            return try APIController.json(try await dto(stored, req))
+        }
+    }
+
+    /// The one path of a capture and an update: decode the body, parse it, run the command (`save`), and answer the
+    /// command's refusal as a problem document.
+    static func write(
+        _ req: Request, _ viewer: Viewer, id: Invoice.ID,
+        save: (Invoice, Invoices.Document?, Date) async throws -> Response
+    ) async throws -> Response {
         let body: WriteDTO
         switch APIBody.decode(WriteDTO.self, from: req, what: "a JSON invoice") {
         case .success(let decoded): body = decoded
         case .failure(let problem): return problem
         }
-        switch try await parse(body, viewer: viewer, id: existing.id, req: req) {
+        switch try await parse(body, viewer: viewer, id: id, req: req) {
         case .failure(let problem): return problem
         case .success(let (invoice, document)):
             do {
-                let stored = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
-                return try APIController.json(try await dto(stored, req))
+                return try await save(invoice, document, req.application.lentune.now())
             } catch let failure as InvoiceCommands.Failure {
                 return answer(failure)
             }

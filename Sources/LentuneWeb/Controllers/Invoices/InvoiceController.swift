@@ -130,43 +130,35 @@ enum InvoiceController {
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
-        let viewer = try editor(req)
-        let (input, poNumber, document, po, readErrors, showPO) = try await read(req, viewer, keeping: nil)
-        if showPO { return try await form(req, viewer, input: input, existing: nil, poNumber: poNumber, errors: readErrors.filter { $0.key != "document" }) }
-        var errors = readErrors
-        var parsed: Invoice?
-        switch input.parse(organisation: viewer.organisationID, po: po) {
-        case .failure(let fieldErrors): errors.merge(fieldErrors.messages) { first, _ in first }
-        case .success(let invoice): parsed = invoice
-        }
-        if errors.isEmpty, let parsed {
-            do {
-                let invoice = try await InvoiceCommands.withAutomaticAllocation(parsed, on: req.db)
-                let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
-                return req.redirect(to: SiteURL.invoice(stored.id.rawValue).path + "?notice=captured")
-            } catch let failure as InvoiceCommands.Failure {
-                errors = messages(failure)
-            }
-        }
-        return try await form(req, viewer, input: input, existing: nil, poNumber: poNumber, errors: errors, status: .unprocessableEntity)
+        try await save(req, try editor(req), existing: nil)
     }
 
     @Sendable static func update(req: Request) async throws -> Response {
         let viewer = try editor(req)
-        let existing = try await find(req, viewer)
+        return try await save(req, viewer, existing: try await find(req, viewer))
+    }
+
+    /// The one path of the form for a new invoice and an edit: read it, parse it, capture or update, and show the form
+    /// again with every message when something is refused (or with the PO beside it for **Show PO**).
+    static func save(_ req: Request, _ viewer: Viewer, existing: Invoice?) async throws -> Response {
         let (input, poNumber, document, po, readErrors, showPO) = try await read(req, viewer, keeping: existing)
         if showPO { return try await form(req, viewer, input: input, existing: existing, poNumber: poNumber, errors: readErrors.filter { $0.key != "document" }) }
         var errors = readErrors
         var parsed: Invoice?
-        switch input.parse(organisation: viewer.organisationID, id: existing.id, po: po) {
+        switch input.parse(organisation: viewer.organisationID, id: existing?.id ?? Invoice.ID(), po: po) {
         case .failure(let fieldErrors): errors.merge(fieldErrors.messages) { first, _ in first }
         case .success(let invoice): parsed = invoice
         }
         if errors.isEmpty, let parsed {
             do {
                 let invoice = try await InvoiceCommands.withAutomaticAllocation(parsed, on: req.db)
-                _ = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
-                return req.redirect(to: SiteURL.invoice(existing.id.rawValue).path + "?notice=saved")
+                let now = req.application.lentune.now()
+                if existing == nil {
+                    let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: now, on: req.db)
+                    return req.redirect(to: SiteURL.invoice(stored.id.rawValue).path + "?notice=captured")
+                }
+                let stored = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: now, on: req.db)
+                return req.redirect(to: SiteURL.invoice(stored.id.rawValue).path + "?notice=saved")
             } catch let failure as InvoiceCommands.Failure {
                 errors = messages(failure)
             }
