@@ -17,9 +17,13 @@ extension Procore {
 
         public private(set) var state = State()
         private var nextSlot: Date = .distantPast
-        /// The longest reset horizon seen for the current limit: the window's length (10 s for the spike window,
-        /// an hour for the hourly one). `length / limit` is the steady spacing that can never exceed the budget.
-        private var windowLength: TimeInterval = 0
+        /// Every budget the headers have named, by its limit, with the longest reset horizon seen for it: the window's
+        /// length (10 s for the spike window, an hour for the hourly one). Procore names only the budget closer to
+        /// running out, so the pacer keeps all of them and checks its own starts against each (`ownWindowsWait`).
+        private var windows: [Int: TimeInterval] = [:]
+        /// The length of the window the latest headers describe. `length / limit` is the steady spacing that can
+        /// never exceed the budget.
+        private var windowLength: TimeInterval { state.limit.flatMap { windows[$0] } ?? 0 }
         private var inFlight = 0
         /// Tickets order requests by start; an answer older than the last one recorded does not overwrite newer
         /// budget figures (answers to concurrent requests arrive in any order).
@@ -68,6 +72,8 @@ extension Procore {
                     wait = 0.01  // stale figures and no room by our own count: wait for the answer in flight
                 } else if nextSlot > now {
                     wait = nextSlot.timeIntervalSince(now)
+                } else {
+                    wait = ownWindowsWait(at: now)
                 }
                 if wait > 0 {
                     // Rounded up: a wait shorter than a microsecond must still move time on.
@@ -91,12 +97,11 @@ extension Procore {
         public func record(ticket: Int = .max, limit: Int?, remaining: Int?, reset: Date?, status: Int, retryAfter: Duration?) {
             inFlight = max(0, inFlight - 1)
             let now = clock()
-            if let limit, limit != state.limit { windowLength = 0 }
             // Procore's windows are whole seconds (10 s, 1 h) and its reset header is rounded up to a whole second,
             // so the horizon seen overshoots by up to a second: the window is its floor.
-            if let reset {
+            if let limit, limit > 0, let reset {
                 let horizon = reset.timeIntervalSince(now)
-                windowLength = max(windowLength, horizon > 1.5 ? horizon.rounded(.down) : horizon)
+                windows[limit] = max(windows[limit] ?? 0, min(horizon > 1.5 ? horizon.rounded(.down) : horizon, 86_400))
             }
             if ticket >= lastRecorded {
                 lastRecorded = ticket == .max ? lastRecorded : ticket
@@ -125,9 +130,34 @@ extension Procore {
         /// window. (Without it, the 5,000-commitment import met one 429 at the hour's turn.)
         func ownWindowHasRoom(at now: Date) -> Bool {
             guard let limit = state.limit, windowLength > 0 else { return false }
-            let margin = windowLength > 60 ? 1.0 : 0.25
-            sent.removeAll { now.timeIntervalSince($0) >= windowLength + margin }
-            return Double(sent.count) < Double(limit) * (1 - headroom) - 1
+            let span = windowLength + Self.margin(windowLength)
+            return Double(sent.count(where: { now.timeIntervalSince($0) < span })) < Double(limit) * (1 - headroom) - 1
+        }
+
+        static func margin(_ length: TimeInterval) -> TimeInterval { length > 60 ? 1.0 : 0.25 }
+
+        /// How long until every budget seen so far has room by this pacer's own count of starts (0: now).
+        ///
+        /// The headers describe one budget at a time, the one closer to running out; when they switch from the spike
+        /// window to the hourly one (or back), the budget they stopped naming is still spent. Any span of a window's
+        /// length plus the margin holds fewer starts than its limit (less one, and less the headroom), so no window
+        /// of the server's, sliding or fixed, can count more arrivals than its limit.
+        func ownWindowsWait(at now: Date) -> TimeInterval {
+            let longest = windows.values.map { $0 + Self.margin($0) }.max() ?? 0
+            sent.removeAll { now.timeIntervalSince($0) >= longest }
+            var wait: TimeInterval = 0
+            for (limit, length) in windows where length > 0 {
+                let allowed = Int((Double(limit) * (1 - headroom)).rounded(.down)) - 1
+                guard allowed >= 1 else { continue }
+                let span = length + Self.margin(length)
+                let recent = sent.drop(while: { now.timeIntervalSince($0) >= span })
+                if recent.count >= allowed {
+                    // When this start leaves the span, `allowed - 1` remain.
+                    let expiring = recent[recent.index(recent.startIndex, offsetBy: recent.count - allowed)]
+                    wait = max(wait, expiring.addingTimeInterval(span).timeIntervalSince(now))
+                }
+            }
+            return wait
         }
 
         /// A request that never got an answer still counts as out of flight.
