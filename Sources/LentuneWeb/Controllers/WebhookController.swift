@@ -15,7 +15,7 @@ enum WebhookController {
     @Sendable static func receive(req: Request) async throws -> Response {
         let services = req.application.lentune
         guard let id = req.parameters.get("connection").flatMap({ UUID(text: $0) }),
-            let (connection, expected) = try await services.webhookConnections.lookup(id, secrets: services.secrets, on: req.db),
+            let (connection, expected) = try await services.webhookConnections.lookup(id, secrets: services.secrets, on: { req.db }),
             SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", expected)
         else {
             SyncMetrics.webhook("rejected")
@@ -121,9 +121,12 @@ enum WebhookController {
 actor WebhookConnections {
     private var entries: [UUID: (connection: ProcoreConnection, authorization: String, at: ContinuousClock.Instant)] = [:]
 
-    func lookup(_ id: UUID, secrets: SecretBox, on db: any Database) async throws -> (connection: ProcoreConnection, authorization: String)? {
+    /// `db` is asked for only on a miss (a request's database handle is built anew on every `req.db`).
+    func lookup(
+        _ id: UUID, secrets: SecretBox, on db: @Sendable () -> any Database
+    ) async throws -> (connection: ProcoreConnection, authorization: String)? {
         if let entry = entries[id], ContinuousClock.now - entry.at < .seconds(30) { return (entry.connection, entry.authorization) }
-        guard let (connection, sealed) = try await ProcoreSettings.webhookConnection(id, on: db),
+        guard let (connection, sealed) = try await ProcoreSettings.webhookConnection(id, on: db()),
             let secret = try? secrets.open(sealed)
         else {
             entries[id] = nil

@@ -4,13 +4,9 @@ import Vapor
 
 /// Turns every error into a page a person can read (HTML) or a problem document (RFC 9457) for JSON clients.
 /// Internal errors are logged with detail and shown without it.
-struct ErrorPages: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            return render(error, for: request)
-        }
+struct ErrorPages: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).recover { render($0, for: request) }
     }
 
     func render(_ error: any Error, for request: Request) -> Response {

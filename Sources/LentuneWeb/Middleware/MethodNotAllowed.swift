@@ -3,11 +3,10 @@ import Vapor
 /// An address that exists with another method answers 405 with `Allow` (RFC 9110 §15.5.6) instead of 404, so a
 /// client that used the wrong method learns which ones the address takes. Only for addresses with no route of the
 /// request's method: a 404 for a missing record stays a 404.
-struct MethodNotAllowed: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch let abort as any AbortError where abort.status == .notFound && request.route == nil {
+struct MethodNotAllowed: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
+            guard let abort = error as? any AbortError, abort.status == .notFound, request.route == nil else { throw error }
             let path = request.url.path.split(separator: "/", omittingEmptySubsequences: true)
             // The router prefers a constant segment to a parameter: only the most specific matching paths count
             // (`/invoices/{id}/document` is not `/invoices/{id}/{action}`).

@@ -18,24 +18,25 @@ public enum LentuneMetrics {
 }
 
 /// Counts requests and times them by route pattern (not raw path, to keep label cardinality bounded).
-struct RequestMetrics: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+///
+/// The global middlewares are `Middleware` (futures), not `AsyncMiddleware`: each `AsyncMiddleware` in the chain
+/// starts a task of its own per request, and seven of them cost webhook intake a fifth of its throughput
+/// (docs/BENCHMARKS.md). A middleware that must await (a session lookup) does so only when it has work to do.
+struct RequestMetrics: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let start = ContinuousClock.now
-        var status = 500
-        defer {
+        return next.respond(to: request).always { result in
+            let status =
+                switch result {
+                case .success(let response): Int(response.status.code)
+                case .failure(let abort as any AbortError): Int(abort.status.code)
+                case .failure: 500
+                }
             let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
             let dimensions = [("method", request.method.rawValue), ("route", route), ("status", String(status))]
             Counter(label: "lentune_http_requests_total", dimensions: dimensions).increment()
             Metrics.Timer(label: "lentune_http_request_duration_seconds", dimensions: Array(dimensions.prefix(2)))
                 .recordInterval(since: start)
-        }
-        do {
-            let response = try await next.respond(to: request)
-            status = Int(response.status.code)
-            return response
-        } catch let abort as any AbortError {
-            status = Int(abort.status.code)
-            throw abort
         }
     }
 }

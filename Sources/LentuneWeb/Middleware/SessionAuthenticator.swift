@@ -14,18 +14,19 @@ enum Cookie {
 }
 
 /// Loads the viewer from the session cookie. It never rejects a request; `RequireSignIn` does that.
-struct SessionAuthenticator: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+struct SessionAuthenticator: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         // The JSON API takes bearer tokens only: a cookie there would be a CSRF hole.
-        if request.url.path.hasPrefix("/api/") { return try await next.respond(to: request) }
-        if let token = request.cookies[Cookie.session]?.string, !token.isEmpty {
+        guard !request.routingPath.hasPrefix("/api/"), let token = request.cookies[Cookie.session]?.string, !token.isEmpty else {
+            return next.respond(to: request)
+        }
+        return request.eventLoop.makeFutureWithTask {
             let hash = Tokens.sha256(token)
             if let identity = try await SignedIn.session(tokenHash: hash, now: request.application.lentune.now(), on: request.db) {
                 request.viewer = Viewer(
                     user: identity.user, organisation: identity.organisation, csrfToken: identity.csrfToken, sessionTokenHash: hash)
             }
-        }
-        return try await next.respond(to: request)
+        }.flatMap { next.respond(to: request) }
     }
 }
 
