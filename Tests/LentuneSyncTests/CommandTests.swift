@@ -84,4 +84,38 @@ import Testing
             #expect(try await PurchaseOrders.find(po.id, in: po.organisationID, on: w.db)?.status == .draft)
         }
     }
+
+    /// An invoice allocated to a PO's lines: editing the PO keeps the lines' rows (and so the allocations); removing a
+    /// line that is allocated is refused with the line named, and nothing changes.
+    @Test(arguments: TestDatabase.kinds)
+    func editingAPOWithInvoiceAllocations_keepsThem_andRefusesToRemoveAnAllocatedLine(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let w = try await Self.world(database, source: .lentune)
+            let org = w.fixture.organisation.id
+            let (po, _) = try await PurchaseOrderCommands.create(w.fixture.purchaseOrder(number: "PO-7"), requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+            let invoice = try await InvoiceCommands.capture(
+                Invoice(
+                    organisationID: org, supplierID: po.supplierID, number: "INV-7", invoiceDate: Date(), projectID: po.projectID,
+                    purchaseOrderID: po.id, lines: [Invoice.Line(description: "Part", amount: 3, tax: 0)],
+                    allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[1].id, amount: 3)], statedTotalExcludingTax: 3, statedTax: 0),
+                document: nil, actor: w.admin, now: Date(), on: w.db)
+
+            // A new unit cost on every line and a line removed that nothing is allocated to: saved, allocation intact.
+            var edited = po
+            edited.lines.removeLast()
+            for index in edited.lines.indices { edited.lines[index].unitCost = 5 }
+            _ = try await PurchaseOrderCommands.update(edited, actor: w.admin, now: Date(), on: w.db)
+            let stored = try #require(try await PurchaseOrders.find(po.id, in: org, on: w.db))
+            #expect(stored.lines.map(\.id) == edited.lines.map(\.id) && stored.lines.allSatisfy { $0.unitCost == 5 })
+            #expect(try await Invoices.find(invoice.id, in: org, on: w.db)?.allocations.map(\.purchaseOrderLineID) == [po.lines[1].id])
+
+            // Removing the allocated line: refused, naming it; the PO is as it was.
+            var removing = stored
+            removing.lines.removeAll { $0.id == po.lines[1].id }
+            await #expect(throws: PurchaseOrders.Error.lineAllocated(position: po.lines[1].position)) {
+                try await PurchaseOrderCommands.update(removing, actor: w.admin, now: Date(), on: w.db)
+            }
+            #expect(try await PurchaseOrders.find(po.id, in: org, on: w.db) == stored)
+        }
+    }
 }

@@ -77,15 +77,41 @@ import Testing
                 #expect(try await worker.runOnce().done == 1)
                 #expect(try await lentunePOs() == pulled)
 
-                // Edited in Procore: a line's amount and the title. Two events for it make one job; the PO keeps its id.
+                // An invoice is allocated to two of its lines (the allocations point at Lentune's line rows).
                 let firstLine = try #require(written.entities.first { $0.originId == "big-1" })
+                let (secondLine, thirdLine) = (try #require(written.entities.first { $0.originId == "big-2" }), try #require(written.entities.first { $0.originId == "big-3" }))
+                let lineOf = { (procoreID: Int64) in bigPO.lines.first { $0.procoreLineItemID == procoreID }!.id }
+                let admin = try await Accounts.createUser(organisation: org, email: "ap@pull.example", name: "AP", role: .administrator, passwordHash: "x", on: db)
+                let invoice = try await InvoiceCommands.capture(
+                    Invoice(
+                        organisationID: org, supplierID: bigPO.supplierID, number: "BIG-INV-1", invoiceDate: Date(), projectID: bigPO.projectID,
+                        purchaseOrderID: bigPO.id, lines: [Invoice.Line(description: "Stage 1", amount: 100, tax: 0)],
+                        allocations: [
+                            Invoice.Allocation(purchaseOrderLineID: lineOf(firstLine.id), amount: 50),
+                            Invoice.Allocation(purchaseOrderLineID: lineOf(secondLine.id), amount: 50),
+                        ],
+                        statedTotalExcludingTax: 100, statedTax: 0),
+                    document: nil, actor: admin, now: Date(), on: db)
+
+                // Edited in Procore: a line's amount, and two lines deleted (one of them allocated). Two events make one
+                // job; the PO keeps its id, the allocations keep their lines, and the allocated line is kept.
                 _ = try await client.syncPurchaseOrderLineItems(project, big.id, [.init(id: firstLine.id, amount: .init(Decimal(999)))])
+                try await sandbox.server.store.write { data in
+                    for index in data.poLineItems.indices where [secondLine.id, thirdLine.id].contains(data.poLineItems[index].id) {
+                        data.poLineItems[index].deletedAt = Date()
+                    }
+                }
                 #expect(try await Self.pull(big.id, project: project, row: row, on: db))
                 #expect(try await !Self.pull(big.id, project: project, row: row, on: db))
-                #expect(try await worker.runOnce().done == 1)
+                let editRun = try await worker.runOnce()
+                let editError = try await Outbox.jobs(in: org, filter: .init(kind: .pullPurchaseOrder), on: db).first?.lastError ?? ""
+                #expect(editRun.done == 1, "\(editError)")
                 let edited = try #require(try await PurchaseOrders.find(bigPO.id, in: org, on: db))
                 #expect(edited.lines.first { $0.procoreLineItemID == firstLine.id }?.amount == 999)
-                #expect(edited.lines.count == 200 && Set(edited.lines.map(\.id)) == Set(bigPO.lines.map(\.id)))
+                #expect(edited.lines.count == 199 && Set(edited.lines.map(\.id)) == Set(bigPO.lines.map(\.id)).subtracting([lineOf(thirdLine.id)]))
+                #expect(try await Invoices.find(invoice.id, in: org, on: db)?.allocations.map(\.purchaseOrderLineID) == invoice.allocations.map(\.purchaseOrderLineID))
+                let kept = try await SyncLedger.records(of: bigPO.id.rawValue, in: org, on: db).first { $0.direction == .pull }
+                #expect(kept?.lastError?.contains("invoices are allocated") == true)
 
                 // Deleted in Procore: the PO is kept and marked.
                 try await sandbox.server.store.write { data in
@@ -95,7 +121,7 @@ import Testing
                 #expect(try await Self.pull(big.id, project: project, row: row, on: db))
                 #expect(try await worker.runOnce().done == 1)
                 let deleted = try #require(try await PurchaseOrders.find(bigPO.id, in: org, on: db))
-                #expect(deleted.deletedInProcoreAt != nil && deleted.lines.count == 200)
+                #expect(deleted.deletedInProcoreAt != nil && deleted.lines.count == 199)
                 // An update event that arrives after the deletion (out of order): the read finds it deleted; it stays so.
                 #expect(try await Self.pull(big.id, project: project, row: row, on: db))
                 #expect(try await worker.runOnce().done == 1)

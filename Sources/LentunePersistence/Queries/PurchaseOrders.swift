@@ -10,6 +10,18 @@ public enum PurchaseOrders {
         case notFound
         /// A PO was already created by a request with the same key.
         case alreadyCreated(PurchaseOrder.ID)
+        /// An edit removes the line at this position, and invoices are allocated to it.
+        case lineAllocated(position: Int)
+
+        public var message: String {
+            switch self {
+            case .duplicateNumber(let number): "Purchase order number \(number) is already used."
+            case .notFound: "There is no such purchase order."
+            case .alreadyCreated: "This purchase order was already created by the same request."
+            case .lineAllocated(let position):
+                "Line \(position) has invoices allocated to it, so it cannot be removed; change those invoices' allocations first."
+            }
+        }
     }
 
     /// Inserts a PO and its lines in one transaction. With a `requestKey`, a second insert with the same key (a
@@ -171,9 +183,8 @@ public enum PurchaseOrders {
                 guard po.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: po.totals.includingTax) }
                 try record.apply(po)
                 try await record.save(on: tx)
-                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == id.rawValue).delete()
-                for line in po.lines {
-                    try await PurchaseOrderLineRecord(line, purchaseOrderID: id.rawValue).create(on: tx)
+                if let allocated = try await writeLines(po.lines, of: id.rawValue, on: tx).first {
+                    throw Error.lineAllocated(position: allocated.position)
                 }
                 return po
             }
@@ -181,6 +192,36 @@ public enum PurchaseOrders {
             // The only unique value a change can collide on is the number (`update` names the one tried).
             throw Error.duplicateNumber("")
         }
+    }
+
+    /// The ids among `lines` that invoice allocations point at.
+    static func allocatedLines(_ lines: [UUID], on db: any Database) async throws -> Set<UUID> {
+        guard !lines.isEmpty else { return [] }
+        return Set(try await InvoiceAllocationRecord.query(on: db).filter(\.$purchaseOrderLineID ~~ lines).all().map(\.purchaseOrderLineID))
+    }
+
+    /// Writes a PO's lines over its stored ones in place (inside `tx`): a line that stays keeps its row, so the invoice
+    /// allocations that point at it survive; new lines are inserted; lines no longer there are deleted. A line to be
+    /// deleted that invoices are allocated to is not: it stays, and is answered for the caller to refuse or report.
+    static func writeLines(_ lines: [PurchaseOrder.Line], of po: UUID, on tx: any Database) async throws -> [PurchaseOrder.Line] {
+        let rows = try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po).all()
+        let wanted = Set(lines.map(\.id.rawValue))
+        let removed = rows.filter { !wanted.contains($0.id!) }
+        let allocated = try await allocatedLines(removed.compactMap(\.id), on: tx)
+        let deletable = removed.compactMap(\.id).filter { !allocated.contains($0) }
+        if !deletable.isEmpty {
+            try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po).filter(\.$id ~~ deletable).delete()
+        }
+        let byID = Dictionary(rows.map { ($0.id!, $0) }, uniquingKeysWith: { first, _ in first })
+        for line in lines {
+            if let row = byID[line.id.rawValue] {
+                try row.apply(line)
+                try await row.save(on: tx)
+            } else {
+                try await PurchaseOrderLineRecord(line, purchaseOrderID: po).create(on: tx)
+            }
+        }
+        return removed.filter { allocated.contains($0.id!) }.map(\.domain).sorted { $0.position < $1.position }
     }
 
     /// Records the Procore ids a push got back (the commitment's, and each line's sent), touching nothing else.
@@ -220,11 +261,15 @@ public enum PurchaseOrders {
                         po.lines[index].id = same.id
                     }
                 }
+                // A line deleted in Procore that invoices are allocated to stays (the allocations would be lost); the
+                // stored PO keeps it, and the job reports it (`keptLines`).
+                let removed = stored.lines.filter { line in !po.lines.contains { $0.id == line.id } }
+                let allocated = try await allocatedLines(removed.map(\.id.rawValue), on: tx)
+                po.lines += removed.filter { allocated.contains($0.id.rawValue) }
                 guard po != stored else { return (stored, false) }
                 try record.apply(po)
                 try await record.save(on: tx)
-                try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == po.id.rawValue).delete()
-                for line in po.lines { try await PurchaseOrderLineRecord(line, purchaseOrderID: po.id.rawValue).create(on: tx) }
+                _ = try await writeLines(po.lines, of: po.id.rawValue, on: tx)
                 return (po, false)
             }
             var po = pulled

@@ -11,7 +11,8 @@ public enum SyncLedger {
     public enum Update: Sendable, Equatable {
         /// Queued or retrying; `error` is the last transient failure, if any.
         case pending(error: String?)
-        case synced(procoreID: ProcoreID, url: String?)
+        /// `note`: what the person should know although it synced (a line kept in Lentune, say); shown as the message.
+        case synced(procoreID: ProcoreID, url: String?, note: String? = nil)
         case failed(String)
         case skipped(String)
     }
@@ -36,9 +37,9 @@ public enum SyncLedger {
         case .pending(let error):
             record.state = SyncRecord.State.pending.rawValue
             record.lastError = error.map { String($0.prefix(4000)) }
-        case .synced(let procoreID, let url):
+        case .synced(let procoreID, let url, let note):
             record.state = SyncRecord.State.synced.rawValue
-            (record.procoreID, record.procoreURL, record.lastError, record.lastSyncedAt) = (procoreID, url, nil, now)
+            (record.procoreID, record.procoreURL, record.lastError, record.lastSyncedAt) = (procoreID, url, note.map { String($0.prefix(4000)) }, now)
             record.attempts += 1
         case .failed(let message):
             record.state = SyncRecord.State.failed.rawValue

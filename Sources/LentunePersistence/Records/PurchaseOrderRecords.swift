@@ -103,6 +103,11 @@ public final class PurchaseOrderLineRecord: Model, @unchecked Sendable {
     public init(_ line: PurchaseOrder.Line, purchaseOrderID: UUID) throws {
         id = line.id.rawValue
         $purchaseOrder.id = purchaseOrderID
+        try apply(line)
+    }
+
+    /// Takes the line's content (not its id or PO).
+    func apply(_ line: PurchaseOrder.Line) throws {
         position = line.position
         description = line.description
         costCodeID = line.costCodeID?.rawValue

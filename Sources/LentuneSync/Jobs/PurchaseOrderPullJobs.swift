@@ -140,8 +140,15 @@ extension PurchaseOrderJobs {
             let (stored, _) = try await PurchaseOrders.upsertFromProcore(po, projectCode: project.code, on: ctx.db)
             let environment = try await ProcoreSettings.connection(for: organisation, on: ctx.db)?.domain.environment
             let url = environment.flatMap { ProcoreWebLinks.url(.commitment(project: procoreProject, commitment: commitment.id), environment: $0) }
+            // Lines deleted in Procore that invoices are allocated to stay in Lentune until those invoices change.
+            let kept = stored.lines.filter { line in !po.lines.contains { $0.procoreLineItemID == line.procoreLineItemID } }
+            let note = kept.isEmpty ? nil : """
+                Procore no longer has \(kept.count == 1 ? "line" : "lines") \(kept.map { String($0.position) }.joined(separator: ", ")) \
+                (\(kept.map(\.description).joined(separator: "; ").prefix(200))), but invoices are allocated to \(kept.count == 1 ? "it" : "them"): \
+                Lentune keeps \(kept.count == 1 ? "it" : "them") until those allocations are changed.
+                """
             try await SyncLedger.record(
-                .synced(procoreID: commitment.id, url: url?.absoluteString), .purchaseOrder, stored.id.rawValue, direction: .pull,
+                .synced(procoreID: commitment.id, url: url?.absoluteString, note: note), .purchaseOrder, stored.id.rawValue, direction: .pull,
                 organisation: organisation, now: ctx.now(), on: ctx.db)
         } catch let error as SyncError {
             if case .permanent(let message) = error, let existing = try await PurchaseOrders.find(commitment: commitment.id, in: organisation, on: ctx.db) {

@@ -227,6 +227,8 @@ enum PurchaseOrderAPI {
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return APIController.problem(.unprocessableEntity, "Purchase order number \(number) is already used.", errors: ["number": "is already used"])
+            } catch let refusal as PurchaseOrders.Error {
+                return APIController.problem(.conflict, refusal.message, errors: ["lines": refusal.message])
             } catch let failure as PurchaseOrderCommands.Failure {
                 return APIController.problem(.conflict, failure.message)
             }

@@ -258,6 +258,9 @@ enum PurchaseOrderController {
                 return PurchaseOrderViews.form(.init(
                     viewer: viewer, reference: reference, input: input, existing: po,
                     errors: ["number": "Purchase order number \(number) is already used."])).response(status: .unprocessableEntity)
+            } catch let refusal as PurchaseOrders.Error {
+                return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: ["lines": refusal.message]))
+                    .response(status: .conflict)
             } catch let failure as PurchaseOrderCommands.Failure {
                 return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: ["project": failure.message]))
                     .response(status: .conflict)
