@@ -140,6 +140,45 @@ import Testing
         }
     }
 
+    /// Edited after its push (a line changed, one removed, one added) and approved again: the same commitment is
+    /// brought to the new lines, the removed line is deleted in Procore, and it is Approved again.
+    @Test(arguments: TestDatabase.kinds)
+    func anApprovedPO_editedAndApprovedAgain_bringsTheCommitmentToItsNewLines(kind: TestDatabase.Kind) async throws {
+        try await Self.world(kind) { w in
+            let po = try await Self.approvedPO(w, title: "Scaffolding, revised", lines: 3)
+            #expect(try await w.worker.runOnce().done == 1)
+            let commitment = try #require(Self.commitments(w, of: po).first)
+            #expect(Self.lines(w, of: commitment.id).count == 3)
+
+            var edited = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+            #expect(PurchaseOrderWorkflow.mayEditContent(edited))
+            edited.status = .draft
+            edited.lines[0].unitCost = 2000
+            edited.lines.remove(at: 1)
+            edited.lines.append(LentuneCore.PurchaseOrder.Line(
+                position: 4, description: "Scaffold stage 4", costCodeID: w.costCodes[0].id, costTypeID: w.costType.id, taxCodeID: w.gst.id,
+                quantity: 1, unitCost: 99, taxRate: Decimal(string: "0.15")!))
+            _ = try await PurchaseOrderCommands.update(edited, actor: w.admin, now: Date(), on: w.db)
+            // Back to draft: nothing is sent until it is approved again.
+            #expect(try await w.worker.runOnce().claimed == 0)
+            let again = try await PurchaseOrderCommands.act(.submit, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            #expect(again.status == .approved)
+            #expect(try await w.worker.runOnce().done == 1)
+
+            let commitments = Self.commitments(w, of: po)
+            #expect(commitments.map(\.id) == [commitment.id] && commitments.first?.status == "Approved")
+            let procoreLines = Self.lines(w, of: commitment.id)
+            #expect(Set(procoreLines.compactMap(\.originID)) == Set(again.lines.map { $0.id.rawValue.lowercasedText }))
+            #expect(procoreLines.first { $0.originID == again.lines[0].id.rawValue.lowercasedText }?.amount == again.lines[0].amount)
+            let added = try #require(again.lines.first { $0.description == "Scaffold stage 4" })
+            #expect(procoreLines.count == 3 && procoreLines.first { $0.originID == added.id.rawValue.lowercasedText }?.amount == 99)
+            #expect(!procoreLines.contains { $0.originID == po.lines[1].id.rawValue.lowercasedText })
+            let stored = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+            #expect(Set(stored.lines.compactMap(\.procoreLineItemID)) == Set(procoreLines.map(\.id)))
+            #expect(try await SyncLedger.records(of: po.id.rawValue, in: w.org, on: w.db).map(\.state) == [.synced])
+        }
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func aLostAnswer_aSwitchAwayFromLentune_andAnUnmappedTaxCode(kind: TestDatabase.Kind) async throws {
         try await Self.world(kind) { w in

@@ -54,9 +54,10 @@ public enum PurchaseOrderWorkflow {
         return .success(next)
     }
 
-    /// Lines and header may be edited while a PO is a draft or awaiting approval; an edit sends it back to draft.
+    /// Lines and header may be edited until a PO is closed; an edit sends it back to draft, so an approved PO is
+    /// approved again (and, on Lentune purchase order, pushed again with its new lines) before it counts.
     public static func mayEditContent(_ po: PurchaseOrder) -> Bool {
-        po.status == .draft || po.status == .awaitingApproval
+        po.status == .draft || po.status == .awaitingApproval || po.status == .approved
     }
 
     /// The actions this user may take on this PO now (what the page offers).

@@ -45,7 +45,7 @@ public enum PurchaseOrderCommands {
         }, on: db)
     }
 
-    /// Replaces a draft or awaiting-approval Lentune PO's content; it goes back to draft.
+    /// Replaces a Lentune PO's content (draft, awaiting approval or approved); it goes back to draft.
     public static func update(_ po: PurchaseOrder, actor: User, now: Date, on db: any Database) async throws -> PurchaseOrder {
         try await PurchaseOrders.update(po, within: { tx, stored in
             if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(

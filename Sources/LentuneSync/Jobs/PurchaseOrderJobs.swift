@@ -61,7 +61,9 @@ public enum PurchaseOrderJobs {
                 let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
                 let lines = try await lineWrites(po, row: row, client: client, ctx)
                 let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
-                let needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil }
+                // Lines are written on a first push, and on every approval: an approved PO may have been edited (and
+                // approved again) since its last push. A close sends the status alone.
+                let needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil } || po.status == .approved
                 ready.append(Sending(job: job, po: po, row: row, project: project, lines: lines, vendor: vendor, needsLines: needsLines))
             } catch {
                 outcomes[job.id] = await settle(job, error, ctx)
@@ -223,7 +225,24 @@ public enum PurchaseOrderJobs {
         for entity in lines.entities {
             if let line = item.po.lines.first(where: { $0.id.rawValue.lowercasedText == entity.originId }) { ids[line.id] = entity.id }
         }
+        if item.po.procoreCommitmentID != nil {
+            try await deleteRemovedLines(item.po, commitment: commitment, project: project, client: client)
+        }
         return ids
+    }
+
+    /// A PO pushed before may have lost lines in an edit since: the commitment's lines that Lentune wrote (their
+    /// origin_id is a Lentune line id) and that the PO no longer has are deleted, while the commitment is a draft.
+    /// Lines another application added to the commitment are left alone. Costs one read, and one call per line.
+    static func deleteRemovedLines(_ po: PurchaseOrder, commitment: ProcoreID, project: ProcoreID, client: Procore.Client) async throws {
+        let current = Set(po.lines.map { $0.id.rawValue.lowercasedText })
+        let stale = try await client.purchaseOrderLineItems(project: project, purchaseOrder: commitment).all().filter { line in
+            guard let origin = line.originId, UUID(uuidString: origin) != nil else { return false }
+            return !current.contains(origin.lowercased())
+        }
+        for line in stale {
+            try await client.deletePurchaseOrderLineItem(project, commitment, line.id)
+        }
     }
 
     /// Writes the lines. A project that requires budget codes refuses a cost code + cost type pair it has no budget

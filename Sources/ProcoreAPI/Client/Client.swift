@@ -58,6 +58,8 @@ extension Procore {
         public var directCost: @Sendable (_ project: ID, _ id: ID) async throws(Procore.Error) -> DirectCost
         /// Attaches a PDF to a direct cost (a PATCH: repeating it attaches the file again, so callers look first).
         public var attachToDirectCost: @Sendable (_ project: ID, _ id: ID, _ filename: String, _ data: Data) async throws(Procore.Error) -> Void
+        /// Deletes a commitment's line item; one that is already gone counts as deleted (so it is safe to repeat).
+        public var deletePurchaseOrderLineItem: @Sendable (_ project: ID, _ purchaseOrder: ID, _ id: ID) async throws(Procore.Error) -> Void
 
         public init(
             companyID: ID?,
@@ -93,9 +95,13 @@ extension Procore {
             directCost: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> DirectCost = { _, _ throws(Procore.Error) in throw .unimplemented("directCost") },
             attachToDirectCost: @escaping @Sendable (ID, ID, String, Data) async throws(Procore.Error) -> Void = { _, _, _, _ throws(Procore.Error) in
                 throw .unimplemented("attachToDirectCost")
+            },
+            deletePurchaseOrderLineItem: @escaping @Sendable (ID, ID, ID) async throws(Procore.Error) -> Void = { _, _, _ throws(Procore.Error) in
+                throw .unimplemented("deletePurchaseOrderLineItem")
             }
         ) {
             self.directCost = directCost
+            self.deletePurchaseOrderLineItem = deletePurchaseOrderLineItem
             self.attachToDirectCost = attachToDirectCost
             self.companyID = companyID
             self.me = me
@@ -226,6 +232,16 @@ extension Procore.Client {
             },
             attachToDirectCost: { (project: ID, id: ID, filename: String, data: Data) throws(Procore.Error) in
                 _ = try await session.send(.attachToDirectCost(project: project, directCost: id, filename: filename, data: data))
+            },
+            deletePurchaseOrderLineItem: { (project: ID, purchaseOrder: ID, id: ID) throws(Procore.Error) in
+                do throws(Procore.Error) {
+                    _ = try await session.send(.deletePurchaseOrderLineItem(project: project, purchaseOrder: purchaseOrder, id: id))
+                } catch {
+                    switch error {
+                    case .status(let code, _, _) where code == 404: return  // already gone
+                    default: throw error
+                    }
+                }
             })
     }
 

@@ -135,6 +135,10 @@ extension Procore.Endpoint {
         Self(.GET, "/rest/v1.0/purchase_order_contracts/\(purchaseOrder)/line_items", query: [QueryItem("project_id", String(project))] + paging(page, perPage))
     }
 
+    public static func deletePurchaseOrderLineItem(project: ID, purchaseOrder: ID, id: ID) -> Self {
+        Self(.DELETE, "/rest/v1.0/purchase_order_contracts/\(purchaseOrder)/line_items/\(id)", query: [QueryItem("project_id", String(project))])
+    }
+
     public static func syncPurchaseOrderLineItems(project: ID, purchaseOrder: ID, _ updates: [Procore.LineItemWrite]) -> Self {
         Self(.PATCH, "/rest/v1.0/purchase_order_contracts/\(purchaseOrder)/line_items/sync",
              query: [QueryItem("project_id", String(project))], body: json(["updates": .encodable(updates)]))
