@@ -76,6 +76,47 @@ import Testing
         }
     }
 
+    /// A job that runs for several leases (a company's PO import can take an hour) keeps its lease renewed: another
+    /// worker polling all the while never takes it, and it runs once.
+    @Test(arguments: TestDatabase.kinds)
+    func aJobRunningLongerThanItsLease_keepsIt_andNoOtherWorkerRunsItMeanwhile(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let ledger = Ledger()
+            let finished = Mutex(false)
+            var handlers = JobHandlers()
+            handlers[.noop] = { job, _ in
+                ledger.enter(job.id.rawValue)
+                try await Task.sleep(for: .seconds(4))  // nearly three leases
+                ledger.leave(job.id.rawValue)
+            }
+            let box = try SecretBox(base64Key: SecretBox.generateKey())
+            func worker(_ name: String) -> SyncWorker {
+                SyncWorker(
+                    name: name, db: db, handlers: handlers, sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+                    lease: .milliseconds(1500), concurrency: 1)
+            }
+            let job = Self.job(org, at: Date())
+            try await Outbox.enqueue(job, on: db)
+            let (slow, other) = (worker("slow"), worker("other"))
+            async let run = slow.runOnce()
+            var othersClaims = 0
+            try await Task.sleep(for: .milliseconds(200))
+            while !finished.withLock({ $0 }) {
+                othersClaims += try await other.runOnce().claimed
+                try await Task.sleep(for: .milliseconds(100))
+                if ledger.runs.withLock({ $0[job.id.rawValue] }) != nil, ledger.running.withLock({ $0.isEmpty }) { finished.withLock { $0 = true } }
+            }
+            let summary = try await run
+            #expect(summary.done == 1 && summary.lostLeases == 0)
+            #expect(othersClaims == 0)
+            #expect(ledger.runs.withLock { $0 } == [job.id.rawValue: 1] && ledger.overlaps.withLock { $0 } == 0)
+            let stored = try #require(try await Outbox.job(job.id, on: db))
+            #expect(stored.state == .done && stored.attempts == 1)
+        }
+    }
+
     /// A change queued while its job runs is not lost to the deduplication: the job runs once more after.
     @Test(arguments: TestDatabase.kinds)
     func aJobQueuedAgainWhileItRuns_runsOnceMoreAfter_andNotTwiceAtOnce(kind: TestDatabase.Kind) async throws {

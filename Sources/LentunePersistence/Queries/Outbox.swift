@@ -112,6 +112,19 @@ public enum Outbox {
         return !rows.isEmpty
     }
 
+    /// Extends the lease of the jobs `worker` still holds to `now + lease` (a running job's heartbeat, so a job that
+    /// runs longer than one lease is not claimed again by another worker); answers the ids still held.
+    @discardableResult
+    public static func renew(_ ids: [SyncJob.ID], worker: String, lease: Duration, now: Date, on db: any Database) async throws -> Set<SyncJob.ID> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await (db as! any SQLDatabase).raw("""
+            UPDATE outbox_jobs SET locked_until = \(bind: now.addingTimeInterval(lease.seconds)), updated_at = \(bind: now)
+            WHERE id IN (\(binds: ids.map(\.rawValue))) AND locked_by = \(bind: worker) AND state = 'running'
+            RETURNING id
+            """).all()
+        return Set(try rows.map { SyncJob.ID(try $0.decode(column: "id", as: UUID.self)) })
+    }
+
     /// Makes a failed or cancelled job of `organisation` pending again (the integration log's **Retry**).
     @discardableResult
     public static func retry(_ id: SyncJob.ID, in organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Bool {

@@ -151,6 +151,25 @@ public struct SyncWorker: Sendable {
         let outcome: Outbox.Outcome
         let settled = Mutex<[(Outbox.Outcome, Bool)]>([])
         let handed = Mutex(siblings)
+        // Every job this run holds, kept leased while it runs (a reference import or a company's PO import can take
+        // far longer than one lease); a job leaves the set when its outcome is written.
+        let holding = Mutex(Set([job.id] + siblings.map(\.id)))
+        let heartbeat = Task { [name, lease, now, db, logger] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: lease / 3)
+                let ids = holding.withLock { Array($0) }
+                guard !Task.isCancelled, !ids.isEmpty else { continue }
+                do {
+                    let held = try await Outbox.renew(ids, worker: name, lease: lease, now: now(), on: db)
+                    if held.count < ids.count {
+                        logger.warning("job lease lost while running", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)"])
+                    }
+                } catch {
+                    logger.warning("job lease not renewed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                }
+            }
+        }
+        defer { heartbeat.cancel() }
         if Task.isCancelled {
             outcome = .released
         } else if let handler = handlers[job.kind] {
@@ -164,12 +183,15 @@ public struct SyncWorker: Sendable {
                         return Array(mine)
                     }
                     guard taken.count < limit else { return taken }
-                    return taken + (try await Outbox.claim(
-                        limit: limit - taken.count, worker: name, lease: lease, now: now(), kinds: [kind], companyLink: link, on: db))
+                    let more = try await Outbox.claim(
+                        limit: limit - taken.count, worker: name, lease: lease, now: now(), kinds: [kind], companyLink: link, on: db)
+                    holding.withLock { $0.formUnion(more.map(\.id)) }
+                    return taken + more
                 }
                 context.isLastAttempt = { [policy] job in job.attempts >= policy.maxAttempts }
                 context.settle = { [self] other, error in
                     let outcome = error.map { self.outcome(of: $0, job: other) } ?? .done
+                    holding.withLock { _ = $0.remove(other.id) }
                     let recorded = await self.record(other, outcome, started: ContinuousClock.now)
                     settled.withLock { $0.append((outcome, recorded)) }
                 }
