@@ -187,6 +187,34 @@ import VaporTesting
         }
     }
 
+    /// 55 invoices at 50 a page: "Page 1 of 2", Next to "Page 2 of 2" with the last five, Previous back. A page
+    /// number without a cursor (typed into the address) shows the first page as page 1.
+    @Test func theListPage_saysWhichPageOfHowMany() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            for index in 0..<55 {
+                let day = String(format: "2026-10-%02d", index % 28 + 1)
+                #expect(try await client.api(.POST, "/api/v1/invoices", token: token, body: Self.body(h, number: "N-\(index)", date: day)).status == .created)
+            }
+            let person = h.client()
+            _ = try await person.signIn("ap_officer@a.example")
+            func link(_ rel: String, in page: String) throws -> String {
+                let match = try #require(page.firstMatch(of: try Regex("<a href=\"([^\"]+)\" rel=\"\(rel)\"")))
+                return String(try #require(match.output[1].substring)).replacingOccurrences(of: "&amp;", with: "&")
+            }
+            let first = try await person.get("/invoices").body.string
+            #expect(first.contains("Page 1 of 2") && !first.contains("id=\"previous-page\""))
+            let second = try await person.get(try link("next", in: first)).body.string
+            #expect(second.contains("Page 2 of 2") && !second.contains("id=\"next-page\""))
+            #expect(second.components(separatedBy: ">N-").count - 1 == 5)
+            let back = try await person.get(try link("prev", in: second)).body.string
+            #expect(back.contains("Page 1 of 2") && back.contains("id=\"next-page\""))
+            #expect(try await person.get("/invoices?page=7").body.string.contains("Page 1 of 2"))
+            #expect(try await person.get("/invoices?page=99999999999999999999999").status == .ok)
+        }
+    }
+
     @Test func showPO_putsThePOBesideTheForm_andSavesNothing() async throws {
         try await WebHarness.with { h in
             let po = h.orgA.purchaseOrder(number: "PO-7001")

@@ -134,10 +134,13 @@ public enum Invoices {
     /// Newest first by invoice date, keyset-paged like the PO list: a page continues after the last row's (date, id)
     /// or, going back, before the first row's, so every page costs the same and new invoices neither skip nor repeat
     /// a row. The cursor keeps the date to the microsecond.
-    public static func list(
-        in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, before: ReferenceLists.Cursor? = nil, limit: Int,
-        on db: any Database
-    ) async throws -> ReferenceLists.Page<Invoice> {
+    /// How many invoices the filter matches (the list's "Page N of M").
+    public static func count(in organisation: Organisation.ID, filter: Filter, on db: any Database) async throws -> Int {
+        try await filtered(in: organisation, filter, on: db).count()
+    }
+
+    /// The organisation's invoices that `filter` matches.
+    static func filtered(in organisation: Organisation.ID, _ filter: Filter, on db: any Database) async throws -> QueryBuilder<InvoiceRecord> {
         var query = InvoiceRecord.scoped(to: organisation, on: db)
         if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
         if let supplier = filter.supplier { query = query.filter(\.$supplierID == supplier.rawValue) }
@@ -147,6 +150,14 @@ public enum Invoices {
                 .filter(\.$entityKind == SyncRecord.EntityKind.invoice.rawValue).filter(\.$state == posting.rawValue).all(\.$entityID)
             query = query.filter(\.$id ~~ ids)
         }
+        return query
+    }
+
+    public static func list(
+        in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, before: ReferenceLists.Cursor? = nil, limit: Int,
+        on db: any Database
+    ) async throws -> ReferenceLists.Page<Invoice> {
+        var query = try await filtered(in: organisation, filter, on: db)
         func cursor(_ record: InvoiceRecord) -> ReferenceLists.Cursor {
             ReferenceLists.Cursor(key: String(format: "%.6f", record.invoiceDate.timeIntervalSince1970), id: record.id!)
         }

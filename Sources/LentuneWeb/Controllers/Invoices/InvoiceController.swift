@@ -18,6 +18,8 @@ enum InvoiceController {
         var posting: String?
         var after: String?
         var before: String?
+        /// The page number shown ("Page N of M"); it travels with a cursor and is trusted only with one.
+        var page: String?
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
@@ -31,9 +33,14 @@ enum InvoiceController {
         let after = query.after.flatMap(ReferenceLists.Cursor.init(token:))
         let before = after == nil ? query.before.flatMap(ReferenceLists.Cursor.init(token:)) : nil
         let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, before: before, limit: pageSize, on: req.db)
+        let total = try await Invoices.count(in: viewer.organisationID, filter: filter, on: req.db)
+        let pages = max(1, (total + pageSize - 1) / pageSize)
+        // Without a cursor the list starts at the top, whatever number the address carries.
+        let number = after == nil && before == nil ? 1 : min(pages, max(1, query.page.flatMap { Int($0) } ?? 1))
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
         let postings = try await SyncLedger.records(of: page.items.map(\.id.rawValue), kind: .invoice, in: viewer.organisationID, on: req.db)
-        return InvoiceViews.list(.init(viewer: viewer, query: query, page: page, reference: reference, postings: postings)).response()
+        return InvoiceViews.list(.init(
+            viewer: viewer, query: query, page: page, number: number, pages: pages, reference: reference, postings: postings)).response()
     }
 
     @Sendable static func new(req: Request) async throws -> Response {

@@ -12,6 +12,9 @@ enum InvoiceViews {
         var viewer: Viewer
         var query: InvoiceController.ListQuery
         var page: ReferenceLists.Page<Invoice>
+        /// "Page `number` of `pages`".
+        var number: Int
+        var pages: Int
         var reference: PurchaseOrderReference
         var postings: [UUID: SyncRecord]
     }
@@ -51,10 +54,12 @@ enum InvoiceViews {
                 if model.page.next != nil || model.page.previous != nil {
                     el("nav", .class("pagination"), .aria("label", "Pages")) {
                         if let previous = model.page.previous {
-                            el("a", .href(page(q, "before", previous)), .init("rel", "prev"), .id("previous-page")) { "‹ Previous" }
-                            " "
+                            el("a", .href(page(q, "before", previous, number: model.number - 1)), .init("rel", "prev"), .id("previous-page")) { "‹ Previous" }
                         }
-                        if let next = model.page.next { el("a", .href(page(q, "after", next)), .init("rel", "next"), .id("next-page")) { "Next ›" } }
+                        el("span", .id("page-number")) { " Page \(model.number) of \(model.pages) " }
+                        if let next = model.page.next {
+                            el("a", .href(page(q, "after", next, number: model.number + 1)), .init("rel", "next"), .id("next-page")) { "Next ›" }
+                        }
                     }
                 }
             }
@@ -62,11 +67,11 @@ enum InvoiceViews {
     }
 
     /// The next or previous page: the same filters, continuing after the last row shown or before the first.
-    static func page(_ q: InvoiceController.ListQuery, _ direction: String, _ cursor: ReferenceLists.Cursor) -> String {
+    static func page(_ q: InvoiceController.ListQuery, _ direction: String, _ cursor: ReferenceLists.Cursor, number: Int) -> String {
         var components = URLComponents()
         let filters: [(String, String?)] = [("status", q.status), ("supplier", q.supplier), ("project", q.project), ("posting", q.posting)]
         components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } }
-            + [URLQueryItem(name: direction, value: cursor.token)]
+            + [URLQueryItem(name: direction, value: cursor.token), URLQueryItem(name: "page", value: String(max(1, number)))]
         return SiteURL.invoices.path + "?" + (components.percentEncodedQuery ?? "")
     }
 
