@@ -176,6 +176,27 @@ import Testing
             let stored = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
             #expect(Set(stored.lines.compactMap(\.procoreLineItemID)) == Set(procoreLines.map(\.id)))
             #expect(try await SyncLedger.records(of: po.id.rawValue, in: w.org, on: w.db).map(\.state) == [.synced])
+
+            // Sent again unchanged (Retry): its lines are read and found equal, so only the status is sent; the
+            // commitment is never taken back to Draft.
+            _ = try await PurchaseOrderCommands.retryPush(po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            w.sandbox.server.store.requestLog.clear()
+            #expect(try await w.worker.runOnce().done == 1)
+            let calls = w.sandbox.server.store.requestLog.all().filter { $0.path.hasPrefix("/rest/") }
+            #expect(calls.count == 2 && calls.filter { $0.method == "PATCH" }.count == 1)
+            #expect(Self.lines(w, of: commitment.id).count == 3 && Self.commitments(w, of: po).first?.status == "Approved")
+
+            // Revised again, a unit cost alone (every line already has its Procore id): the read finds the difference
+            // and the line is written.
+            var repriced = try #require(try await PurchaseOrders.find(po.id, in: w.org, on: w.db))
+            repriced.status = .draft
+            repriced.lines[0].unitCost = 10
+            _ = try await PurchaseOrderCommands.update(repriced, actor: w.admin, now: Date(), on: w.db)
+            let approvedAgain = try await PurchaseOrderCommands.act(.submit, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            #expect(try await w.worker.runOnce().done == 1)
+            let first = try #require(approvedAgain.lines.first)
+            #expect(Self.lines(w, of: commitment.id).first { $0.originID == first.id.rawValue.lowercasedText }?.amount == first.amount)
+            #expect(Self.commitments(w, of: po).first?.status == "Approved")
         }
     }
 

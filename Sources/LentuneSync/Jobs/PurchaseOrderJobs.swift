@@ -45,6 +45,8 @@ public enum PurchaseOrderJobs {
         var lines: [Procore.LineItemWrite]
         var vendor: ProcoreID
         var needsLines: Bool
+        /// The commitment's lines as Procore had them before this push (read for a PO pushed before).
+        var inProcore: [Procore.LineItem]? = nil
         var status: Procore.PurchaseOrderContract.Status { po.status == .closed ? .closed : .approved }
     }
 
@@ -61,10 +63,18 @@ public enum PurchaseOrderJobs {
                 let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
                 let lines = try await lineWrites(po, row: row, client: client, ctx)
                 let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
-                // Lines are written on a first push, and on every approval: an approved PO may have been edited (and
-                // approved again) since its last push. A close sends the status alone.
-                let needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil } || po.status == .approved
-                ready.append(Sending(job: job, po: po, row: row, project: project, lines: lines, vendor: vendor, needsLines: needsLines))
+                // Lines are written on a first push. An approved PO pushed before may have been revised since (edited
+                // and approved again): its commitment's lines are read, and written again only when they differ (the
+                // commitment goes back to Draft meanwhile). A close, or an unchanged PO, sends the status alone.
+                var needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil }
+                var inProcore: [Procore.LineItem]?
+                if !needsLines, po.status == .approved, let commitment = po.procoreCommitmentID {
+                    let read = try await client.purchaseOrderLineItems(project: project, purchaseOrder: commitment).all()
+                    needsLines = !linesMatch(lines, read)
+                    inProcore = read
+                }
+                ready.append(Sending(
+                    job: job, po: po, row: row, project: project, lines: lines, vendor: vendor, needsLines: needsLines, inProcore: inProcore))
             } catch {
                 outcomes[job.id] = await settle(job, error, ctx)
             }
@@ -226,17 +236,40 @@ public enum PurchaseOrderJobs {
             if let line = item.po.lines.first(where: { $0.id.rawValue.lowercasedText == entity.originId }) { ids[line.id] = entity.id }
         }
         if item.po.procoreCommitmentID != nil {
-            try await deleteRemovedLines(item.po, commitment: commitment, project: project, client: client)
+            try await deleteRemovedLines(item.po, read: item.inProcore, commitment: commitment, project: project, client: client)
         }
         return ids
     }
 
+    /// Whether the commitment's lines that Lentune wrote are already the PO's: the same lines (by origin_id), each
+    /// with the amount, quantity, unit cost, description, position, cost code, cost type and tax code that would be
+    /// sent. Any doubt counts as a difference (the lines are then written again, which is always safe).
+    static func linesMatch(_ writes: [Procore.LineItemWrite], _ inProcore: [Procore.LineItem]) -> Bool {
+        let ours = inProcore.filter { $0.originId.flatMap(UUID.init(uuidString:)) != nil }
+        guard ours.count == writes.count else { return false }
+        for write in writes {
+            guard let line = ours.first(where: { $0.originId?.lowercased() == write.originId }) else { return false }
+            guard line.amount == write.amount, line.quantity == write.quantity, line.unitCost == write.unitCost,
+                (line.description ?? "") == (write.description ?? ""), line.position == write.position, line.taxCodeId == write.taxCodeId
+            else { return false }
+            if let code = write.costCodeId, line.costCode?.id != code { return false }
+            if let type = write.lineItemTypeId, line.lineItemType?.id != type { return false }
+            if let budgetCode = write.wbsCodeId, line.wbsCode?.id != budgetCode { return false }
+        }
+        return true
+    }
+
     /// A PO pushed before may have lost lines in an edit since: the commitment's lines that Lentune wrote (their
     /// origin_id is a Lentune line id) and that the PO no longer has are deleted, while the commitment is a draft.
-    /// Lines another application added to the commitment are left alone. Costs one read, and one call per line.
-    static func deleteRemovedLines(_ po: PurchaseOrder, commitment: ProcoreID, project: ProcoreID, client: Procore.Client) async throws {
+    /// Lines another application added to the commitment are left alone. Uses the lines read before the push (`read`;
+    /// the push writes only the PO's own lines), else reads them; one call per line deleted.
+    static func deleteRemovedLines(
+        _ po: PurchaseOrder, read: [Procore.LineItem]?, commitment: ProcoreID, project: ProcoreID, client: Procore.Client
+    ) async throws {
         let current = Set(po.lines.map { $0.id.rawValue.lowercasedText })
-        let stale = try await client.purchaseOrderLineItems(project: project, purchaseOrder: commitment).all().filter { line in
+        let lines: [Procore.LineItem]
+        if let read { lines = read } else { lines = try await client.purchaseOrderLineItems(project: project, purchaseOrder: commitment).all() }
+        let stale = lines.filter { line in
             guard let origin = line.originId, UUID(uuidString: origin) != nil else { return false }
             return !current.contains(origin.lowercased())
         }
