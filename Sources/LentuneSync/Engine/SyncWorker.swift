@@ -93,16 +93,19 @@ public struct SyncWorker: Sendable {
         summary.claimed = claimed.count
         guard !claimed.isEmpty else { return summary }
         let units = Self.units(claimed)
+        let leases = Leases(claimed.map(\.id))
+        let heartbeat = Task { await keepLeased(leases) }
+        defer { heartbeat.cancel() }
         let outcomes = await withTaskGroup(of: [(Outbox.Outcome, Bool)].self) { group in
             var iterator = units.makeIterator()
             var results: [(Outbox.Outcome, Bool)] = []
             for _ in 0..<concurrency {
                 guard let unit = iterator.next() else { break }
-                group.addTask { await run(unit.leader, with: unit.siblings) }
+                group.addTask { await run(unit.leader, with: unit.siblings, leases: leases) }
             }
             while let result = await group.next() {
                 results += result
-                if let unit = iterator.next() { group.addTask { await run(unit.leader, with: unit.siblings) } }
+                if let unit = iterator.next() { group.addTask { await run(unit.leader, with: unit.siblings, leases: leases) } }
             }
             return results
         }
@@ -144,32 +147,41 @@ public struct SyncWorker: Sendable {
         return units
     }
 
+    /// The jobs one `runOnce` holds: claimed, or taken by a batch handler, and not finished yet.
+    final class Leases: Sendable {
+        private let ids: Mutex<Set<SyncJob.ID>>
+        init(_ ids: [SyncJob.ID]) { self.ids = Mutex(Set(ids)) }
+        var held: [SyncJob.ID] { ids.withLock { Array($0) } }
+        func add(_ more: [SyncJob.ID]) { ids.withLock { $0.formUnion(more) } }
+        func remove(_ id: SyncJob.ID) { _ = ids.withLock { $0.remove(id) } }
+    }
+
+    /// Renews the lease of every job still held, every third of a lease, until cancelled: a job that runs longer than
+    /// one lease (a reference import, a company's PO import at Procore's limits) is never taken by another worker
+    /// meanwhile. A renewal that finds a lease gone is logged.
+    func keepLeased(_ leases: Leases) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: lease / 3)
+            let ids = leases.held
+            guard !Task.isCancelled, !ids.isEmpty else { continue }
+            do {
+                let held = try await Outbox.renew(ids, worker: name, lease: lease, now: now(), on: db)
+                if held.count < ids.count {
+                    logger.warning("job lease lost while running", metadata: ["jobs": "\(Set(ids).subtracting(held).map(\.description).sorted())"])
+                }
+            } catch {
+                logger.warning("job leases not renewed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Runs one claimed job (with the siblings claimed alongside it, for a batched kind) and records the outcomes;
     /// `false` in a pair when that job's lease was lost meanwhile.
-    func run(_ job: SyncJob, with siblings: [SyncJob] = []) async -> [(Outbox.Outcome, Bool)] {
+    func run(_ job: SyncJob, with siblings: [SyncJob] = [], leases: Leases) async -> [(Outbox.Outcome, Bool)] {
         let started = ContinuousClock.now
         let outcome: Outbox.Outcome
         let settled = Mutex<[(Outbox.Outcome, Bool)]>([])
         let handed = Mutex(siblings)
-        // Every job this run holds, kept leased while it runs (a reference import or a company's PO import can take
-        // far longer than one lease); a job leaves the set when its outcome is written.
-        let holding = Mutex(Set([job.id] + siblings.map(\.id)))
-        let heartbeat = Task { [name, lease, now, db, logger] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: lease / 3)
-                let ids = holding.withLock { Array($0) }
-                guard !Task.isCancelled, !ids.isEmpty else { continue }
-                do {
-                    let held = try await Outbox.renew(ids, worker: name, lease: lease, now: now(), on: db)
-                    if held.count < ids.count {
-                        logger.warning("job lease lost while running", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)"])
-                    }
-                } catch {
-                    logger.warning("job lease not renewed", metadata: ["job": "\(job.id)", "error": "\(error)"])
-                }
-            }
-        }
-        defer { heartbeat.cancel() }
         if Task.isCancelled {
             outcome = .released
         } else if let handler = handlers[job.kind] {
@@ -185,13 +197,13 @@ public struct SyncWorker: Sendable {
                     guard taken.count < limit else { return taken }
                     let more = try await Outbox.claim(
                         limit: limit - taken.count, worker: name, lease: lease, now: now(), kinds: [kind], companyLink: link, on: db)
-                    holding.withLock { $0.formUnion(more.map(\.id)) }
+                    leases.add(more.map(\.id))
                     return taken + more
                 }
                 context.isLastAttempt = { [policy] job in job.attempts >= policy.maxAttempts }
                 context.settle = { [self] other, error in
                     let outcome = error.map { self.outcome(of: $0, job: other) } ?? .done
-                    holding.withLock { _ = $0.remove(other.id) }
+                    leases.remove(other.id)
                     let recorded = await self.record(other, outcome, started: ContinuousClock.now)
                     settled.withLock { $0.append((outcome, recorded)) }
                 }
@@ -206,9 +218,11 @@ public struct SyncWorker: Sendable {
         }
         // Siblings the handler did not take (it failed before asking) are handed back, due at once.
         for other in handed.withLock({ $0 }) {
+            leases.remove(other.id)
             let recorded = await record(other, .released, started: started)
             settled.withLock { $0.append((.released, recorded)) }
         }
+        leases.remove(job.id)
         let own = (outcome, await record(job, outcome, started: started))
         return [own] + settled.withLock { $0 }
     }
