@@ -462,12 +462,12 @@ enum OpenAPI {
             "type": "object",
             "required": ["supplier_id", "project_id", "title", "lines"],
             "properties": {
-              "number": { "type": "string", "maxLength": 50, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", "description": "Empty: the next number of the organisation" },
+              "number": { "type": ["string", "null"], "maxLength": 50, "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", "description": "Empty or null: the next number of the organisation" },
               "supplier_id": { "type": "string", "format": "uuid" },
               "project_id": { "type": "string", "format": "uuid" },
               "title": { "type": "string", "maxLength": 200, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" },
-              "delivery_date": { "type": "string", "format": "date", "description": "A real calendar date between 1900-01-01 and 2200-12-31" },
-              "description": { "type": "string", "maxLength": 10000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" },
+              "delivery_date": { "type": ["string", "null"], "format": "date", "description": "A real calendar date between 1900-01-01 and 2200-12-31; null: none" },
+              "description": { "type": ["string", "null"], "maxLength": 10000, "pattern": "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$" },
               "lines": { "type": "array", "minItems": 1, "maxItems": 200, "items": { "$ref": "#/components/schemas/Line" } }
             }
           },
