@@ -262,7 +262,7 @@ public enum PurchaseOrders {
                     }
                 }
                 // A line deleted in Procore that invoices are allocated to stays (the allocations would be lost); the
-                // stored PO keeps it, and the job reports it (`keptLines`).
+                // stored PO keeps it, and the pull job notes it in the ledger.
                 let removed = stored.lines.filter { line in !po.lines.contains { $0.id == line.id } }
                 let allocated = try await allocatedLines(removed.map(\.id.rawValue), on: tx)
                 po.lines += removed.filter { allocated.contains($0.id.rawValue) }
