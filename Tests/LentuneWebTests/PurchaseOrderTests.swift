@@ -188,6 +188,31 @@ extension WebHarness {
         }
     }
 
+    /// The Procore panel says what the ledger notes beside "synced" (a line kept because invoices are allocated to it),
+    /// and that Procore still has the approved version while a revision of a sent PO waits for approval.
+    @Test func theProcorePanel_showsTheLedgersNote_andARevisionNotSentYet() async throws {
+        try await WebHarness.with { h in
+            var pulled = h.orgA.purchaseOrder(number: "PC-2")
+            (pulled.origin, pulled.procoreCommitmentID) = (.procore, 77)
+            try await PurchaseOrders.insert(pulled, on: h.app.db)
+            try await SyncLedger.record(
+                .synced(procoreID: 77, url: nil, note: "Procore no longer has line 2 (Rebar), but invoices are allocated to it"),
+                .purchaseOrder, pulled.id.rawValue, direction: .pull, organisation: h.orgA.organisation.id, now: Date(), on: h.app.db)
+            var revised = h.orgA.purchaseOrder(number: "PO-9")
+            revised.procoreCommitmentID = 78  // sent before, now a draft again
+            try await PurchaseOrders.insert(revised, on: h.app.db)
+            try await SyncLedger.record(
+                .synced(procoreID: 78, url: nil), .purchaseOrder, revised.id.rawValue, organisation: h.orgA.organisation.id, now: Date(), on: h.app.db)
+            let client = h.client()
+            try await client.signIn("administrator@a.example")
+            let pulledPage = try await client.get("/purchase-orders/\(pulled.id)").body.string
+            #expect(pulledPage.contains("Procore no longer has line 2 (Rebar), but invoices are allocated to it"))
+            let revisedPage = try await client.get("/purchase-orders/\(revised.id)").body.string
+            #expect(revisedPage.contains("Procore has the version approved before this edit"))
+            #expect(!pulledPage.contains("Procore has the version approved before this edit"))
+        }
+    }
+
     @Test func api_createShowAndActions() async throws {
         try await WebHarness.with { h in
             let token = try await h.apiToken("administrator@a.example")

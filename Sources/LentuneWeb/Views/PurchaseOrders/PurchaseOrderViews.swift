@@ -126,6 +126,9 @@ enum PurchaseOrderViews {
                 switch record?.state {
                 case .synced?:
                     " \(po.origin == .procore ? "Read from" : "Sent to") Procore " + (record?.lastSyncedAt.map { IntegrationLogView.stamp($0) + " UTC" } ?? "")
+                        + (record?.lastError.map { ". " + $0 } ?? "")
+                        + (po.origin == .lentune && [.draft, .awaitingApproval].contains(po.status)
+                            ? ". Procore has the version approved before this edit; this one is sent when it is approved." : "")
                 case .pending?: " Waiting to be sent." + (record?.lastError.map { " Last attempt: \($0)" } ?? "")
                 case .failed?: " " + (record?.lastError ?? "")
                 case .skipped?: " " + (record?.lastError ?? "")
