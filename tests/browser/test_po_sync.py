@@ -1,5 +1,6 @@
 """Purchase orders both ways through a real browser (issue 14): on Lentune purchase order, a PO approved in Lentune
-appears in the sandbox's console as an approved commitment with its origin_id; switched to Procore purchase order, a
+appears in the sandbox's console as an approved commitment with its origin_id, and a revision of it (edited, approved
+again) brings the same commitment to the new amount; switched to Procore purchase order, a
 commitment created in the console arrives in Lentune's PO list by webhook, and New Purchase Order is not accessible.
 
 The demo runs in its own folder, so the other browser tests' demo is not disturbed.
@@ -66,6 +67,29 @@ def test_a_po_goes_to_procore_and_a_commitment_comes_to_lentune(browser):
 
             wait_for(synced, "the PO page showing it synced")
             assert browser.find_elements(By.CSS_SELECTOR, "#procore-commitment")
+
+            # Revised after it was sent: back to draft (Procore keeps the approved version meanwhile), approved again,
+            # and the same commitment in the console carries the new amount.
+            click_and_wait(browser, browser.find_element(By.ID, "edit"))
+            quantity = browser.find_element(By.NAME, "lines[0][quantity]")
+            quantity.clear()
+            quantity.send_keys("3")
+            click_and_wait(browser, browser.find_element(By.ID, "save-po"))
+            assert not browser.find_elements(By.ID, "form-errors")
+            assert browser.find_element(By.ID, "status").text == "Draft"
+            assert "Procore has the version approved before this edit" in browser.find_element(By.ID, "procore-sync").text
+            click_and_wait(browser, browser.find_element(By.ID, "submit"))
+            if browser.find_elements(By.ID, "approve"):
+                click_and_wait(browser, browser.find_element(By.ID, "approve"))
+            assert browser.find_element(By.ID, "status").text == "Approved"
+
+            def revised_in_console():
+                browser.get(demo["console"])
+                rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "table[id^='commitments-'] tbody tr") if po_id in r.text]
+                return len(rows) == 1 and re.search(r"\b150(\.00)?\b", rows[0]) and "Approved" in rows[0]
+
+            wait_for(revised_in_console, "the revised commitment (3 × 50.00) in the sandbox console")
+            wait_for(synced, "the PO page showing the revision synced")
             sign_out(browser)
 
             # Procore purchase order: a commitment created "in Procore" (the console) arrives in Lentune.
