@@ -29,9 +29,13 @@ extension Procore {
         /// budget figures (answers to concurrent requests arrive in any order).
         private var lastTicket = 0
         private var lastRecorded = 0
-        /// When this pacer started its recent requests: a client-side copy of the sliding window, so it can tell
-        /// when budget has come back without waiting for Procore to say so.
-        private var sent: [Date] = []
+        /// This pacer's own copy of the server's windows, so it can tell when budget has come back without waiting for
+        /// Procore to say so. Procore counts a request when it *arrives*, which the pacer cannot see: a request may take
+        /// a while to get there (a new connection, a busy event loop). So each answered request is counted at the time
+        /// its answer came back, the latest it can have arrived, and each request still in flight counts as arriving
+        /// now. Any window of the server's then holds no request the copy does not, however late one arrived.
+        /// Ascending.
+        private var answered: [Date] = []
         private let clock: @Sendable () -> Date
         private let sleep: @Sendable (Duration) async throws -> Void
         private let label: String
@@ -82,7 +86,6 @@ extension Procore {
                 }
                 lastTicket += 1
                 inFlight += 1
-                sent.append(now)
                 nextSlot = now.addingTimeInterval(spacing(at: now))
                 let waited = now.timeIntervalSince(started)
                 if waited > 0 {
@@ -95,7 +98,6 @@ extension Procore {
 
         /// Reads the rate-limit headers of an answer (any status: 4xx spend quota too).
         public func record(ticket: Int = .max, limit: Int?, remaining: Int?, reset: Date?, status: Int, retryAfter: Duration?) {
-            inFlight = max(0, inFlight - 1)
             let now = clock()
             // Procore's windows are whole seconds (10 s, 1 h) and its reset header is rounded up to a whole second,
             // so the horizon seen overshoots by up to a second: the window is its floor.
@@ -103,6 +105,7 @@ extension Procore {
                 let horizon = reset.timeIntervalSince(now)
                 windows[limit] = max(windows[limit] ?? 0, min(horizon > 1.5 ? horizon.rounded(.down) : horizon, 86_400))
             }
+            landed(at: now)
             if ticket >= lastRecorded {
                 lastRecorded = ticket == .max ? lastRecorded : ticket
                 if let limit { state.limit = limit }
@@ -122,46 +125,72 @@ extension Procore {
             if status == 429 { Counter(label: "procore_throttled_total", dimensions: [("token", label)]).increment() }
         }
 
-        /// Whether this pacer's own starts in the last window leave room under the limit.
-        ///
-        /// Procore counts a request when it *arrives*; the pacer knows when it let it go. A request that took longer to
-        /// arrive (a new connection, a busy event loop) ends its window later than the pacer's copy says, so a start
-        /// leaves the copy only a margin after the window: a second for the hourly window, a quarter for the spike
-        /// window. (Without it, the 5,000-commitment import met one 429 at the hour's turn.)
+        /// Whether this pacer's own count of the current budget's window leaves room under the limit.
         func ownWindowHasRoom(at now: Date) -> Bool {
             guard let limit = state.limit, windowLength > 0 else { return false }
-            let span = windowLength + Self.margin(windowLength)
-            return Double(sent.count(where: { now.timeIntervalSince($0) < span })) < Double(limit) * (1 - headroom) - 1
+            return Double(ownCount(within: windowLength + Self.margin(windowLength), at: now).count) < Double(limit) * (1 - headroom) - 1
         }
 
+        /// A margin on every window (a second for the hourly window, a quarter for the spike window), for the server's
+        /// clock and its reset header, which is rounded up to a whole second.
         static func margin(_ length: TimeInterval) -> TimeInterval { length > 60 ? 1.0 : 0.25 }
 
-        /// How long until every budget seen so far has room by this pacer's own count of starts (0: now).
+        /// How long until every budget seen so far has room by this pacer's own count (0: now).
         ///
         /// The headers describe one budget at a time, the one closer to running out; when they switch from the spike
         /// window to the hourly one (or back), the budget they stopped naming is still spent. Any span of a window's
-        /// length plus the margin holds fewer starts than its limit (less one, and less the headroom), so no window
+        /// length plus the margin holds fewer requests than its limit (less one, and less the headroom), so no window
         /// of the server's, sliding or fixed, can count more arrivals than its limit.
         func ownWindowsWait(at now: Date) -> TimeInterval {
-            let longest = windows.values.map { $0 + Self.margin($0) }.max() ?? 0
-            sent.removeAll { now.timeIntervalSince($0) >= longest }
+            forgetOld(at: now)
             var wait: TimeInterval = 0
             for (limit, length) in windows where length > 0 {
                 let allowed = Int((Double(limit) * (1 - headroom)).rounded(.down)) - 1
                 guard allowed >= 1 else { continue }
                 let span = length + Self.margin(length)
-                let recent = sent.drop(while: { now.timeIntervalSince($0) >= span })
-                if recent.count >= allowed {
-                    // When this start leaves the span, `allowed - 1` remain.
-                    let expiring = recent[recent.index(recent.startIndex, offsetBy: recent.count - allowed)]
-                    wait = max(wait, expiring.addingTimeInterval(span).timeIntervalSince(now))
-                }
+                let (count, firstRecent) = ownCount(within: span, at: now)
+                guard count >= allowed else { continue }
+                // When the request at `count - allowed` leaves the span, `allowed - 1` remain. One still in flight
+                // counts as now until it is answered, so it leaves no sooner than a whole span from now.
+                let expiring = firstRecent + count - allowed
+                let leaves = expiring < answered.count ? answered[expiring].addingTimeInterval(span) : now.addingTimeInterval(span)
+                wait = max(wait, leaves.timeIntervalSince(now))
             }
             return wait
         }
 
-        /// A request that never got an answer still counts as out of flight.
-        public func abandon() { inFlight = max(0, inFlight - 1) }
+        /// How many requests this pacer counts in the `span` before `now` (those answered within it and those in
+        /// flight), and the index in `answered` of the first one answered within it.
+        private func ownCount(within span: TimeInterval, at now: Date) -> (count: Int, firstRecent: Int) {
+            var low = 0
+            var high = answered.count
+            while low < high {
+                let middle = (low + high) / 2
+                if now.timeIntervalSince(answered[middle]) >= span { low = middle + 1 } else { high = middle }
+            }
+            return (answered.count - low + inFlight, low)
+        }
+
+        /// A request is out of flight: it counts from now, the latest it can have arrived.
+        private func landed(at now: Date) {
+            guard inFlight > 0 else { return }
+            inFlight -= 1
+            if let last = answered.last, last > now {
+                answered.insert(now, at: answered.firstIndex(where: { $0 > now }) ?? answered.count)
+            } else {
+                answered.append(now)
+            }
+            forgetOld(at: now)
+        }
+
+        /// Drops the answers older than the longest window (and its margin).
+        private func forgetOld(at now: Date) {
+            let longest = windows.values.map { $0 + Self.margin($0) }.max() ?? 0
+            answered.removeFirst(ownCount(within: longest, at: now).firstRecent)
+        }
+
+        /// A request that never got an answer is out of flight too; it may still have reached Procore.
+        public func abandon() { landed(at: clock()) }
 
         /// Seconds between request starts: the time to the window's reset divided by what is left of the budget
         /// (minus requests still in flight, whose cost the headers do not show yet).
