@@ -215,6 +215,37 @@ import VaporTesting
         }
     }
 
+    /// The Posting filter reads the ledger in the list's own query: only invoices whose posting is in that state are
+    /// listed and counted (one failed, one posted, one never queued; another organisation's failed one is not).
+    @Test func thePostingFilter_listsAndCountsOnlyInvoicesInThatState() async throws {
+        try await WebHarness.with { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            for number in ["F-1", "S-1", "U-1"] {
+                #expect(try await client.api(.POST, "/api/v1/invoices", token: token, body: Self.body(h, number: number)).status == .created)
+            }
+            let org = h.orgA.organisation.id
+            let invoices = try await Invoices.recent(in: org, limit: 10, on: h.app.db)
+            func id(_ number: String) throws -> UUID { try #require(invoices.first { $0.number == number }).id.rawValue }
+            try await SyncLedger.record(.failed("Vendor is inactive"), .invoice, try id("F-1"), organisation: org, now: Date(), on: h.app.db)
+            try await SyncLedger.record(.synced(procoreID: 77, url: nil), .invoice, try id("S-1"), organisation: org, now: Date(), on: h.app.db)
+            // Another organisation's failed posting (an id no invoice of A has) stays out of A's list.
+            try await SyncLedger.record(.failed("Elsewhere"), .invoice, UUID(), organisation: h.orgB.organisation.id, now: Date(), on: h.app.db)
+
+            let failed = try await Invoices.list(in: org, filter: .init(posting: .failed), after: nil, limit: 50, on: h.app.db)
+            #expect(failed.items.map(\.number) == ["F-1"])
+            #expect(try await Invoices.count(in: org, filter: .init(posting: .failed), on: h.app.db) == 1)
+            #expect(try await Invoices.count(in: org, filter: .init(posting: .synced), on: h.app.db) == 1)
+            #expect(try await Invoices.count(in: org, filter: .init(posting: .pending), on: h.app.db) == 0)
+            #expect(try await Invoices.count(in: org, filter: .init(), on: h.app.db) == 3)
+
+            let person = h.client()
+            _ = try await person.signIn("ap_officer@a.example")
+            let page = try await person.get("/invoices?posting=synced").body.string
+            #expect(page.contains(">S-1<") && !page.contains(">F-1<") && !page.contains(">U-1<"))
+        }
+    }
+
     @Test func showPO_putsThePOBesideTheForm_andSavesNothing() async throws {
         try await WebHarness.with { h in
             let po = h.orgA.purchaseOrder(number: "PO-7001")

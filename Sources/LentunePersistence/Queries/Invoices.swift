@@ -140,15 +140,17 @@ public enum Invoices {
     }
 
     /// The organisation's invoices that `filter` matches.
-    static func filtered(in organisation: Organisation.ID, _ filter: Filter, on db: any Database) async throws -> QueryBuilder<InvoiceRecord> {
+    static func filtered(in organisation: Organisation.ID, _ filter: Filter, on db: any Database) -> QueryBuilder<InvoiceRecord> {
         var query = InvoiceRecord.scoped(to: organisation, on: db)
         if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
         if let supplier = filter.supplier { query = query.filter(\.$supplierID == supplier.rawValue) }
         if let project = filter.project { query = query.filter(\.$projectID == project.rawValue) }
         if let posting = filter.posting {
-            let ids = try await SyncRecordRecord.scoped(to: organisation, on: db)
-                .filter(\.$entityKind == SyncRecord.EntityKind.invoice.rawValue).filter(\.$state == posting.rawValue).all(\.$entityID)
-            query = query.filter(\.$id ~~ ids)
+            // One read: the ledger row joined in (an invoice has one, for its posting), not its ids read first.
+            query = query.join(SyncRecordRecord.self, on: \InvoiceRecord.$id == \SyncRecordRecord.$entityID)
+                .filter(SyncRecordRecord.self, \.$organisationID == organisation.rawValue)
+                .filter(SyncRecordRecord.self, \.$entityKind == SyncRecord.EntityKind.invoice.rawValue)
+                .filter(SyncRecordRecord.self, \.$state == posting.rawValue)
         }
         return query
     }
@@ -157,7 +159,7 @@ public enum Invoices {
         in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, before: ReferenceLists.Cursor? = nil, limit: Int,
         on db: any Database
     ) async throws -> ReferenceLists.Page<Invoice> {
-        var query = try await filtered(in: organisation, filter, on: db)
+        var query = filtered(in: organisation, filter, on: db)
         func cursor(_ record: InvoiceRecord) -> ReferenceLists.Cursor {
             ReferenceLists.Cursor(key: String(format: "%.6f", record.invoiceDate.timeIntervalSince1970), id: record.id!)
         }
