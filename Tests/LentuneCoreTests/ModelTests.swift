@@ -4,6 +4,16 @@ import Testing
 @testable import LentuneCore
 
 @Suite struct ModelTests {
+    /// Record ids come from the system's generator: version 4 with the RFC's variant, and no repeats in 100,000.
+    @Test func randomUUIDs_areVersion4_andDistinct() {
+        let ids = (0..<100_000).map { _ in UUID.random() }
+        #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 4 && $0.uuid.8 >> 6 == 0b10 })
+        #expect(Set(ids).count == 100_000)
+        // Foundation reads the same id back from its text (the database and the API carry it as text).
+        let id = UUID.random()
+        #expect(UUID(uuidString: id.uuidString) == id && id.uuidString.dropFirst(14).first == "4")
+    }
+
     @Test func supplierMatchKey_ignoresCaseAndSpacing() {
         #expect(Supplier.matchKey("  Placemakers   Ltd ") == Supplier.matchKey("PLACEMAKERS LTD"))
         #expect(Supplier.matchKey("Placemakers") != Supplier.matchKey("Place makers"))

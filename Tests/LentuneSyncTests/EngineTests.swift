@@ -233,6 +233,52 @@ import Testing
         }
     }
 
+    /// The webhook intake's group commit: 46 deliveries at once, in batches of at most 16 (several transactions, or
+    /// on PostgreSQL several single statements). Each event is stored once, whether its repeat is in the same batch,
+    /// another batch, or came earlier; each new event that is not our own write gets exactly one job, naming it.
+    @Test(arguments: TestDatabase.kinds)
+    func theGroupCommit_storesEachEventOnce_andOneJobForEachNewEvent(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let admin = try await Accounts.createUser(
+                organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
+            let connection = try await ProcoreSettings.saveConnection(
+                .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+                organisation: org, actor: admin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            func delivery(_ key: String, ownWrite: Bool = false) -> (WebhookEvents.Event, SyncJob?) {
+                let event = WebhookEvents.Event(
+                    organisationID: org, connectionID: .init(connection.id), key: key, resourceName: "Purchase Order Contracts",
+                    eventType: "update", resourceID: 4_294_968_269, companyID: 42, projectID: nil,
+                    sourceApplicationID: ownWrite ? "cid" : nil, payload: #"{"ulid":"\#(key)"}"#, outcome: ownWrite ? .ownWrite : .queued,
+                    receivedAt: now)
+                let job = ownWrite ? nil : SyncJob(
+                    organisationID: org, kind: .processWebhook, payload: #"{"event_id":"\#(event.id.lowercasedText)"}"#,
+                    nextAttemptAt: now, createdAt: now)
+                return (event, job)
+            }
+            let earlier = delivery("k-0")
+            #expect(try await WebhookEvents.store(earlier.0, job: earlier.1, on: db) == .stored)
+
+            let deliveries = (1...20).flatMap { [delivery("k-\($0)"), delivery("k-\($0)")] } + [delivery("k-0")]
+                + (1...5).map { delivery("own-\($0)", ownWrite: true) }
+            let writer = WebhookEvents.Writer(db: db, maxBatch: 16)
+            let outcomes = try await withThrowingTaskGroup(of: WebhookEvents.Stored.self) { group in
+                for (event, job) in deliveries.shuffled() { group.addTask { try await writer.store(event, job: job) } }
+                return try await group.reduce(into: [WebhookEvents.Stored]()) { $0.append($1) }
+            }
+            #expect(outcomes.count(where: { $0 == .stored }) == 25)  // k-1…k-20 once each, and the five own writes
+            #expect(outcomes.count(where: { $0 == .duplicate }) == 21)  // the 20 repeats and k-0
+            let events = try await WebhookEvents.recent(in: org, limit: 100, on: db)
+            #expect(events.count == 26 && Set(events.map(\.key)).count == 26)
+            let jobs = try await Outbox.jobs(in: org, on: db)
+            let queued = Set(events.filter { $0.outcome == .queued }.map { #"{"event_id":"\#($0.id.lowercasedText)"}"# })
+            #expect(jobs.count == 21 && Set(jobs.map(\.payload)) == queued)
+            #expect(jobs.allSatisfy { $0.kind == .processWebhook && $0.state == .pending })
+        }
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func savingACompanyRow_queuesTheWorkTheSwitchImplies(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in

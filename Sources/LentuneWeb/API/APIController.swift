@@ -126,7 +126,7 @@ enum APIController {
             let saved = try await ProcoreSettings.saveConnection(
                 input, organisation: viewer.organisationID, actor: viewer.user, secrets: services.secrets, now: services.now(), on: req.db)
             await services.sessions.invalidate(connection: saved.id)
-            await services.webhookConnections.forget(saved.id)
+            services.webhookConnections.forget(saved.id)
             return try await connection(req: req)
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import LentuneCore
 import LentunePersistence
 import LentuneSync
+import Synchronization
 import Vapor
 
 /// `POST /webhooks/procore/{connection}`: Procore's deliveries (DESIGN.md §2.1). The Authorization value is compared
@@ -12,22 +13,43 @@ import Vapor
 enum WebhookController {
     static let maxBody: ByteCount = "256kb"
 
-    @Sendable static func receive(req: Request) async throws -> Response {
+    /// Future-based, not `async`: a delivery for a cached connection runs on its event loop from start to answer, with
+    /// no task of its own and no hop to another thread but the group commit's (the intake's latency target, issue 12).
+    @Sendable static func receive(req: Request) -> EventLoopFuture<Response> {
         let services = req.application.lentune
-        guard let id = req.parameters.get("connection").flatMap({ UUID(text: $0) }),
-            let (connection, expected) = try await services.webhookConnections.lookup(id, secrets: services.secrets, on: { req.db }),
-            SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", expected)
-        else {
-            SyncMetrics.webhook("rejected")
-            return Response(status: .unauthorized)
+        guard let id = req.parameters.get("connection").flatMap({ UUID(text: $0) }) else {
+            return req.eventLoop.makeSucceededFuture(unauthorized())
+        }
+        if let cached = services.webhookConnections.cached(id) { return accept(req, cached) }
+        // Not cached (the first delivery in 30 s for this connection): read and decrypt it.
+        return req.eventLoop.makeFutureWithTask {
+            try await services.webhookConnections.lookup(id, secrets: services.secrets, on: { req.db })
+        }.flatMap { found in
+            guard let found else { return req.eventLoop.makeSucceededFuture(unauthorized()) }
+            return accept(req, found)
+        }
+    }
+
+    private static func unauthorized() -> Response {
+        SyncMetrics.webhook("rejected")
+        return Response(status: .unauthorized)
+    }
+
+    /// Checks the Authorization value and the body, then stores the event (and its job) and answers 204 once it is
+    /// committed.
+    private static func accept(_ req: Request, _ found: WebhookConnections.Entry) -> EventLoopFuture<Response> {
+        let services = req.application.lentune
+        let connection = found.connection
+        guard SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", found.authorization) else {
+            return req.eventLoop.makeSucceededFuture(unauthorized())
         }
         if (req.body.data?.readableBytes ?? 0) > 256 * 1024 {
             SyncMetrics.webhook("rejected")
-            return APIController.problem(.payloadTooLarge, "A webhook body may have at most 256 KB.")
+            return req.eventLoop.makeSucceededFuture(APIController.problem(.payloadTooLarge, "A webhook body may have at most 256 KB."))
         }
         guard let body = req.body.data, let delivery = Delivery(Data(buffer: body)) else {
             SyncMetrics.webhook("rejected")
-            return APIController.problem(.badRequest, "The body is not a Procore webhook event.")
+            return req.eventLoop.makeSucceededFuture(APIController.problem(.badRequest, "The body is not a Procore webhook event."))
         }
         let now = services.now()
         let ownWrite = delivery.sourceApplicationID == connection.clientID
@@ -35,21 +57,23 @@ enum WebhookController {
             organisationID: connection.organisationID, connectionID: connection.id, key: delivery.key,
             resourceName: delivery.resourceName, eventType: delivery.eventType, resourceID: delivery.resourceID,
             companyID: delivery.companyID, projectID: delivery.projectID, sourceApplicationID: delivery.sourceApplicationID,
-            payload: String(decoding: Data(buffer: body), as: UTF8.self), outcome: ownWrite ? .ownWrite : .queued, receivedAt: now)
+            payload: String(buffer: body), outcome: ownWrite ? .ownWrite : .queued, receivedAt: now)
         let job = ownWrite ? nil : SyncJob(
             organisationID: connection.organisationID, kind: .processWebhook,
             payload: #"{"event_id":"\#(event.id.lowercasedText)"}"#, nextAttemptAt: now, createdAt: now)
-        let stored: WebhookEvents.Stored
+        let stored = req.eventLoop.makePromise(of: WebhookEvents.Stored.self)
         if let writer = services.webhookWriter {
-            stored = try await writer.store(event, job: job)
+            writer.store(event, job: job) { stored.completeWith($0) }
         } else {
-            stored = try await WebhookEvents.store(event, job: job, on: req.db)
+            stored.completeWithTask { try await WebhookEvents.store(event, job: job, on: req.db) }
         }
-        switch stored {
-        case .stored: SyncMetrics.webhook(ownWrite ? "own_write" : "received")
-        case .duplicate: SyncMetrics.webhook("deduplicated")
+        return stored.futureResult.map { outcome in
+            switch outcome {
+            case .stored: SyncMetrics.webhook(ownWrite ? "own_write" : "received")
+            case .duplicate: SyncMetrics.webhook("deduplicated")
+            }
+            return Response(status: .noContent)
         }
-        return Response(status: .noContent)
     }
 
     /// The fields Lentune reads from a delivery, in any of Procore's payload versions (v2/v3: `ulid`, `event_type`,
@@ -118,24 +142,40 @@ enum WebhookController {
 /// The connection a webhook names and its expected Authorization value, kept 30 s per connection: a burst of
 /// deliveries should not read and decrypt the same row for each event. (The webhook secret never changes; a saved
 /// connection is forgotten here at once, and other processes see its new client id within 30 s.)
-actor WebhookConnections {
-    private var entries: [UUID: (connection: ProcoreConnection, authorization: String, at: ContinuousClock.Instant)] = [:]
+final class WebhookConnections: Sendable {
+    struct Entry: Sendable {
+        var connection: ProcoreConnection
+        var authorization: String
+        var at: ContinuousClock.Instant
+    }
 
-    /// `db` is asked for only on a miss (a request's database handle is built anew on every `req.db`).
-    func lookup(
-        _ id: UUID, secrets: SecretBox, on db: @Sendable () -> any Database
-    ) async throws -> (connection: ProcoreConnection, authorization: String)? {
-        if let entry = entries[id], ContinuousClock.now - entry.at < .seconds(30) { return (entry.connection, entry.authorization) }
+    private let entries = Mutex<[UUID: Entry]>([:])
+
+    /// The entry, if it was read in the last 30 s: no database and no suspension.
+    func cached(_ id: UUID) -> Entry? {
+        entries.withLock { entries in
+            guard let entry = entries[id], ContinuousClock.now - entry.at < .seconds(30) else { return nil }
+            return entry
+        }
+    }
+
+    /// Reads and decrypts the connection (`db` is asked for only here, on a miss: a request's database handle is
+    /// built anew on every `req.db`).
+    func lookup(_ id: UUID, secrets: SecretBox, on db: @Sendable () -> any Database) async throws -> Entry? {
+        if let entry = cached(id) { return entry }
         guard let (connection, sealed) = try await ProcoreSettings.webhookConnection(id, on: db()),
             let secret = try? secrets.open(sealed)
         else {
-            entries[id] = nil
+            forget(id)
             return nil
         }
-        if entries.count > 1000 { entries.removeAll() }
-        entries[id] = (connection, "Bearer " + secret, ContinuousClock.now)
-        return (connection, "Bearer " + secret)
+        let entry = Entry(connection: connection, authorization: "Bearer " + secret, at: .now)
+        entries.withLock { entries in
+            if entries.count > 1000 { entries.removeAll() }
+            entries[id] = entry
+        }
+        return entry
     }
 
-    func forget(_ id: UUID) { entries[id] = nil }
+    func forget(_ id: UUID) { entries.withLock { $0[id] = nil } }
 }

@@ -82,7 +82,7 @@ enum SettingsController {
                 input, organisation: viewer.organisationID, actor: viewer.user, secrets: req.application.lentune.secrets,
                 now: req.application.lentune.now(), on: req.db)
             await req.application.lentune.sessions.invalidate(connection: saved.id)
-            await req.application.lentune.webhookConnections.forget(saved.id)
+            req.application.lentune.webhookConnections.forget(saved.id)
             return req.redirect(to: SiteURL.settingsProcore.path + "?saved=1", redirectType: .normal)
         }
     }
