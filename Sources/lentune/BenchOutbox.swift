@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import FluentKit
 import FluentSQL
 import Foundation
@@ -8,6 +7,8 @@ import LentunePersistence
 import LentuneSync
 import LentuneWeb
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Synchronization
 import Vapor
 
@@ -152,57 +153,160 @@ struct OutboxBench: AsyncParsableCommand {
             printNow("stored \(try await WebhookEvents.count(in: organisation, on: app.db)) events")
             return
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: senders)))
-        let latencies = Locked<[Double]>([])
-        let failures = Locked(0)
-        @Sendable func deliver(_ n: Int) async throws {
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: authorization)
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"id": \#(n + 1), "ulid": "bench-\#(n)", "api_version": "v2", "event_type": "update", "resource_name": "Purchase Order Contracts", "resource_id": \#(4_294_970_000 + n), "company_id": 4242, "project_id": 1, "metadata": {"source_application_id": null}}"#))
-            let sent = ContinuousClock.now
-            let response = try await client.execute(request, timeout: .seconds(30))
-            _ = try await response.body.collect(upTo: 1024 * 1024)
-            latencies.withLock { $0.append(seconds(ContinuousClock.now - sent) * 1000) }
-            if response.status.code >= 300 { failures.withLock { $0 += 1 } }
+        // The senders are plain keep-alive HTTP/1.1 connections (as wrk's are) on an event loop of their own: with an
+        // HTTP client's pool and state machines, or on the server's event loops, the senders' own work would count
+        // as the server's latency on a 2-core machine.
+        let senderLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let port = app.http.server.shared.localAddress!.port!
+        var connections: [WebhookSender] = []
+        for _ in 0..<senders { connections.append(try await WebhookSender.connect(port: port, on: senderLoops)) }
+        let path = SiteURL.procoreWebhook(connection.id).path
+        let request: WebhookSender.Request = { n in
+            let body = ByteBuffer(string: #"{"id": \#(n + 1), "ulid": "bench-\#(n)", "api_version": "v2", "event_type": "update", "resource_name": "Purchase Order Contracts", "resource_id": \#(4_294_970_000 + n), "company_id": 4242, "project_id": 1, "metadata": {"source_application_id": null}}"#)
+            let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: [
+                "Host": "127.0.0.1", "Authorization": authorization, "Content-Type": "application/json",
+                "Content-Length": String(body.readableBytes),
+            ])
+            return (head, body)
         }
-        func report(_ label: String, count: Int, elapsed: Double) {
-            let sorted = latencies.withLock { $0 }.sorted()
+        var failures = 0
+        func run(_ work: [[Int]]) async throws -> [Double] {
+            try await withThrowingTaskGroup(of: WebhookSender.Outcome.self) { group in
+                for (sender, numbers) in zip(connections, work) { group.addTask { try await sender.send(numbers, request: request) } }
+                var latencies: [Double] = []
+                for try await outcome in group {
+                    latencies += outcome.latencies
+                    failures += outcome.failures
+                }
+                return latencies
+            }
+        }
+        func report(_ label: String, _ latencies: [Double], elapsed: Double) {
+            let sorted = latencies.sorted()
             func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
             printNow(String(format: "  webhook intake, %@: %d deliveries in %5.2f s (%6.0f/s), ack p50 %5.1f ms  p99 %5.1f ms  max %6.1f ms",
-                            label as NSString, count, elapsed, Double(count) / elapsed, percentile(0.5), percentile(0.99), sorted.last ?? 0))
-            latencies.withLock { $0 = [] }
+                            label as NSString, sorted.count, elapsed, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99),
+                            sorted.last ?? 0))
         }
         // Bursts: `senders` deliveries at the same moment (one PO edit in Procore fans out like this), then the next.
         let burstStart = ContinuousClock.now
+        var burstLatencies: [Double] = []
         for burst in 0..<bursts {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<senders { group.addTask { try await deliver(1_000_000 + burst * senders + index) } }
-                try await group.waitForAll()
-            }
+            burstLatencies += try await run((0..<senders).map { [1_000_000 + burst * senders + $0] })
         }
-        report("bursts of \(senders) simultaneous", count: bursts * senders, elapsed: seconds(ContinuousClock.now - burstStart))
+        report("bursts of \(senders) simultaneous", burstLatencies, elapsed: seconds(ContinuousClock.now - burstStart))
+        // Back to back: each sender sends its share, the next the moment the last is answered.
         let started = ContinuousClock.now
         let perSender = (deliveries + senders - 1) / senders
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for sender in 0..<senders {
-                group.addTask {
-                    for index in 0..<perSender where sender * perSender + index < deliveries {
-                        try await deliver(sender * perSender + index)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        report("\(senders) senders back to back", count: deliveries, elapsed: seconds(ContinuousClock.now - started))
-        try await client.shutdown()
+        let shares = (0..<senders).map { sender in Array((sender * perSender)..<min(deliveries, (sender + 1) * perSender)) }
+        let backToBack = try await run(shares)
+        report("\(senders) senders back to back", backToBack, elapsed: seconds(ContinuousClock.now - started))
+        for sender in connections { try? await sender.close() }
+        try await senderLoops.shutdownGracefully()
         await app.server.shutdown()
         let stored = try await WebhookEvents.count(in: organisation, on: app.db)
         let sent = deliveries + bursts * senders
-        printNow("  webhook events sent \(sent), stored \(stored), lost \(sent - stored), errors \(failures.withLock { $0 })")
+        printNow("  webhook events sent \(sent), stored \(stored), lost \(sent - stored), errors \(failures)")
     }
+}
+
+/// One keep-alive HTTP/1.1 connection that sends deliveries one after another, as wrk does: the next is written
+/// from the event loop the moment the last one's answer has been read, with no task to wake in between. Latency is
+/// from writing a request to reading the end of its answer.
+struct WebhookSender: Sendable {
+    typealias Request = @Sendable (Int) -> (HTTPRequestHead, ByteBuffer)
+    struct Outcome: Sendable {
+        var latencies: [Double] = []
+        var failures = 0
+    }
+
+    final class Driver: ChannelInboundHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        typealias OutboundOut = HTTPClientRequestPart
+        private var context: ChannelHandlerContext?
+        private var queue: [Int] = []
+        private var request: Request?
+        private var status = 0
+        private var sentAt = ContinuousClock.now
+        private var outcome = Outcome()
+        private var done: EventLoopPromise<Outcome>?
+
+        func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+        func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+        func start(_ numbers: [Int], request: @escaping Request, promise: EventLoopPromise<Outcome>) {
+            queue = numbers.reversed()
+            self.request = request
+            outcome = Outcome()
+            done = promise
+            sendNext()
+        }
+
+        private func sendNext() {
+            guard let context, let request, let number = queue.popLast() else {
+                let promise = done
+                done = nil
+                promise?.succeed(outcome)
+                return
+            }
+            let (head, body) = request(number)
+            sentAt = .now
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): status = Int(head.status.code)
+            case .body: break
+            case .end:
+                outcome.latencies.append(seconds(ContinuousClock.now - sentAt) * 1000)
+                if status >= 300 { outcome.failures += 1 }
+                sendNext()
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            fail(error)
+            context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) { fail(ChannelError.ioOnClosedChannel) }
+
+        private func fail(_ error: any Error) {
+            let promise = done
+            done = nil
+            promise?.fail(error)
+        }
+    }
+
+    let channel: any Channel
+    let driver: NIOLoopBound<Driver>
+
+    static func connect(port: Int, on loops: any EventLoopGroup) async throws -> WebhookSender {
+        let channel = try await ClientBootstrap(group: loops).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                try channel.pipeline.syncOperations.addHandler(Driver())
+            }
+        }.connect(host: "127.0.0.1", port: port).get()
+        let driver = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: Driver.self), eventLoop: channel.eventLoop)
+        }.get()
+        return WebhookSender(channel: channel, driver: driver)
+    }
+
+    /// Sends the deliveries numbered `numbers`, one after another.
+    func send(_ numbers: [Int], request: @escaping Request) async throws -> Outcome {
+        try await channel.eventLoop.flatSubmit { [channel, driver] in
+            let promise = channel.eventLoop.makePromise(of: Outcome.self)
+            driver.value.start(numbers, request: request, promise: promise)
+            return promise.futureResult
+        }.get()
+    }
+
+    func close() async throws { try await channel.close() }
 }
 
 /// A value shared by a benchmark's tasks.
