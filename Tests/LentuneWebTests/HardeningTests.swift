@@ -211,3 +211,23 @@ import VaporTesting
         #expect(throws: LentuneConfig.Error.self) { try LentuneConfig.load(environment: environment) }
     }
 }
+
+/// The middlewares decide CSRF exemption and body limits by the request's path; it is read from the request target
+/// as sent unless that has escapes (or is not a path), and must always equal `URI.path`, which Vapor routes by.
+@Suite struct RoutingPathTests {
+    @Test(arguments: [
+        ("/webhooks/procore/abc", "/webhooks/procore/abc"),
+        ("/api/v1/invoices?page=2&x=%2F", "/api/v1/invoices"),
+        ("/we%62hooks/procore/abc", "/we%62hooks/procore/abc"),  // Vapor's path keeps the escapes, and routes by them
+        ("/invoices%2Fnew", "/invoices%2Fnew"),
+        ("/sign-in#top", "/sign-in"),
+        ("http://127.0.0.1/api/v1/me", "/api/v1/me"),  // the absolute form
+    ])
+    func theRoutingPath_isTheDecodedPath(target: String, expected: String) async throws {
+        let app = try await Application.make(.testing)
+        let request = Request(application: app, method: .GET, url: URI(string: target), on: app.eventLoopGroup.next())
+        #expect(request.routingPath == expected)
+        #expect(request.routingPath == request.url.path)
+        try await app.asyncShutdown()
+    }
+}

@@ -110,7 +110,11 @@ extension Request {
     /// middlewares ask for it several times per request (7 % of webhook intake's CPU before this).
     var routingPath: String {
         if let path = storage[RoutingPathKey.self] { return path }
-        let path = url.path
+        // The request target as sent is the path when it is one ("/…") without escapes; else `URI.path` (which
+        // decodes and encodes again).
+        let target = url.string
+        let raw = target.prefix { $0 != "?" && $0 != "#" }
+        let path = raw.hasPrefix("/") && !raw.contains("%") ? String(raw) : url.path
         storage[RoutingPathKey.self] = path
         return path
     }
