@@ -137,7 +137,7 @@ extension ProcoreSettings {
 
 extension WebhookEvents {
     /// Stores webhook events with group commit: deliveries that arrive while a write is in flight are written together
-    /// in the next transaction (one multi-row insert of events, one of their jobs), and each delivery is answered when
+    /// in the next write (one statement on PostgreSQL, one transaction on SQLite), and each delivery is answered when
     /// its own event is committed. Procore sends bursts (one edit of a PO with 200 lines is 200 events); one
     /// transaction per event would make the last of a burst wait for all the others' round trips.
     public final class Writer: Sendable {
@@ -148,7 +148,7 @@ extension WebhookEvents {
         }
 
         let db: any Database
-        /// At most this many events per transaction (PostgreSQL allows 65,535 bound values per statement).
+        /// At most this many events per write (on SQLite, 13 bound values each; SQLite allows 32,766 per statement).
         let maxBatch: Int
         private let queue = Mutex(Queue())
 
@@ -197,12 +197,16 @@ extension WebhookEvents {
     /// Stores events and the jobs of those that are new, atomically; answers the ids of the new ones (a key seen
     /// before, or twice in the batch, stores once).
     ///
-    /// On PostgreSQL this is one statement (the jobs' insert reads the events' `RETURNING` in a CTE), so a batch costs
-    /// one round trip instead of four (BEGIN, two inserts, COMMIT). The group commit's throughput is a batch per
-    /// flush, and while a flush waits for the database the deliveries in it wait too. SQLite has no data-modifying
-    /// CTE: there the two inserts share a transaction.
+    /// On PostgreSQL this is one statement (`postgresInsert`): one round trip instead of four (BEGIN, two inserts,
+    /// COMMIT). The group commit writes a batch per flush, and while a flush waits for the database the deliveries in
+    /// it wait too. SQLite has no data-modifying CTE: there the two inserts share a transaction.
     public static func store(_ items: [(Event, SyncJob?)], on db: any Database) async throws -> Set<UUID> {
         guard !items.isEmpty else { return [] }
+        @Sendable func ids(_ rows: [any SQLRow]) throws -> Set<UUID> { Set(try rows.map { try $0.decode(column: "id", as: UUID.self) }) }
+        if (db as! any SQLDatabase).dialect.name == "postgresql" {
+            return try ids(try await (db as! any SQLDatabase).raw(postgresInsert(items)).all())
+        }
+
         var events: [SQLQueryString] = []
         for (event, _) in items {
             events.append("""
@@ -219,13 +223,6 @@ extension WebhookEvents {
             ON CONFLICT (connection_id, event_key) DO NOTHING
             RETURNING id
             """
-        let jobColumns = "id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts, next_attempt_at, created_at, updated_at"
-        @Sendable func ids(_ rows: [any SQLRow]) throws -> Set<UUID> { Set(try rows.map { try $0.decode(column: "id", as: UUID.self) }) }
-
-        if (db as! any SQLDatabase).dialect.name == "postgresql" {
-            return try ids(try await (db as! any SQLDatabase).raw(postgresInsert(items)).all())
-        }
-
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             let stored = try ids(try await sql.raw(insertEvents).all())
@@ -239,7 +236,8 @@ extension WebhookEvents {
                         """)
                 }
                 try await sql.raw("""
-                    INSERT INTO outbox_jobs (\(unsafeRaw: jobColumns))
+                    INSERT INTO outbox_jobs (id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts,
+                        next_attempt_at, created_at, updated_at)
                     VALUES \(rows.joined(separator: ", "))
                     ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
                     """).run()
