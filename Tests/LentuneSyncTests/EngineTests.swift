@@ -117,6 +117,57 @@ import Testing
         }
     }
 
+    /// A job that hangs past the worker's `maxRunTime` is no longer kept leased: once its lease lapses another worker
+    /// takes it and finishes it, and the hung run, when it ends, records nothing over it.
+    @Test(arguments: TestDatabase.kinds)
+    func aJobHungPastTheMaxRunTime_isTakenOverByAnotherWorker_andTheHungRunRecordsNothing(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let ledger = Ledger()
+            let takenOver = Mutex(false)
+            var handlers = JobHandlers()
+            handlers[.noop] = { job, _ in
+                let run = ledger.runs.withLock { runs in
+                    runs[job.id.rawValue, default: 0] += 1
+                    return runs[job.id.rawValue, default: 0]
+                }
+                guard run == 1 else { return takenOver.withLock { $0 = true } }
+                // The first run hangs until another worker has run the job (at most 30 s), however slow the machine.
+                let limit = ContinuousClock.now + .seconds(30)
+                while !takenOver.withLock({ $0 }), ContinuousClock.now < limit { try? await Task.sleep(for: .milliseconds(50)) }
+            }
+            let box = try SecretBox(base64Key: SecretBox.generateKey())
+            func worker(_ name: String) -> SyncWorker {
+                var worker = SyncWorker(
+                    name: name, db: db, handlers: handlers, sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+                    lease: .milliseconds(1500), concurrency: 1)
+                worker.maxRunTime = .seconds(2)
+                return worker
+            }
+            let job = Self.job(org, at: Date())
+            try await Outbox.enqueue(job, on: db)
+            let (hung, other) = (worker("hung"), worker("other"))
+            async let run = hung.runOnce()
+            try await Task.sleep(for: .milliseconds(200))
+            var taken = SyncWorker.Summary()
+            let deadline = ContinuousClock.now + .seconds(30)
+            while taken.done == 0, ContinuousClock.now < deadline {
+                let summary = try await other.runOnce()
+                taken.claimed += summary.claimed
+                taken.done += summary.done
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // Renewed while young (nobody took it in its first 2 s), then let go and taken over.
+            #expect(taken.claimed == 1 && taken.done == 1)
+            let summary = try await run
+            #expect(summary.done == 0 && summary.lostLeases == 1)
+            #expect(ledger.runs.withLock { $0 } == [job.id.rawValue: 2])
+            let stored = try #require(try await Outbox.job(job.id, on: db))
+            #expect(stored.state == .done)
+        }
+    }
+
     /// A change queued while its job runs is not lost to the deduplication: the job runs once more after.
     @Test(arguments: TestDatabase.kinds)
     func aJobQueuedAgainWhileItRuns_runsOnceMoreAfter_andNotTwiceAtOnce(kind: TestDatabase.Kind) async throws {

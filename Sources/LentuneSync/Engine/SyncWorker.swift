@@ -46,6 +46,10 @@ public struct SyncWorker: Sendable {
     public var lease: Duration
     /// Jobs run at once by one `runOnce` (a small width: Procore's limits are per client, STYLE §12).
     public var concurrency: Int
+    /// A job still running after this is taken to be hung: its lease is no longer renewed, so once it lapses another
+    /// worker takes the job, and the hung run, should it ever end, cannot record over the new one. Six hours is far
+    /// beyond a company's PO import at Procore's limits (5,000 commitments take about an hour).
+    public var maxRunTime: Duration = .seconds(6 * 3600)
     public var now: @Sendable () -> Date
     public var random: @Sendable () -> Double
     public var logger: Logger
@@ -149,20 +153,36 @@ public struct SyncWorker: Sendable {
 
     /// The jobs one `runOnce` holds: claimed, or taken by a batch handler, and not finished yet.
     final class Leases: Sendable {
-        private let ids: Mutex<Set<SyncJob.ID>>
-        init(_ ids: [SyncJob.ID]) { self.ids = Mutex(Set(ids)) }
-        var held: [SyncJob.ID] { ids.withLock { Array($0) } }
-        func add(_ more: [SyncJob.ID]) { ids.withLock { $0.formUnion(more) } }
-        func remove(_ id: SyncJob.ID) { _ = ids.withLock { $0.remove(id) } }
+        /// Each job held, with when this run took it.
+        private let since: Mutex<[SyncJob.ID: ContinuousClock.Instant]>
+        init(_ ids: [SyncJob.ID]) { since = Mutex(Dictionary(ids.map { ($0, .now) }, uniquingKeysWith: { first, _ in first })) }
+        var held: [SyncJob.ID] { since.withLock { Array($0.keys) } }
+        func add(_ more: [SyncJob.ID]) { since.withLock { for id in more where $0[id] == nil { $0[id] = .now } } }
+        func remove(_ id: SyncJob.ID) { _ = since.withLock { $0.removeValue(forKey: id) } }
+
+        /// The jobs held for less than `limit`, to renew; those held longer are let go (and not renewed again).
+        func renewable(within limit: Duration) -> (renew: [SyncJob.ID], hung: [SyncJob.ID]) {
+            since.withLock { since in
+                let hung = since.filter { ContinuousClock.now - $0.value >= limit }.map(\.key)
+                for id in hung { since[id] = nil }
+                return (Array(since.keys), hung)
+            }
+        }
     }
 
     /// Renews the lease of every job still held, every third of a lease, until cancelled: a job that runs longer than
     /// one lease (a reference import, a company's PO import at Procore's limits) is never taken by another worker
-    /// meanwhile. A renewal that finds a lease gone is logged.
+    /// meanwhile. A renewal that finds a lease gone is logged. A job running longer than `maxRunTime` is taken to be
+    /// hung: its lease is left to lapse, so another worker takes it over.
     func keepLeased(_ leases: Leases) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: lease / 3)
-            let ids = leases.held
+            let (ids, hung) = leases.renewable(within: maxRunTime)
+            if !hung.isEmpty {
+                logger.error(
+                    "job ran longer than the worker's limit; its lease is left to lapse so that another worker takes it over",
+                    metadata: ["jobs": "\(hung.map(\.description).sorted())", "limit": "\(maxRunTime)"])
+            }
             guard !Task.isCancelled, !ids.isEmpty else { continue }
             do {
                 let held = try await Outbox.renew(ids, worker: name, lease: lease, now: now(), on: db)
