@@ -43,6 +43,16 @@ import Testing
             now: { clock.now }, random: { 0.5 })
     }
 
+    /// A worker on the real clock with a short lease (1.5 s), one job at a time: for the lease tests.
+    static func realTimeWorker(_ name: String, _ db: any Database, _ handlers: JobHandlers, maxRunTime: Duration? = nil) -> SyncWorker {
+        let box = try! SecretBox(base64Key: SecretBox.generateKey())
+        var worker = SyncWorker(
+            name: name, db: db, handlers: handlers, sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+            lease: .milliseconds(1500), concurrency: 1)
+        if let maxRunTime { worker.maxRunTime = maxRunTime }
+        return worker
+    }
+
     static func job(_ org: Organisation.ID, kind: SyncJob.Kind = .noop, key: String? = nil, at date: Date) -> SyncJob {
         SyncJob(organisationID: org, kind: kind, dedupeKey: key, nextAttemptAt: date, createdAt: date)
     }
@@ -91,15 +101,9 @@ import Testing
                 try await Task.sleep(for: .seconds(4))  // nearly three leases
                 ledger.leave(job.id.rawValue)
             }
-            let box = try SecretBox(base64Key: SecretBox.generateKey())
-            func worker(_ name: String) -> SyncWorker {
-                SyncWorker(
-                    name: name, db: db, handlers: handlers, sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
-                    lease: .milliseconds(1500), concurrency: 1)
-            }
             let job = Self.job(org, at: Date())
             try await Outbox.enqueue(job, on: db)
-            let (slow, other) = (worker("slow"), worker("other"))
+            let (slow, other) = (Self.realTimeWorker("slow", db, handlers), Self.realTimeWorker("other", db, handlers))
             async let run = slow.runOnce()
             var othersClaims = 0
             try await Task.sleep(for: .milliseconds(200))
@@ -137,17 +141,11 @@ import Testing
                 let limit = ContinuousClock.now + .seconds(30)
                 while !takenOver.withLock({ $0 }), ContinuousClock.now < limit { try? await Task.sleep(for: .milliseconds(50)) }
             }
-            let box = try SecretBox(base64Key: SecretBox.generateKey())
-            func worker(_ name: String) -> SyncWorker {
-                var worker = SyncWorker(
-                    name: name, db: db, handlers: handlers, sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
-                    lease: .milliseconds(1500), concurrency: 1)
-                worker.maxRunTime = .seconds(2)
-                return worker
-            }
             let job = Self.job(org, at: Date())
             try await Outbox.enqueue(job, on: db)
-            let (hung, other) = (worker("hung"), worker("other"))
+            let (hung, other) = (
+                Self.realTimeWorker("hung", db, handlers, maxRunTime: .seconds(2)), Self.realTimeWorker("other", db, handlers, maxRunTime: .seconds(2))
+            )
             async let run = hung.runOnce()
             try await Task.sleep(for: .milliseconds(200))
             var taken = SyncWorker.Summary()
