@@ -156,7 +156,6 @@ public struct SyncWorker: Sendable {
         /// Each job held, with when this run took it.
         private let since: Mutex<[SyncJob.ID: ContinuousClock.Instant]>
         init(_ ids: [SyncJob.ID]) { since = Mutex(Dictionary(ids.map { ($0, .now) }, uniquingKeysWith: { first, _ in first })) }
-        var held: [SyncJob.ID] { since.withLock { Array($0.keys) } }
         func add(_ more: [SyncJob.ID]) { since.withLock { for id in more where $0[id] == nil { $0[id] = .now } } }
         func remove(_ id: SyncJob.ID) { _ = since.withLock { $0.removeValue(forKey: id) } }
 
