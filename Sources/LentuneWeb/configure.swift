@@ -12,6 +12,9 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     app.logger.logLevel = config.logLevel
     app.http.server.configuration.hostname = config.hostname
     app.http.server.configuration.port = config.port
+    // Vapor's own per-request metrics would build a counter and a timer through the metrics factory on every request
+    // (a lock and a label lookup each); `RequestMetrics` records the same figures once per route, as `lentune_http_*`.
+    app.http.server.configuration.reportMetrics = false
     // Forms and JSON bodies are small; anything larger is refused with 413 before a handler sees it.
     app.routes.defaultMaxBodySize = "1mb"
     app.passwords.use(.bcrypt(cost: config.passwordCost))
@@ -32,6 +35,9 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     app.middleware.use(CSRFProtection())
 
     routes(app)
+    let webhook = SiteURL.components(.procoreWebhook(UUID())).map(\.description)
+    let webhookRoute = app.routes.all.first { $0.method == .POST && $0.path.map(\.description) == webhook }
+    app.responder.use { app in WebhookLane(route: webhookRoute, next: app.responder.default) }
 }
 
 func routes(_ app: Application) {

@@ -212,8 +212,8 @@ import VaporTesting
     }
 }
 
-/// The middlewares decide CSRF exemption and body limits by the request's path; it is read from the request target
-/// as sent unless that has escapes (or is not a path), and must always equal `URI.path`, which Vapor routes by.
+/// The middlewares decide CSRF exemption and body limits by the request's path, and `WebhookLane` which requests it
+/// takes; it must always equal `URI.path`, which Vapor routes by.
 @Suite struct RoutingPathTests {
     @Test(arguments: [
         ("/webhooks/procore/abc", "/webhooks/procore/abc"),

@@ -75,6 +75,43 @@ import VaporTesting
     }
 }
 
+/// Deliveries take `WebhookLane`, past the router and the global middlewares; what those gave them must still hold.
+@Suite struct WebhookLaneTests {
+    @Test(arguments: [
+        ("/webhooks/procore/abc", "abc"), ("/webhooks/procore/", nil), ("/webhooks/procore/a/b", nil),
+        ("/webhooks/procorex/abc", nil), ("/webhooks/procore", nil), ("/api/v1/invoices", nil),
+    ] as [(String, String?)])
+    func theLane_takesOnlyAWebhookPath(path: String, connection: String?) {
+        #expect(WebhookLane.connection(in: path).map(String.init) == connection)
+    }
+
+    static func delivered() -> Int {
+        let label = #"lentune_http_requests_total{method="POST",route="/webhooks/procore/:connection",status="204"} "#
+        let line = LentuneMetrics.registry.emitToString().split(separator: "\n").first { $0.hasPrefix(label) }
+        return line.flatMap { Int($0.dropFirst(label.count)) } ?? 0
+    }
+
+    @Test func aDelivery_isCountedUnderItsRoute_errorsKeepTheirHeaders_andOtherMethodsGet405() async throws {
+        try await SettingsFixture.with { f in
+            let intake = WebhookIntakeTests()
+            let auth = try await intake.secret(f)
+            let before = Self.delivered()
+            let reply = try await intake.deliver(f, WebhookIntakeTests.event(), authorization: auth)
+            #expect(reply.status == .noContent)
+            #expect(Self.delivered() > before)
+            // A refusal is a problem document with the security headers every other answer has.
+            let refused = try await intake.deliver(f, "not json", authorization: auth)
+            #expect(refused.status == .badRequest)
+            #expect(refused.headers.first(name: .contentType) == "application/problem+json")
+            #expect(refused.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            // Another method on the webhook path, or a path the lane does not take, goes to the router.
+            let record = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+            #expect(try await f.harness.app.testing().sendRequest(.GET, SiteURL.procoreWebhook(record.id).path).status == .methodNotAllowed)
+            #expect(try await f.harness.app.testing().sendRequest(.POST, SiteURL.procoreWebhook(record.id).path + "/x").status == .notFound)
+        }
+    }
+}
+
 /// Linking a company row registers Lentune's hook and triggers in (the sandbox's) Procore; unlinking removes them.
 @Suite struct HookRegistrationTests {
     @Test func linkingRegistersTheHook_andUnlinkingRemovesIt() async throws {

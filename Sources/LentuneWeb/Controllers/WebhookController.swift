@@ -16,8 +16,14 @@ enum WebhookController {
     /// Future-based, not `async`: a delivery for a cached connection runs on its event loop from start to answer, with
     /// no task of its own and no hop to another thread but the group commit's (the intake's latency target, issue 12).
     @Sendable static func receive(req: Request) -> EventLoopFuture<Response> {
+        receive(req, connection: req.parameters.get("connection") ?? "")
+    }
+
+    /// The delivery for the connection the path names (`WebhookLane` reads it from the path; the route from its
+    /// parameter). The body is collected.
+    static func receive(_ req: Request, connection: Substring) -> EventLoopFuture<Response> {
         let services = req.application.lentune
-        guard let id = req.parameters.get("connection").flatMap({ UUID(text: $0) }) else {
+        guard let id = UUID(text: String(connection)) else {
             return req.eventLoop.makeSucceededFuture(unauthorized())
         }
         if let cached = services.webhookConnections.cached(id) { return accept(req, cached) }
@@ -28,6 +34,11 @@ enum WebhookController {
             guard let found else { return req.eventLoop.makeSucceededFuture(unauthorized()) }
             return accept(req, found)
         }
+    }
+
+    static func tooLarge() -> Response {
+        SyncMetrics.webhook("rejected")
+        return APIController.problem(.payloadTooLarge, "A webhook body may have at most 256 KB.")
     }
 
     private static func unauthorized() -> Response {
@@ -43,9 +54,8 @@ enum WebhookController {
         guard SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", found.authorization) else {
             return req.eventLoop.makeSucceededFuture(unauthorized())
         }
-        if (req.body.data?.readableBytes ?? 0) > 256 * 1024 {
-            SyncMetrics.webhook("rejected")
-            return req.eventLoop.makeSucceededFuture(APIController.problem(.payloadTooLarge, "A webhook body may have at most 256 KB."))
+        if (req.body.data?.readableBytes ?? 0) > maxBody.value {
+            return req.eventLoop.makeSucceededFuture(tooLarge())
         }
         guard let body = req.body.data, let delivery = Delivery(Data(buffer: body)) else {
             SyncMetrics.webhook("rejected")

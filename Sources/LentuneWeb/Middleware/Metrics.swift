@@ -43,10 +43,15 @@ struct RequestMetrics: Middleware {
                 case .failure(let abort as any AbortError): Int(abort.status.code)
                 case .failure: 500
                 }
-            let (requests, duration) = Self.handles(for: request.route, method: request.method.rawValue, status: status)
-            requests.increment()
-            duration.recordInterval(since: start)
+            Self.record(request.route, method: request.method, status: status, since: start)
         }
+    }
+
+    /// Counts one answered request of `route` and records its time.
+    static func record(_ route: Route?, method: HTTPMethod, status: Int, since start: ContinuousClock.Instant) {
+        let (requests, duration) = handles(for: route, method: method.rawValue, status: status)
+        requests.increment()
+        duration.recordInterval(since: start)
     }
 
     private static func handles(for route: Route?, method: String, status: Int) -> (Metrics.Counter, Metrics.Timer) {
