@@ -7,7 +7,6 @@ import LentunePersistence
 import LentuneSync
 import LentuneWeb
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import Synchronization
 import Vapor
@@ -34,6 +33,15 @@ struct OutboxBench: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Bursts of --senders simultaneous deliveries (each burst waits for the last).") var bursts = 50
     @ArgumentParser.Flag(help: "Skip the jobs; serve the webhook endpoint and print its URL and Authorization (for wrk) until Ctrl-C.") var hold = false
 
+    func validate() throws {
+        guard (0...10_000_000).contains(jobs) else { throw ValidationError("--jobs must be 0 (skip the jobs) to 10,000,000.") }
+        guard (1...100_000).contains(rate) else { throw ValidationError("--rate must be 1 to 100,000 jobs/s.") }
+        guard (0...3600).contains(latencySeconds) else { throw ValidationError("--latency-seconds must be 0 (skip) to 3,600.") }
+        guard (0...10_000_000).contains(deliveries) else { throw ValidationError("--deliveries must be 0 to 10,000,000.") }
+        guard (1...10_000).contains(senders) else { throw ValidationError("--senders must be 1 to 10,000.") }
+        guard (0...100_000).contains(bursts) else { throw ValidationError("--bursts must be 0 to 100,000.") }
+    }
+
     func run() async throws {
         _ = bootstrapLogging
         let config = try LentuneConfig.load(environment: [
@@ -49,8 +57,8 @@ struct OutboxBench: AsyncParsableCommand {
             let organisation = try await Accounts.organisation(named: "Bench Construction Ltd", on: app.db).domain.id
             printNow("lentune bench outbox on \(config.database)")
             for workers in [1, 2, 4] where !hold {
-                try await drain(app: app, organisation: organisation, workers: workers)
-                try await latency(app: app, organisation: organisation, workers: workers)
+                if jobs > 0 { try await drain(app: app, organisation: organisation, workers: workers) }
+                if latencySeconds > 0 { try await latency(app: app, organisation: organisation, workers: workers) }
             }
             try await webhooks(app: app, organisation: organisation, config: config)
         } catch {
@@ -156,33 +164,25 @@ struct OutboxBench: AsyncParsableCommand {
         // The senders are plain keep-alive HTTP/1.1 connections (as wrk's are) on an event loop of their own: with an
         // HTTP client's pool and state machines, or on the server's event loops, the senders' own work would count
         // as the server's latency on a 2-core machine.
-        let senderLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let port = app.http.server.shared.localAddress!.port!
         var connections: [WebhookSender] = []
-        for _ in 0..<senders { connections.append(try await WebhookSender.connect(port: port, on: senderLoops)) }
+        for _ in 0..<senders { connections.append(try await WebhookSender.connect(port: port, on: senderLoop.next())) }
         let path = SiteURL.procoreWebhook(connection.id).path
-        let request: WebhookSender.Request = { n in
-            let body = ByteBuffer(string: #"{"id": \#(n + 1), "ulid": "bench-\#(n)", "api_version": "v2", "event_type": "update", "resource_name": "Purchase Order Contracts", "resource_id": \#(4_294_970_000 + n), "company_id": 4242, "project_id": 1, "metadata": {"source_application_id": null}}"#)
-            let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: [
-                "Host": "127.0.0.1", "Authorization": authorization, "Content-Type": "application/json",
-                "Content-Length": String(body.readableBytes),
-            ])
-            return (head, body)
+        let request: WebhookSender.Request = { n, buffer in
+            let body = #"{"id": \#(n + 1), "ulid": "bench-\#(n)", "api_version": "v2", "event_type": "update", "resource_name": "Purchase Order Contracts", "resource_id": \#(4_294_970_000 + n), "company_id": 4242, "project_id": 1, "metadata": {"source_application_id": null}}"#
+            buffer.writeString("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\n")
+            buffer.writeString("Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         }
         var failures = 0
         func run(_ work: [[Int]]) async throws -> [Double] {
-            try await withThrowingTaskGroup(of: WebhookSender.Outcome.self) { group in
-                for (sender, numbers) in zip(connections, work) { group.addTask { try await sender.send(numbers, request: request) } }
-                var latencies: [Double] = []
-                for try await outcome in group {
-                    latencies += outcome.latencies
-                    failures += outcome.failures
-                }
-                return latencies
-            }
+            let outcomes = try await WebhookSender.send(work, over: connections, request: request)
+            failures += outcomes.map(\.failures).reduce(0, +)
+            return outcomes.flatMap(\.latencies)
         }
         func report(_ label: String, _ latencies: [Double], elapsed: Double) {
             let sorted = latencies.sorted()
+            guard !sorted.isEmpty else { return }
             func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
             printNow(String(format: "  webhook intake, %@: %d deliveries in %5.2f s (%6.0f/s), ack p50 %5.1f ms  p99 %5.1f ms  max %6.1f ms",
                             label as NSString, sorted.count, elapsed, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99),
@@ -204,7 +204,7 @@ struct OutboxBench: AsyncParsableCommand {
         let backToBack = try await run(shares)
         report("\(senders) senders back to back", backToBack, elapsed: seconds(ContinuousClock.now - started))
         for sender in connections { try? await sender.close() }
-        try await senderLoops.shutdownGracefully()
+        try await senderLoop.shutdownGracefully()
         await app.server.shutdown()
         let stored = try await WebhookEvents.count(in: organisation, on: app.db)
         let sent = deliveries + (bursts + 1) * senders
@@ -214,21 +214,23 @@ struct OutboxBench: AsyncParsableCommand {
 
 /// One keep-alive HTTP/1.1 connection that sends deliveries one after another, as wrk does: the next is written
 /// from the event loop the moment the last one's answer has been read, with no task to wake in between. Latency is
-/// from writing a request to reading the end of its answer.
+/// from writing a request to reading the end of its answer. Requests are written as bytes and answers read by a
+/// minimal parser (status line, `Content-Length`, body), so that the sender costs the shared CPU little.
 struct WebhookSender: Sendable {
-    typealias Request = @Sendable (Int) -> (HTTPRequestHead, ByteBuffer)
+    /// Writes delivery `n`'s whole request (head and body) into the buffer.
+    typealias Request = @Sendable (_ n: Int, _ into: inout ByteBuffer) -> Void
     struct Outcome: Sendable {
         var latencies: [Double] = []
         var failures = 0
     }
 
     final class Driver: ChannelInboundHandler {
-        typealias InboundIn = HTTPClientResponsePart
-        typealias OutboundOut = HTTPClientRequestPart
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
         private var context: ChannelHandlerContext?
         private var queue: [Int] = []
         private var request: Request?
-        private var status = 0
+        private var received = ByteBuffer()
         private var sentAt = ContinuousClock.now
         private var outcome = Outcome()
         private var done: EventLoopPromise<Outcome>?
@@ -251,22 +253,40 @@ struct WebhookSender: Sendable {
                 promise?.succeed(outcome)
                 return
             }
-            let (head, body) = request(number)
+            var buffer = context.channel.allocator.buffer(capacity: 512)
+            request(number, &buffer)
             sentAt = .now
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head): status = Int(head.status.code)
-            case .body: break
-            case .end:
+            var bytes = unwrapInboundIn(data)
+            received.writeBuffer(&bytes)
+            while let status = Self.answer(in: &received) {
                 outcome.latencies.append(seconds(ContinuousClock.now - sentAt) * 1000)
                 if status >= 300 { outcome.failures += 1 }
                 sendNext()
             }
+        }
+
+        /// Reads one whole answer off the front of `buffer` and returns its status; nil while it is incomplete.
+        static func answer(in buffer: inout ByteBuffer) -> Int? {
+            let view = buffer.readableBytesView
+            let terminator: [UInt8] = Array("\r\n\r\n".utf8)
+            guard let end = view.firstRange(of: terminator) else { return nil }
+            let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
+            let lines = head.split(separator: "\r\n")
+            guard let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+            let length = lines.dropFirst().lazy.compactMap { line -> Int? in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+                return Int(parts[1].trimmingCharacters(in: .whitespaces))
+            }.first ?? 0
+            let total = end.upperBound - view.startIndex + length
+            guard buffer.readableBytes >= total else { return nil }
+            buffer.moveReaderIndex(forwardBy: total)
+            buffer.discardReadBytes()
+            return status
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -286,25 +306,28 @@ struct WebhookSender: Sendable {
     let channel: any Channel
     let driver: NIOLoopBound<Driver>
 
-    static func connect(port: Int, on loops: any EventLoopGroup) async throws -> WebhookSender {
-        let channel = try await ClientBootstrap(group: loops).channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                try channel.pipeline.syncOperations.addHandler(Driver())
-            }
-        }.connect(host: "127.0.0.1", port: port).get()
+    static func connect(port: Int, on loop: any EventLoop) async throws -> WebhookSender {
+        let channel = try await ClientBootstrap(group: loop).channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Driver()) }
+            }.connect(host: "127.0.0.1", port: port).get()
         let driver = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: Driver.self), eventLoop: channel.eventLoop)
         }.get()
         return WebhookSender(channel: channel, driver: driver)
     }
 
-    /// Sends the deliveries numbered `numbers`, one after another.
-    func send(_ numbers: [Int], request: @escaping Request) async throws -> Outcome {
-        try await channel.eventLoop.flatSubmit { [channel, driver] in
-            let promise = channel.eventLoop.makePromise(of: Outcome.self)
-            driver.value.start(numbers, request: request, promise: promise)
-            return promise.futureResult
+    /// Each sender sends its deliveries (`work[i]` for sender `i`), one after another; all senders start in the same
+    /// turn of their event loop (one loop for all), so a burst's deliveries are written at the same moment.
+    static func send(_ work: [[Int]], over senders: [WebhookSender], request: @escaping Request) async throws -> [Outcome] {
+        guard let loop = senders.first?.channel.eventLoop else { return [] }
+        return try await loop.flatSubmit {
+            let outcomes = zip(senders, work).map { sender, numbers in
+                let promise = loop.makePromise(of: Outcome.self)
+                sender.driver.value.start(numbers, request: request, promise: promise)
+                return promise.futureResult
+            }
+            return EventLoopFuture.whenAllSucceed(outcomes, on: loop)
         }.get()
     }
 
