@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcoreAPITests",
-            dependencies: ["ProcoreAPI", "ProcoreSandbox"],
+            dependencies: ["ProcoreAPI", "ProcoreSandbox", "LentuneTestSupport"],
             exclude: ["__Snapshots__"],
             swiftSettings: swiftSettings
         ),

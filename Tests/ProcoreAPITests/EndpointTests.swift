@@ -1,4 +1,5 @@
 import Foundation
+import LentuneTestSupport
 @testable import ProcoreAPI
 import Testing
 
@@ -269,18 +270,5 @@ actor SleepLog {
         // One short of the limit is the pacer's own ceiling; the three answered at 1.8 s leave its window at
         // 1.8 + 2 + 0.25 s. (Counted from their sends, the first would have left at 2.25 s.)
         #expect(clock.now.timeIntervalSince(t0) >= 4.05 - 0.001)
-    }
-}
-
-/// A deterministic random source for simulations (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -57,7 +57,7 @@ enum WebhookController {
         if (req.body.data?.readableBytes ?? 0) > maxBody.value {
             return req.eventLoop.makeSucceededFuture(tooLarge())
         }
-        guard let body = req.body.data, let delivery = Delivery(Data(buffer: body)) else {
+        guard let body = req.body.data, let delivery = Delivery(body) else {
             SyncMetrics.webhook("rejected")
             return req.eventLoop.makeSucceededFuture(APIController.problem(.badRequest, "The body is not a Procore webhook event."))
         }
@@ -97,54 +97,89 @@ enum WebhookController {
         var projectID: Int64?
         var sourceApplicationID: String?
 
-        /// An id as an integer or a string of digits; anything else (a fraction, past Int64) is no id.
-        struct FlexibleID: Decodable {
+        /// An id as an integer or a string of digits; anything else (a fraction, past Int64, not a number) is no id.
+        struct FlexibleID: Equatable {
             var value: Int64?
             /// The text of a string id (v4 event ids are ULIDs).
             var text: String?
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.singleValueContainer()
-                if let number = try? container.decode(Int64.self) {
-                    value = number
-                } else {
-                    text = try? container.decode(String.self)
-                    value = text.flatMap { Int64($0) }
+
+            /// Null (or absent) is no id; a text field given a number, or any other misfit, is also no id.
+            static func read(_ reader: inout JSONFieldReader) throws -> FlexibleID? {
+                switch try reader.value() {
+                case .number(let value): FlexibleID(value: value)
+                case .string(let text): FlexibleID(value: Int64(text), text: text)
+                case .null: nil
+                case .other: FlexibleID()
                 }
             }
         }
 
-        struct Raw: Decodable {
-            struct Metadata: Decodable { var source_application_id: String? }
+        /// The members as sent. A text member holding anything but a string or null makes the body no delivery.
+        struct Raw: Equatable {
             var ulid: String?
             var id: FlexibleID?
-            var resource_name: String?
-            var resource_type: String?
-            var event_type: String?
+            var resourceName: String?
+            var resourceType: String?
+            var eventType: String?
             var reason: String?
-            var resource_id: FlexibleID?
-            var company_id: FlexibleID?
-            var project_id: FlexibleID?
-            var metadata: Metadata?
+            var resourceID: FlexibleID?
+            var companyID: FlexibleID?
+            var projectID: FlexibleID?
+            var sourceApplicationID: String?
+
+            /// The members of a JSON object; nil when the body is not JSON, not an object, or has a misfit member.
+            static func read(_ body: UnsafeRawBufferPointer) -> Raw? {
+                var raw = Raw()
+                do {
+                    try JSONFieldReader.readObject(body) { reader, key in
+                        switch key {
+                        case "ulid": raw.ulid = try reader.string()
+                        case "id": raw.id = try FlexibleID.read(&reader)
+                        case "resource_name": raw.resourceName = try reader.string()
+                        case "resource_type": raw.resourceType = try reader.string()
+                        case "event_type": raw.eventType = try reader.string()
+                        case "reason": raw.reason = try reader.string()
+                        case "resource_id": raw.resourceID = try FlexibleID.read(&reader)
+                        case "company_id": raw.companyID = try FlexibleID.read(&reader)
+                        case "project_id": raw.projectID = try FlexibleID.read(&reader)
+                        case "metadata":
+                            raw.sourceApplicationID = nil
+                            if try reader.null() { return }
+                            try reader.object { reader, key in
+                                if key == "source_application_id" { raw.sourceApplicationID = try reader.string() } else { try reader.skip() }
+                            }
+                        default: try reader.skip()
+                        }
+                    }
+                } catch {
+                    return nil
+                }
+                return raw
+            }
         }
 
-        init?(_ data: Data) {
-            guard data.count <= 256 * 1024, let raw = try? JSONDecoder().decode(Raw.self, from: data) else { return nil }
+        init?(_ body: ByteBuffer) {
+            guard let raw = body.withUnsafeReadableBytes(Raw.read) else { return nil }
+            self.init(raw)
+        }
+
+        init?(_ raw: Raw) {
             func text(_ value: String?, max: Int = 200) -> String? {
                 guard let value, !value.isEmpty, value.count <= max, !InputRules.hasForbiddenControlCharacter(value) else { return nil }
                 return value
             }
             guard let key = text(raw.ulid) ?? raw.id?.value.map(String.init) ?? text(raw.id?.text),
-                let resource = text(raw.resource_name) ?? text(raw.resource_type),
-                let event = text(raw.event_type) ?? text(raw.reason),
-                let resourceID = raw.resource_id?.value
+                let resource = text(raw.resourceName) ?? text(raw.resourceType),
+                let event = text(raw.eventType) ?? text(raw.reason),
+                let resourceID = raw.resourceID?.value
             else { return nil }
             self.key = key
             resourceName = resource
             eventType = event.lowercased()
             self.resourceID = resourceID
-            companyID = raw.company_id?.value
-            projectID = raw.project_id?.value
-            sourceApplicationID = text(raw.metadata?.source_application_id)
+            companyID = raw.companyID?.value
+            projectID = raw.projectID?.value
+            sourceApplicationID = text(raw.sourceApplicationID)
         }
     }
 }
