@@ -20,7 +20,7 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     app.passwords.use(.bcrypt(cost: config.passwordCost))
 
     app.databases.use(try config.database.configurationFactory(), as: config.database.databaseID, isDefault: true)
-    app.lentune.webhookWriter = WebhookEvents.Writer(db: app.db)
+    app.lentune.webhookWriter = WebhookEvents.Writer(db: try WebhookWriterDatabase.database(app, config: config))
     app.migrations.add(LentuneMigrations.all)
     // One summary line at info (LentuneServer.run); each migration's own lines only at debug.
     app.fluent.migrationLogLevel = .debug
@@ -100,4 +100,29 @@ func routes(_ app: Application) {
            use: WebhookController.receive)
 
     APIController.register(app)
+}
+
+/// The database the webhook group commit writes with. On PostgreSQL its connections live on an event loop of their
+/// own: on the web app's loops, a flush's query would be sent only once the loop had read and answered every request
+/// it had ready (a burst of deliveries), and its answer read after the next such round, so deliveries waited on the
+/// loop, not on the database. SQLite (one file, or one in-memory database per process) keeps the app's database.
+enum WebhookWriterDatabase {
+    static func database(_ app: Application, config: LentuneConfig) throws -> any Database {
+        guard config.database.isPostgres else { return app.db }
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let databases = Databases(threadPool: app.threadPool, on: loop)
+        databases.use(try config.database.configurationFactory(), as: config.database.databaseID, isDefault: true)
+        app.lifecycle.use(Shutdown(databases: databases, loop: loop))
+        return databases.database(logger: app.logger, on: loop.next())!
+    }
+
+    struct Shutdown: LifecycleHandler {
+        let databases: Databases
+        let loop: MultiThreadedEventLoopGroup
+
+        func shutdownAsync(_ application: Application) async {
+            await databases.shutdownAsync()
+            try? await loop.shutdownGracefully()
+        }
+    }
 }

@@ -31,6 +31,7 @@ struct OutboxBench: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Webhook deliveries in all.") var deliveries = 20_000
     @ArgumentParser.Option(help: "Concurrent webhook senders.") var senders = 200
     @ArgumentParser.Option(help: "Bursts of --senders simultaneous deliveries (each burst waits for the last).") var bursts = 50
+    @ArgumentParser.Option(help: "Event-loop threads the webhook senders share (wrk -t).") var senderThreads = 2
     @ArgumentParser.Flag(help: "Skip the jobs; serve the webhook endpoint and print its URL and Authorization (for wrk) until Ctrl-C.") var hold = false
 
     func validate() throws {
@@ -40,6 +41,7 @@ struct OutboxBench: AsyncParsableCommand {
         guard (0...10_000_000).contains(deliveries) else { throw ValidationError("--deliveries must be 0 to 10,000,000.") }
         guard (1...10_000).contains(senders) else { throw ValidationError("--senders must be 1 to 10,000.") }
         guard (0...100_000).contains(bursts) else { throw ValidationError("--bursts must be 0 to 100,000.") }
+        guard (1...64).contains(senderThreads) else { throw ValidationError("--sender-threads must be 1 to 64.") }
     }
 
     func run() async throws {
@@ -161,10 +163,11 @@ struct OutboxBench: AsyncParsableCommand {
             printNow("stored \(try await WebhookEvents.count(in: organisation, on: app.db)) events")
             return
         }
-        // The senders are plain keep-alive HTTP/1.1 connections (as wrk's are) on an event loop of their own: with an
+        // The senders are plain keep-alive HTTP/1.1 connections (as wrk's are) on event loops of their own: with an
         // HTTP client's pool and state machines, or on the server's event loops, the senders' own work would count
-        // as the server's latency on a 2-core machine.
-        let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // as the server's latency on a 2-core machine. Two threads by default, as `wrk -t2`: on one, all 200
+        // connections' answers wait unread whenever that thread is off the CPU.
+        let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: senderThreads)
         let port = app.http.server.shared.localAddress!.port!
         var connections: [WebhookSender] = []
         for _ in 0..<senders { connections.append(try await WebhookSender.connect(port: port, on: senderLoop.next())) }
@@ -317,18 +320,26 @@ struct WebhookSender: Sendable {
         return WebhookSender(channel: channel, driver: driver)
     }
 
-    /// Each sender sends its deliveries (`work[i]` for sender `i`), one after another; all senders start in the same
-    /// turn of their event loop (one loop for all), so a burst's deliveries are written at the same moment.
+    /// Each sender sends its deliveries (`work[i]` for sender `i`), one after another; the senders of each event loop
+    /// start in the same turn of it, so a burst's deliveries are written at the same moment.
     static func send(_ work: [[Int]], over senders: [WebhookSender], request: @escaping Request) async throws -> [Outcome] {
-        guard let loop = senders.first?.channel.eventLoop else { return [] }
-        return try await loop.flatSubmit {
-            let outcomes = zip(senders, work).map { sender, numbers in
-                let promise = loop.makePromise(of: Outcome.self)
-                sender.driver.value.start(numbers, request: request, promise: promise)
-                return promise.futureResult
+        let byLoop = Dictionary(grouping: zip(senders, work), by: { ObjectIdentifier($0.0.channel.eventLoop) })
+        return try await withThrowingTaskGroup(of: [Outcome].self) { group in
+            for pairs in byLoop.values {
+                let loop = pairs[0].0.channel.eventLoop
+                group.addTask {
+                    try await loop.flatSubmit {
+                        let outcomes = pairs.map { sender, numbers in
+                            let promise = loop.makePromise(of: Outcome.self)
+                            sender.driver.value.start(numbers, request: request, promise: promise)
+                            return promise.futureResult
+                        }
+                        return EventLoopFuture.whenAllSucceed(outcomes, on: loop)
+                    }.get()
+                }
             }
-            return EventLoopFuture.whenAllSucceed(outcomes, on: loop)
-        }.get()
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
     }
 
     func close() async throws { try await channel.close() }

@@ -35,29 +35,34 @@ public enum TestDatabase {
             let database = try LentuneDatabase(location: .sqliteMemory(identifier: UUID().uuidString))
             return try await run(database, body)
         case .postgres:
-            guard let url = postgresURL else { throw MissingPostgres() }
-            // Tests only ever touch a local server.
-            precondition(url.contains("@127.0.0.1") || url.contains("@localhost"), "test database must be local")
-            await gate.enter()
-            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let admin = try LentuneDatabase(location: .postgres(url: url))
-            do {
-                // Extensions belong to the database, not to a schema: pg_trgm (migration 0007) goes to `public` once,
-                // so dropping a test's schema never drops it from under another test.
-                _ = try? await (admin.db as! any SQLDatabase).raw("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").run()
-                try await (admin.db as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
-                let database = try LentuneDatabase(location: .postgres(url: url, searchPath: schema))
-                let result = try await run(database, body)
-                try await (admin.db as! any SQLDatabase).raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
-                await admin.shutdown()
-                await gate.leave()
-                return result
-            } catch {
-                _ = try? await (admin.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
-                await admin.shutdown()
-                await gate.leave()
-                throw error
-            }
+            return try await withPostgresSchema { location in try await run(try LentuneDatabase(location: location), body) }
+        }
+    }
+
+    /// Runs `body` with the location of a new, empty PostgreSQL schema (for an app that migrates it itself), then
+    /// drops the schema.
+    public static func withPostgresSchema<T: Sendable>(_ body: @Sendable (DatabaseLocation) async throws -> T) async throws -> T {
+        guard let url = postgresURL else { throw MissingPostgres() }
+        // Tests only ever touch a local server.
+        precondition(url.contains("@127.0.0.1") || url.contains("@localhost"), "test database must be local")
+        await gate.enter()
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try LentuneDatabase(location: .postgres(url: url))
+        do {
+            // Extensions belong to the database, not to a schema: pg_trgm (migration 0007) goes to `public` once,
+            // so dropping a test's schema never drops it from under another test.
+            _ = try? await (admin.db as! any SQLDatabase).raw("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").run()
+            try await (admin.db as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
+            let result = try await body(.postgres(url: url, searchPath: schema))
+            try await (admin.db as! any SQLDatabase).raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
+            await admin.shutdown()
+            await gate.leave()
+            return result
+        } catch {
+            _ = try? await (admin.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+            await admin.shutdown()
+            await gate.leave()
+            throw error
         }
     }
 

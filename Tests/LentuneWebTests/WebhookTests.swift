@@ -75,6 +75,49 @@ import VaporTesting
     }
 }
 
+/// On PostgreSQL the group commit writes with connections of its own (`WebhookWriterDatabase`), which the web tests'
+/// SQLite apps never use: an app configured on PostgreSQL must store every delivery once, and shut down cleanly.
+@Suite struct WebhookIntakeOnPostgresTests {
+    @Test func anAppOnPostgreSQL_storesEachDeliveryOnce_throughTheWritersOwnConnections() async throws {
+        guard TestDatabase.kinds.contains(.postgres) else { return }
+        try await TestDatabase.withPostgresSchema { location in
+            var config = try WebHarness.config()
+            config.database = location
+            try await withApp(configure: { app in
+                try await configure(app, config: config)
+                try await app.autoMigrate()
+            }) { app in
+                let org = try await Fixture.make(name: "Harbour Build Ltd", on: app.db)
+                let admin = try await Accounts.createUser(
+                    organisation: org.organisation.id, email: "admin@a.example", name: "Admin", role: .administrator,
+                    passwordHash: "x", on: app.db)
+                let connection = try await ProcoreSettings.saveConnection(
+                    .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil,
+                          serviceCompanyID: nil),
+                    organisation: org.organisation.id, actor: admin, secrets: app.lentune.secrets, now: Date(), on: app.db)
+                let headers: HTTPHeaders = [
+                    "Content-Type": "application/json",
+                    "Authorization": "Bearer " + (try app.lentune.secrets.open(connection.sealedWebhookSecret)),
+                ]
+                // 60 deliveries at once, 15 of them a second delivery of another.
+                let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                    for index in 0..<60 {
+                        group.addTask {
+                            let body = WebhookIntakeTests.event(ulid: "01EDPD2J6SBY1163N77H95G\(index % 45 + 100)")
+                            return try await app.testing().sendRequest(
+                                .POST, SiteURL.procoreWebhook(connection.id).path, headers: headers, body: ByteBuffer(string: body)).status
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.allSatisfy { $0 == .noContent }, "\(statuses)")
+                #expect(try await WebhookEvents.count(in: org.organisation.id, on: app.db) == 45)
+                #expect(try await Outbox.jobs(in: org.organisation.id, on: app.db).count == 45)
+            }
+        }
+    }
+}
+
 /// Deliveries take `WebhookLane`, past the router and the global middlewares; what those gave them must still hold.
 @Suite struct WebhookLaneTests {
     @Test(arguments: [
