@@ -143,6 +143,30 @@ import VaporTesting
         }
     }
 
+    /// Saving allocations from a form that cannot be read says so and saves nothing (it was read as "no allocations"
+    /// and saved as such, silently).
+    @Test func allocationsThatCannotBeRead_areRefused_notSavedAsNone() async throws {
+        try await WebHarness.with { h in
+            let officer = h.client()
+            _ = try await officer.signIn("ap_officer@a.example")
+            let form = try await officer.get("/invoices/new")
+            let fields = [
+                "_csrf": try #require(officer.csrf(from: form)), "supplier": h.orgA.supplier.id.description, "number": "INV-8",
+                "invoice_date": "2026-11-25", "total_excluding_tax": "200.00", "total_including_tax": "230.00",
+                "project": h.orgA.project.id.description, "lines[0][description]": "Formwork",
+                "lines[0][cost_code]": h.orgA.costCode.id.description, "lines[0][cost_type]": h.orgA.costType.id.description,
+                "lines[0][tax_code]": h.orgA.gst.id.description, "lines[0][amount]": "200.00", "lines[0][tax]": "30.00",
+            ]
+            let saved = try await officer.post("/invoices", form: fields)
+            let location = String(try #require(saved.headers.first(name: .location)).split(separator: "?")[0])
+            let page = try await officer.get(location)
+            // An allocation's amount is a value, not a group of fields.
+            let refused = try await officer.post(location + "/allocate", form: ["_csrf": try #require(officer.csrf(from: page)), "allocations[000][amount][x]": "1855.00"])
+            #expect(refused.status == .badRequest)
+            #expect(refused.body.string.contains("The allocations could not be read. Nothing was saved."))
+        }
+    }
+
     @Test func theListPagesForwardAndBack_withTheSameCursors() async throws {
         try await WebHarness.with { h in
             let token = try await h.apiToken("ap_officer@a.example")

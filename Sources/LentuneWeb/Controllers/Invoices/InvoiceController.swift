@@ -228,9 +228,19 @@ enum InvoiceController {
     @Sendable static func action(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let invoice = try await find(req, viewer)
-        let form = (try? req.content.decode(ActionForm.self)) ?? ActionForm()
         let now = req.application.lentune.now()
         let org = viewer.organisationID
+        let form: ActionForm
+        do {
+            form = try req.content.decode(ActionForm.self)
+        } catch {
+            // The stage buttons send only the CSRF field, and may be read as an empty form; allocations must be read,
+            // or saving them would save none.
+            guard req.parameters.get("action") != "allocate" else {
+                return try await page(req, viewer, invoice, notice: nil, error: "The allocations could not be read. Nothing was saved.", status: .badRequest)
+            }
+            form = ActionForm()
+        }
         do {
             var notice = "done"
             switch req.parameters.get("action") {
