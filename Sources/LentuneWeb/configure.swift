@@ -113,7 +113,12 @@ enum WebhookWriterDatabase {
         let databases = Databases(threadPool: app.threadPool, on: loop)
         databases.use(try config.database.configurationFactory(), as: config.database.databaseID, isDefault: true)
         app.lifecycle.use(Shutdown(databases: databases, loop: loop))
-        return databases.database(logger: app.logger, on: loop.next())!
+        guard let database = databases.database(logger: app.logger, on: loop.next()) else { throw Unavailable() }
+        return database
+    }
+
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String { "The webhook writer's database could not be opened." }
     }
 
     struct Shutdown: LifecycleHandler {

@@ -1,8 +1,8 @@
 import FluentKit
 import FluentSQL
 import Foundation
-import PostgresNIO
 import LentuneCore
+import PostgresNIO
 import Synchronization
 
 /// Webhook events as Procore delivered them: stored before they are acknowledged, once per event (`ulid`, else `id`),
@@ -176,9 +176,9 @@ extension WebhookEvents {
             if startsFlush { db.eventLoop.execute { self.flushNext() } }
         }
 
-        /// Writes the next batch, and again once it has committed, until the queue is empty. It runs on the
-        /// database's event loop, with futures: a task would add two hops to the cooperative pool per flush, each a
-        /// wait for a thread to be scheduled while the cores are busy with the deliveries themselves.
+        /// Writes the next batch, and again once it has committed, until the queue is empty. The loop runs on the
+        /// database's event loop, with futures, and answers each batch from there. (PostgresNIO's prepared statements
+        /// are `async`, so on PostgreSQL the write itself is one task per batch.)
         private func flushNext() {
             let batch = queue.withLock { queue in
                 let batch = Array(queue.pending.prefix(maxBatch))

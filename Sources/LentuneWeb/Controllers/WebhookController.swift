@@ -103,7 +103,7 @@ enum WebhookController {
             /// The text of a string id (v4 event ids are ULIDs).
             var text: String?
 
-            /// Null (or absent) is no id; a text field given a number, or any other misfit, is also no id.
+            /// Null is no id (as absent is); a boolean, an object or an array is an id without a value.
             static func read(_ reader: inout JSONFieldReader) throws -> FlexibleID? {
                 switch try reader.value() {
                 case .number(let value): FlexibleID(value: value)
