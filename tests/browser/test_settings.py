@@ -10,7 +10,12 @@ from test_shell import click_and_wait, heading, sign_in
 
 
 def company_row(browser):
-    return browser.find_element(By.CSS_SELECTOR, "#companies tr[data-company='4242']")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#companies tr[data-company='4242']")
+    # It failed once in CI after a save (the page had no such row); if it does again, say what the page was.
+    assert rows, ("no company row", browser.current_url, browser.title,
+                  [alert.text for alert in browser.find_elements(By.CSS_SELECTOR, "[role=alert], .flash")],
+                  browser.find_element(By.TAG_NAME, "body").text[:600])
+    return rows[0]
 
 
 def box(browser, kind):
