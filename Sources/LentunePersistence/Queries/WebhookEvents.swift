@@ -177,8 +177,8 @@ extension WebhookEvents {
         }
 
         /// Writes the next batch, and again once it has committed, until the queue is empty. The loop runs on the
-        /// database's event loop, with futures, and answers each batch from there. (PostgresNIO's prepared statements
-        /// are `async`, so on PostgreSQL the write itself is one task per batch.)
+        /// database's event loop and answers each batch from there; each write is one task (PostgresNIO's prepared
+        /// statements are `async`).
         private func flushNext() {
             let batch = queue.withLock { queue in
                 let batch = Array(queue.pending.prefix(maxBatch))
@@ -187,7 +187,9 @@ extension WebhookEvents {
                 return batch
             }
             guard !batch.isEmpty else { return }
-            WebhookEvents.store(batch.map { ($0.event, $0.job) }, on: db).whenComplete { result in
+            db.eventLoop.makeFutureWithTask { [db] in
+                try await WebhookEvents.store(batch.map { ($0.event, $0.job) }, on: db)
+            }.whenComplete { result in
                 switch result {
                 case .success(let stored):
                     for item in batch { item.reply(.success(stored.contains(item.event.id) ? .stored : .duplicate)) }
@@ -195,22 +197,6 @@ extension WebhookEvents {
                     for item in batch { item.reply(.failure(error)) }
                 }
                 self.flushNext()
-            }
-        }
-    }
-
-    /// `store(_:on:)` as a future (the group commit's): on PostgreSQL, the prepared `GroupInsert` on one of the
-    /// database's connections.
-    static func store(_ items: [(Event, SyncJob?)], on db: any Database) -> EventLoopFuture<Set<UUID>> {
-        guard let postgres = db as? any PostgresDatabase, !items.isEmpty else {
-            return db.eventLoop.makeFutureWithTask { try await store(items, on: db) }
-        }
-        let logger = db.logger
-        return postgres.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask {
-                var stored = Set<UUID>()
-                for try await id in try await connection.execute(GroupInsert(items), logger: logger) { stored.insert(id) }
-                return stored
             }
         }
     }
@@ -224,10 +210,18 @@ extension WebhookEvents {
     /// data-modifying CTE: there the two inserts share a transaction.
     public static func store(_ items: [(Event, SyncJob?)], on db: any Database) async throws -> Set<UUID> {
         guard !items.isEmpty else { return [] }
-        @Sendable func ids(_ rows: [any SQLRow]) throws -> Set<UUID> { Set(try rows.map { try $0.decode(column: "id", as: UUID.self) }) }
-        if db is any PostgresDatabase {
-            return try await store(items, on: db).get()
+        if let postgres = db as? any PostgresDatabase {
+            let logger = db.logger
+            return try await postgres.withConnection { connection in
+                connection.eventLoop.makeFutureWithTask {
+                    var stored = Set<UUID>()
+                    for try await id in try await connection.execute(GroupInsert(items), logger: logger) { stored.insert(id) }
+                    return stored
+                }
+            }.get()
         }
+
+        @Sendable func ids(_ rows: [any SQLRow]) throws -> Set<UUID> { Set(try rows.map { try $0.decode(column: "id", as: UUID.self) }) }
 
         var events: [SQLQueryString] = []
         for (event, _) in items {
