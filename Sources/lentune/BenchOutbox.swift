@@ -191,19 +191,22 @@ struct OutboxBench: AsyncParsableCommand {
                             label as NSString, sorted.count, elapsed, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99),
                             sorted.last ?? 0))
         }
+        // Deliveries are numbered in the order of the phases (each number is its own event): the warm-up, the bursts,
+        // then back to back.
         // One burst first, not counted: the server's first deliveries open its database connections.
-        _ = try await run((0..<senders).map { [2_000_000 + $0] })
+        _ = try await run((0..<senders).map { [$0] })
         // Bursts: `senders` deliveries at the same moment (one PO edit in Procore fans out like this), then the next.
         let burstStart = ContinuousClock.now
         var burstLatencies: [Double] = []
         for burst in 0..<bursts {
-            burstLatencies += try await run((0..<senders).map { [1_000_000 + burst * senders + $0] })
+            burstLatencies += try await run((0..<senders).map { [(burst + 1) * senders + $0] })
         }
         report("bursts of \(senders) simultaneous", burstLatencies, elapsed: seconds(ContinuousClock.now - burstStart))
-        // Back to back: each sender sends its share, the next the moment the last is answered.
+        // Back to back: each sender sends its share (the shares differ by one at most), the next the moment the last is
+        // answered.
         let started = ContinuousClock.now
-        let perSender = (deliveries + senders - 1) / senders
-        let shares = (0..<senders).map { sender in Array((sender * perSender)..<min(deliveries, (sender + 1) * perSender)) }
+        let first = (bursts + 1) * senders
+        let shares = (0..<senders).map { sender in Array(stride(from: first + sender, to: first + deliveries, by: senders)) }
         let backToBack = try await run(shares)
         report("\(senders) senders back to back", backToBack, elapsed: seconds(ContinuousClock.now - started))
         for sender in connections { try? await sender.close() }
