@@ -34,6 +34,9 @@ def click_and_wait(browser, element):
             return True
 
     WebDriverWait(browser, 15).until(replaced)
+    # The whole new page, not only its start: Chromium parses a page as it arrives, and an h1 can be there before the
+    # table below it (a settings test once found no company row straight after a save).
+    WebDriverWait(browser, 15).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
     WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
 
 
