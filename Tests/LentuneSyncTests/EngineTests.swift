@@ -121,8 +121,9 @@ import Testing
         }
     }
 
-    /// A job that hangs past the worker's `maxRunTime` is no longer kept leased: once its lease lapses another worker
-    /// takes it and finishes it, and the hung run, when it ends, records nothing over it.
+    /// A job that hangs past the worker's `maxRunTime` (and ignores being cancelled) no longer holds its worker, nor is it
+    /// kept leased: the worker's `runOnce` returns without it, once its lease lapses another worker takes it and
+    /// finishes it, and the hung run, when it ends, records nothing over it.
     @Test(arguments: TestDatabase.kinds)
     func aJobHungPastTheMaxRunTime_isTakenOverByAnotherWorker_andTheHungRunRecordsNothing(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
@@ -137,17 +138,23 @@ import Testing
                     return runs[job.id.rawValue, default: 0]
                 }
                 guard run == 1 else { return takenOver.withLock { $0 = true } }
-                // The first run hangs until another worker has run the job (at most 30 s), however slow the machine.
+                // The first run hangs until another worker has run the job (at most 30 s), however slow the machine,
+                // and does not stop when cancelled (its naps are detached, so cancelling does not cut them short).
                 let limit = ContinuousClock.now + .seconds(30)
-                while !takenOver.withLock({ $0 }), ContinuousClock.now < limit { try? await Task.sleep(for: .milliseconds(50)) }
+                while !takenOver.withLock({ $0 }), ContinuousClock.now < limit {
+                    await Task.detached { try? await Task.sleep(for: .milliseconds(50)) }.value
+                }
             }
             let job = Self.job(org, at: Date())
             try await Outbox.enqueue(job, on: db)
-            let (hung, other) = (
-                Self.realTimeWorker("hung", db, handlers, maxRunTime: .seconds(2)), Self.realTimeWorker("other", db, handlers, maxRunTime: .seconds(2))
-            )
-            async let run = hung.runOnce()
-            try await Task.sleep(for: .milliseconds(200))
+            var hung = Self.realTimeWorker("hung", db, handlers, maxRunTime: .seconds(2))
+            let lateRun = Mutex<[(Outbox.Outcome, Bool)]?>(nil)
+            hung.abandonedRunEnded = { _, outcomes in lateRun.withLock { $0 = outcomes } }
+            let other = Self.realTimeWorker("other", db, handlers, maxRunTime: .seconds(2))
+            // The hung worker gives up waiting after 2 s, while its run still hangs: nobody can take the job over before
+            // its lease (1.5 s, renewed until the 2 s are up) has lapsed.
+            let summary = try await hung.runOnce()
+            #expect(summary.claimed == 1 && summary.abandoned == 1 && summary.done == 0)
             var taken = SyncWorker.Summary()
             let deadline = ContinuousClock.now + .seconds(30)
             while taken.done == 0, ContinuousClock.now < deadline {
@@ -156,10 +163,13 @@ import Testing
                 taken.done += summary.done
                 try await Task.sleep(for: .milliseconds(100))
             }
-            // Renewed while young (nobody took it in its first 2 s), then let go and taken over.
+            // Renewed while young, then let go and taken over.
             #expect(taken.claimed == 1 && taken.done == 1)
-            let summary = try await run
-            #expect(summary.done == 0 && summary.lostLeases == 1)
+            // The hung run ends once the job is taken over; what it would record is refused (the lease is the other's).
+            let ended = ContinuousClock.now + .seconds(30)
+            while lateRun.withLock({ $0 }) == nil, ContinuousClock.now < ended { try await Task.sleep(for: .milliseconds(50)) }
+            let late = try #require(lateRun.withLock { $0 })
+            #expect(late.count == 1 && late[0].1 == false)
             #expect(ledger.runs.withLock { $0 } == [job.id.rawValue: 2])
             let stored = try #require(try await Outbox.job(job.id, on: db))
             #expect(stored.state == .done)

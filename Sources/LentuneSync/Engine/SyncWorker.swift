@@ -46,10 +46,14 @@ public struct SyncWorker: Sendable {
     public var lease: Duration
     /// Jobs run at once by one `runOnce` (a small width: Procore's limits are per client, STYLE §12).
     public var concurrency: Int
-    /// A job still running after this is taken to be hung: its lease is no longer renewed, so once it lapses another
-    /// worker takes the job, and the hung run, should it ever end, cannot record over the new one. Six hours is far
+    /// A job still running after this is taken to be hung: the worker stops waiting for it and its lease is no longer
+    /// renewed, so once it lapses another worker takes the job, and the hung run, should it ever end, cannot record over
+    /// the new one. Six hours is far
     /// beyond a company's PO import at Procore's limits (5,000 commitments take about an hour).
     public var maxRunTime: Duration = .seconds(6 * 3600)
+    /// Told when a run the worker stopped waiting for (past `maxRunTime`) ends after all, with its outcomes and whether
+    /// each was recorded (it is not when another worker has taken the job over meanwhile). Logs by default.
+    public var abandonedRunEnded: @Sendable (_ jobs: [SyncJob.ID], _ outcomes: [(Outbox.Outcome, Bool)]) -> Void
     public var now: @Sendable () -> Date
     public var random: @Sendable () -> Double
     public var logger: Logger
@@ -70,6 +74,11 @@ public struct SyncWorker: Sendable {
         self.now = now
         self.random = random
         self.logger = logger
+        self.abandonedRunEnded = { [logger] jobs, outcomes in
+            logger.warning(
+                "a job run the worker had stopped waiting for has ended",
+                metadata: ["jobs": "\(jobs.map(\.description))", "recorded": "\(outcomes.map(\.1))"])
+        }
     }
 
     /// `host:pid:random`, unique per worker so a lease names its holder.
@@ -85,6 +94,9 @@ public struct SyncWorker: Sendable {
         public var cancelled = 0
         /// Finished after the lease was lost: the outcome was not recorded (the new owner's stands).
         public var lostLeases = 0
+        /// Still running after `maxRunTime`: the worker stopped waiting for them and went on; their leases lapse, so
+        /// another worker takes them over.
+        public var abandoned = 0
 
         public init() {}
     }
@@ -100,16 +112,16 @@ public struct SyncWorker: Sendable {
         let leases = Leases(claimed.map(\.id))
         let heartbeat = Task { await keepLeased(leases) }
         defer { heartbeat.cancel() }
-        let outcomes = await withTaskGroup(of: [(Outbox.Outcome, Bool)].self) { group in
+        let outcomes = await withTaskGroup(of: [(Outbox.Outcome, Bool)]?.self) { group in
             var iterator = units.makeIterator()
             var results: [(Outbox.Outcome, Bool)] = []
             for _ in 0..<concurrency {
                 guard let unit = iterator.next() else { break }
-                group.addTask { await run(unit.leader, with: unit.siblings, leases: leases) }
+                group.addTask { await runBounded(unit, leases: leases) }
             }
             while let result = await group.next() {
-                results += result
-                if let unit = iterator.next() { group.addTask { await run(unit.leader, with: unit.siblings, leases: leases) } }
+                if let result { results += result } else { summary.abandoned += 1 }
+                if let unit = iterator.next() { group.addTask { await runBounded(unit, leases: leases) } }
             }
             return results
         }
@@ -160,11 +172,10 @@ public struct SyncWorker: Sendable {
         func remove(_ id: SyncJob.ID) { _ = since.withLock { $0.removeValue(forKey: id) } }
 
         /// The jobs held for less than `limit`, to renew; those held longer are let go (and not renewed again).
-        func renewable(within limit: Duration) -> (renew: [SyncJob.ID], hung: [SyncJob.ID]) {
+        func renewable(within limit: Duration) -> [SyncJob.ID] {
             since.withLock { since in
-                let hung = since.filter { ContinuousClock.now - $0.value >= limit }.map(\.key)
-                for id in hung { since[id] = nil }
-                return (Array(since.keys), hung)
+                since = since.filter { ContinuousClock.now - $0.value < limit }
+                return Array(since.keys)
             }
         }
     }
@@ -176,12 +187,8 @@ public struct SyncWorker: Sendable {
     func keepLeased(_ leases: Leases) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: lease / 3)
-            let (ids, hung) = leases.renewable(within: maxRunTime)
-            if !hung.isEmpty {
-                logger.error(
-                    "job ran longer than the worker's limit; its lease is left to lapse so that another worker takes it over",
-                    metadata: ["jobs": "\(hung.map(\.description).sorted())", "limit": "\(maxRunTime)"])
-            }
+            // A job past the limit is not renewed (`runBounded` stops waiting for it and says so).
+            let ids = leases.renewable(within: maxRunTime)
             guard !Task.isCancelled, !ids.isEmpty else { continue }
             do {
                 let held = try await Outbox.renew(ids, worker: name, lease: lease, now: now(), on: db)
@@ -192,6 +199,51 @@ public struct SyncWorker: Sendable {
                 logger.warning("job leases not renewed", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Runs a unit of work, but waits for it no longer than `maxRunTime`: a handler that hangs (and does not stop when
+    /// cancelled) would otherwise hold this worker's `runOnce`, and so the worker, for good. Past the limit the run is
+    /// cancelled and left behind (nil): its leases are no longer renewed, so another worker takes its jobs over, and if
+    /// it ends after all, its outcome is recorded only where nobody has taken the job meanwhile.
+    func runBounded(_ unit: (leader: SyncJob, siblings: [SyncJob]), leases: Leases) async -> [(Outbox.Outcome, Bool)]? {
+        let work = Task { await run(unit.leader, with: unit.siblings, leases: leases) }
+        let result = await withTaskCancellationHandler {
+            await Self.value(of: work, within: maxRunTime)
+        } onCancel: {
+            work.cancel()  // shutdown past its grace period: the handler is asked to stop, and its jobs are released
+        }
+        if let result { return result }
+        work.cancel()
+        let jobs = [unit.leader.id] + unit.siblings.map(\.id)
+        for job in jobs { leases.remove(job) }
+        logger.error(
+            "job still running past the worker's limit; the worker goes on without it, and its lease lapses so that another worker takes it over",
+            metadata: ["jobs": "\(jobs.map(\.description))", "limit": "\(maxRunTime)"])
+        let ended = abandonedRunEnded
+        Task { ended(jobs, await work.value) }
+        return nil
+    }
+
+    /// The task's value, or nil if it has none within `limit` (the task goes on).
+    static func value<T: Sendable>(of work: Task<T, Never>, within limit: Duration) async -> T? {
+        let first = FirstOnly()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled, first.claim() { continuation.resume(returning: nil) }
+            }
+            Task {
+                let value = await work.value
+                timer.cancel()
+                if first.claim() { continuation.resume(returning: value) }
+            }
+        }
+    }
+
+    /// Lets exactly one of two racers resume a continuation.
+    final class FirstOnly: Sendable {
+        private let taken = Mutex(false)
+        func claim() -> Bool { taken.withLock { taken in defer { taken = true }; return !taken } }
     }
 
     /// Runs one claimed job (with the siblings claimed alongside it, for a batched kind) and records the outcomes;
