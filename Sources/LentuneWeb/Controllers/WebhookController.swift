@@ -71,12 +71,12 @@ enum WebhookController {
         let job = ownWrite ? nil : SyncJob(
             organisationID: connection.organisationID, kind: .processWebhook,
             payload: #"{"event_id":"\#(event.id.lowercasedText)"}"#, nextAttemptAt: now, createdAt: now)
-        let stored = req.eventLoop.makePromise(of: WebhookEvents.Stored.self)
-        if let writer = services.webhookWriter {
-            writer.store(event, job: job) { stored.completeWith($0) }
-        } else {
-            stored.completeWithTask { try await WebhookEvents.store(event, job: job, on: req.db) }
+        // `configure` sets the writer; without it nothing is stored, and Procore is told to deliver again later.
+        guard let writer = services.webhookWriter else {
+            return req.eventLoop.makeSucceededFuture(APIController.problem(.serviceUnavailable, "Webhook intake is not ready; deliver again later."))
         }
+        let stored = req.eventLoop.makePromise(of: WebhookEvents.Stored.self)
+        writer.store(event, job: job) { stored.completeWith($0) }
         return stored.futureResult.map { outcome in
             switch outcome {
             case .stored: SyncMetrics.webhook(ownWrite ? "own_write" : "received")
