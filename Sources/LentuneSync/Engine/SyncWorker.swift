@@ -48,8 +48,8 @@ public struct SyncWorker: Sendable {
     public var concurrency: Int
     /// A job still running after this is taken to be hung: the worker stops waiting for it and its lease is no longer
     /// renewed, so once it lapses another worker takes the job, and the hung run, should it ever end, cannot record over
-    /// the new one. Six hours is far
-    /// beyond a company's PO import at Procore's limits (5,000 commitments take about an hour).
+    /// the new one. Six hours is far beyond a company's PO import at Procore's limits (5,000 commitments take about an
+    /// hour).
     public var maxRunTime: Duration = .seconds(6 * 3600)
     /// Told when a run the worker stopped waiting for (past `maxRunTime`) ends after all, with its outcomes and whether
     /// each was recorded (it is not when another worker has taken the job over meanwhile). Logs by default.
