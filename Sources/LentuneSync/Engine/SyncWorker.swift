@@ -206,26 +206,25 @@ public struct SyncWorker: Sendable {
     /// cancelled and left behind (nil): its leases are no longer renewed, so another worker takes its jobs over, and if
     /// it ends after all, its outcome is recorded only where nobody has taken the job meanwhile.
     func runBounded(_ unit: (leader: SyncJob, siblings: [SyncJob]), leases: Leases) async -> [(Outbox.Outcome, Bool)]? {
+        let jobs = [unit.leader.id] + unit.siblings.map(\.id)
         let work = Task { await run(unit.leader, with: unit.siblings, leases: leases) }
+        let ended = abandonedRunEnded
         let result = await withTaskCancellationHandler {
-            await Self.value(of: work, within: maxRunTime)
+            await Self.value(of: work, within: maxRunTime, orLater: { ended(jobs, $0) })
         } onCancel: {
             work.cancel()  // shutdown past its grace period: the handler is asked to stop, and its jobs are released
         }
         if let result { return result }
         work.cancel()
-        let jobs = [unit.leader.id] + unit.siblings.map(\.id)
         for job in jobs { leases.remove(job) }
         logger.error(
             "job still running past the worker's limit; the worker goes on without it, and its lease lapses so that another worker takes it over",
             metadata: ["jobs": "\(jobs.map(\.description))", "limit": "\(maxRunTime)"])
-        let ended = abandonedRunEnded
-        Task { ended(jobs, await work.value) }
         return nil
     }
 
-    /// The task's value, or nil if it has none within `limit` (the task goes on).
-    static func value<T: Sendable>(of work: Task<T, Never>, within limit: Duration) async -> T? {
+    /// The task's value, or nil if it has none within `limit`; the task goes on, and `late` gets its value if it ends.
+    static func value<T: Sendable>(of work: Task<T, Never>, within limit: Duration, orLater late: @escaping @Sendable (T) -> Void) async -> T? {
         let first = FirstOnly()
         return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             let timer = Task {
@@ -235,7 +234,7 @@ public struct SyncWorker: Sendable {
             Task {
                 let value = await work.value
                 timer.cancel()
-                if first.claim() { continuation.resume(returning: value) }
+                if first.claim() { continuation.resume(returning: value) } else { late(value) }
             }
         }
     }
