@@ -294,9 +294,10 @@ import Testing
 
     /// The webhook intake's group commit: 46 deliveries at once, in batches of at most 16 (several transactions, or
     /// on PostgreSQL several single statements). Each event is stored once, whether its repeat is in the same batch,
-    /// another batch, or came earlier; each new event that is not our own write gets exactly one job, naming it.
+    /// another batch, or came earlier; each new event that is not our own write is named by exactly one job, and a
+    /// job names only events of its own write (so a batch makes at most one job per organisation).
     @Test(arguments: TestDatabase.kinds)
-    func theGroupCommit_storesEachEventOnce_andOneJobForEachNewEvent(kind: TestDatabase.Kind) async throws {
+    func theGroupCommit_storesEachEventOnce_andNamesEachNewEventInOneJob(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
             let db = database.db
             let org = try await Fixture.make(on: db).organisation.id
@@ -306,25 +307,21 @@ import Testing
                 .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
                 organisation: org, actor: admin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
-            func delivery(_ key: String, ownWrite: Bool = false) -> (WebhookEvents.Event, SyncJob?) {
-                let event = WebhookEvents.Event(
+            func delivery(_ key: String, ownWrite: Bool = false) -> WebhookEvents.Event {
+                WebhookEvents.Event(
                     organisationID: org, connectionID: .init(connection.id), key: key, resourceName: "Purchase Order Contracts",
                     eventType: "update", resourceID: 4_294_968_269, companyID: 42, projectID: nil,
                     sourceApplicationID: ownWrite ? "cid" : nil, payload: #"{"ulid":"\#(key)"}"#, outcome: ownWrite ? .ownWrite : .queued,
                     receivedAt: now)
-                let job = ownWrite ? nil : SyncJob(
-                    organisationID: org, kind: .processWebhook, payload: #"{"event_id":"\#(event.id.lowercasedText)"}"#,
-                    nextAttemptAt: now, createdAt: now)
-                return (event, job)
             }
             let earlier = delivery("k-0")
-            #expect(try await WebhookEvents.store(earlier.0, job: earlier.1, on: db) == .stored)
+            #expect(try await WebhookEvents.store(earlier, on: db) == .stored)
 
             let deliveries = (1...20).flatMap { [delivery("k-\($0)"), delivery("k-\($0)")] } + [delivery("k-0")]
                 + (1...5).map { delivery("own-\($0)", ownWrite: true) }
             let writer = WebhookEvents.Writer(db: db, maxBatch: 16)
             let outcomes = try await withThrowingTaskGroup(of: WebhookEvents.Stored.self) { group in
-                for (event, job) in deliveries.shuffled() { group.addTask { try await writer.store(event, job: job) } }
+                for event in deliveries.shuffled() { group.addTask { try await writer.store(event) } }
                 return try await group.reduce(into: [WebhookEvents.Stored]()) { $0.append($1) }
             }
             #expect(outcomes.count(where: { $0 == .stored }) == 25)  // k-1…k-20 once each, and the five own writes
@@ -332,9 +329,108 @@ import Testing
             let events = try await WebhookEvents.recent(in: org, limit: 100, on: db)
             #expect(events.count == 26 && Set(events.map(\.key)).count == 26)
             let jobs = try await Outbox.jobs(in: org, on: db)
-            let queued = Set(events.filter { $0.outcome == .queued }.map { #"{"event_id":"\#($0.id.lowercasedText)"}"# })
-            #expect(jobs.count == 21 && Set(jobs.map(\.payload)) == queued)
-            #expect(jobs.allSatisfy { $0.kind == .processWebhook && $0.state == .pending })
+            #expect(jobs.allSatisfy { $0.kind == .processWebhook && $0.state == .pending && $0.nextAttemptAt == now })
+            let named = try jobs.flatMap { try JSONDecoder().decode(WebhookEvents.ProcessPayload.self, from: Data($0.payload.utf8)).event_ids }
+            // Each of the 21 queued events (k-0…k-20) in exactly one job; no own write, no duplicate's unstored id.
+            #expect(named.count == 21 && Set(named) == Set(events.filter { $0.outcome == .queued }.map(\.id)))
+
+            // One write of several organisations' events: one job for each, naming its own new events only.
+            let second = try await Accounts.organisation(named: "Second Ltd", on: db).domain.id
+            let secondAdmin = try await Accounts.createUser(
+                organisation: second, email: "admin@b.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
+            let secondConnection = try await ProcoreSettings.saveConnection(
+                .init(environment: .production, clientID: "cid2", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+                organisation: second, actor: secondAdmin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db)
+            var theirs = (1...3).map { delivery("b-\($0)") }
+            for index in theirs.indices {
+                theirs[index].organisationID = second
+                theirs[index].connectionID = .init(secondConnection.id)
+            }
+            let ours = (21...25).map { delivery("k-\($0)") } + [delivery("k-1"), delivery("own-6", ownWrite: true)]
+            let stored = try await WebhookEvents.store((ours + theirs).shuffled(), on: db)
+            #expect(stored.count == 9)  // k-21…k-25, own-6 and b-1…b-3; k-1 was stored before
+            for (organisation, expected) in [(org, ours.prefix(5)), (second, theirs[...])] {
+                let new = try await Outbox.jobs(in: organisation, on: db).filter { job in !jobs.contains { $0.id == job.id } }
+                #expect(new.count == 1)
+                let payload = try JSONDecoder().decode(WebhookEvents.ProcessPayload.self, from: Data(new[0].payload.utf8))
+                #expect(Set(payload.event_ids) == Set(expected.map(\.id)))
+            }
+        }
+    }
+
+    /// A `webhook.process` job processes each event it names once, with its company's setting as it is when the job
+    /// runs: a PO event queues a pull, a vendor event a reference read, an unlinked company's event is ignored with a
+    /// reason. A second job naming events already processed, or another organisation's, changes nothing.
+    @Test(arguments: TestDatabase.kinds)
+    func aWebhookJob_processesEachEventItNamesOnce(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let box = try SecretBox(base64Key: SecretBox.generateKey())
+            func connect(_ organisation: Organisation.ID, _ email: String) async throws -> ProcoreConnection.ID {
+                let admin = try await Accounts.createUser(
+                    organisation: organisation, email: email, name: "Admin", role: .administrator, passwordHash: "x", on: db)
+                return .init(try await ProcoreSettings.saveConnection(
+                    .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+                    organisation: organisation, actor: admin, secrets: box, now: Date(), on: db).id)
+            }
+            let connection = try await connect(org, "admin@a.example")
+            var row = ProcoreCompanyLink(organisationID: org, connectionID: connection, procoreCompanyID: 42, name: "Kauri", isLinked: true)
+            row.purchaseOrderSource = .procore
+            try await ProcoreSettings.insert(row, on: db)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            func event(_ key: String, _ resource: String, company: Int64) -> WebhookEvents.Event {
+                WebhookEvents.Event(
+                    organisationID: org, connectionID: connection, key: key, resourceName: resource, eventType: "update",
+                    resourceID: 501, companyID: company, projectID: 7, sourceApplicationID: nil, payload: "{}", outcome: .queued,
+                    receivedAt: now)
+            }
+            let po = event("e-po", "Purchase Order Contracts", company: 42)
+            let vendors = event("e-vendor", "Company Vendors", company: 42)
+            let unlinked = event("e-other-company", "Purchase Order Contracts", company: 99)
+            _ = try await WebhookEvents.store([po, vendors, unlinked], on: db)
+            #expect(try await Outbox.jobs(in: org, on: db).map(\.kind) == [.processWebhook])
+            // The worker runs what is due at its clock: the jobs queued here are not (they would call Procore).
+            func worker(at date: Date) -> SyncWorker {
+                SyncEngine(
+                    sessions: ProcoreSessions(connector: ProcoreConnector(secrets: box)),
+                    hooks: HookRegistration(webhookURL: { _ in "https://ap.example.com/hook" }, secrets: box), now: { date }).worker(db: db)
+            }
+            #expect(try await worker(at: now).runOnce().done == 1)
+            func outcome(_ event: WebhookEvents.Event) async throws -> String? {
+                try await (db as! any SQLDatabase).raw("SELECT outcome FROM webhook_events WHERE id = \(bind: event.id)").first()?
+                    .decode(column: "outcome", as: String.self)
+            }
+            #expect(try await outcome(po) == "queued po.pull")
+            #expect(try await outcome(vendors) == "queued reference.sync")
+            #expect(try await outcome(unlinked) == "ignored: the company is not linked")
+            func pending() async throws -> [SyncJob] { try await Outbox.jobs(in: org, filter: .init(state: .pending), on: db) }
+            let queued = try await pending()
+            #expect(queued.map(\.kind.rawValue).sorted() == ["po.pull", "reference.sync"])
+
+            // Again, naming the same events and another organisation's: nothing more is queued, nothing changes.
+            let second = try await Accounts.organisation(named: "Second Ltd", on: db).domain.id
+            let theirs = WebhookEvents.Event(
+                organisationID: second, connectionID: try await connect(second, "admin@b.example"), key: "e-theirs",
+                resourceName: "Purchase Order Contracts", eventType: "update", resourceID: 502, companyID: 42, projectID: 7,
+                sourceApplicationID: nil, payload: "{}", outcome: .queued, receivedAt: now)
+            #expect(try await WebhookEvents.store(theirs, on: db) == .stored)
+            try await (db as! any SQLDatabase).raw("DELETE FROM outbox_jobs WHERE organisation_id = \(bind: second.rawValue)").run()
+            let again = WebhookEvents.ProcessPayload(event_ids: [po.id, vendors.id, unlinked.id, theirs.id])
+            let earlier = now.addingTimeInterval(-60)
+            try await Outbox.enqueue(SyncJob(
+                organisationID: org, kind: .processWebhook, payload: String(decoding: try JSONEncoder().encode(again), as: UTF8.self),
+                nextAttemptAt: earlier, createdAt: earlier), on: db)
+            #expect(try await worker(at: earlier).runOnce().done == 1)
+            #expect(Set(try await pending().map(\.id)) == Set(queued.map(\.id)))
+            #expect(try await outcome(theirs) == "queued")
+            #expect(try await outcome(po) == "queued po.pull")
+
+            // A job none of whose events exist fails with a message saying so.
+            try await Outbox.enqueue(SyncJob(
+                organisationID: org, kind: .processWebhook, payload: #"{"event_ids":["\#(UUID().lowercasedText)"]}"#,
+                nextAttemptAt: earlier, createdAt: earlier), on: db)
+            #expect(try await worker(at: earlier).runOnce().failed == 1)
         }
     }
 

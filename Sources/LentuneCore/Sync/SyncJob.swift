@@ -11,7 +11,7 @@ public struct SyncJob: Hashable, Sendable {
         case registerHooks = "hooks.register"
         /// Remove them (row unlinked, connection deleted).
         case unregisterHooks = "hooks.unregister"
-        /// Turn a stored webhook event into the jobs it implies.
+        /// Turn stored webhook events into the jobs they imply.
         case processWebhook = "webhook.process"
         /// Read what changed in Procore since the company's cursor (catches lost webhooks).
         case sweep
@@ -32,7 +32,7 @@ public struct SyncJob: Hashable, Sendable {
             switch self {
             case .registerHooks: "Register webhooks"
             case .unregisterHooks: "Remove webhooks"
-            case .processWebhook: "Webhook event"
+            case .processWebhook: "Webhook events"
             case .sweep: "Sweep"
             case .pushPurchaseOrder: "Send purchase order"
             case .pullPurchaseOrder: "Read purchase order"

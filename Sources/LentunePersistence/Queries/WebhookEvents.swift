@@ -6,7 +6,8 @@ import PostgresNIO
 import Synchronization
 
 /// Webhook events as Procore delivered them: stored before they are acknowledged, once per event (`ulid`, else `id`),
-/// with the job that processes them written in the same transaction.
+/// with the job that processes them written in the same transaction (one `webhook.process` job per organisation and
+/// write, naming the new events it is to process: see `store(_:on:)`).
 public enum WebhookEvents {
     public struct Event: Sendable, Hashable {
         public var id: UUID
@@ -60,9 +61,9 @@ public enum WebhookEvents {
         case duplicate
     }
 
-    /// Stores `event` and, when given, its processing job, in one transaction.
-    public static func store(_ event: Event, job: SyncJob?, on db: any Database) async throws -> Stored {
-        try await store([(event, job)], on: db).contains(event.id) ? .stored : .duplicate
+    /// Stores `event` and, when it is new and to be processed, a job naming it, in one transaction.
+    public static func store(_ event: Event, on db: any Database) async throws -> Stored {
+        try await store([event], on: db).contains(event.id) ? .stored : .duplicate
     }
 
     public static func find(_ id: UUID, on db: any Database) async throws -> Event? {
@@ -137,6 +138,12 @@ extension ProcoreSettings {
 }
 
 extension WebhookEvents {
+    /// The payload of a `webhook.process` job: the events it is to process, all of one organisation.
+    public struct ProcessPayload: Codable, Sendable, Equatable {
+        public var event_ids: [UUID]
+        public init(event_ids: [UUID]) { self.event_ids = event_ids }
+    }
+
     /// Stores webhook events with group commit: deliveries that arrive while a write is in flight are written together
     /// in the next write (one statement on PostgreSQL, one transaction on SQLite), and each delivery is answered when
     /// its own event is committed. Procore sends bursts (one edit of a PO with 200 lines is 200 events); one
@@ -144,7 +151,7 @@ extension WebhookEvents {
     public final class Writer: Sendable {
         public typealias Reply = @Sendable (Result<Stored, any Error>) -> Void
         struct Queue: ~Copyable {
-            var pending: [(event: Event, job: SyncJob?, reply: Reply)] = []
+            var pending: [(event: Event, reply: Reply)] = []
             var flushing = false
         }
 
@@ -158,17 +165,17 @@ extension WebhookEvents {
             self.maxBatch = maxBatch
         }
 
-        public func store(_ event: Event, job: SyncJob?) async throws -> Stored {
+        public func store(_ event: Event) async throws -> Stored {
             try await withCheckedThrowingContinuation { continuation in
-                store(event, job: job) { continuation.resume(with: $0) }
+                store(event) { continuation.resume(with: $0) }
             }
         }
 
         /// Queues the event and calls `reply` once its transaction has committed (or failed). The caller is not
         /// suspended: the webhook route answers from its event loop without a task of its own.
-        public func store(_ event: Event, job: SyncJob?, reply: @escaping Reply) {
+        public func store(_ event: Event, reply: @escaping Reply) {
             let startsFlush = queue.withLock { queue in
-                queue.pending.append((event, job, reply))
+                queue.pending.append((event, reply))
                 guard !queue.flushing else { return false }
                 queue.flushing = true
                 return true
@@ -188,7 +195,7 @@ extension WebhookEvents {
             }
             guard !batch.isEmpty else { return }
             db.eventLoop.makeFutureWithTask { [db] in
-                try await WebhookEvents.store(batch.map { ($0.event, $0.job) }, on: db)
+                try await WebhookEvents.store(batch.map(\.event), on: db)
             }.whenComplete { result in
                 switch result {
                 case .success(let stored):
@@ -201,31 +208,31 @@ extension WebhookEvents {
         }
     }
 
-    /// Stores events and the jobs of those that are new, atomically; answers the ids of the new ones (a key seen
-    /// before, or twice in the batch, stores once).
+    /// Stores events atomically with the jobs that process them; answers the ids of the new ones (a key seen before,
+    /// or twice in the batch, stores once). The new events to be processed (outcome `queued`) get one
+    /// `webhook.process` job per organisation, naming them (`ProcessPayload`): a burst of 200 events is a few jobs,
+    /// not 200, and each job row costs the write as much as an event's (docs/BENCHMARKS.md).
     ///
     /// On PostgreSQL this is one prepared statement (`GroupInsert`): one round trip instead of four (BEGIN, two
     /// inserts, COMMIT), and no parsing or planning once a connection has prepared it. The group commit writes a batch
     /// per flush, and while a flush waits for the database the deliveries in it wait too. SQLite has no
     /// data-modifying CTE: there the two inserts share a transaction.
-    public static func store(_ items: [(Event, SyncJob?)], on db: any Database) async throws -> Set<UUID> {
-        guard !items.isEmpty else { return [] }
+    public static func store(_ events: [Event], on db: any Database) async throws -> Set<UUID> {
+        guard !events.isEmpty else { return [] }
         if let postgres = db as? any PostgresDatabase {
             let logger = db.logger
             return try await postgres.withConnection { connection in
                 connection.eventLoop.makeFutureWithTask {
                     var stored = Set<UUID>()
-                    for try await id in try await connection.execute(GroupInsert(items), logger: logger) { stored.insert(id) }
+                    for try await id in try await connection.execute(GroupInsert(events), logger: logger) { stored.insert(id) }
                     return stored
                 }
             }.get()
         }
 
-        @Sendable func ids(_ rows: [any SQLRow]) throws -> Set<UUID> { Set(try rows.map { try $0.decode(column: "id", as: UUID.self) }) }
-
-        var events: [SQLQueryString] = []
-        for (event, _) in items {
-            events.append("""
+        var rows: [SQLQueryString] = []
+        for event in events {
+            rows.append("""
                 (\(bind: event.id), \(bind: event.organisationID.rawValue), \(bind: event.connectionID.rawValue), \(bind: event.key),
                  \(bind: event.resourceName), \(bind: event.eventType), \(bind: event.resourceID), \(bind: event.companyID),
                  \(bind: event.projectID), \(bind: event.sourceApplicationID), \(bind: event.payload), \(bind: event.outcome.rawValue),
@@ -235,28 +242,19 @@ extension WebhookEvents {
         let insertEvents: SQLQueryString = """
             INSERT INTO webhook_events (id, organisation_id, connection_id, event_key, resource_name, event_type, resource_id,
                 company_id, project_id, source_application_id, payload, outcome, received_at)
-            VALUES \(events.joined(separator: ", "))
+            VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (connection_id, event_key) DO NOTHING
             RETURNING id
             """
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
-            let stored = try ids(try await sql.raw(insertEvents).all())
-            let jobs = items.compactMap { event, job in stored.contains(event.id) ? job : nil }
-            if !jobs.isEmpty {
-                var rows: [SQLQueryString] = []
-                for job in jobs {
-                    rows.append("""
-                        (\(bind: job.id.rawValue), \(bind: job.organisationID.rawValue), \(bind: job.companyLinkID?.rawValue), \(bind: job.kind.rawValue),
-                         \(bind: job.payload), \(bind: job.dedupeKey), 'pending', 0, \(bind: job.nextAttemptAt), \(bind: job.createdAt), \(bind: job.createdAt))
-                        """)
-                }
-                try await sql.raw("""
-                    INSERT INTO outbox_jobs (id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts,
-                        next_attempt_at, created_at, updated_at)
-                    VALUES \(rows.joined(separator: ", "))
-                    ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
-                    """).run()
+            let stored = Set(try await sql.raw(insertEvents).all().map { try $0.decode(column: "id", as: UUID.self) })
+            let toProcess = Dictionary(grouping: events.filter { stored.contains($0.id) && $0.outcome == .queued }, by: \.organisationID)
+            for (organisation, events) in toProcess {
+                let at = events.map(\.receivedAt).max()!
+                let payload = String(decoding: try JSONEncoder().encode(ProcessPayload(event_ids: events.map(\.id))), as: UTF8.self)
+                try await Outbox.enqueue(SyncJob(
+                    organisationID: organisation, kind: .processWebhook, payload: payload, nextAttemptAt: at, createdAt: at), on: tx)
             }
             return stored
         }
@@ -265,11 +263,12 @@ extension WebhookEvents {
     /// The group commit's statement on PostgreSQL: each column is bound as one array and `unnest` makes the rows,
     /// so its text is the same for every batch and each connection prepares it once. Parsing and planning it cost
     /// PostgreSQL about 1.5 ms per flush, a third of a 50-event flush (docs/BENCHMARKS.md). The jobs' insert reads the
-    /// events' `RETURNING`, so only a new event gets its job. Nullable columns travel as text, '' for none: every text
-    /// here is non-empty when present (the intake refuses empty fields).
+    /// events' `RETURNING`, so only new events are named, each in its organisation's job (the job ids come bound, one
+    /// per organisation in the batch). Nullable columns travel as text, '' for none: every text here is non-empty
+    /// when present (the intake refuses empty fields).
     struct GroupInsert: PostgresPreparedStatement {
         typealias Row = UUID
-        static let name = "lentune_webhook_group_insert_v1"
+        static let name = "lentune_webhook_group_insert_v2"
         static let sql = """
             WITH events AS (
                 INSERT INTO webhook_events (id, organisation_id, connection_id, event_key, resource_name, event_type, resource_id,
@@ -283,29 +282,26 @@ extension WebhookEvents {
                     AS e (id, organisation_id, connection_id, event_key, resource_name, event_type, resource_id, company_id,
                         project_id, source_application_id, payload, outcome, received_at)
                 ON CONFLICT (connection_id, event_key) DO NOTHING
-                RETURNING id
+                RETURNING id, organisation_id, outcome, received_at
             ), jobs AS (
-                INSERT INTO outbox_jobs (id, organisation_id, company_link_id, kind, payload, dedupe_key, state, attempts,
-                    next_attempt_at, created_at, updated_at)
-                SELECT id, organisation_id, CAST(NULLIF(company_link_id, '') AS uuid), kind, payload, NULLIF(dedupe_key, ''),
-                    'pending', 0, next_attempt_at, created_at, created_at
-                FROM unnest(CAST($14 AS uuid[]), CAST($15 AS uuid[]), CAST($16 AS text[]), CAST($17 AS text[]), CAST($18 AS text[]),
-                    CAST($19 AS text[]), CAST($20 AS timestamptz[]), CAST($21 AS timestamptz[]), CAST($22 AS uuid[]))
-                    AS j (id, organisation_id, company_link_id, kind, payload, dedupe_key, next_attempt_at, created_at, event_id)
-                WHERE event_id IN (SELECT id FROM events)
-                ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
+                INSERT INTO outbox_jobs (id, organisation_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
+                SELECT j.id, j.organisation_id, '\(SyncJob.Kind.processWebhook.rawValue)',
+                    CAST(json_build_object('event_ids', e.ids) AS text), 'pending', 0, e.at, e.at, e.at
+                FROM unnest(CAST($14 AS uuid[]), CAST($15 AS uuid[])) AS j (organisation_id, id)
+                JOIN (SELECT organisation_id, json_agg(id) AS ids, max(received_at) AS at FROM events
+                      WHERE outcome = '\(Outcome.queued.rawValue)' GROUP BY organisation_id) AS e
+                    ON e.organisation_id = j.organisation_id
             )
             SELECT id FROM events
             """
 
-        let items: [(Event, SyncJob?)]
-        init(_ items: [(Event, SyncJob?)]) { self.items = items }
+        let events: [Event]
+        init(_ events: [Event]) { self.events = events }
 
         func makeBindings() throws -> PostgresBindings {
-            let events = items.map(\.0)
-            let jobs = items.compactMap { event, job in job.map { (event, $0) } }
             func optional<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "" }
-            var bindings = PostgresBindings(capacity: 22)
+            let organisations = Array(Set(events.filter { $0.outcome == .queued }.map(\.organisationID.rawValue)))
+            var bindings = PostgresBindings(capacity: 15)
             bindings.append(events.map(\.id))
             bindings.append(events.map(\.organisationID.rawValue))
             bindings.append(events.map(\.connectionID.rawValue))
@@ -319,15 +315,8 @@ extension WebhookEvents {
             bindings.append(events.map(\.payload))
             bindings.append(events.map(\.outcome.rawValue))
             bindings.append(events.map(\.receivedAt))
-            bindings.append(jobs.map(\.1.id.rawValue))
-            bindings.append(jobs.map(\.1.organisationID.rawValue))
-            bindings.append(jobs.map { optional($0.1.companyLinkID?.rawValue.uuidString) })
-            bindings.append(jobs.map(\.1.kind.rawValue))
-            bindings.append(jobs.map(\.1.payload))
-            bindings.append(jobs.map { optional($0.1.dedupeKey) })
-            bindings.append(jobs.map(\.1.nextAttemptAt))
-            bindings.append(jobs.map(\.1.createdAt))
-            bindings.append(jobs.map(\.0.id))
+            bindings.append(organisations)
+            bindings.append(organisations.map { _ in UUID() })
             return bindings
         }
 

@@ -7,6 +7,7 @@ import ProcoreAPI
 /// `webhook.process` and `sweep`: turn what Procore says changed into the jobs that read it, obeying the company's
 /// current purchase-order setting when they run (not when the event arrived).
 public enum ChangeJobs {
+    /// The payload of a `webhook.process` job queued before jobs named several events (one event each).
     struct EventPayload: Codable { var event_id: UUID }
 
     /// The payload of a `po.pull` job.
@@ -16,41 +17,66 @@ public enum ChangeJobs {
         public var deleted: Bool?
     }
 
-    /// A stored event → the job it implies (or a recorded reason to ignore it).
+    /// Stored events → the jobs they imply (or a recorded reason to ignore each). The intake writes one job per
+    /// organisation and write, naming the events it stored then. An event whose outcome is no longer `queued` was
+    /// processed by an earlier run of this job (it stopped part-way and is retried) and is passed over.
     public static func processWebhook(_ job: SyncJob, _ ctx: JobContext) async throws {
-        guard let payload = try? JSONDecoder().decode(EventPayload.self, from: Data(job.payload.utf8)),
-            let event = try await WebhookEvents.find(payload.event_id, on: ctx.db)
-        else { throw SyncError.permanent("The webhook event of this job is missing.") }
-        guard let company = event.companyID,
-            let row = try await ProcoreSettings.linkedRow(procoreCompany: company, organisation: event.organisationID, on: ctx.db)
-        else {
-            try await WebhookEvents.setOutcome(event.id, "ignored: the company is not linked", on: ctx.db)
+        let data = Data(job.payload.utf8)
+        guard let ids = (try? JSONDecoder().decode(WebhookEvents.ProcessPayload.self, from: data))?.event_ids
+            ?? (try? JSONDecoder().decode(EventPayload.self, from: data)).map({ [$0.event_id] })
+        else { throw SyncError.permanent("The payload of this job names no webhook event.") }
+        var rows: [ProcoreID: ProcoreCompanyLink?] = [:]
+        var found = 0
+        for id in ids {
+            // Another organisation's event is not this job's to read (a job is scoped to one organisation).
+            guard let event = try await WebhookEvents.find(id, on: ctx.db), event.organisationID == job.organisationID else { continue }
+            found += 1
+            guard event.outcome == .queued else { continue }
+            let row: ProcoreCompanyLink?
+            if let company = event.companyID {
+                if let known = rows[company] {
+                    row = known
+                } else {
+                    row = try await ProcoreSettings.linkedRow(procoreCompany: company, organisation: event.organisationID, on: ctx.db)
+                    rows[company] = row
+                }
+            } else {
+                row = nil
+            }
+            try await process(event, row: row, now: ctx.now(), on: ctx.db)
+        }
+        guard found > 0 else { throw SyncError.permanent("The webhook events of this job are missing.") }
+    }
+
+    /// One event → the job it implies, with its company's row as it is now (nil: not linked).
+    static func process(_ event: WebhookEvents.Event, row: ProcoreCompanyLink?, now: Date, on db: any Database) async throws {
+        guard let row else {
+            try await WebhookEvents.setOutcome(event.id, "ignored: the company is not linked", on: db)
             return
         }
-        let now = ctx.now()
         switch event.resourceName {
         case "Purchase Order Contracts", "Purchase Order Contract Line Items":
             guard row.purchaseOrderSource == .procore else {
                 try await WebhookEvents.setOutcome(
-                    event.id, "ignored: \(row.name) is not on Procore purchase order", on: ctx.db)
+                    event.id, "ignored: \(row.name) is not on Procore purchase order", on: db)
                 return
             }
             // A line's event names its commitment in related_resources (payload v3.0, which Lentune's hook asks for).
             let commitment = event.resourceName == "Purchase Order Contracts" ? event.resourceID : parent(of: event)
             guard let commitment else {
-                try await WebhookEvents.setOutcome(event.id, "ignored: the line's commitment is not named", on: ctx.db)
+                try await WebhookEvents.setOutcome(event.id, "ignored: the line's commitment is not named", on: db)
                 return
             }
             try await queuePull(commitment, project: event.projectID,
                                 deleted: event.resourceName == "Purchase Order Contracts" && event.eventType == "delete",
-                                row: row, now: now, on: ctx.db)
-            try await WebhookEvents.setOutcome(event.id, "queued po.pull", on: ctx.db)
+                                row: row, now: now, on: db)
+            try await WebhookEvents.setOutcome(event.id, "queued po.pull", on: db)
         case "Projects", "Company Vendors":
             let scope = event.resourceName == "Projects" ? ReferenceJobs.Scope(project_id: event.resourceID) : ReferenceJobs.Scope(vendors: true)
-            try await Outbox.enqueue(ReferenceJobs.job(scope, of: row, now: now), on: ctx.db)
-            try await WebhookEvents.setOutcome(event.id, "queued reference.sync", on: ctx.db)
+            try await Outbox.enqueue(ReferenceJobs.job(scope, of: row, now: now), on: db)
+            try await WebhookEvents.setOutcome(event.id, "queued reference.sync", on: db)
         default:
-            try await WebhookEvents.setOutcome(event.id, "ignored: Lentune does not use \(event.resourceName)", on: ctx.db)
+            try await WebhookEvents.setOutcome(event.id, "ignored: Lentune does not use \(event.resourceName)", on: db)
         }
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 import Vapor
 
 /// `POST /webhooks/procore/{connection}`: Procore's deliveries (DESIGN.md §2.1). The Authorization value is compared
-/// in constant time (401 and nothing stored otherwise); the event is stored, deduplicated by `ulid`/`id`, with the job
+/// in constant time (401 and nothing stored otherwise); the event is stored, deduplicated by `ulid`/`id`, with a job
 /// that processes it, and acknowledged before any call to Procore. Events caused by Lentune's own writes are recorded
 /// and skipped.
 enum WebhookController {
@@ -68,15 +68,12 @@ enum WebhookController {
             resourceName: delivery.resourceName, eventType: delivery.eventType, resourceID: delivery.resourceID,
             companyID: delivery.companyID, projectID: delivery.projectID, sourceApplicationID: delivery.sourceApplicationID,
             payload: String(buffer: body), outcome: ownWrite ? .ownWrite : .queued, receivedAt: now)
-        let job = ownWrite ? nil : SyncJob(
-            organisationID: connection.organisationID, kind: .processWebhook,
-            payload: #"{"event_id":"\#(event.id.lowercasedText)"}"#, nextAttemptAt: now, createdAt: now)
         // `configure` sets the writer; without it nothing is stored, and Procore is told to deliver again later.
         guard let writer = services.webhookWriter else {
             return req.eventLoop.makeSucceededFuture(APIController.problem(.serviceUnavailable, "Webhook intake is not ready; deliver again later."))
         }
         let stored = req.eventLoop.makePromise(of: WebhookEvents.Stored.self)
-        writer.store(event, job: job) { stored.completeWith($0) }
+        writer.store(event) { stored.completeWith($0) }
         return stored.futureResult.map { outcome in
             switch outcome {
             case .stored: SyncMetrics.webhook(ownWrite ? "own_write" : "received")
