@@ -84,3 +84,10 @@ struct ClientBench: AsyncParsableCommand {
         store.write { data in Seeds.addPurchaseOrders(count: count, to: &data, now: Date()) }
     }
 }
+
+extension Array where Element == Double {
+    /// The `p` quantile (0…1) of a sorted array by the nearest-rank rule; NaN when it is empty.
+    func percentile(_ p: Double) -> Double {
+        isEmpty ? .nan : self[Swift.min(count - 1, Int(Double(count) * p))]
+    }
+}

@@ -142,9 +142,8 @@ struct OutboxBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let sorted = samples.withLock { $0 }.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         printNow(String(format: "     due-to-start at %d jobs/s offered: p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms (%d jobs)",
-                        rate, percentile(0.5), percentile(0.99), sorted.last ?? 0, sorted.count))
+                        rate, sorted.percentile(0.5), sorted.percentile(0.99), sorted.last ?? 0, sorted.count))
     }
 
     /// `deliveries` webhook events from `senders` concurrent connections to a running Lentune: acknowledgement
@@ -192,9 +191,8 @@ struct OutboxBench: AsyncParsableCommand {
         func report(_ label: String, _ latencies: [Double], elapsed: Double) {
             let sorted = latencies.sorted()
             guard !sorted.isEmpty else { return }
-            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
             printNow(String(format: "  webhook intake, %@: %d deliveries in %5.2f s (%6.0f/s), ack p50 %5.1f ms  p99 %5.1f ms  max %6.1f ms",
-                            label as NSString, sorted.count, elapsed, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99),
+                            label as NSString, sorted.count, elapsed, Double(sorted.count) / elapsed, sorted.percentile(0.5), sorted.percentile(0.99),
                             sorted.last ?? 0))
         }
         // Deliveries are numbered in the order of the phases (each number is its own event): the warm-up, the bursts,

@@ -245,11 +245,10 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         _ = await loop.value
         try await http.shutdown()
         let latencies = wanted.compactMap { commitment, at in visible[commitment].map { $0.timeIntervalSince(at) * 1000 } }.sorted()
-        func percentile(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         printNow(String(format: """
               webhook-to-visible: %d commitments created by another app at %.0f/s; %d visible in Lentune; \
             p50 %.0f ms  p99 %.0f ms  max %.0f ms (target p99 < 250 ms)
-            """, wanted.count, rate, latencies.count, percentile(0.5), percentile(0.99), latencies.last ?? .nan))
+            """, wanted.count, rate, latencies.count, latencies.percentile(0.5), latencies.percentile(0.99), latencies.last ?? .nan))
     }
 }
 

@@ -128,8 +128,7 @@ struct PurchaseOrderListBench: AsyncParsableCommand {
         }
         let elapsed = seconds(ContinuousClock.now - started)
         let sorted = samples.0
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        return Result(p50: percentile(0.5), p99: percentile(0.99), max: sorted.last ?? 0, rate: Double(sorted.count) / elapsed, errors: samples.1)
+        return Result(p50: sorted.percentile(0.5), p99: sorted.percentile(0.99), max: sorted.last ?? 0, rate: Double(sorted.count) / elapsed, errors: samples.1)
     }
 
     /// One organisation, an administrator, 20 projects and suppliers, and `count` POs with one line each, inserted
