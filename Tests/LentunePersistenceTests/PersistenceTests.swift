@@ -44,6 +44,37 @@ import Testing
         }
     }
 
+    /// `readSnapshot` on PostgreSQL: its reads see one state of the database, though a transaction changing what
+    /// they read commits between them (as a posting job writes an invoice and its ledger row); it writes nothing.
+    @Test func postgres_readSnapshot_seesOneStateOfTheDatabase() async throws {
+        guard TestDatabase.kinds.contains(.postgres) else { return }
+        try await TestDatabase.with(.postgres) { database in
+            let db = database.db
+            let a = try await Accounts.organisation(named: "A Ltd", on: db).domain.id
+            let b = try await Accounts.organisation(named: "B Ltd", on: db).domain.id
+            @Sendable func name(_ id: Organisation.ID, on db: any Database) async throws -> String? {
+                try await (db as! any SQLDatabase).raw("SELECT name FROM organisations WHERE id = \(bind: id.rawValue)").first()?
+                    .decode(column: "name", as: String.self)
+            }
+            let seen = try await db.readSnapshot { tx in
+                let first = try await name(a, on: tx)
+                // Another connection renames both and commits, between the snapshot's two reads.
+                try await db.writeTransaction { other in
+                    try await (other as! any SQLDatabase).raw("""
+                        UPDATE organisations SET name = name || ' (renamed)' WHERE id IN (\(bind: a.rawValue), \(bind: b.rawValue))
+                        """).run()
+                }
+                return [first, try await name(b, on: tx)]
+            }
+            #expect(seen == ["A Ltd", "B Ltd"])
+            #expect(try await name(b, on: db) == "B Ltd (renamed)")
+            await #expect(throws: (any Error).self) {
+                try await db.readSnapshot { tx in try await (tx as! any SQLDatabase).raw("UPDATE organisations SET name = 'x'").run() }
+            }
+            #expect(try await name(a, on: db) == "A Ltd (renamed)")
+        }
+    }
+
     @Test func postgres_searchUsesTrigramIndexes() async throws {
         guard TestDatabase.kinds.contains(.postgres) else { return }
         try await TestDatabase.with(.postgres) { database in

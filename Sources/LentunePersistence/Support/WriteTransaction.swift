@@ -47,3 +47,20 @@ actor SQLiteWriter {
         }
     }
 }
+
+extension Database {
+    /// Reads that must agree with each other, from one snapshot: a record and its sync state, which a job writes
+    /// together in one transaction. Two reads outside a transaction can fall either side of that commit (the
+    /// invoice still "Approved" beside "✓ Posted"). On PostgreSQL a `REPEATABLE READ, READ ONLY` transaction; on
+    /// SQLite a transaction, whose reads see one state of the database. Inside an enclosing transaction, `body` runs
+    /// in it.
+    public func readSnapshot<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        guard !inTransaction else { return try await body(self) }
+        return try await transaction { tx in
+            if let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" {
+                try await sql.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").run()
+            }
+            return try await body(tx)
+        }
+    }
+}

@@ -213,14 +213,19 @@ enum InvoiceAPI {
         return invoice
     }
 
-    static func dto(_ invoice: Invoice, _ req: Request) async throws -> InvoiceDTO {
-        let posting = try await SyncLedger.records(of: invoice.id.rawValue, in: invoice.organisationID, on: req.db).first { $0.entityKind == .invoice }
+    static func dto(_ invoice: Invoice, on db: any Database) async throws -> InvoiceDTO {
+        let posting = try await SyncLedger.records(of: invoice.id.rawValue, in: invoice.organisationID, on: db).first { $0.entityKind == .invoice }
         return InvoiceDTO(invoice, posting: posting)
     }
 
     @Sendable static func show(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        return try APIController.json(try await dto(try await find(req, viewer), req))
+        // The invoice and its posting from one snapshot (the posting job writes both in one transaction).
+        let id = Invoice.ID(try req.idParameter())
+        return try APIController.json(try await req.db.readSnapshot { db in
+            guard let invoice = try await Invoices.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
+            return try await dto(invoice, on: db)
+        })
     }
 
     @Sendable static func document(req: Request) async throws -> Response {
@@ -269,7 +274,7 @@ enum InvoiceAPI {
         let viewer = try req.requireViewer()
         return try await write(req, viewer, id: Invoice.ID()) { invoice, document, now in
             let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: now, on: req.db)
-            let response = try APIController.json(try await dto(stored, req), status: .created)
+            let response = try APIController.json(try await dto(stored, on: req.db), status: .created)
             response.headers.replaceOrAdd(name: .location, value: SiteURL.apiInvoice(stored.id.rawValue).path)
             return response
         }
@@ -280,7 +285,7 @@ enum InvoiceAPI {
         let existing = try await find(req, viewer)
         return try await write(req, viewer, id: existing.id) { invoice, document, now in
             let stored = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: now, on: req.db)
-            return try APIController.json(try await dto(stored, req))
+            return try APIController.json(try await dto(stored, on: req.db))
         }
     }
 
@@ -349,7 +354,7 @@ enum InvoiceAPI {
             default:
                 throw Abort(.notFound)
             }
-            return try APIController.json(try await dto(next, req))
+            return try APIController.json(try await dto(next, on: req.db))
         } catch let failure as InvoiceCommands.Failure {
             return answer(failure)
         }

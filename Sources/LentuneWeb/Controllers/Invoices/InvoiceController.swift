@@ -183,7 +183,12 @@ enum InvoiceController {
 
     @Sendable static func show(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let invoice = try await find(req, viewer)
+        // The invoice and its posting from one snapshot: the posting job writes both in one transaction.
+        let id = Invoice.ID(try req.idParameter())
+        let (invoice, posting) = try await req.db.readSnapshot { db in
+            guard let invoice = try await Invoices.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
+            return (invoice, try await Posting.read(invoice, on: db))
+        }
         let notice: String? =
             switch req.query[String.self, at: "notice"] {
             case "captured": "Invoice captured."
@@ -192,10 +197,25 @@ enum InvoiceController {
             case "queued": "Queued for posting to Procore."
             default: nil
             }
-        return try await page(req, viewer, invoice, notice: notice, error: nil)
+        return try await page(req, viewer, invoice, notice: notice, error: nil, posting: posting)
     }
 
-    static func page(_ req: Request, _ viewer: Viewer, _ invoice: Invoice, notice: String?, error: String?, status: HTTPStatus = .ok) async throws -> Response {
+    /// An invoice's Procore posting: its ledger row and its posting jobs.
+    struct Posting: Sendable {
+        var record: SyncRecord?
+        var history: [SyncJob]
+
+        static func read(_ invoice: Invoice, on db: any Database) async throws -> Posting {
+            Posting(
+                record: try await SyncLedger.records(of: [invoice.id.rawValue], kind: .invoice, in: invoice.organisationID, on: db)[invoice.id.rawValue],
+                history: try await Outbox.history(keys: ["invoice.post:\(invoice.id.rawValue.lowercasedText)"], in: invoice.organisationID, on: db))
+        }
+    }
+
+    /// The invoice page; `posting` as read with the invoice (else it is read now).
+    static func page(
+        _ req: Request, _ viewer: Viewer, _ invoice: Invoice, notice: String?, error: String?, status: HTTPStatus = .ok, posting: Posting? = nil
+    ) async throws -> Response {
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         var po: PurchaseOrder?
         var elsewhere: [PurchaseOrder.Line.ID: Decimal] = [:]
@@ -204,11 +224,10 @@ enum InvoiceController {
             elsewhere = try await Invoices.allocatedElsewhere(to: id, excluding: invoice.id, in: viewer.organisationID, on: req.db)
         }
         let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
-        let posting = try await SyncLedger.records(of: [invoice.id.rawValue], kind: .invoice, in: viewer.organisationID, on: req.db)[invoice.id.rawValue]
-        let history = try await Outbox.history(keys: ["invoice.post:\(invoice.id.rawValue.lowercasedText)"], in: viewer.organisationID, on: req.db)
+        let posting = if let posting { posting } else { try await Posting.read(invoice, on: req.db) }
         let response = InvoiceViews.show(.init(
-            viewer: viewer, invoice: invoice, reference: reference, po: po, allocatedElsewhere: elsewhere, users: users, posting: posting,
-            history: history, notice: notice, error: error)).response()
+            viewer: viewer, invoice: invoice, reference: reference, po: po, allocatedElsewhere: elsewhere, users: users, posting: posting.record,
+            history: posting.history, notice: notice, error: error)).response()
         response.status = status
         return response
     }

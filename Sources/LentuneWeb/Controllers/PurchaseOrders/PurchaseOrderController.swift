@@ -177,18 +177,20 @@ enum PurchaseOrderController {
 
     @Sendable static func show(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        // The ledger before the PO: a push stores the commitment's ids on the PO and then records it synced, so a page
-        // that shows "✓ Synced" shows the commitment too. Read the other way round, a push landing between the two
-        // reads showed "✓ Synced" beside no commitment (a browser test met it once in CI).
-        let records = try await SyncLedger.records(of: try req.idParameter(), in: viewer.organisationID, on: req.db)
-        let po = try await find(req, viewer)
+        // The PO and its ledger rows from one snapshot: read apart, a push landing between the two reads showed
+        // "✓ Synced" beside no commitment (a browser test met it once in CI).
+        let id: UUID = try req.idParameter()
+        let (po, records) = try await req.db.readSnapshot { db in
+            guard let po = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
+            return (po, try await SyncLedger.records(of: id, in: viewer.organisationID, on: db))
+        }
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         return PurchaseOrderViews.show(.init(
             viewer: viewer, po: po, reference: reference, notice: req.query[String.self, at: "notice"],
             error: req.query[String.self, at: "error"], sync: try await syncPanel(po, records: records, on: req.db))).response()
     }
 
-    /// The PO's Procore state: its ledger rows (read by the caller, before the PO) and its push and pull jobs.
+    /// The PO's Procore state: its ledger rows (read by the caller, with the PO) and its push and pull jobs.
     static func syncPanel(_ po: PurchaseOrder, records: [SyncRecord], on db: any Database) async throws -> PurchaseOrderViews.SyncPanel {
         let link = try await PurchaseOrders.companyLink(ofProject: po.projectID, in: po.organisationID, on: db)
         return PurchaseOrderViews.SyncPanel(
