@@ -38,5 +38,7 @@ public enum LentuneMigrations {
         UpdateOutboxJobsAddRerun(),
         // 0017
         UpdateInvoicesForCapture(),
+        // 0018
+        UpdateWebhookEventsDropForeignKeys(),
     ]
 }

@@ -44,6 +44,22 @@ import Testing
         }
     }
 
+    /// 0018: on PostgreSQL webhook events carry no foreign keys (the group commit's insert checked two per event);
+    /// the outbox keeps its own.
+    @Test func postgres_webhookEventsHaveNoForeignKeys() async throws {
+        guard TestDatabase.kinds.contains(.postgres) else { return }
+        try await TestDatabase.with(.postgres) { database in
+            func foreignKeys(_ table: String) async throws -> [String] {
+                try await (database.db as! any SQLDatabase).raw("""
+                    SELECT conname FROM pg_constraint
+                    WHERE contype = 'f' AND conrelid = (quote_ident(current_schema()) || '.' || \(bind: table))::regclass ORDER BY conname
+                    """).all().map { try $0.decode(column: "conname", as: String.self) }
+            }
+            let events = try await foreignKeys("webhook_events"), jobs = try await foreignKeys("outbox_jobs")
+            #expect(events.isEmpty && jobs.count == 2, "\(events) \(jobs)")
+        }
+    }
+
     /// `readSnapshot` on PostgreSQL: its reads see one state of the database, though a transaction changing what
     /// they read commits between them (as a posting job writes an invoice and its ledger row); it writes nothing.
     @Test func postgres_readSnapshot_seesOneStateOfTheDatabase() async throws {
