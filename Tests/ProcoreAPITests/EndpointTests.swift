@@ -150,7 +150,7 @@ actor SleepLog {
     final class TwoWindowServer: @unchecked Sendable {
         let length: Double
         let limit: Int
-        let spike: Int
+        var spike: Int
         let spikeWindow: Double
         var windowStart: Date?
         var count = 0
@@ -245,6 +245,38 @@ actor SleepLog {
         // the time the simulation spent delivering requests one after another.
         let windows = (Double(budgets.requests) / Double(budgets.limit)).rounded(.down) + 1
         #expect(clock.now.timeIntervalSince(start) < windows * budgets.length * 1.05 + delays)
+    }
+}
+
+extension PacerWindowTests {
+    /// Procore raises the spike limit (10 per 10 s → 1,000) while requests flow: the headers name the new figure, and
+    /// the pacer stops holding itself to the old one. It used to keep every limit it had seen, so it stayed at 10 per
+    /// 10 s for good (in `lentune bench po-sync`, 20 webhooks a second became visible 5 s late instead of 0.1 s).
+    @Test func aRaisedLimit_isFollowed_andNoRequestIsRefused() async throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000.25)
+        let clock = TestClock(start)
+        let pacer = Procore.RateLimitPacer(headroom: 0, clock: { clock.now }, sleep: { clock.advance($0) })
+        let server = TwoWindowServer(length: 3600, limit: 1_000_000, spike: 10)
+        func send(_ count: Int) async throws -> TimeInterval {
+            let began = clock.now
+            for _ in 0..<count {
+                let ticket = try await pacer.acquire()
+                clock.advance(.milliseconds(5))
+                let answer = server.receive(at: clock.now)
+                await pacer.record(
+                    ticket: ticket, limit: answer.limit, remaining: answer.remaining, reset: answer.reset, status: answer.status,
+                    retryAfter: answer.status == 429 ? .seconds(max(1, Int64(answer.reset.timeIntervalSince(clock.now).rounded(.up)))) : nil)
+            }
+            return clock.now.timeIntervalSince(began)
+        }
+        // At 10 per 10 s, 40 requests take about 30 s.
+        #expect(try await send(40) > 25)
+        server.spike = 1000
+        // At 1,000 per 10 s, 500 more take about 5 s: once the old budget's window has passed, well under 60 s
+        // (at the old limit they would take 500 s).
+        let raised = try await send(500)
+        #expect(raised < 30, "\(raised) s")
+        #expect(server.refused == 0)
     }
 }
 

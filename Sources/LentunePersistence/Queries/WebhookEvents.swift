@@ -66,8 +66,14 @@ public enum WebhookEvents {
         try await store([event], on: db).contains(event.id) ? .stored : .duplicate
     }
 
-    public static func find(_ id: UUID, on db: any Database) async throws -> Event? {
-        try await (db as! any SQLDatabase).raw("SELECT * FROM webhook_events WHERE id = \(bind: id)").first().map(event)
+    /// The organisation's events among `ids`, in the order they were received (another organisation's are not read).
+    public static func events(_ ids: [UUID], in organisation: Organisation.ID, on db: any Database) async throws -> [Event] {
+        guard !ids.isEmpty else { return [] }
+        let list = SQLList(ids.map { SQLBind($0) })
+        return try await (db as! any SQLDatabase).raw("""
+            SELECT * FROM webhook_events WHERE organisation_id = \(bind: organisation.rawValue) AND id IN (\(list))
+            ORDER BY received_at, id
+            """).all().map(event)
     }
 
     public static func recent(in organisation: Organisation.ID, limit: Int = 50, on db: any Database) async throws -> [Event] {

@@ -25,13 +25,11 @@ public enum ChangeJobs {
         guard let ids = (try? JSONDecoder().decode(WebhookEvents.ProcessPayload.self, from: data))?.event_ids
             ?? (try? JSONDecoder().decode(EventPayload.self, from: data)).map({ [$0.event_id] })
         else { throw SyncError.permanent("The payload of this job names no webhook event.") }
+        // Only the job's organisation's events are read (a job is scoped to one organisation).
+        let events = try await WebhookEvents.events(ids, in: job.organisationID, on: ctx.db)
+        guard !events.isEmpty else { throw SyncError.permanent("The webhook events of this job are missing.") }
         var rows: [ProcoreID: ProcoreCompanyLink?] = [:]
-        var found = 0
-        for id in ids {
-            // Another organisation's event is not this job's to read (a job is scoped to one organisation).
-            guard let event = try await WebhookEvents.find(id, on: ctx.db), event.organisationID == job.organisationID else { continue }
-            found += 1
-            guard event.outcome == .queued else { continue }
+        for event in events where event.outcome == .queued {
             let row: ProcoreCompanyLink?
             if let company = event.companyID {
                 if let known = rows[company] {
@@ -45,7 +43,6 @@ public enum ChangeJobs {
             }
             try await process(event, row: row, now: ctx.now(), on: ctx.db)
         }
-        guard found > 0 else { throw SyncError.permanent("The webhook events of this job are missing.") }
     }
 
     /// One event → the job it implies, with its company's row as it is now (nil: not linked).

@@ -19,7 +19,8 @@ extension Procore {
         private var nextSlot: Date = .distantPast
         /// Every budget the headers have named, by its limit, with the longest reset horizon seen for it: the window's
         /// length (10 s for the spike window, an hour for the hourly one). Procore names only the budget closer to
-        /// running out, so the pacer keeps all of them and checks its own starts against each (`ownWindowsWait`).
+        /// running out, so the pacer keeps all of them and checks its own starts against each (`ownWindowsWait`),
+        /// until the headers show that one no longer holds (`dropBudgetsNoLongerHeld`).
         private var windows: [Int: TimeInterval] = [:]
         /// The length of the window the latest headers describe. `length / limit` is the steady spacing that can
         /// never exceed the budget.
@@ -111,6 +112,7 @@ extension Procore {
                 if let limit { state.limit = limit }
                 if let remaining { state.remaining = remaining }
                 if let reset { state.reset = reset }
+                if let limit, let remaining, status != 429 { dropBudgetsNoLongerHeld(named: limit, remaining: remaining, at: now) }
             } else if let remaining, let current = state.remaining, limit == state.limit {
                 // An older request the server counted after a newer one: its figure may be the lower, truer one.
                 state.remaining = min(current, remaining)
@@ -181,6 +183,22 @@ extension Procore {
                 answered.append(now)
             }
             forgetOld(at: now)
+        }
+
+        /// Forgets the budgets the latest answer shows are no longer enforced. The headers name the budget with the
+        /// smallest share left, so every other budget still enforced has at least the named one's share left, and so
+        /// at most `limit × (1 − remaining / named limit)` of it spent. A budget of which this pacer alone has spent
+        /// clearly more (beyond its own over-count: the margin, requests in flight) is no longer enforced: Procore has
+        /// raised that limit, and the headers now name the new figure. Kept, the old one held the pacer to it for
+        /// good (a spike limit raised from 100 per 10 s left Lentune at 100 per 10 s).
+        private func dropBudgetsNoLongerHeld(named: Int, remaining: Int, at now: Date) {
+            guard named > 0, remaining >= 0 else { return }
+            let share = Double(remaining) / Double(named)
+            for (limit, length) in windows where limit != named && length > 0 {
+                let spent = Double(ownCount(within: length + Self.margin(length), at: now).count)
+                let mostStillEnforced = Double(limit) * (1 - share) + Double(inFlight) + max(2, Double(limit) / 5)
+                if spent > mostStillEnforced { windows[limit] = nil }
+            }
         }
 
         /// Drops the answers older than the longest window (and its margin).
