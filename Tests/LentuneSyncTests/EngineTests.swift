@@ -57,6 +57,15 @@ import Testing
         SyncJob(organisationID: org, kind: kind, dedupeKey: key, nextAttemptAt: date, createdAt: date)
     }
 
+    /// An administrator of `organisation` saves a Procore connection: the connection a webhook event belongs to.
+    static func connect(_ organisation: Organisation.ID, email: String, clientID: String = "cid", on db: any Database) async throws -> ProcoreConnection.ID {
+        let admin = try await Accounts.createUser(
+            organisation: organisation, email: email, name: "Admin", role: .administrator, passwordHash: "x", on: db)
+        return .init(try await ProcoreSettings.saveConnection(
+            .init(environment: .production, clientID: clientID, clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+            organisation: organisation, actor: admin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db).id)
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func aJobWhoseWorkerDied_runsAgainAfterItsLease_andItsEffectHappensOnce(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
@@ -301,15 +310,11 @@ import Testing
         try await TestDatabase.with(kind) { database in
             let db = database.db
             let org = try await Fixture.make(on: db).organisation.id
-            let admin = try await Accounts.createUser(
-                organisation: org, email: "admin@a.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
-            let connection = try await ProcoreSettings.saveConnection(
-                .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
-                organisation: org, actor: admin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db)
+            let connection = try await Self.connect(org, email: "admin@a.example", on: db)
             let now = Date(timeIntervalSince1970: 1_800_000_000)
             func delivery(_ key: String, ownWrite: Bool = false) -> WebhookEvents.Event {
                 WebhookEvents.Event(
-                    organisationID: org, connectionID: .init(connection.id), key: key, resourceName: "Purchase Order Contracts",
+                    organisationID: org, connectionID: connection, key: key, resourceName: "Purchase Order Contracts",
                     eventType: "update", resourceID: 4_294_968_269, companyID: 42, projectID: nil,
                     sourceApplicationID: ownWrite ? "cid" : nil, payload: #"{"ulid":"\#(key)"}"#, outcome: ownWrite ? .ownWrite : .queued,
                     receivedAt: now)
@@ -336,15 +341,11 @@ import Testing
 
             // One write of several organisations' events: one job for each, naming its own new events only.
             let second = try await Accounts.organisation(named: "Second Ltd", on: db).domain.id
-            let secondAdmin = try await Accounts.createUser(
-                organisation: second, email: "admin@b.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
-            let secondConnection = try await ProcoreSettings.saveConnection(
-                .init(environment: .production, clientID: "cid2", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
-                organisation: second, actor: secondAdmin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db)
+            let secondConnection = try await Self.connect(second, email: "admin@b.example", clientID: "cid2", on: db)
             var theirs = (1...3).map { delivery("b-\($0)") }
             for index in theirs.indices {
                 theirs[index].organisationID = second
-                theirs[index].connectionID = .init(secondConnection.id)
+                theirs[index].connectionID = secondConnection
             }
             let ours = (21...25).map { delivery("k-\($0)") } + [delivery("k-1"), delivery("own-6", ownWrite: true)]
             let stored = try await WebhookEvents.store((ours + theirs).shuffled(), on: db)
@@ -367,14 +368,7 @@ import Testing
             let db = database.db
             let org = try await Fixture.make(on: db).organisation.id
             let box = try SecretBox(base64Key: SecretBox.generateKey())
-            func connect(_ organisation: Organisation.ID, _ email: String) async throws -> ProcoreConnection.ID {
-                let admin = try await Accounts.createUser(
-                    organisation: organisation, email: email, name: "Admin", role: .administrator, passwordHash: "x", on: db)
-                return .init(try await ProcoreSettings.saveConnection(
-                    .init(environment: .production, clientID: "cid", clientSecret: "s", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
-                    organisation: organisation, actor: admin, secrets: box, now: Date(), on: db).id)
-            }
-            let connection = try await connect(org, "admin@a.example")
+            let connection = try await Self.connect(org, email: "admin@a.example", on: db)
             var row = ProcoreCompanyLink(organisationID: org, connectionID: connection, procoreCompanyID: 42, name: "Kauri", isLinked: true)
             row.purchaseOrderSource = .procore
             try await ProcoreSettings.insert(row, on: db)
@@ -411,7 +405,7 @@ import Testing
             // Again, naming the same events and another organisation's: nothing more is queued, nothing changes.
             let second = try await Accounts.organisation(named: "Second Ltd", on: db).domain.id
             let theirs = WebhookEvents.Event(
-                organisationID: second, connectionID: try await connect(second, "admin@b.example"), key: "e-theirs",
+                organisationID: second, connectionID: try await Self.connect(second, email: "admin@b.example", on: db), key: "e-theirs",
                 resourceName: "Purchase Order Contracts", eventType: "update", resourceID: 502, companyID: 42, projectID: 7,
                 sourceApplicationID: nil, payload: "{}", outcome: .queued, receivedAt: now)
             #expect(try await WebhookEvents.store(theirs, on: db) == .stored)

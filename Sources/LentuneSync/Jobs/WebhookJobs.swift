@@ -30,16 +30,12 @@ public enum ChangeJobs {
         guard !events.isEmpty else { throw SyncError.permanent("The webhook events of this job are missing.") }
         var rows: [ProcoreID: ProcoreCompanyLink?] = [:]
         for event in events where event.outcome == .queued {
-            let row: ProcoreCompanyLink?
+            var row: ProcoreCompanyLink?
             if let company = event.companyID {
-                if let known = rows[company] {
-                    row = known
-                } else {
-                    row = try await ProcoreSettings.linkedRow(procoreCompany: company, organisation: event.organisationID, on: ctx.db)
-                    rows[company] = row
+                if rows[company] == nil {
+                    rows[company] = .some(try await ProcoreSettings.linkedRow(procoreCompany: company, organisation: event.organisationID, on: ctx.db))
                 }
-            } else {
-                row = nil
+                row = rows[company] ?? nil
             }
             try await process(event, row: row, now: ctx.now(), on: ctx.db)
         }

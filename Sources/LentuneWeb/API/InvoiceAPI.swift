@@ -206,12 +206,6 @@ enum InvoiceAPI {
             }, per_page: perPage, next_cursor: page.next?.token, previous_cursor: page.previous?.token))
     }
 
-    static func find(_ req: Request, _ viewer: Viewer) async throws -> Invoice {
-        guard let invoice = try await Invoices.find(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
-            throw Abort(.notFound)
-        }
-        return invoice
-    }
 
     static func dto(_ invoice: Invoice, on db: any Database) async throws -> InvoiceDTO {
         let posting = try await SyncLedger.records(of: invoice.id.rawValue, in: invoice.organisationID, on: db).first { $0.entityKind == .invoice }
@@ -221,10 +215,8 @@ enum InvoiceAPI {
     @Sendable static func show(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         // The invoice and its posting from one snapshot (the posting job writes both in one transaction).
-        let id = Invoice.ID(try req.idParameter())
         return try APIController.json(try await req.db.readSnapshot { db in
-            guard let invoice = try await Invoices.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
-            return try await dto(invoice, on: db)
+            try await dto(try await InvoiceController.find(req, viewer, on: db), on: db)
         })
     }
 
@@ -282,7 +274,7 @@ enum InvoiceAPI {
 
     @Sendable static func update(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let existing = try await find(req, viewer)
+        let existing = try await InvoiceController.find(req, viewer)
         return try await write(req, viewer, id: existing.id) { invoice, document, now in
             let stored = try await InvoiceCommands.update(invoice, document: document, actor: viewer.user, now: now, on: req.db)
             return try APIController.json(try await dto(stored, on: req.db))
@@ -313,7 +305,7 @@ enum InvoiceAPI {
 
     @Sendable static func action(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let invoice = try await find(req, viewer)
+        let invoice = try await InvoiceController.find(req, viewer)
         struct Body: Decodable {
             var reason: String?
             var accept_over_allocation: Bool?

@@ -184,9 +184,8 @@ enum InvoiceController {
     @Sendable static func show(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         // The invoice and its posting from one snapshot: the posting job writes both in one transaction.
-        let id = Invoice.ID(try req.idParameter())
         let (invoice, posting) = try await req.db.readSnapshot { db in
-            guard let invoice = try await Invoices.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
+            let invoice = try await find(req, viewer, on: db)
             return (invoice, try await Posting.read(invoice, on: db))
         }
         let notice: String? =
@@ -310,8 +309,11 @@ enum InvoiceController {
         return InvoiceDocuments.response(document)
     }
 
-    static func find(_ req: Request, _ viewer: Viewer) async throws -> Invoice {
-        guard let invoice = try await Invoices.find(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else { throw Abort(.notFound) }
+    /// The invoice the path names, in the viewer's organisation (404 otherwise); on `db` when given (a snapshot).
+    static func find(_ req: Request, _ viewer: Viewer, on db: (any Database)? = nil) async throws -> Invoice {
+        guard let invoice = try await Invoices.find(.init(try req.idParameter()), in: viewer.organisationID, on: db ?? req.db) else {
+            throw Abort(.notFound)
+        }
         return invoice
     }
 

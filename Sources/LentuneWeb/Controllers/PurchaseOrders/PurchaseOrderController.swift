@@ -179,10 +179,9 @@ enum PurchaseOrderController {
         let viewer = try req.requireViewer()
         // The PO and its ledger rows from one snapshot: read apart, a push landing between the two reads showed
         // "✓ Synced" beside no commitment (a browser test met it once in CI).
-        let id: UUID = try req.idParameter()
         let (po, records) = try await req.db.readSnapshot { db in
-            guard let po = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
-            return (po, try await SyncLedger.records(of: id, in: viewer.organisationID, on: db))
+            let po = try await find(req, viewer, on: db)
+            return (po, try await SyncLedger.records(of: po.id.rawValue, in: viewer.organisationID, on: db))
         }
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         return PurchaseOrderViews.show(.init(
@@ -313,8 +312,9 @@ enum PurchaseOrderController {
         return viewer
     }
 
-    static func find(_ req: Request, _ viewer: Viewer) async throws -> PurchaseOrder {
-        guard let po = try await PurchaseOrders.find(.init(try req.idParameter()), in: viewer.organisationID, on: req.db) else {
+    /// The PO the path names, in the viewer's organisation (404 otherwise); on `db` when given (a snapshot).
+    static func find(_ req: Request, _ viewer: Viewer, on db: (any Database)? = nil) async throws -> PurchaseOrder {
+        guard let po = try await PurchaseOrders.find(.init(try req.idParameter()), in: viewer.organisationID, on: db ?? req.db) else {
             throw Abort(.notFound)
         }
         return po
