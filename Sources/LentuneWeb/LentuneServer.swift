@@ -37,6 +37,7 @@ public enum LentuneServer {
             app.logger.info("database \(config.database): \(pending.isEmpty ? "up to date" : "\(pending.count) migrations applied")")
             try await prepare(app)
             var services: [any Service] = [WebService(app: app, config: config, onStart: onStart)]
+            if let port = config.webhookPort { services.append(WebhookIntakeService(app: app, hostname: config.hostname, port: port)) }
             if let worker {
                 let engine = app.lentune.engine
                 let db = app.db
@@ -71,6 +72,21 @@ struct WebService: Service {
         try? await gracefulShutdown()
         app.logger.info("shutting down the web server")
         await app.server.shutdown()
+    }
+}
+
+/// `WebhookIntakeListener` as a service, when `LENTUNE_WEBHOOK_PORT` is set.
+struct WebhookIntakeService: Service {
+    let app: Application
+    let hostname: String
+    let port: Int
+
+    func run() async throws {
+        let listener = WebhookIntakeListener(app: app)
+        let bound = try await listener.start(hostname: hostname, port: port)
+        app.logger.info("webhook intake listening on \(hostname):\(bound)")
+        try? await gracefulShutdown()
+        await listener.shutdown()
     }
 }
 

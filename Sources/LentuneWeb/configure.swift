@@ -35,9 +35,8 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     app.middleware.use(CSRFProtection())
 
     routes(app)
-    let webhook = SiteURL.components(.procoreWebhook(UUID())).map(\.description)
-    let webhookRoute = app.routes.all.first { $0.method == .POST && $0.path.map(\.description) == webhook }
-    app.responder.use { app in WebhookLane(route: webhookRoute, next: app.responder.default) }
+    let route = webhookRoute(in: app)
+    app.responder.use { app in WebhookLane(route: route, next: app.responder.default) }
 }
 
 func routes(_ app: Application) {

@@ -157,10 +157,14 @@ struct OutboxBench: AsyncParsableCommand {
             organisation: organisation, actor: admin, secrets: app.lentune.secrets, now: Date(), on: app.db)
         let authorization = "Bearer " + (try app.lentune.secrets.open(connection.sealedWebhookSecret))
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-        let url = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)" + SiteURL.procoreWebhook(connection.id).path
+        let listener = WebhookIntakeListener(app: app)
+        let listenerPort = try await listener.start(hostname: "127.0.0.1", port: 0)
+        let webPort = app.http.server.shared.localAddress!.port!
+        let path = SiteURL.procoreWebhook(connection.id).path
         if hold {
-            printNow("serving \(url)\nAuthorization: \(authorization)")
+            printNow("serving http://127.0.0.1:\(webPort)\(path) (the web app) and http://127.0.0.1:\(listenerPort)\(path) (the intake listener)\nAuthorization: \(authorization)")
             await LentuneServer.waitForTermination()
+            await listener.shutdown()
             await app.server.shutdown()
             printNow("stored \(try await WebhookEvents.count(in: organisation, on: app.db)) events")
             return
@@ -170,10 +174,6 @@ struct OutboxBench: AsyncParsableCommand {
         // as the server's latency on a 2-core machine. Two threads by default, as `wrk -t2`: on one, all 200
         // connections' answers wait unread whenever that thread is off the CPU.
         let senderLoop = MultiThreadedEventLoopGroup(numberOfThreads: senderThreads)
-        let port = app.http.server.shared.localAddress!.port!
-        var connections: [WebhookSender] = []
-        for _ in 0..<senders { connections.append(try await WebhookSender.connect(port: port, on: senderLoop.next())) }
-        let path = SiteURL.procoreWebhook(connection.id).path
         let head = Array("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\nContent-Type: application/json\r\nContent-Length: ".utf8)
         let request: WebhookSender.Request = { n, buffer in
             let body = #"{"id": \#(n + 1), "ulid": "bench-\#(n)", "api_version": "v2", "event_type": "update", "resource_name": "Purchase Order Contracts", "resource_id": \#(4_294_970_000 + n), "company_id": 4242, "project_id": 1, "metadata": {"source_application_id": null}}"#
@@ -183,11 +183,6 @@ struct OutboxBench: AsyncParsableCommand {
             buffer.writeString(body)
         }
         var failures = 0
-        func run(_ work: [[Int]]) async throws -> [Double] {
-            let outcomes = try await WebhookSender.send(work, over: connections, request: request)
-            failures += outcomes.map(\.failures).reduce(0, +)
-            return outcomes.flatMap(\.latencies)
-        }
         func report(_ label: String, _ latencies: [Double], elapsed: Double) {
             let sorted = latencies.sorted()
             guard !sorted.isEmpty else { return }
@@ -195,30 +190,41 @@ struct OutboxBench: AsyncParsableCommand {
                             label as NSString, sorted.count, elapsed, Double(sorted.count) / elapsed, sorted.percentile(0.5), sorted.percentile(0.99),
                             sorted.last ?? 0))
         }
-        // Deliveries are numbered in the order of the phases (each number is its own event): the warm-up, the bursts,
-        // then back to back.
-        // One burst first, not counted: the server's first deliveries open its database connections.
-        _ = try await run((0..<senders).map { [$0] })
-        // Bursts: `senders` deliveries at the same moment (one PO edit in Procore fans out like this), then the next.
-        let burstStart = ContinuousClock.now
-        var burstLatencies: [Double] = []
-        for burst in 0..<bursts {
-            burstLatencies += try await run((0..<senders).map { [(burst + 1) * senders + $0] })
+        // The same phases on each listener; deliveries are numbered across them (each number is its own event).
+        var next = 0
+        for (name, port) in [("web app", webPort), ("intake listener", listenerPort)] {
+            var connections: [WebhookSender] = []
+            for _ in 0..<senders { connections.append(try await WebhookSender.connect(port: port, on: senderLoop.next())) }
+            func run(_ work: [[Int]]) async throws -> [Double] {
+                let outcomes = try await WebhookSender.send(work, over: connections, request: request)
+                failures += outcomes.map(\.failures).reduce(0, +)
+                return outcomes.flatMap(\.latencies)
+            }
+            func numbers(_ count: Int) -> Range<Int> {
+                defer { next += count }
+                return next..<(next + count)
+            }
+            // One burst first, not counted: the server's first deliveries open its database connections.
+            _ = try await run(numbers(senders).map { [$0] })
+            // Bursts: `senders` deliveries at the same moment (one PO edit in Procore fans out like this), then the next.
+            let burstStart = ContinuousClock.now
+            var burstLatencies: [Double] = []
+            for _ in 0..<bursts { burstLatencies += try await run(numbers(senders).map { [$0] }) }
+            report("\(name), bursts of \(senders) simultaneous", burstLatencies, elapsed: seconds(ContinuousClock.now - burstStart))
+            // Back to back: each sender sends its share (the shares differ by one at most), the next the moment the
+            // last is answered.
+            let started = ContinuousClock.now
+            let all = numbers(deliveries)
+            let shares = (0..<senders).map { sender in Array(stride(from: all.lowerBound + sender, to: all.upperBound, by: senders)) }
+            let backToBack = try await run(shares)
+            report("\(name), \(senders) senders back to back", backToBack, elapsed: seconds(ContinuousClock.now - started))
+            for sender in connections { try? await sender.close() }
         }
-        report("bursts of \(senders) simultaneous", burstLatencies, elapsed: seconds(ContinuousClock.now - burstStart))
-        // Back to back: each sender sends its share (the shares differ by one at most), the next the moment the last is
-        // answered.
-        let started = ContinuousClock.now
-        let first = (bursts + 1) * senders
-        let shares = (0..<senders).map { sender in Array(stride(from: first + sender, to: first + deliveries, by: senders)) }
-        let backToBack = try await run(shares)
-        report("\(senders) senders back to back", backToBack, elapsed: seconds(ContinuousClock.now - started))
-        for sender in connections { try? await sender.close() }
         try await senderLoop.shutdownGracefully()
+        await listener.shutdown()
         await app.server.shutdown()
         let stored = try await WebhookEvents.count(in: organisation, on: app.db)
-        let sent = deliveries + (bursts + 1) * senders
-        printNow("  webhook events sent \(sent), stored \(stored), lost \(sent - stored), errors \(failures)")
+        printNow("  webhook events sent \(next), stored \(stored), lost \(next - stored), errors \(failures)")
     }
 }
 

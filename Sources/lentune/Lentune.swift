@@ -45,11 +45,16 @@ let bootstrapLogging: Void = {
 struct ServerOptions: ParsableArguments {
     @ArgumentParser.Option(help: "Address to listen on.") var hostname: String?
     @ArgumentParser.Option(help: "Port to listen on (0 picks a free port and prints it).") var port: Int?
+    @ArgumentParser.Option(help: """
+        Also take Procore's webhook deliveries on this port, with a listener of their own (LENTUNE_WEBHOOK_PORT; \
+        a proxy sends /webhooks/ there; see docs/SYNC.md).
+        """) var webhookPort: Int?
 
     var overrides: [String: String] {
         var values: [String: String] = [:]
         if let hostname { values["LENTUNE_HOSTNAME"] = hostname }
         if let port { values["PORT"] = String(port) }
+        if let webhookPort { values["LENTUNE_WEBHOOK_PORT"] = String(webhookPort) }
         return values
     }
 }

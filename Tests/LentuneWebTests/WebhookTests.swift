@@ -1,10 +1,13 @@
 import FluentKit
+import AsyncHTTPClient
 import Foundation
 import LentuneCore
 import LentunePersistence
 import LentuneSync
 import LentuneTestSupport
 @testable import LentuneWeb
+import NIOCore
+import NIOPosix
 import ProcoreSandbox
 import Testing
 import Vapor
@@ -29,48 +32,197 @@ import VaporTesting
         return "Bearer " + (try f.harness.app.lentune.secrets.open(record.sealedWebhookSecret))
     }
 
-    @Test func wrongOrMissingAuthorization_is401_andStoresNothing() async throws {
+    /// Where a test delivers: the web app's route (through `WebhookLane`), or `WebhookIntakeListener` over real
+    /// HTTP. Both run `WebhookController.intake`, and must answer alike.
+    enum Via: String, CaseIterable, Sendable { case webApp, listener }
+
+    /// Delivers to one listener of the fixture's app.
+    struct Client: Sendable {
+        let fixture: SettingsFixture
+        /// The listener's port (`.listener`); nil for the web app.
+        let port: Int?
+
+        func deliver(_ body: String, authorization: String?, connection: UUID? = nil) async throws -> (status: HTTPResponseStatus, headers: HTTPHeaders) {
+            let f = fixture
+            let record = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+            var headers: HTTPHeaders = ["Content-Type": "application/json"]
+            if let authorization { headers.add(name: .authorization, value: authorization) }
+            let path = SiteURL.procoreWebhook(connection ?? record.id).path
+            guard let port else {
+                let reply = try await f.harness.app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
+                return (reply.status, reply.headers)
+            }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = .POST
+            request.headers = headers
+            request.body = .bytes(ByteBuffer(string: body))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return (response.status, response.headers)
+        }
+    }
+
+    /// Runs `body` with a settings fixture and a client for `via` (the listener started on a free port, and stopped).
+    static func with(_ via: Via, _ body: (SettingsFixture, Client) async throws -> Void) async throws {
         try await SettingsFixture.with { f in
+            guard via == .listener else { return try await body(f, Client(fixture: f, port: nil)) }
+            let listener = WebhookIntakeListener(app: f.harness.app)
+            let port = try await listener.start(hostname: "127.0.0.1", port: 0)
+            do {
+                try await body(f, Client(fixture: f, port: port))
+            } catch {
+                await listener.shutdown()
+                throw error
+            }
+            await listener.shutdown()
+        }
+    }
+
+    @Test(arguments: Via.allCases)
+    func wrongOrMissingAuthorization_is401_andStoresNothing(via: Via) async throws {
+        try await Self.with(via) { f, client in
             let right = try await secret(f)
             for wrong in [nil, "Bearer nope", right + "x", String(right.dropLast()), "bearer " + right.dropFirst(7)] {
-                let reply = try await deliver(f, Self.event(), authorization: wrong)
+                let reply = try await client.deliver(Self.event(), authorization: wrong)
                 #expect(reply.status == .unauthorized, "\(wrong ?? "none")")
             }
             // The right secret for another connection id is no better.
-            #expect(try await deliver(f, Self.event(), authorization: right, connection: UUID()).status == .unauthorized)
+            #expect(try await client.deliver(Self.event(), authorization: right, connection: UUID()).status == .unauthorized)
             #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 0)
             #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).isEmpty)
         }
     }
 
-    @Test func aDeliveryTwice_makesOneEventAndOneJob_andOwnWritesAreSkipped() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: Via.allCases)
+    func aDeliveryTwice_makesOneEventAndOneJob_andOwnWritesAreSkipped(via: Via) async throws {
+        try await Self.with(via) { f, client in
             let auth = try await secret(f)
-            #expect(try await deliver(f, Self.event(), authorization: auth).status == .noContent)
-            #expect(try await deliver(f, Self.event(), authorization: auth).status == .noContent)
+            #expect(try await client.deliver(Self.event(), authorization: auth).status == .noContent)
+            #expect(try await client.deliver(Self.event(), authorization: auth).status == .noContent)
             #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 1)
             #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).map(\.kind) == [.processWebhook])
             // An event caused by Lentune's own write (our client id) is recorded, and no job is made.
-            #expect(try await deliver(f, Self.event(ulid: "01EDPD2J6SBY1163N77H95GW10", source: "cid"), authorization: auth).status == .noContent)
+            #expect(try await client.deliver(Self.event(ulid: "01EDPD2J6SBY1163N77H95GW10", source: "cid"), authorization: auth).status == .noContent)
             let events = try await WebhookEvents.recent(in: f.link.organisationID, on: f.db)
             #expect(events.map(\.outcome).sorted { $0.rawValue < $1.rawValue } == [.ownWrite, .queued])
             #expect(try await Outbox.jobs(in: f.link.organisationID, on: f.db).count == 1)
         }
     }
 
-    @Test func badBodies_areRefused_andNothingIsStored() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: Via.allCases)
+    func badBodies_areRefused_andNothingIsStored(via: Via) async throws {
+        try await Self.with(via) { f, client in
             let auth = try await secret(f)
             for body in ["not json", "{}", #"{"ulid": "x", "resource_name": "Projects", "event_type": "update", "resource_id": 1e400}"#,
                          #"{"ulid": "nul\u0000", "resource_name": "Projects", "event_type": "update", "resource_id": 1}"#] {
-                #expect(try await deliver(f, body, authorization: auth).status == .badRequest, "\(body)")
+                let reply = try await client.deliver(body, authorization: auth)
+                #expect(reply.status == .badRequest, "\(body)")
+                // A refusal is a problem document with the security headers every other answer has.
+                #expect(reply.headers.first(name: .contentType) == "application/problem+json")
+                #expect(reply.headers.first(name: "X-Content-Type-Options") == "nosniff")
             }
             let huge = #"{"ulid": "big", "padding": ""# + String(repeating: "x", count: 300 * 1024) + #""}"#
-            #expect(try await deliver(f, huge, authorization: auth).status == .payloadTooLarge)
+            #expect(try await client.deliver(huge, authorization: auth).status == .payloadTooLarge)
             // v4 payloads (string ids, reason, resource_type) are read too.
             let v4 = #"{"id": "01JMYXMZRBVKK0PC6XS8SA4QRE", "timestamp": "2025-02-25T16:04:43.619085Z", "reason": "update", "company_id": "4242", "project_id": "6778", "user_id": "5447", "resource_type": "Direct Cost Line Items", "resource_id": "379913"}"#
-            #expect(try await deliver(f, v4, authorization: auth).status == .noContent)
+            #expect(try await client.deliver(v4, authorization: auth).status == .noContent)
             #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 1)
+        }
+    }
+}
+
+/// `WebhookIntakeListener` (`LENTUNE_WEBHOOK_PORT`): what it answers besides deliveries, and HTTP/1.1 itself.
+@Suite struct WebhookIntakeListenerTests {
+    /// Writes `requests` in one go on one connection and reads until the listener closes it.
+    static func exchange(_ requests: String, port: Int) async throws -> String {
+        let received = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: ByteBuffer.self)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(done: received)) }
+            }.connect(host: "127.0.0.1", port: port).get()
+        // A listener that never closes fails the test with what it sent, not hangs it.
+        channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.close(promise: nil) }
+        try await channel.writeAndFlush(ByteBuffer(string: requests))
+        return String(buffer: try await received.futureResult.get())
+    }
+
+    /// Everything a connection receives, until it is closed.
+    final class Collector: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private var bytes = ByteBuffer()
+        private let done: EventLoopPromise<ByteBuffer>
+        init(done: EventLoopPromise<ByteBuffer>) { self.done = done }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var chunk = unwrapInboundIn(data)
+            bytes.writeBuffer(&chunk)
+        }
+        func channelInactive(context: ChannelHandlerContext) { done.succeed(bytes) }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { done.fail(error) }
+    }
+
+    @Test func pipelinedDeliveries_areAnsweredInOrder_onOneConnection_untilConnectionClose() async throws {
+        try await WebhookIntakeTests.with(.listener) { f, client in
+            let port = try #require(client.port)
+            let record = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+            let auth = try await WebhookIntakeTests().secret(f)
+            func request(_ ulid: String, authorization: String, close: Bool = false) -> String {
+                let body = WebhookIntakeTests.event(ulid: ulid)
+                return "POST \(SiteURL.procoreWebhook(record.id).path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(close ? "Connection: close\r\n" : "")\r\n\(body)"
+            }
+            let answers = try await Self.exchange(
+                request("01EDPD2J6SBY1163N77H95GW01", authorization: auth) + request("01EDPD2J6SBY1163N77H95GW02", authorization: "Bearer nope")
+                    + request("01EDPD2J6SBY1163N77H95GW03", authorization: auth, close: true),
+                port: port)
+            let statuses = answers.split(separator: "\r\n").filter { $0.hasPrefix("HTTP/1.1 ") }.map { $0.dropFirst(9).prefix(3) }
+            #expect(statuses == ["204", "401", "204"], "\(answers)")
+            #expect(answers.lowercased().contains("connection: close"))
+            #expect(answers.lowercased().contains("date: "))
+            let keys = try await WebhookEvents.recent(in: f.link.organisationID, on: f.db).map(\.key).sorted()
+            #expect(keys == ["01EDPD2J6SBY1163N77H95GW01", "01EDPD2J6SBY1163N77H95GW03"])
+        }
+    }
+
+    @Test func otherPathsAndMethods_areRefused_andDeliveriesAreCountedUnderTheWebhookRoute() async throws {
+        try await WebhookIntakeTests.with(.listener) { f, client in
+            let port = try #require(client.port)
+            let record = try #require(try await ProcoreSettings.connection(for: f.link.organisationID, on: f.db))
+            let before = WebhookLaneTests.delivered()
+            #expect(try await client.deliver(WebhookIntakeTests.event(), authorization: try await WebhookIntakeTests().secret(f)).status == .noContent)
+            #expect(WebhookLaneTests.delivered() > before)
+
+            func send(_ method: HTTPMethod, _ path: String) async throws -> HTTPClientResponse {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                request.method = method
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                return response
+            }
+            let get = try await send(.GET, SiteURL.procoreWebhook(record.id).path)
+            #expect(get.status == .methodNotAllowed)
+            #expect(get.headers.first(name: "Allow") == "POST")
+            for path in ["/", "/healthz", SiteURL.procoreWebhook(record.id).path + "/x", "/api/v1/invoices"] {
+                let other = try await send(.POST, path)
+                #expect(other.status == .notFound, "\(path)")
+                #expect(other.headers.first(name: .contentType) == "application/problem+json")
+            }
+            #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 1)
+        }
+    }
+
+    @Test func theDateHeader_isRFC9110s() {
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(1_709_210_096) == "Thu, 29 Feb 2024 12:34:56 GMT")
+        #expect(HTTPDate.format(4_102_444_799) == "Thu, 31 Dec 2099 23:59:59 GMT")
+    }
+
+    @Test func theWebhookPort_isAPortOtherThanTheWebApps() throws {
+        #expect(try LentuneConfig.load(environment: [:]).webhookPort == nil)
+        #expect(try LentuneConfig.load(environment: ["LENTUNE_WEBHOOK_PORT": "8081"]).webhookPort == 8081)
+        #expect(try LentuneConfig.load(environment: ["PORT": "0", "LENTUNE_WEBHOOK_PORT": "0"]).webhookPort == 0)
+        for bad in ["8080", "65536", "-1", "http"] {
+            #expect(throws: LentuneConfig.Error.self, "\(bad)") { try LentuneConfig.load(environment: ["LENTUNE_WEBHOOK_PORT": bad]) }
         }
     }
 }

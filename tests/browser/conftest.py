@@ -60,11 +60,11 @@ class Server:
             input=PASSWORD + "\n", text=True, env=self.env, check=True, capture_output=True, timeout=60,
         )
 
-    def start(self) -> "Server":
+    def start(self, *options: str) -> "Server":
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [LENTUNE, "serve", "--hostname", "127.0.0.1", "--port", str(port)],
+            [LENTUNE, "serve", "--hostname", "127.0.0.1", "--port", str(port), *options],
             env=self.env, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "server.log", "w"),
         )
         wait_healthy(self.url, self.process)

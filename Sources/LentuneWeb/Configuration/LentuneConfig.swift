@@ -16,6 +16,9 @@ public struct LentuneConfig: Sendable {
     public var publicURL: URL
     public var hostname: String
     public var port: Int
+    /// `LENTUNE_WEBHOOK_PORT`: when set, Procore's deliveries are also taken on this port, by a listener of their own
+    /// (`WebhookIntakeListener`; a proxy sends `/webhooks/` there). The web app's port keeps taking them too.
+    public var webhookPort: Int?
     public var logLevel: Logger.Level
     public var sessionLifetime: TimeInterval
     /// bcrypt cost; tests lower it to keep the suite fast.
@@ -85,6 +88,14 @@ public struct LentuneConfig: Sendable {
             }
         }
         let hostname = value("LENTUNE_HOSTNAME") ?? "127.0.0.1"
+        var webhookPort: Int?
+        if let raw = value("LENTUNE_WEBHOOK_PORT") {
+            if let parsed = Int(raw), (0...65535).contains(parsed), parsed == 0 || parsed != port {
+                webhookPort = parsed
+            } else {
+                problems.append("LENTUNE_WEBHOOK_PORT: “\(raw)” is not a port number (0–65535) other than PORT")
+            }
+        }
 
         var publicURL = URL(string: "http://\(hostname):\(port)")!
         if let raw = value("LENTUNE_PUBLIC_URL") {
@@ -125,7 +136,7 @@ public struct LentuneConfig: Sendable {
         guard problems.isEmpty else { throw Error(problems: problems) }
         return LentuneConfig(
             mode: mode, database: database, secretKey: secretKey, publicURL: publicURL, hostname: hostname, port: port,
-            logLevel: logLevel, sessionLifetime: sessionHours * 3600, passwordCost: mode == .testing ? 4 : 12,
+            webhookPort: webhookPort, logLevel: logLevel, sessionLifetime: sessionHours * 3600, passwordCost: mode == .testing ? 4 : 12,
             metricsToken: metricsToken)
     }
 

@@ -22,64 +22,86 @@ enum WebhookController {
     /// The delivery for the connection the path names (`WebhookLane` reads it from the path; the route from its
     /// parameter). The body is collected.
     static func receive(_ req: Request, connection: Substring) -> EventLoopFuture<Response> {
-        let services = req.application.lentune
-        guard let id = UUID(text: String(connection)) else {
-            return req.eventLoop.makeSucceededFuture(unauthorized())
+        let app = req.application
+        return intake(
+            connection: connection, authorization: req.headers.first(name: .authorization), body: req.body.data,
+            services: app.lentune, db: { app.db }, on: req.eventLoop
+        ).map(\.response)
+    }
+
+    /// What intake answers: 204 once the event is committed, else a refusal.
+    struct Answer: Sendable, Equatable {
+        var status: HTTPResponseStatus
+        /// The problem document's detail; none for 204 and 401 (a wrong secret is told nothing more).
+        var detail: String?
+
+        static let stored = Answer(status: .noContent)
+        static let unauthorized = Answer(status: .unauthorized)
+        static let tooLarge = Answer(status: .payloadTooLarge, detail: "A webhook body may have at most 256 KB.")
+
+        var response: Response { detail.map { APIController.problem(status, $0) } ?? Response(status: status) }
+    }
+
+    /// Webhook intake, whichever listener took the delivery (the web app's `WebhookLane`, or `WebhookIntakeListener`):
+    /// the connection `connection` names, its Authorization value compared in constant time, the body read, the event
+    /// stored with its job, then 204. `db` is asked for only when the connection is not cached.
+    static func intake(
+        connection: Substring, authorization: String?, body: ByteBuffer?, services: LentuneServices,
+        db: @escaping @Sendable () -> any Database, on loop: any EventLoop
+    ) -> EventLoopFuture<Answer> {
+        guard let id = UUID(text: String(connection)) else { return loop.makeSucceededFuture(refuse(.unauthorized)) }
+        if let cached = services.webhookConnections.cached(id) {
+            return accept(cached, authorization: authorization, body: body, services: services, on: loop)
         }
-        if let cached = services.webhookConnections.cached(id) { return accept(req, cached) }
         // Not cached (the first delivery in 30 s for this connection): read and decrypt it.
-        return req.eventLoop.makeFutureWithTask {
-            try await services.webhookConnections.lookup(id, secrets: services.secrets, on: { req.db })
+        let (connections, secrets) = (services.webhookConnections, services.secrets)
+        return loop.makeFutureWithTask {
+            try await connections.lookup(id, secrets: secrets, on: db)
         }.flatMap { found in
-            guard let found else { return req.eventLoop.makeSucceededFuture(unauthorized()) }
-            return accept(req, found)
+            guard let found else { return loop.makeSucceededFuture(refuse(.unauthorized)) }
+            return accept(found, authorization: authorization, body: body, services: services, on: loop)
         }
     }
 
-    static func tooLarge() -> Response {
+    /// Counts a refused delivery.
+    static func refuse(_ answer: Answer) -> Answer {
         SyncMetrics.webhook("rejected")
-        return APIController.problem(.payloadTooLarge, "A webhook body may have at most 256 KB.")
-    }
-
-    private static func unauthorized() -> Response {
-        SyncMetrics.webhook("rejected")
-        return Response(status: .unauthorized)
+        return answer
     }
 
     /// Checks the Authorization value and the body, then stores the event (and its job) and answers 204 once it is
     /// committed.
-    private static func accept(_ req: Request, _ found: WebhookConnections.Entry) -> EventLoopFuture<Response> {
-        let services = req.application.lentune
+    private static func accept(
+        _ found: WebhookConnections.Entry, authorization: String?, body: ByteBuffer?, services: LentuneServices, on loop: any EventLoop
+    ) -> EventLoopFuture<Answer> {
         let connection = found.connection
-        guard SecureTokens.constantTimeEqual(req.headers.first(name: .authorization) ?? "", found.authorization) else {
-            return req.eventLoop.makeSucceededFuture(unauthorized())
+        guard SecureTokens.constantTimeEqual(authorization ?? "", found.authorization) else {
+            return loop.makeSucceededFuture(refuse(.unauthorized))
         }
-        if (req.body.data?.readableBytes ?? 0) > maxBody.value {
-            return req.eventLoop.makeSucceededFuture(tooLarge())
+        if (body?.readableBytes ?? 0) > maxBody.value {
+            return loop.makeSucceededFuture(refuse(.tooLarge))
         }
-        guard let body = req.body.data, let delivery = Delivery(body) else {
-            SyncMetrics.webhook("rejected")
-            return req.eventLoop.makeSucceededFuture(APIController.problem(.badRequest, "The body is not a Procore webhook event."))
+        guard let body, let delivery = Delivery(body) else {
+            return loop.makeSucceededFuture(refuse(Answer(status: .badRequest, detail: "The body is not a Procore webhook event.")))
         }
-        let now = services.now()
         let ownWrite = delivery.sourceApplicationID == connection.clientID
         let event = WebhookEvents.Event(
             organisationID: connection.organisationID, connectionID: connection.id, key: delivery.key,
             resourceName: delivery.resourceName, eventType: delivery.eventType, resourceID: delivery.resourceID,
             companyID: delivery.companyID, projectID: delivery.projectID, sourceApplicationID: delivery.sourceApplicationID,
-            payload: String(buffer: body), outcome: ownWrite ? .ownWrite : .queued, receivedAt: now)
+            payload: String(buffer: body), outcome: ownWrite ? .ownWrite : .queued, receivedAt: services.now())
         // `configure` sets the writer; without it nothing is stored, and Procore is told to deliver again later.
         guard let writer = services.webhookWriter else {
-            return req.eventLoop.makeSucceededFuture(APIController.problem(.serviceUnavailable, "Webhook intake is not ready; deliver again later."))
+            return loop.makeSucceededFuture(Answer(status: .serviceUnavailable, detail: "Webhook intake is not ready; deliver again later."))
         }
-        let stored = req.eventLoop.makePromise(of: WebhookEvents.Stored.self)
+        let stored = loop.makePromise(of: WebhookEvents.Stored.self)
         writer.store(event) { stored.completeWith($0) }
         return stored.futureResult.map { outcome in
             switch outcome {
             case .stored: SyncMetrics.webhook(ownWrite ? "own_write" : "received")
             case .duplicate: SyncMetrics.webhook("deduplicated")
             }
-            return Response(status: .noContent)
+            return .stored
         }
     }
 

@@ -69,9 +69,13 @@ public struct Problem: Content, Sendable {
     func response(headers: HTTPHeaders = [:]) -> Response {
         var headers = headers
         headers.replaceOrAdd(name: .contentType, value: "application/problem+json")
+        return Response(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .init(data: json()))
+    }
+
+    /// The document as `application/problem+json`.
+    func json() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(self)) ?? Data()
-        return Response(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .init(data: body))
+        return (try? encoder.encode(self)) ?? Data()
     }
 }

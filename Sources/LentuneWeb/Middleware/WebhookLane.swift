@@ -24,7 +24,7 @@ struct WebhookLane: Responder {
         return request.body.collect(max: WebhookController.maxBody.value)
             .flatMap { _ in WebhookController.receive(request, connection: connection) }
             .recover { error in
-                if let abort = error as? any AbortError, abort.status == .payloadTooLarge { return WebhookController.tooLarge() }
+                if let abort = error as? any AbortError, abort.status == .payloadTooLarge { return WebhookController.refuse(.tooLarge).response }
                 return ErrorPages().render(error, for: request)
             }
             .map { response in
