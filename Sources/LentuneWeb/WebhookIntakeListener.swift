@@ -134,8 +134,7 @@ final class WebhookIntakeHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// What the head alone decides: a delivery to read, or a refusal.
     private static func begin(_ head: HTTPRequestHead) -> State {
-        let path = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
-        guard let connection = WebhookLane.connection(in: String(path)) else {
+        guard let connection = WebhookLane.connection(in: head.uri) else {
             return .refusing(Answer(status: .notFound, detail: "This listener takes only POST /webhooks/procore/{connection}."), close: false)
         }
         guard head.method == .POST else {

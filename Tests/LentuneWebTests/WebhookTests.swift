@@ -279,6 +279,8 @@ import VaporTesting
     @Test(arguments: [
         ("/webhooks/procore/abc", "abc"), ("/webhooks/procore/", nil), ("/webhooks/procore/a/b", nil),
         ("/webhooks/procorex/abc", nil), ("/webhooks/procore", nil), ("/api/v1/invoices", nil),
+        ("/webhooks/procore/abc?x=1", "abc"), ("/webhooks/procore/?x", nil), ("/webhooks/procore/a/b?x", nil),
+        ("/webhooks/procore/ab?c/d", "ab"), ("/Webhooks/procore/abc", nil), ("/webhooks/procore/é", "é"),
     ] as [(String, String?)])
     func theLane_takesOnlyAWebhookPath(path: String, connection: String?) {
         #expect(WebhookLane.connection(in: path).map(String.init) == connection)

@@ -36,11 +36,17 @@ struct WebhookLane: Responder {
     /// `/webhooks/procore/`: the route's path without its parameter.
     private static let prefix = "/" + SiteURL.components(.procoreWebhook(UUID())).dropLast().map(\.description).joined(separator: "/") + "/"
 
-    /// The connection segment of a webhook path (`/webhooks/procore/{connection}`); nil for any other path.
+    /// The connection segment of a webhook path (`/webhooks/procore/{connection}`); nil for any other path. A query
+    /// (`?…`) after it is not part of it (the intake listener passes the request target as sent). Bytes, not
+    /// characters: every delivery passes here.
     static func connection(in path: String) -> Substring? {
-        guard path.hasPrefix(prefix) else { return nil }
-        let rest = path.dropFirst(prefix.count)
-        guard !rest.isEmpty, rest.firstIndex(of: "/") == nil else { return nil }
-        return rest
+        let utf8 = path.utf8
+        guard utf8.starts(with: prefixBytes) else { return nil }
+        let start = utf8.index(utf8.startIndex, offsetBy: prefixBytes.count)
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        guard start < end, !utf8[start..<end].contains(UInt8(ascii: "/")) else { return nil }
+        return path[start..<end]
     }
+
+    private static let prefixBytes = Array(prefix.utf8)
 }
