@@ -51,10 +51,15 @@ public enum Outbox {
         if let companyLink { candidates = "\(candidates) AND company_link_id = \(bind: companyLink.rawValue)" }
         candidates = "\(candidates) ORDER BY next_attempt_at, created_at LIMIT \(literal: max(1, limit))"
         if postgres { candidates = "\(candidates) FOR UPDATE SKIP LOCKED" }
+        // PostgreSQL: `id = ANY(ARRAY(…))` makes the candidates an InitPlan, read (and locked) once, then the rows
+        // found by primary key. `id IN (…)` let the planner pick a semi join that re-ran the candidates' query for
+        // every row of the table when its statistics were stale (a burst of jobs into a table analysed empty): a claim
+        // of 64 from 20,000 new jobs took 440 ms and claimed 107, and a bench drain fell from 5,000 to 298 jobs/s.
+        let chosen: SQLQueryString = postgres ? "id = ANY(ARRAY(\(candidates)))" : "id IN (\(candidates))"
         let statement: SQLQueryString = """
             UPDATE outbox_jobs SET state = 'running', locked_by = \(bind: worker), locked_until = \(bind: until),
                 attempts = attempts + 1, updated_at = \(bind: now)
-            WHERE id IN (\(candidates))
+            WHERE \(chosen)
             RETURNING \(unsafeRaw: columns)
             """
         let run: @Sendable (any Database) async throws -> [SyncJob] = { tx in
