@@ -158,6 +158,9 @@ final class WebhookIntakeHandler: ChannelInboundHandler, RemovableChannelHandler
             let problem = Problem(type: "about:blank", title: answer.status.reasonPhrase, status: Int(answer.status.code), detail: detail)
             body = context.channel.allocator.buffer(bytes: problem.json())
             headers.add(name: "content-type", value: "application/problem+json")
+        }
+        // As the web app's lane: every answer but 204 (no body to sniff, frame or cache) carries the security headers.
+        if answer.status != .noContent {
             for (name, value) in SecurityHeaders.defaults { headers.add(name: name, value: value) }
         }
         if answer.status == .methodNotAllowed { headers.add(name: "allow", value: "POST") }

@@ -201,6 +201,7 @@ import VaporTesting
             let get = try await send(.GET, SiteURL.procoreWebhook(record.id).path)
             #expect(get.status == .methodNotAllowed)
             #expect(get.headers.first(name: "Allow") == "POST")
+            #expect(get.headers.first(name: "X-Frame-Options") == "DENY")
             for path in ["/", "/healthz", SiteURL.procoreWebhook(record.id).path + "/x", "/api/v1/invoices"] {
                 let other = try await send(.POST, path)
                 #expect(other.status == .notFound, "\(path)")
