@@ -174,7 +174,8 @@ final class WebhookIntakeHandler: ChannelInboundHandler, RemovableChannelHandler
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
-        RequestMetrics.record(route, method: head.method, status: Int(answer.status.code), since: start)
+        // Counted under the webhook route, as the web app counts it; another path (404) as unmatched.
+        RequestMetrics.record(answer.status == .notFound ? nil : route, method: head.method, status: Int(answer.status.code), since: start)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

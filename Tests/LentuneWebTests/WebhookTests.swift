@@ -202,11 +202,14 @@ import VaporTesting
             #expect(get.status == .methodNotAllowed)
             #expect(get.headers.first(name: "Allow") == "POST")
             #expect(get.headers.first(name: "X-Frame-Options") == "DENY")
+            let unmatched = WebhookLaneTests.counted(route: "unmatched", status: 404)
             for path in ["/", "/healthz", SiteURL.procoreWebhook(record.id).path + "/x", "/api/v1/invoices"] {
                 let other = try await send(.POST, path)
                 #expect(other.status == .notFound, "\(path)")
                 #expect(other.headers.first(name: .contentType) == "application/problem+json")
             }
+            // Other paths are counted as unmatched, not under the webhook route.
+            #expect(WebhookLaneTests.counted(route: "unmatched", status: 404) >= unmatched + 4)
             #expect(try await WebhookEvents.count(in: f.link.organisationID, on: f.db) == 1)
         }
     }
@@ -287,8 +290,11 @@ import VaporTesting
         #expect(WebhookLane.connection(in: path).map(String.init) == connection)
     }
 
-    static func delivered() -> Int {
-        let label = #"lentune_http_requests_total{method="POST",route="/webhooks/procore/:connection",status="204"} "#
+    static func delivered() -> Int { counted(route: "/webhooks/procore/:connection", status: 204) }
+
+    /// `lentune_http_requests_total` for POST requests of `route` answered `status`.
+    static func counted(route: String, status: Int) -> Int {
+        let label = #"lentune_http_requests_total{method="POST",route="\#(route)",status="\#(status)"} "#
         let line = LentuneMetrics.registry.emitToString().split(separator: "\n").first { $0.hasPrefix(label) }
         return line.flatMap { Int($0.dropFirst(label.count)) } ?? 0
     }
