@@ -19,6 +19,7 @@ struct OutboxBench: AsyncParsableCommand {
         abstract: "Outbox jobs/s and due-to-start latency for 1, 2 and 4 workers; webhook intake latency at 200 concurrent deliveries.",
         discussion: """
             Needs a PostgreSQL database it may empty (its tables are dropped and migrated again). Build with -c release.
+            Webhook intake is measured on the web app's port, then on the intake listener (LENTUNE_WEBHOOK_PORT).
 
             Example:
               lentune bench outbox --database-url postgres://postgres@127.0.0.1:5432/bench --jobs 20000 --deliveries 20000
@@ -32,7 +33,7 @@ struct OutboxBench: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Concurrent webhook senders.") var senders = 200
     @ArgumentParser.Option(help: "Bursts of --senders simultaneous deliveries (each burst waits for the last).") var bursts = 50
     @ArgumentParser.Option(help: "Event-loop threads the webhook senders share (wrk -t).") var senderThreads = 2
-    @ArgumentParser.Flag(help: "Skip the jobs; serve the webhook endpoint and print its URL and Authorization (for wrk) until Ctrl-C.") var hold = false
+    @ArgumentParser.Flag(help: "Skip the jobs; serve webhook intake on the web app's port and on the intake listener, and print both URLs and the Authorization (for wrk) until Ctrl-C.") var hold = false
 
     func validate() throws {
         guard (0...10_000_000).contains(jobs) else { throw ValidationError("--jobs must be 0 (skip the jobs) to 10,000,000.") }
