@@ -155,16 +155,15 @@ final class WebhookIntakeHandler: ChannelInboundHandler, RemovableChannelHandler
         headers.add(name: "date", value: HTTPDate.now())
         var body: ByteBuffer?
         if let detail = answer.detail {
-            let problem = Problem(type: "about:blank", title: answer.status.reasonPhrase, status: Int(answer.status.code), detail: detail)
-            body = context.channel.allocator.buffer(bytes: problem.json())
+            body = context.channel.allocator.buffer(bytes: Problem.about(answer.status, detail).json())
             headers.add(name: "content-type", value: "application/problem+json")
         }
         // As the web app's lane: every answer but 204 (no body to sniff, frame or cache) carries the security headers.
         if answer.status != .noContent {
             for (name, value) in SecurityHeaders.defaults { headers.add(name: name, value: value) }
+            headers.add(name: "content-length", value: String(body?.readableBytes ?? 0))
         }
         if answer.status == .methodNotAllowed { headers.add(name: "allow", value: "POST") }
-        if answer.status != .noContent { headers.add(name: "content-length", value: String(body?.readableBytes ?? 0)) }
         if !keepAlive {
             headers.add(name: "connection", value: "close")
         } else if head.version.major == 1, head.version.minor == 0 {
@@ -192,8 +191,6 @@ func webhookRoute(in app: Application) -> Route? {
 /// The `Date` header's value (RFC 9110 §5.6.7), formatted once a second.
 enum HTTPDate {
     private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
-    private static let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1 January 1970 was a Thursday
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func now() -> String {
         let second = Int(Date().timeIntervalSince1970)
@@ -203,22 +200,6 @@ enum HTTPDate {
         return text
     }
 
-    /// `Sun, 06 Nov 1994 08:49:37 GMT` for seconds since 1970 (0 and later).
-    static func format(_ second: Int) -> String {
-        let day = second / 86_400
-        let time = second % 86_400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = day + 719_468
-        let era = z / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let dayOfMonth = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(days[day % 7]), \(two(dayOfMonth)) \(months[month - 1]) \(year) "
-            + "\(two(time / 3600)):\(two(time / 60 % 60)):\(two(time % 60)) GMT"
-    }
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` for seconds since 1970.
+    static func format(_ second: Int) -> String { Date(timeIntervalSince1970: TimeInterval(second)).rfc1123 }
 }

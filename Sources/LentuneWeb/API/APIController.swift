@@ -228,7 +228,7 @@ enum APIController {
     }
 
     static func problem(_ status: HTTPResponseStatus, _ detail: String, errors: [String: String]? = nil) -> Response {
-        Problem(type: "about:blank", title: status.reasonPhrase, status: Int(status.code), detail: detail, errors: errors).response()
+        Problem.about(status, detail, errors: errors).response()
     }
 }
 

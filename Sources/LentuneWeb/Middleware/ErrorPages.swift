@@ -66,6 +66,11 @@ public struct Problem: Content, Sendable {
         self.errors = errors
     }
 
+    /// A problem that is its status and a detail (`type` about:blank, `title` the status's reason phrase).
+    static func about(_ status: HTTPResponseStatus, _ detail: String, errors: [String: String]? = nil) -> Problem {
+        Problem(type: "about:blank", title: status.reasonPhrase, status: Int(status.code), detail: detail, errors: errors)
+    }
+
     func response(headers: HTTPHeaders = [:]) -> Response {
         var headers = headers
         headers.replaceOrAdd(name: .contentType, value: "application/problem+json")
