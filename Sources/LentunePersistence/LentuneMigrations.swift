@@ -40,5 +40,7 @@ public enum LentuneMigrations {
         UpdateInvoicesForCapture(),
         // 0018
         UpdateWebhookEventsDropForeignKeys(),
+        // 0021 (0019 and 0020 are taken by work in progress on other branches)
+        CreateProcoreReferenceLinks(),
     ]
 }

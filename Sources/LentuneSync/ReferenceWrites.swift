@@ -12,39 +12,33 @@ import ProcoreAPI
 /// a response that was lost, or two jobs that need the same vendor at the same moment all end at the one Procore
 /// record, and whichever job stores its id second finds it already stored.
 public enum ReferenceWrites {
-    /// The Procore vendor id of a supplier, creating the company vendor when it has none.
+    /// The supplier's vendor in the row's company, creating the company vendor when it has none there.
     public static func ensureVendor(
         _ supplierID: Supplier.ID, row: ProcoreCompanyLink, client: Procore.Client, on db: any Database
     ) async throws -> Int64 {
         guard let supplier = try await SupplierRecord.scoped(to: row.organisationID, on: db).filter(\.$id == supplierID.rawValue).first() else {
             throw SyncError.permanent("The supplier \(supplierID) does not exist.")
         }
-        if let id = supplier.procoreVendorID { return id }
+        if let id = try await ReferenceLinks.procoreID(.supplier, of: supplierID.rawValue, row: row, on: db) { return id }
         let write = Procore.VendorWrite(name: supplier.name, isActive: true, originId: supplierID.rawValue.lowercasedText)
         let result = try await client.syncVendors(row.procoreCompanyID, [write])
         let vendor = try created(result, what: "the vendor \(supplier.name)")
-        // Store it unless another job stored it first (then that one, the same vendor by origin_id, stands).
-        try await SupplierRecord.scoped(to: row.organisationID, on: db).filter(\.$id == supplierID.rawValue)
-            .filter(\.$procoreVendorID == nil).set(\.$procoreVendorID, to: vendor.id).update()
-        let stored = try await SupplierRecord.scoped(to: row.organisationID, on: db).filter(\.$id == supplierID.rawValue).first()
-        return stored?.procoreVendorID ?? vendor.id
+        // Stored unless another job stored it first (then that one, the same vendor by origin_id, stands).
+        return try await ReferenceLinks.pair(.supplier, supplierID.rawValue, with: vendor.id, row: row, on: db) ?? vendor.id
     }
 
-    /// The Procore line item type id of a cost type, creating it in the company when it has none.
+    /// The cost type's line item type in the row's company, creating it there when it has none.
     public static func ensureCostType(
         _ costTypeID: CostType.ID, row: ProcoreCompanyLink, client: Procore.Client, on db: any Database
     ) async throws -> Int64 {
         guard let type = try await CostTypeRecord.scoped(to: row.organisationID, on: db).filter(\.$id == costTypeID.rawValue).first() else {
             throw SyncError.permanent("The cost type \(costTypeID) does not exist.")
         }
-        if let id = type.procoreLineItemTypeID { return id }
+        if let id = try await ReferenceLinks.procoreID(.costType, of: costTypeID.rawValue, row: row, on: db) { return id }
         let write = Procore.LineItemTypeWrite(name: type.name, csvImportCode: type.code, baseType: "other", originId: costTypeID.rawValue.lowercasedText)
         let result = try await client.syncLineItemTypes(row.procoreCompanyID, [write])
         let created = try created(result, what: "the cost type \(type.code)")
-        try await CostTypeRecord.scoped(to: row.organisationID, on: db).filter(\.$id == costTypeID.rawValue)
-            .filter(\.$procoreLineItemTypeID == nil).set(\.$procoreLineItemTypeID, to: created.id).update()
-        let stored = try await CostTypeRecord.scoped(to: row.organisationID, on: db).filter(\.$id == costTypeID.rawValue).first()
-        return stored?.procoreLineItemTypeID ?? created.id
+        return try await ReferenceLinks.pair(.costType, costTypeID.rawValue, with: created.id, row: row, on: db) ?? created.id
     }
 
     /// Procore's words for several refused items, or "no reason given".

@@ -39,11 +39,15 @@ public enum SiteURL: Hashable, Sendable {
     case apiProcoreCompany(UUID)
     case apiOpenAPI
     case apiProcoreConnectionTest
+    case apiProcoreCompanySweep(UUID)
+    case apiSyncJobs
     case procoreWebhook(UUID)
     case integrationLog
     case integrationLogRetry(UUID)
     case integrationLogRetryAll
     case integrationLogSweep
+    case integrationLogReconcile
+    case integrationLogReconcileRepair
     case procoreReregister(UUID)
     case referenceData(UUID)
     case referenceDataSync(UUID)
@@ -97,11 +101,15 @@ public enum SiteURL: Hashable, Sendable {
         case .apiProcoreCompany(let id): "/api/v1/procore/companies/\(id.lowercasedText)"
         case .apiOpenAPI: "/api/v1/openapi.json"
         case .apiProcoreConnectionTest: "/api/v1/procore/connection/test"
+        case .apiProcoreCompanySweep(let id): "/api/v1/procore/companies/\(id.lowercasedText)/sweep"
+        case .apiSyncJobs: "/api/v1/sync/jobs"
         case .procoreWebhook(let id): "/webhooks/procore/\(id.lowercasedText)"
         case .integrationLog: "/administration/integration-log"
         case .integrationLogRetry(let id): "/administration/integration-log/jobs/\(id.lowercasedText)/retry"
         case .integrationLogRetryAll: "/administration/integration-log/retry-failed"
         case .integrationLogSweep: "/administration/integration-log/sweep"
+        case .integrationLogReconcile: "/administration/integration-log/reconcile"
+        case .integrationLogReconcileRepair: "/administration/integration-log/reconcile/repair"
         case .procoreReregister(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/webhooks"
         case .referenceData(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data"
         case .referenceDataSync(let id): "/administration/settings/procore/companies/\(id.lowercasedText)/reference-data/sync"
@@ -129,6 +137,7 @@ public enum SiteURL: Hashable, Sendable {
         case .apiPurchaseOrderAction: ["api", "v1", "purchase-orders", ":id", ":action"]
         case .project: ["projects", ":id"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
+        case .apiProcoreCompanySweep: ["api", "v1", "procore", "companies", ":id", "sweep"]
         case .procoreWebhook: ["webhooks", "procore", ":connection"]
         case .integrationLogRetry: ["administration", "integration-log", "jobs", ":id", "retry"]
         case .procoreReregister: ["administration", "settings", "procore", "companies", ":id", "webhooks"]

@@ -78,6 +78,8 @@ func routes(_ app: Application) {
     administrators.post(SiteURL.components(.integrationLogRetry(UUID())), use: IntegrationLogController.retry)
     administrators.post(SiteURL.components(.integrationLogRetryAll), use: IntegrationLogController.retryAll)
     administrators.post(SiteURL.components(.integrationLogSweep), use: IntegrationLogController.sweep)
+    administrators.post(SiteURL.components(.integrationLogReconcile), use: ReconcileController.reconcile)
+    administrators.post(SiteURL.components(.integrationLogReconcileRepair), use: ReconcileController.repair)
     administrators.get(SiteURL.components(.settings), use: SettingsController.general)
     administrators.get(SiteURL.components(.settingsIntegrations), use: SettingsController.integrations)
     administrators.get(SiteURL.components(.settingsProcore), use: SettingsController.procore)

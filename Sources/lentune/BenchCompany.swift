@@ -49,8 +49,8 @@ struct BenchCompany {
         let projects = try await ReferenceData.projects(in: organisation, on: db).filter { $0.procoreCompanyLinkID == row.id && $0.isActive }
         guard let project = projects.first else { throw ValidationError("No Procore project was imported.") }
         let codes = try await ReferenceData.costCodes(in: organisation, project: project.id, on: db).filter { $0.procoreCostCodeID != nil }
-        guard let type = try await ReferenceData.costTypes(in: organisation, on: db).first(where: { $0.procoreLineItemTypeID != nil }),
-            let supplier = try await ReferenceData.suppliers(in: organisation, on: db).first(where: { $0.procoreVendorID != nil }),
+        guard let type = try await ReferenceData.costTypes(in: organisation, on: db).first(where: { $0.procoreLineItemTypes[row.id] != nil }),
+            let supplier = try await ReferenceData.suppliers(in: organisation, on: db).first(where: { $0.procoreVendors[row.id] != nil }),
             !codes.isEmpty
         else { throw ValidationError("The reference import brought no cost codes, cost types or vendors.") }
         return BenchCompany(

@@ -152,7 +152,7 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
             job?.lastError.map { ": \($0)" } ?? "", rest, Double(rest) / Double(max(imported + pos, 1)), log.statuses["429"] ?? 0))
 
         // 3. Webhook-to-visible: another app creates commitments at `rate`; Lentune hears by webhook and reads each.
-        if events > 0 { try await latency(app: app, sandbox: sandbox, organisation: organisation, project: project.procoreProjectID!, vendor: supplier.procoreVendorID!) }
+        if events > 0 { try await latency(app: app, sandbox: sandbox, organisation: organisation, project: project.procoreProjectID!, vendor: supplier.procoreVendors[row.id]!) }
         printNow("  peak resident memory of Lentune: \(ProcessMemory.peakResidentKB() / 1024) MB")
     }
 

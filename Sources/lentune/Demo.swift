@@ -139,7 +139,7 @@ func seedDemoInvoices(app: Application, organisation: Organisation.ID, admin: Le
     guard try await Invoices.recent(in: organisation, limit: 1, on: db).isEmpty else { return }
     let projects = try await ReferenceData.projects(in: organisation, on: db).filter { $0.procoreProjectID != nil && $0.isActive }
     let suppliers = try await ReferenceData.suppliers(in: organisation, on: db)
-    guard let project = projects.first, let supplier = suppliers.first(where: { $0.procoreVendorID != nil }) ?? suppliers.first else { return }
+    guard let project = projects.first, let supplier = suppliers.first(where: { !$0.procoreVendors.isEmpty }) ?? suppliers.first else { return }
     let codes = try await ReferenceData.costCodes(in: organisation, project: project.id, on: db).filter { $0.procoreCostCodeID != nil }
     let types = try await ReferenceData.costTypes(in: organisation, on: db)
     let gst = try await ReferenceData.taxCodes(in: organisation, on: db).first { $0.code == "GST" }

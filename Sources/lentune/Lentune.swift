@@ -21,7 +21,7 @@ struct Lentune: AsyncParsableCommand {
               lentune serve --port 8080        # run for real
             """,
         subcommands: [
-            Serve.self, Worker.self, Demo.self, Migrate.self, UserCommand.self, ProcoreCommand.self, SandboxCommand.self, Bench.self,
+            Serve.self, Worker.self, Demo.self, Migrate.self, UserCommand.self, ProcoreCommand.self, Reconcile.self, SandboxCommand.self, Bench.self,
         ])
 }
 

@@ -67,7 +67,7 @@ import Testing
                 #expect(bigPO.lines.count == 200 && bigPO.number == "BIG-200" && bigPO.status == .draft && bigPO.origin == .procore)
                 #expect(bigPO.totals.excludingTax == (1...200).reduce(Decimal(0)) { $0 + Decimal($1) + Decimal(string: "0.25")! })
                 #expect(bigPO.lines.allSatisfy { $0.procoreLineItemID != nil && $0.costCodeID != nil && $0.costTypeID != nil })
-                #expect(try await ReferenceData.suppliers(in: org, on: db).first { $0.id == bigPO.supplierID }?.procoreVendorID == vendor)
+                #expect(try await ReferenceData.suppliers(in: org, on: db).first { $0.id == bigPO.supplierID }?.procoreVendors[row.id] == vendor)
                 let seeded = try #require(pulled.first { $0.number.hasPrefix("PO-") && $0.status == .approved })
                 #expect(seeded.lines.count == 3 && seeded.lines.allSatisfy { $0.taxCodeID == nil && $0.tax > 0 })  // GST not mapped: rate kept
                 #expect(try await SyncLedger.records(of: bigPO.id.rawValue, in: org, on: db).map(\.direction) == [.pull])

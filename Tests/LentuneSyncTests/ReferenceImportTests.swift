@@ -66,11 +66,11 @@ import Testing
                 // Procore's five cost types; the fixture's "M" is linked to Procore's, not duplicated.
                 let types = try await ReferenceData.costTypes(in: org, on: db)
                 #expect(types.count == 5)
-                #expect(types.first { $0.id == fixture.costType.id }?.procoreLineItemTypeID != nil)
+                #expect(types.first { $0.id == fixture.costType.id }?.procoreLineItemTypes[row.id] != nil)
                 // Vendors: "Placemakers Ltd" is the fixture's supplier, linked, not duplicated.
                 let suppliers = try await ReferenceData.suppliers(in: org, on: db)
                 #expect(suppliers.count == 6)
-                #expect(suppliers.first { $0.id == fixture.supplier.id }?.procoreVendorID != nil)
+                #expect(suppliers.first { $0.id == fixture.supplier.id }?.procoreVendors[row.id] != nil)
 
                 // A project leaves the accepted stages, another enters them, a vendor is renamed: one more sync.
                 sandbox.server.store.write { data in
@@ -149,13 +149,13 @@ import Testing
                 try await sync()
 
                 // Placemakers, Firth and Hynds: linked by the rule (case, spaces, punctuation), not duplicated.
-                #expect(try await supplier(firth.id)?.procoreVendorID == vendorID("Firth Concrete"))
-                #expect(try await supplier(hynds.id)?.procoreVendorID == vendorID("Hynds Pipe Systems"))
-                #expect(try await supplier(fixture.supplier.id)?.procoreVendorID == vendorID("Placemakers Ltd"))
+                #expect(try await supplier(firth.id)?.procoreVendors[row.id] == vendorID("Firth Concrete"))
+                #expect(try await supplier(hynds.id)?.procoreVendors[row.id] == vendorID("Hynds Pipe Systems"))
+                #expect(try await supplier(fixture.supplier.id)?.procoreVendors[row.id] == vendorID("Placemakers Ltd"))
                 // The near misses are neither merged nor duplicated: they wait on the Supplier mapping page.
                 var all = try await ReferenceData.suppliers(in: org, on: db)
                 #expect(!all.contains { $0.name == "Carters Building Supplies" || $0.name == "Mitre 10 Trade" })
-                #expect(try await supplier(carters.id)?.procoreVendorID == nil)
+                #expect(try await supplier(carters.id)?.procoreVendors[row.id] == nil)
                 let open = try await SupplierMappings.open(of: row, on: db)
                 #expect(Set(open.map { "\($0.vendorName) ~ \($0.supplierName)" }) == [
                     "Carters Building Supplies ~ Carters Bulding Supplies", "Mitre 10 Trade ~ Mitre10 Trade"])
@@ -172,14 +172,14 @@ import Testing
                 #expect(try await SupplierMappings.decide(cartersSuggestion.id, .keepApart, row: row, actor: user, now: Date(), on: db) != .stale)
                 try await sync()
                 all = try await ReferenceData.suppliers(in: org, on: db)
-                #expect(try await supplier(mitre.id)?.procoreVendorID == vendorID("Mitre 10 Trade"))
-                #expect(all.filter { $0.procoreVendorID == vendorID("Mitre 10 Trade") }.count == 1)
-                #expect(all.first { $0.name == "Carters Building Supplies" }?.procoreVendorID == vendorID("Carters Building Supplies"))
-                #expect(try await supplier(carters.id)?.procoreVendorID == nil)  // kept apart: still Lentune's own
+                #expect(try await supplier(mitre.id)?.procoreVendors[row.id] == vendorID("Mitre 10 Trade"))
+                #expect(all.filter { $0.procoreVendors[row.id] == vendorID("Mitre 10 Trade") }.count == 1)
+                #expect(all.first { $0.name == "Carters Building Supplies" }?.procoreVendors[row.id] == vendorID("Carters Building Supplies"))
+                #expect(try await supplier(carters.id)?.procoreVendors[row.id] == nil)  // kept apart: still Lentune's own
                 #expect(try await SupplierMappings.open(of: row, on: db).isEmpty)
                 // Every Procore vendor is now exactly one supplier.
-                #expect(Set(all.compactMap(\.procoreVendorID)) == Set(vendors.map(\.id)))
-                #expect(all.compactMap(\.procoreVendorID).count == vendors.count)
+                #expect(Set(all.compactMap { $0.procoreVendors[row.id] }) == Set(vendors.map(\.id)))
+                #expect(all.compactMap { $0.procoreVendors[row.id] }.count == vendors.count)
             }
         }
     }
@@ -215,8 +215,8 @@ import Testing
                 // Eight answers: four of the one vendor's id, four of the one line item type's.
                 #expect(vendorIDs.sorted() == (Array(repeating: procoreVendors[0].id, count: 4) + Array(repeating: procoreTypes[0].id, count: 4)).sorted())
                 #expect(procoreVendors[0].name == "Wellington Scaffolding Ltd")
-                #expect(try await ReferenceData.suppliers(in: org, on: db).first { $0.id == scaffolding.id }?.procoreVendorID == procoreVendors[0].id)
-                #expect(try await ReferenceData.costTypes(in: org, on: db).first { $0.id == rental.id }?.procoreLineItemTypeID == procoreTypes[0].id)
+                #expect(try await ReferenceData.suppliers(in: org, on: db).first { $0.id == scaffolding.id }?.procoreVendors[row.id] == procoreVendors[0].id)
+                #expect(try await ReferenceData.costTypes(in: org, on: db).first { $0.id == rental.id }?.procoreLineItemTypes[row.id] == procoreTypes[0].id)
 
                 // Procore creates the vendor but the response is lost: whether the client's own retry or the job's
                 // next attempt sends it again, the sync action finds the vendor by origin_id and creates none.

@@ -495,7 +495,7 @@ import VaporTesting
             let linked = try await client.post(path, form: ["_csrf": csrf, "suggestion": abc.id.uuidString, "decision": "linked"])
             #expect(linked.status == .ok)
             #expect(linked.body.string.contains("ABC Ltd is now linked to the Procore vendor A.B.C. Limited"))
-            #expect(try await ReferenceData.suppliers(in: org, on: f.db).first { $0.name == "ABC Ltd" }?.procoreVendorID == 4_294_968_501)
+            #expect(try await ReferenceData.suppliers(in: org, on: f.db).first { $0.name == "ABC Ltd" }?.procoreVendors[f.link.id] == 4_294_968_501)
             #expect(try await client.post(path, form: ["_csrf": csrf, "suggestion": abc.id.uuidString, "decision": "kept_apart"]).status == .conflict)
             // Keep apart: a reference read is queued, which adds the vendor as its own supplier.
             let carters = try #require(open.first { $0.vendorName == "Carters Building Supplies" })
@@ -511,7 +511,7 @@ import VaporTesting
             #expect(try await ReferenceImport.suppliers(twins, row: f.link, now: Date(), on: f.db).created == 2)
             #expect(try await ReferenceImport.suppliers(twins, row: f.link, now: Date(), on: f.db) == ReferenceImport.Counts())
             let bays = try await ReferenceData.suppliers(in: org, on: f.db).filter { $0.name.hasPrefix("Bay Joinery") }
-            #expect(Set(bays.compactMap(\.procoreVendorID)) == [4_294_968_601, 4_294_968_602])
+            #expect(Set(bays.compactMap { $0.procoreVendors[f.link.id] }) == [4_294_968_601, 4_294_968_602])
             // Both decisions are in the audit log.
             let audit = try await AuditLog.recent(organisation: org, on: f.db).map(\.action)
             #expect(audit.contains("supplier.mapping.linked") && audit.contains("supplier.mapping.kept_apart"))

@@ -34,13 +34,15 @@ public struct Supplier: Hashable, Sendable, Codable {
     public var id: ID
     public var organisationID: Organisation.ID
     public var name: String
-    public var procoreVendorID: ProcoreID?
+    /// Its vendor in each linked Procore company: Procore keeps vendors per company, so one supplier working for two
+    /// companies is one vendor in each.
+    public var procoreVendors: [ProcoreCompanyLink.ID: ProcoreID]
 
-    public init(id: ID = ID(), organisationID: Organisation.ID, name: String, procoreVendorID: ProcoreID? = nil) {
+    public init(id: ID = ID(), organisationID: Organisation.ID, name: String, procoreVendors: [ProcoreCompanyLink.ID: ProcoreID] = [:]) {
         self.id = id
         self.organisationID = organisationID
         self.name = name
-        self.procoreVendorID = procoreVendorID
+        self.procoreVendors = procoreVendors
     }
 
     /// Suppliers match Procore vendors by name (DESIGN.md §1.1): case-, space- and punctuation-insensitively, with
@@ -145,16 +147,19 @@ public struct CostType: Hashable, Sendable, Codable {
     public var organisationID: Organisation.ID
     public var code: String
     public var name: String
-    public var procoreLineItemTypeID: ProcoreID?
+    /// Its line item type in each linked Procore company (Procore keeps line item types per company, and companies
+    /// commonly share codes: L, M, S, E, O).
+    public var procoreLineItemTypes: [ProcoreCompanyLink.ID: ProcoreID]
 
     public init(
-        id: ID = ID(), organisationID: Organisation.ID, code: String, name: String, procoreLineItemTypeID: ProcoreID? = nil
+        id: ID = ID(), organisationID: Organisation.ID, code: String, name: String,
+        procoreLineItemTypes: [ProcoreCompanyLink.ID: ProcoreID] = [:]
     ) {
         self.id = id
         self.organisationID = organisationID
         self.code = code
         self.name = name
-        self.procoreLineItemTypeID = procoreLineItemTypeID
+        self.procoreLineItemTypes = procoreLineItemTypes
     }
 }
 

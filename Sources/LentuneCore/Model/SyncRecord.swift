@@ -20,9 +20,12 @@ public struct SyncRecord: Hashable, Sendable {
         case synced
         case failed
         case skipped
+        /// A Lentune-sourced record someone changed in Procore after Lentune's last push: shown, never pulled.
+        case changed = "changed_in_procore"
 
         public var symbol: String {
             switch self {
+            case .changed: "≠"
             case .notSynced: ""
             case .pending: "…"
             case .synced: "✓"

@@ -21,6 +21,9 @@ public struct SyncJob: Hashable, Sendable {
         case pullPurchaseOrder = "po.pull"
         /// Read every commitment of a company (it was switched to Procore purchase order).
         case importPurchaseOrders = "po.import"
+        /// Compare a Lentune PO's commitment with the PO (company on Lentune purchase order): drift is shown, never
+        /// pulled.
+        case checkPurchaseOrder = "po.check"
         /// Reference data (projects, vendors, cost codes, cost types, tax codes) of a company.
         case syncReferenceData = "reference.sync"
         /// Post an approved supplier invoice to Procore (a direct cost or a requisition).
@@ -37,6 +40,7 @@ public struct SyncJob: Hashable, Sendable {
             case .pushPurchaseOrder: "Send purchase order"
             case .pullPurchaseOrder: "Read purchase order"
             case .importPurchaseOrders: "Import purchase orders"
+            case .checkPurchaseOrder: "Check purchase order"
             case .syncReferenceData: "Reference data"
             case .postInvoice: "Post invoice"
             case .noop: "No-op"
@@ -44,7 +48,9 @@ public struct SyncJob: Hashable, Sendable {
         }
 
         /// The kinds that move purchase orders: cancelled when a company is switched to neither.
-        public var isPurchaseOrderWork: Bool { [.pushPurchaseOrder, .pullPurchaseOrder, .importPurchaseOrders].contains(self) }
+        public var isPurchaseOrderWork: Bool {
+            [.pushPurchaseOrder, .pullPurchaseOrder, .importPurchaseOrders, .checkPurchaseOrder].contains(self)
+        }
     }
 
     public enum State: String, Sendable, Codable, CaseIterable {
@@ -111,10 +117,24 @@ extension SyncJob {
     public static func push(
         _ purchaseOrder: PurchaseOrder.ID, organisation: Organisation.ID, companyLink: ProcoreCompanyLink.ID, now: Date
     ) -> SyncJob {
+        purchaseOrderJob(.pushPurchaseOrder, purchaseOrder, organisation: organisation, companyLink: companyLink, now: now)
+    }
+
+    /// Compare a Lentune PO's commitment in Procore with the PO (deduplicated per PO).
+    public static func check(
+        _ purchaseOrder: PurchaseOrder.ID, organisation: Organisation.ID, companyLink: ProcoreCompanyLink.ID, now: Date
+    ) -> SyncJob {
+        purchaseOrderJob(.checkPurchaseOrder, purchaseOrder, organisation: organisation, companyLink: companyLink, now: now)
+    }
+
+    /// A job of `kind` about one Lentune PO, keyed `<kind>:<po id>`.
+    static func purchaseOrderJob(
+        _ kind: Kind, _ purchaseOrder: PurchaseOrder.ID, organisation: Organisation.ID, companyLink: ProcoreCompanyLink.ID, now: Date
+    ) -> SyncJob {
         SyncJob(
-            organisationID: organisation, companyLinkID: companyLink, kind: .pushPurchaseOrder,
+            organisationID: organisation, companyLinkID: companyLink, kind: kind,
             payload: #"{"purchase_order_id":"\#(purchaseOrder.rawValue.lowercasedText)"}"#,
-            dedupeKey: "po.push:\(purchaseOrder.rawValue.lowercasedText)", nextAttemptAt: now, createdAt: now)
+            dedupeKey: "\(kind.rawValue):\(purchaseOrder.rawValue.lowercasedText)", nextAttemptAt: now, createdAt: now)
     }
 
     /// Post an approved invoice to Procore (deduplicated per invoice).

@@ -18,6 +18,12 @@ public enum Accounts {
         }
     }
 
+    /// The id of the organisation with this name, if there is one.
+    public static func organisationID(named name: String, on db: any Database) async throws -> Organisation.ID? {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try await OrganisationRecord.query(on: db).filter(\.$name == trimmed).first()?.id.map(Organisation.ID.init)
+    }
+
     /// The organisation with this name, created if it does not exist.
     public static func organisation(named name: String, on db: any Database) async throws -> OrganisationRecord {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -203,16 +203,19 @@ public enum Invoices {
     }
 
     /// What the posting schedule queues, oldest first: held invoices (tried again in case the reason went away) and
-    /// approved ones never queued. An approved invoice whose posting failed waits for a person's **Retry**.
+    /// approved ones whose posting is not done: never queued, or queued and pending with no job waiting (the job was
+    /// lost). An approved invoice whose posting failed waits for a person's **Retry**.
     public static func awaitingPosting(in organisation: Organisation.ID, limit: Int, on db: any Database) async throws -> [Invoice.ID] {
-        let ledgered = try await SyncRecordRecord.scoped(to: organisation, on: db)
-            .filter(\.$entityKind == SyncRecord.EntityKind.invoice.rawValue).all(\.$entityID)
-        return try await InvoiceRecord.scoped(to: organisation, on: db)
-            .group(.or) { either in
-                either.filter(\.$status == Invoice.Status.held.rawValue)
-                    .group(.and) { fresh in fresh.filter(\.$status == Invoice.Status.approved.rawValue).filter(\.$id !~ ledgered) }
-            }
-            .sort(\.$invoiceDate).limit(limit).all(\.$id).map(Invoice.ID.init)
+        let rows = try await (db as! any SQLDatabase).raw("""
+            SELECT i.id, i.status FROM invoices i
+            LEFT JOIN sync_records s ON s.entity_id = i.id AND s.entity_kind = 'invoice' AND s.direction = 'push'
+            WHERE i.organisation_id = \(bind: organisation.rawValue)
+                AND (i.status = 'held' OR (i.status = 'approved' AND (s.state IS NULL OR s.state IN ('not_synced', 'pending'))))
+            ORDER BY i.invoice_date LIMIT \(literal: max(1, limit))
+            """).all()
+        let candidates = try rows.map { (id: try $0.decode(column: "id", as: UUID.self), held: try $0.decode(column: "status", as: String.self) == "held") }
+        let waiting = try await Outbox.waiting(keys: candidates.map { "invoice.post:\($0.id.lowercasedText)" }, in: organisation, on: db)
+        return candidates.filter { $0.held || !waiting.contains("invoice.post:\($0.id.lowercasedText)") }.map { Invoice.ID($0.id) }
     }
 
     /// Sets the invoice's status (the posting job: posted or held), touching nothing else.

@@ -82,7 +82,9 @@ public enum Outbox {
     }
 
     /// Records what happened to a job `worker` holds. `false` when the worker no longer holds it (its lease expired
-    /// and another worker claimed it): nothing is written then.
+    /// and another worker claimed it): nothing is written then. Whatever the outcome, a job marked to run again
+    /// (`rerun`: the same key was queued while it ran) is pending again, due at once: no outcome swallows a change
+    /// queued while the job ran (DESIGN.md §2.2a).
     @discardableResult
     public static func finish(_ id: SyncJob.ID, worker: String, _ outcome: Outcome, now: Date, on db: any Database) async throws -> Bool {
         let sql = db as! any SQLDatabase
@@ -96,7 +98,11 @@ public enum Outbox {
                 rerun = \(bind: false)
                 """
         case .retry(let at, let error):
-            set = "state = 'pending', next_attempt_at = \(bind: at), last_error = \(bind: String(error.prefix(4000)))"
+            // A change queued while it ran is due at once, not after the backoff.
+            set = """
+                state = 'pending', next_attempt_at = CASE WHEN rerun THEN \(bind: now) ELSE \(bind: at) END,
+                last_error = \(bind: String(error.prefix(4000))), rerun = \(bind: false)
+                """
         case .failed(let error):
             // A change queued while it ran may be what it needed: due again instead of failed.
             set = """
@@ -105,9 +111,16 @@ public enum Outbox {
                 attempts = CASE WHEN rerun THEN 0 ELSE attempts END, rerun = \(bind: false)
                 """
         case .cancelled(let reason):
-            set = "state = 'cancelled', last_error = \(bind: String(reason.prefix(4000))), finished_at = \(bind: now)"
+            // The run found nothing to do with what it read; a change queued meanwhile (the PO approved again) may make
+            // it wanted: due again at once instead of cancelled.
+            set = """
+                state = CASE WHEN rerun THEN 'pending' ELSE 'cancelled' END, last_error = \(bind: String(reason.prefix(4000))),
+                next_attempt_at = \(bind: now), finished_at = CASE WHEN rerun THEN NULL ELSE \(bind: now) END,
+                attempts = CASE WHEN rerun THEN 0 ELSE attempts END, rerun = \(bind: false)
+                """
         case .released:
-            set = "state = 'pending', next_attempt_at = \(bind: now), attempts = attempts - 1"
+            // Runs again anyway, so a rerun asked meanwhile is already honoured.
+            set = "state = 'pending', next_attempt_at = \(bind: now), attempts = attempts - 1, rerun = \(bind: false)"
         }
         let rows = try await sql.raw("""
             UPDATE outbox_jobs SET \(set), locked_by = NULL, locked_until = NULL, updated_at = \(bind: now)
@@ -202,6 +215,19 @@ public enum Outbox {
             WHERE organisation_id = \(bind: organisation.rawValue) AND dedupe_key IN (\(binds: keys))
             ORDER BY created_at DESC LIMIT \(literal: min(max(1, limit), 200))
             """).all().map(job)
+    }
+
+    /// Which of these dedupe keys a pending or running job of `organisation` has (work already on its way).
+    public static func waiting(keys: [String], in organisation: Organisation.ID, on db: any Database) async throws -> Set<String> {
+        var found: Set<String> = []
+        for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
+            let rows = try await (db as! any SQLDatabase).raw("""
+                SELECT dedupe_key FROM outbox_jobs
+                WHERE organisation_id = \(bind: organisation.rawValue) AND state IN ('pending', 'running') AND dedupe_key IN (\(binds: chunk))
+                """).all()
+            for row in rows { found.insert(try row.decode(column: "dedupe_key", as: String.self)) }
+        }
+        return found
     }
 
     public static func job(_ id: SyncJob.ID, on db: any Database) async throws -> SyncJob? {

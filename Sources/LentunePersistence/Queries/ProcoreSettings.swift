@@ -107,6 +107,28 @@ public enum ProcoreSettings {
             .all().compactMap(\.id)
     }
 
+    /// Lentune-created POs of the row's projects that should be in Procore and whose push is not done: approved ones,
+    /// and closed ones that were sent or queued before (a PO closed while its company was on neither stays Lentune's
+    /// alone, as a switch to Lentune purchase order sends open POs only), whose ledger says not sent, pending or
+    /// skipped. A failed push waits for a person's Retry. The sweep queues a push for each that has none waiting.
+    public static func unsentLentunePurchaseOrders(of link: ProcoreCompanyLink, on db: any Database) async throws -> [UUID] {
+        let rows = try await (db as! any SQLDatabase).raw("""
+            SELECT p.id, p.status, s.state, p.procore_commitment_id FROM purchase_orders p
+            JOIN projects j ON j.id = p.project_id
+            LEFT JOIN sync_records s ON s.entity_id = p.id AND s.entity_kind = 'purchase_order' AND s.direction = 'push'
+            WHERE p.organisation_id = \(bind: link.organisationID.rawValue) AND j.procore_company_link_id = \(bind: link.id.rawValue)
+                AND p.origin = 'lentune' AND p.status IN ('approved', 'closed')
+            """).all()
+        return try rows.compactMap { row in
+            let state = try row.decode(column: "state", as: String?.self)
+            let commitment = try row.decode(column: "procore_commitment_id", as: Int64?.self)
+            let sentBefore = state != nil || commitment != nil
+            guard [nil, "not_synced", "pending", "skipped"].contains(state) else { return nil }
+            guard try row.decode(column: "status", as: String.self) == "approved" || sentBefore else { return nil }
+            return try row.decode(column: "id", as: UUID.self)
+        }
+    }
+
     /// "Lentune purchase order: ticked, Procore purchase order: not ticked, linked, stages: …, tolerance 0.05"
     public static func describe(_ link: ProcoreCompanyLink) -> String {
         [

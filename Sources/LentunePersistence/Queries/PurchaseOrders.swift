@@ -170,6 +170,10 @@ public enum PurchaseOrders {
 
     /// Reads the PO inside a write transaction, lets `change` decide what it becomes (or refuse by throwing), and
     /// stores that; answers what was stored.
+    ///
+    /// The Procore ids (the commitment's, each line's) and the deleted-in-Procore mark belong to the sync: a change
+    /// keeps them as they are stored *now*, whatever the value `change` was built from says, so an edit read before a
+    /// push landed never wipes the ids that push stored (issue 25).
     public static func modify(
         _ id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database,
         _ change: @escaping @Sendable (any Database, PurchaseOrder) async throws -> PurchaseOrder
@@ -179,7 +183,8 @@ public enum PurchaseOrders {
                 guard let record = try await PurchaseOrderRecord.find(id.rawValue, in: organisation, on: tx) else {
                     throw Error.notFound
                 }
-                let po = try await change(tx, record.domain(lines: try await record.$lines.get(on: tx)))
+                let stored = record.domain(lines: try await record.$lines.get(on: tx))
+                let po = try await change(tx, stored).keepingSyncFields(of: stored)
                 guard po.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: po.totals.includingTax) }
                 try record.apply(po)
                 try await record.save(on: tx)
@@ -243,13 +248,25 @@ public enum PurchaseOrders {
     /// (keeping its id, number and the ids of lines Procore still has) or inserts it. A new PO takes Procore's number,
     /// suffixed with the project code when another PO of the organisation has it (Procore numbers are per project).
     /// The unique (organisation, commitment) index makes two concurrent reads of one commitment store one PO.
-    public static func upsertFromProcore(_ pulled: PurchaseOrder, projectCode: String, on db: any Database) async throws -> (PurchaseOrder, created: Bool) {
+    ///
+    /// A Lentune PO and its commitment are one pair through `origin_id` (issue 25): a commitment whose `origin` names
+    /// a Lentune PO of the organisation not paired with another commitment *is* that PO (a push that wrote the header
+    /// and failed before Lentune stored the id, then a switch to Procore purchase order), and a Procore line whose
+    /// origin (`lineOrigins`, by Procore line id) names one of its lines is that line, so its allocations stay.
+    public static func upsertFromProcore(
+        _ pulled: PurchaseOrder, projectCode: String, origin: UUID? = nil, lineOrigins: [ProcoreID: UUID] = [:], on db: any Database
+    ) async throws -> (PurchaseOrder, created: Bool) {
         guard let commitment = pulled.procoreCommitmentID else { throw Error.notFound }
         guard pulled.amountProblems.isEmpty else { throw Scaled.OutOfRange(value: pulled.totals.includingTax) }
         return try await db.writeTransaction { tx in
-            if let record = try await PurchaseOrderRecord.scoped(to: pulled.organisationID, on: tx)
+            var paired = try await PurchaseOrderRecord.scoped(to: pulled.organisationID, on: tx)
                 .filter(\.$procoreCommitmentID == commitment).first()
+            if paired == nil, let origin, let record = try await PurchaseOrderRecord.find(origin, in: pulled.organisationID, on: tx),
+                record.procoreCommitmentID == nil, record.origin == PurchaseOrder.Origin.lentune.rawValue
             {
+                paired = record
+            }
+            if let record = paired {
                 let stored = record.domain(lines: try await record.$lines.get(on: tx))
                 var po = pulled
                 // A Lentune PO sent to Procore before its company was switched keeps its origin (and number); Procore is
@@ -257,7 +274,12 @@ public enum PurchaseOrders {
                 (po.id, po.number, po.origin) = (stored.id, stored.number, stored.origin)
                 (po.raisedBy, po.approvedBy) = (stored.raisedBy, stored.approvedBy)
                 for index in po.lines.indices {
-                    if let same = stored.lines.first(where: { $0.procoreLineItemID != nil && $0.procoreLineItemID == po.lines[index].procoreLineItemID }) {
+                    let procoreLine = po.lines[index].procoreLineItemID
+                    if let same = stored.lines.first(where: { $0.procoreLineItemID != nil && $0.procoreLineItemID == procoreLine })
+                        ?? procoreLine.flatMap({ lineOrigins[$0] }).flatMap({ origin in
+                            stored.lines.first { $0.id.rawValue == origin && $0.procoreLineItemID == nil }
+                        })
+                    {
                         po.lines[index].id = same.id
                     }
                 }
@@ -296,6 +318,42 @@ public enum PurchaseOrders {
             }
             return true
         }
+    }
+
+    /// A reconciliation's repair of two Lentune POs for one commitment (issue 25): the copy read from Procore and
+    /// the PO Lentune made, which carries the commitment's origin_id. In one transaction the copy's invoices and their
+    /// allocations move to the PO Lentune made (a line by its Procore line item id where both have one, else by
+    /// position), the commitment's id moves to it, and the copy is removed. Answers the commitment (nil: nothing to
+    /// merge). The caller reads the commitment again, which pairs the lines by origin_id.
+    public static func merge(copy: PurchaseOrder.ID, into keep: PurchaseOrder.ID, in organisation: Organisation.ID, on tx: any Database) async throws
+        -> ProcoreID?
+    {
+        guard let copyRecord = try await PurchaseOrderRecord.find(copy.rawValue, in: organisation, on: tx),
+            let keepRecord = try await PurchaseOrderRecord.find(keep.rawValue, in: organisation, on: tx),
+            let commitment = copyRecord.procoreCommitmentID, keepRecord.procoreCommitmentID == nil || keepRecord.procoreCommitmentID == commitment
+        else { return nil }
+        let copyLines = try await copyRecord.$lines.get(on: tx).sorted { $0.position < $1.position }
+        let keepLines = try await keepRecord.$lines.get(on: tx).sorted { $0.position < $1.position }
+        for (index, line) in copyLines.enumerated() {
+            let target = keepLines.first { $0.procoreLineItemID != nil && $0.procoreLineItemID == line.procoreLineItemID }
+                ?? (index < keepLines.count ? keepLines[index] : keepLines.last)
+            guard let target, let from = line.id, let to = target.id else { continue }
+            try await InvoiceAllocationRecord.query(on: tx).filter(\.$purchaseOrderLineID == from).set(\.$purchaseOrderLineID, to: to).update()
+        }
+        try await InvoiceRecord.scoped(to: organisation, on: tx).filter(\.$purchaseOrderID == copy.rawValue)
+            .set(\.$purchaseOrderID, to: keep.rawValue).update()
+        try await PurchaseOrderLineRecord.query(on: tx).filter(\.$purchaseOrder.$id == copy.rawValue).delete()
+        try await (tx as! any SQLDatabase).raw("DELETE FROM sync_records WHERE entity_id = \(bind: copy.rawValue)").run()
+        try await copyRecord.delete(on: tx)
+        keepRecord.procoreCommitmentID = commitment
+        try await keepRecord.save(on: tx)
+        return commitment
+    }
+
+    /// The Procore project of a PO's project, if it is linked.
+    public static func procoreProject(of id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws -> ProcoreID? {
+        guard let record = try await PurchaseOrderRecord.find(id.rawValue, in: organisation, on: db) else { return nil }
+        return try await ProjectRecord.find(record.projectID, in: organisation, on: db)?.procoreProjectID
     }
 
     /// How many POs of the company row's projects were read from Procore (its import's progress).
@@ -383,22 +441,47 @@ public enum PurchaseOrders {
     }
 }
 
+extension PurchaseOrder {
+    /// This PO with the sync's fields (Procore ids, deleted in Procore) as `stored` has them: a line keeps its stored
+    /// line item id, a new line has none.
+    func keepingSyncFields(of stored: PurchaseOrder) -> PurchaseOrder {
+        var po = self
+        po.procoreCommitmentID = stored.procoreCommitmentID
+        po.deletedInProcoreAt = stored.deletedInProcoreAt
+        let ids = Dictionary(stored.lines.map { ($0.id, $0.procoreLineItemID) }, uniquingKeysWith: { first, _ in first })
+        for index in po.lines.indices { po.lines[index].procoreLineItemID = ids[po.lines[index].id] ?? nil }
+        return po
+    }
+}
+
 /// Inserting reference data (the Procore import of a later issue and the demo seed use these).
 public enum ReferenceData {
     public static func insert(_ project: Project, on db: any Database) async throws {
         try await ProjectRecord(project).create(on: db)
     }
 
+    /// A supplier and its Procore vendors (`procoreVendors`).
     public static func insert(_ supplier: Supplier, on db: any Database) async throws {
         try await SupplierRecord(supplier).create(on: db)
+        for (row, vendor) in supplier.procoreVendors {
+            try await ProcoreReferenceLinkRecord(
+                organisation: supplier.organisationID, companyLink: row, kind: .supplier, entity: supplier.id.rawValue, procoreID: vendor
+            ).create(on: db)
+        }
     }
 
     public static func insert(_ costCode: CostCode, on db: any Database) async throws {
         try await CostCodeRecord(costCode).create(on: db)
     }
 
+    /// A cost type and its Procore line item types (`procoreLineItemTypes`).
     public static func insert(_ costType: CostType, on db: any Database) async throws {
         try await CostTypeRecord(costType).create(on: db)
+        for (row, type) in costType.procoreLineItemTypes {
+            try await ProcoreReferenceLinkRecord(
+                organisation: costType.organisationID, companyLink: row, kind: .costType, entity: costType.id.rawValue, procoreID: type
+            ).create(on: db)
+        }
     }
 
     public static func insert(_ taxCode: TaxCode, on db: any Database) async throws {
@@ -410,7 +493,8 @@ public enum ReferenceData {
     }
 
     public static func suppliers(in organisation: Organisation.ID, on db: any Database) async throws -> [Supplier] {
-        try await SupplierRecord.scoped(to: organisation, on: db).sort(\.$name).all().map(\.domain)
+        let links = try await ReferenceLinks.links(.supplier, in: organisation, on: db)
+        return try await SupplierRecord.scoped(to: organisation, on: db).sort(\.$name).all().map { $0.domain(links: links[$0.id!] ?? [:]) }
     }
 }
 
@@ -422,7 +506,8 @@ extension ReferenceData {
     }
 
     public static func costTypes(in organisation: Organisation.ID, on db: any Database) async throws -> [CostType] {
-        try await CostTypeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain)
+        let links = try await ReferenceLinks.links(.costType, in: organisation, on: db)
+        return try await CostTypeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map { $0.domain(links: links[$0.id!] ?? [:]) }
     }
 
     public static func taxCodes(in organisation: Organisation.ID, on db: any Database) async throws -> [TaxCode] {

@@ -126,27 +126,45 @@ public enum ReferenceImport {
         }
     }
 
-    /// Cost types (Procore line item types) of the company, matched by Procore id, then by code.
+    /// Cost types (Procore line item types) of the company row: a type already paired in this row is updated; else
+    /// the Lentune cost type of the same code (case-insensitively) not yet paired in this row is paired with it; else
+    /// one is created. Cost types are the organisation's and their links per company, so a second company with the
+    /// same codes (L, M, S, E, O) pairs with the same cost types (issue 25). A type's name is Lentune's once it is
+    /// paired in another company too (the first company's words stand).
     public static func costTypes(
-        _ types: [(id: Int64, code: String?, name: String)], organisation: Organisation.ID, on db: any Database
+        _ types: [(id: Int64, code: String?, name: String)], row: ProcoreCompanyLink, on db: any Database
     ) async throws -> Counts {
-        try await db.writeTransaction { tx in
+        let organisation = row.organisationID
+        return try await db.writeTransaction { tx in
             var counts = Counts()
             let existing = try await CostTypeRecord.scoped(to: organisation, on: tx).all()
+            let links = try await ReferenceLinks.links(.costType, in: organisation, on: tx)
+            var paired = Dictionary(
+                links.compactMap { entity, rows in rows[row.id].map { ($0, entity) } }, uniquingKeysWith: { first, _ in first })
+            var created: Set<String> = []
             for type in types {
                 let code = String((type.code?.isEmpty == false ? type.code! : type.name).prefix(50))
-                if let record = existing.first(where: { $0.procoreLineItemTypeID == type.id })
-                    ?? existing.first(where: { $0.procoreLineItemTypeID == nil && $0.code.caseInsensitiveCompare(code) == .orderedSame })
-                {
-                    if record.name != type.name || record.procoreLineItemTypeID != type.id {
-                        counts.linked += record.procoreLineItemTypeID == nil ? 1 : 0
-                        counts.updated += record.procoreLineItemTypeID == nil ? 0 : 1
-                        (record.name, record.procoreLineItemTypeID) = (type.name, type.id)
+                let name = String(type.name.prefix(200))
+                if let entity = paired[type.id], let record = existing.first(where: { $0.id == entity }) {
+                    if record.name != name, (links[entity] ?? [:]).count <= 1 {
+                        record.name = name
                         try await record.save(on: tx)
+                        counts.updated += 1
                     }
+                } else if let record = existing.first(where: { record in
+                    record.code.caseInsensitiveCompare(code) == .orderedSame && links[record.id!]?[row.id] == nil && !paired.values.contains(record.id!)
+                }) {
+                    try await ReferenceLinks.pair(.costType, record.id!, with: type.id, row: row, on: tx)
+                    paired[type.id] = record.id!
+                    counts.linked += 1
                 } else {
-                    try await CostTypeRecord(CostType(
-                        organisationID: organisation, code: code, name: type.name, procoreLineItemTypeID: type.id)).create(on: tx)
+                    // A code this company uses twice keeps both types apart: the second is coded with its Procore id.
+                    let taken = existing.contains { $0.code.caseInsensitiveCompare(code) == .orderedSame } || created.contains(code.lowercased())
+                    let unique = taken ? String("\(code.prefix(40)) #\(type.id)") : code
+                    let new = CostType(organisationID: organisation, code: unique, name: name, procoreLineItemTypes: [row.id: type.id])
+                    try await ReferenceData.insert(new, on: tx)
+                    paired[type.id] = new.id.rawValue
+                    created.insert(unique.lowercased())
                     counts.created += 1
                 }
             }
@@ -154,9 +172,11 @@ public enum ReferenceImport {
         }
     }
 
-    /// Suppliers from the company's vendors: linked by Procore id, else by name (`Supplier.matchKey`), else created;
-    /// a renamed vendor renames its supplier unless that name belongs to another supplier. A vendor whose name is a
-    /// near miss of a supplier without a vendor waits for the Supplier mapping page instead (`SupplierMappings`).
+    /// Suppliers from the company's vendors: paired in this company row by Procore id, else by name
+    /// (`Supplier.matchKey`) with a supplier not yet paired in this row, else created; a renamed vendor renames its
+    /// supplier unless that name belongs to another supplier or the supplier is a vendor of another company too. A
+    /// vendor whose name is a near miss of a supplier not paired in this row waits for the Supplier mapping page
+    /// instead (`SupplierMappings`). One supplier may be a vendor in several companies (issue 25).
     public static func suppliers(
         _ vendors: [(id: Int64, name: String)], row: ProcoreCompanyLink, now: Date, on db: any Database
     ) async throws -> Counts {
@@ -164,23 +184,29 @@ public enum ReferenceImport {
         return try await db.writeTransaction { tx in
             var counts = Counts()
             let existing = try await SupplierRecord.scoped(to: organisation, on: tx).all()
+            let links = try await ReferenceLinks.links(.supplier, in: organisation, on: tx)
+            var paired = Dictionary(
+                links.compactMap { entity, rows in rows[row.id].map { ($0, entity) } }, uniquingKeysWith: { first, _ in first })
             var keys = Set(existing.map(\.matchKey))
-            // Near-miss candidates compare by the key of the name, computed once per supplier, not once per vendor.
-            let named = existing.map { (record: $0, key: Supplier.matchKey($0.name)) }
+            // Near-miss candidates compare by the key of the name, computed once per supplier, not once per vendor;
+            // only suppliers not yet a vendor of this company can be one.
+            let named = existing.filter { links[$0.id!]?[row.id] == nil }.map { (record: $0, key: Supplier.matchKey($0.name)) }
             for vendor in vendors {
                 let name = String(vendor.name.prefix(200))
                 let key = Supplier.matchKey(name)
-                if let record = existing.first(where: { $0.procoreVendorID == vendor.id }) {
-                    if record.name != name, record.matchKey == key || !keys.contains(key) {
+                if let entity = paired[vendor.id], let record = existing.first(where: { $0.id == entity }) {
+                    if record.name != name, (links[entity] ?? [:]).count <= 1, record.matchKey == key || !keys.contains(key) {
                         keys.remove(record.matchKey)
                         (record.name, record.matchKey) = (name, key)
                         keys.insert(key)
                         try await record.save(on: tx)
                         counts.updated += 1
                     }
-                } else if let record = existing.first(where: { $0.matchKey == key && $0.procoreVendorID == nil }) {
-                    record.procoreVendorID = vendor.id
-                    try await record.save(on: tx)
+                } else if let record = existing.first(where: { record in
+                    record.matchKey == key && links[record.id!]?[row.id] == nil && !paired.values.contains(record.id!)
+                }) {
+                    try await ReferenceLinks.pair(.supplier, record.id!, with: vendor.id, row: row, on: tx)
+                    paired[vendor.id] = record.id!
                     counts.linked += 1
                 } else {
                     let waiting = try await SupplierMappings.pending(vendor: (vendor.id, name), among: named, row: row, now: now, on: tx)
@@ -188,7 +214,7 @@ public enum ReferenceImport {
                         counts.awaitingMapping += 1
                         continue
                     }
-                    let record = SupplierRecord(Supplier(organisationID: organisation, name: name, procoreVendorID: vendor.id))
+                    let record = SupplierRecord(Supplier(organisationID: organisation, name: name))
                     if keys.contains(key) {
                         // Procore has two vendors the rule names alike ("Bay Joinery Ltd", "Bay Joinery Limited"): both
                         // become suppliers, never one dropped. This one is matched by its Procore id from now on, so
@@ -196,6 +222,8 @@ public enum ReferenceImport {
                         record.matchKey = "\(key) #\(vendor.id)"
                     }
                     try await record.create(on: tx)
+                    try await ReferenceLinks.pair(.supplier, record.id!, with: vendor.id, row: row, on: tx)
+                    paired[vendor.id] = record.id!
                     keys.insert(record.matchKey)
                     counts.created += 1
                 }
@@ -231,12 +259,10 @@ extension ReferenceImport {
             summary.costCodesLinked = try await CostCodeRecord.scoped(to: row.organisationID, on: db)
                 .filter(\.$projectID ~~ ids).filter(\.$procoreCostCodeID != nil).count()
         }
-        let suppliers = try await SupplierRecord.scoped(to: row.organisationID, on: db).all()
-        summary.suppliersTotal = suppliers.count
-        summary.suppliersLinked = suppliers.filter { $0.procoreVendorID != nil }.count
-        let types = try await CostTypeRecord.scoped(to: row.organisationID, on: db).all()
-        summary.costTypesTotal = types.count
-        summary.costTypesLinked = types.filter { $0.procoreLineItemTypeID != nil }.count
+        summary.suppliersTotal = try await SupplierRecord.scoped(to: row.organisationID, on: db).count()
+        summary.suppliersLinked = try await ReferenceLinks.links(.supplier, in: row.organisationID, on: db).values.filter { $0[row.id] != nil }.count
+        summary.costTypesTotal = try await CostTypeRecord.scoped(to: row.organisationID, on: db).count()
+        summary.costTypesLinked = try await ReferenceLinks.links(.costType, in: row.organisationID, on: db).values.filter { $0[row.id] != nil }.count
         let mapping = try await TaxMappings.mapping(of: row, on: db)
         summary.procoreTaxCodes = mapping.procoreCodes.values.filter { !$0.archived }.count
         summary.taxCodesUnmapped = try await TaxCodeRecord.scoped(to: row.organisationID, on: db).all()

@@ -59,7 +59,10 @@ public enum ReferenceLists {
     }
 
     public static func suppliers(in organisation: Organisation.ID, after: Cursor?, limit: Int, on db: any Database) async throws -> Page<Supplier> {
-        try await page(SupplierRecord.scoped(to: organisation, on: db), key: \.$name, after: after, limit: limit) { $0.domain }
+        var page = try await page(SupplierRecord.scoped(to: organisation, on: db), key: \.$name, after: after, limit: limit) { $0.domain() }
+        let links = try await ReferenceLinks.links(.supplier, in: organisation, entities: page.items.map(\.id.rawValue), on: db)
+        for index in page.items.indices { page.items[index].procoreVendors = links[page.items[index].id.rawValue] ?? [:] }
+        return page
     }
 
     public static func costCodes(
@@ -71,7 +74,10 @@ public enum ReferenceLists {
     }
 
     public static func costTypes(in organisation: Organisation.ID, after: Cursor?, limit: Int, on db: any Database) async throws -> Page<CostType> {
-        try await page(CostTypeRecord.scoped(to: organisation, on: db), key: \.$code, after: after, limit: limit) { $0.domain }
+        var page = try await page(CostTypeRecord.scoped(to: organisation, on: db), key: \.$code, after: after, limit: limit) { $0.domain() }
+        let links = try await ReferenceLinks.links(.costType, in: organisation, entities: page.items.map(\.id.rawValue), on: db)
+        for index in page.items.indices { page.items[index].procoreLineItemTypes = links[page.items[index].id.rawValue] ?? [:] }
+        return page
     }
 
     public static func taxCodes(in organisation: Organisation.ID, after: Cursor?, limit: Int, on db: any Database) async throws -> Page<TaxCode> {

@@ -75,11 +75,10 @@ public enum SupplierMappings {
                 let supplier = try await SupplierRecord.scoped(to: row.organisationID, on: tx).filter(\.$id == record.supplierID).first()
             else { return .stale }
             if decision == .link {
-                let vendorTaken = try await SupplierRecord.scoped(to: row.organisationID, on: tx)
-                    .filter(\.$procoreVendorID == record.procoreVendorID).count() > 0
-                guard supplier.procoreVendorID == nil, !vendorTaken else { return .stale }
-                supplier.procoreVendorID = record.procoreVendorID
-                try await supplier.save(on: tx)
+                let vendorTaken = try await ReferenceLinks.entity(.supplier, procoreID: record.procoreVendorID, row: row, on: tx) != nil
+                let supplierPaired = try await ReferenceLinks.procoreID(.supplier, of: record.supplierID, row: row, on: tx) != nil
+                guard !supplierPaired, !vendorTaken else { return .stale }
+                try await ReferenceLinks.pair(.supplier, record.supplierID, with: record.procoreVendorID, row: row, on: tx)
                 for other in try await SupplierMappingRecord.scoped(to: row.organisationID, on: tx).filter(\.$decision == "open")
                     .group(.or, { $0.filter(\.$procoreVendorID == record.procoreVendorID).filter(\.$supplierID == record.supplierID) }).all()
                 where other.id != record.id {
@@ -101,8 +100,8 @@ public enum SupplierMappings {
         }
     }
 
-    /// During an import, for a vendor that matched no supplier: the near-miss suppliers (without a vendor, each with
-    /// the `matchKey` of its name) it must
+    /// During an import, for a vendor that matched no supplier: the near-miss suppliers (among `suppliers`: those
+    /// not yet a vendor of this company, each with the `matchKey` of its name) it must
     /// wait on. Records an open suggestion for each new pair; an empty answer means the vendor may become a supplier
     /// (no near miss, or every one was kept apart).
     static func pending(
@@ -110,7 +109,7 @@ public enum SupplierMappings {
         on tx: any Database
     ) async throws -> [UUID] {
         let key = Supplier.matchKey(vendor.name)
-        let candidates = suppliers.filter { $0.record.procoreVendorID == nil && Supplier.isNearMiss(key: $0.key, key: key) }.map(\.record)
+        let candidates = suppliers.filter { Supplier.isNearMiss(key: $0.key, key: key) }.map(\.record)
         guard !candidates.isEmpty else { return [] }
         let decided = try await SupplierMappingRecord.scoped(to: row.organisationID, on: tx)
             .filter(\.$companyLinkID == row.id.rawValue).filter(\.$procoreVendorID == vendor.id).all()

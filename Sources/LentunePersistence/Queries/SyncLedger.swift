@@ -15,6 +15,8 @@ public enum SyncLedger {
         case synced(procoreID: ProcoreID, url: String?, note: String? = nil)
         case failed(String)
         case skipped(String)
+        /// Someone changed the Procore record of a Lentune-sourced one since Lentune's last push: what differs.
+        case changed(String)
     }
 
     /// Records `update` for the record (creating its row on first use).
@@ -48,6 +50,9 @@ public enum SyncLedger {
         case .skipped(let reason):
             record.state = SyncRecord.State.skipped.rawValue
             record.lastError = String(reason.prefix(4000))
+        case .changed(let difference):
+            record.state = SyncRecord.State.changed.rawValue
+            record.lastError = String(difference.prefix(4000))
         }
         try await record.save(on: db)
         if kind == .purchaseOrder {

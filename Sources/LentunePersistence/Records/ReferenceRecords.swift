@@ -49,20 +49,19 @@ public final class SupplierRecord: Model, TenantRecord, @unchecked Sendable {
     /// `Supplier.matchKey(name)`, unique per organisation: two suppliers that Procore could not tell apart by name
     /// would make vendor matching ambiguous.
     @Field(key: "match_key") public var matchKey: String
-    @OptionalField(key: "procore_vendor_id") public var procoreVendorID: Int64?
 
     public init() {}
 
+    /// The supplier's own fields; its Procore vendors are `ProcoreReferenceLinkRecord`s (`ReferenceLinks.save`).
     public init(_ supplier: Supplier) {
         id = supplier.id.rawValue
         organisationID = supplier.organisationID.rawValue
         name = supplier.name
         matchKey = Supplier.matchKey(supplier.name)
-        procoreVendorID = supplier.procoreVendorID
     }
 
-    public var domain: Supplier {
-        Supplier(id: .init(id!), organisationID: .init(organisationID), name: name, procoreVendorID: procoreVendorID)
+    public func domain(links: [ProcoreCompanyLink.ID: ProcoreID] = [:]) -> Supplier {
+        Supplier(id: .init(id!), organisationID: .init(organisationID), name: name, procoreVendors: links)
     }
 }
 
@@ -109,22 +108,19 @@ public final class CostTypeRecord: Model, TenantRecord, @unchecked Sendable {
     @Field(key: "organisation_id") public var organisationID: UUID
     @Field(key: "code") public var code: String
     @Field(key: "name") public var name: String
-    @OptionalField(key: "procore_line_item_type_id") public var procoreLineItemTypeID: Int64?
 
     public init() {}
 
+    /// The cost type's own fields; its Procore line item types are `ProcoreReferenceLinkRecord`s.
     public init(_ costType: CostType) {
         id = costType.id.rawValue
         organisationID = costType.organisationID.rawValue
         code = costType.code
         name = costType.name
-        procoreLineItemTypeID = costType.procoreLineItemTypeID
     }
 
-    public var domain: CostType {
-        CostType(
-            id: .init(id!), organisationID: .init(organisationID), code: code, name: name,
-            procoreLineItemTypeID: procoreLineItemTypeID)
+    public func domain(links: [ProcoreCompanyLink.ID: ProcoreID] = [:]) -> CostType {
+        CostType(id: .init(id!), organisationID: .init(organisationID), code: code, name: name, procoreLineItemTypes: links)
     }
 }
 
@@ -156,5 +152,38 @@ public final class TaxCodeRecord: Model, TenantRecord, @unchecked Sendable {
         TaxCode(
             id: .init(id!), organisationID: .init(organisationID), code: code, name: name,
             rate: Scaled.quantity(rateScaled))
+    }
+}
+
+/// A Lentune supplier or cost type's counterpart in one Procore company (its vendor, its line item type): Procore keeps
+/// both per company, so a record has one link per company row it is known in (migration 0021).
+public final class ProcoreReferenceLinkRecord: Model, TenantRecord, @unchecked Sendable {
+    public static let schema = "procore_reference_links"
+    public static var organisationKey: KeyPath<ProcoreReferenceLinkRecord, FieldProperty<ProcoreReferenceLinkRecord, UUID>> { \.$organisationID }
+
+    public enum Kind: String, Sendable {
+        case supplier
+        case costType = "cost_type"
+    }
+
+    // managed fields
+    @ID(key: .id) public var id: UUID?
+
+    // data fields
+    @Field(key: "organisation_id") public var organisationID: UUID
+    @Field(key: "company_link_id") public var companyLinkID: UUID
+    @Field(key: "kind") public var kind: String
+    @Field(key: "entity_id") public var entityID: UUID
+    @Field(key: "procore_id") public var procoreID: Int64
+
+    public init() {}
+
+    public init(organisation: Organisation.ID, companyLink: ProcoreCompanyLink.ID, kind: Kind, entity: UUID, procoreID: Int64) {
+        id = UUID()
+        organisationID = organisation.rawValue
+        companyLinkID = companyLink.rawValue
+        self.kind = kind.rawValue
+        entityID = entity
+        self.procoreID = procoreID
     }
 }

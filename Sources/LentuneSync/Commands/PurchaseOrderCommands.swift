@@ -107,6 +107,23 @@ public enum PurchaseOrderCommands {
         }
     }
 
+    /// The sweep's repair of pushes (issue 25): queues a push for each PO of the row that should be in Procore and
+    /// has no push done or waiting (`ProcoreSettings.unsentLentunePurchaseOrders`), e.g. one whose job was lost.
+    /// Answers how many were queued.
+    public static func queueUnsent(_ row: ProcoreCompanyLink, now: Date, on db: any Database) async throws -> Int {
+        let unsent = try await ProcoreSettings.unsentLentunePurchaseOrders(of: row, on: db)
+        let waiting = try await Outbox.waiting(keys: unsent.map { "po.push:\($0.lowercasedText)" }, in: row.organisationID, on: db)
+        var queued = 0
+        for id in unsent where !waiting.contains("po.push:\(id.lowercasedText)") {
+            try await db.writeTransaction { tx in
+                try await Outbox.enqueue(.push(.init(id), organisation: row.organisationID, companyLink: row.id, now: now), on: tx)
+                try await SyncLedger.record(.pending(error: nil), .purchaseOrder, id, organisation: row.organisationID, now: now, on: tx)
+            }
+            queued += 1
+        }
+        return queued
+    }
+
     static func audit(_ action: String, _ po: PurchaseOrder, actor: User, now: Date, before: PurchaseOrder?, on tx: any Database) async throws {
         func describe(_ po: PurchaseOrder) -> String {
             "\(po.status.title); \(po.lines.count) line\(po.lines.count == 1 ? "" : "s"); total \(Money.format(po.totals.includingTax))"

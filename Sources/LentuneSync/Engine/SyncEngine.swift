@@ -23,6 +23,7 @@ public struct SyncEngine: Sendable {
         handlers[.pushPurchaseOrder] = PurchaseOrderJobs.push
         handlers[.pullPurchaseOrder] = PurchaseOrderJobs.pull
         handlers[.importPurchaseOrders] = PurchaseOrderJobs.importAll
+        handlers[.checkPurchaseOrder] = PurchaseOrderJobs.check
         handlers[.postInvoice] = InvoiceJobs.post
         handlers[.noop] = { _, _ in }
         self.handlers = handlers

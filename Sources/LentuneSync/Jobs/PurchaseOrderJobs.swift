@@ -63,12 +63,13 @@ public enum PurchaseOrderJobs {
                 let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
                 let lines = try await lineWrites(po, row: row, client: client, ctx)
                 let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
-                // Lines are written on a first push. An approved PO pushed before may have been revised since (edited
-                // and approved again): its commitment's lines are read, and written again only when they differ (the
-                // commitment goes back to Draft meanwhile). A close, or an unchanged PO, sends the status alone.
+                // Lines are written on a first push. A PO pushed before may have been revised since (edited and
+                // approved again, perhaps closed too before this push ran): its commitment's lines are read, and
+                // written again only when they differ (the commitment goes back to Draft meanwhile, then to the PO's
+                // status). An unchanged PO sends its status alone.
                 var needsLines = po.procoreCommitmentID == nil || po.lines.contains { $0.procoreLineItemID == nil }
                 var inProcore: [Procore.LineItem]?
-                if !needsLines, po.status == .approved, let commitment = po.procoreCommitmentID {
+                if !needsLines, let commitment = po.procoreCommitmentID {
                     let read = try await client.purchaseOrderLineItems(project: project, purchaseOrder: commitment).all()
                     needsLines = !linesMatch(lines, read)
                     inProcore = read
@@ -112,6 +113,14 @@ public enum PurchaseOrderJobs {
                     originId: item.po.id.rawValue.lowercasedText, originCode: item.po.number)
             }
             let written = try await client.syncPurchaseOrders(project, headers)
+            // Each commitment's id is stored the moment Procore answers with it: a push that fails after this (its
+            // lines, its status) has its PO paired with the commitment already, so no later read makes a second PO of it.
+            for item in group {
+                let origin = item.po.id.rawValue.lowercasedText
+                if let commitment = written.entities.first(where: { $0.originId == origin })?.id, item.po.procoreCommitmentID != commitment {
+                    try await PurchaseOrders.storeProcoreIDs(item.po.id, in: item.po.organisationID, commitment: commitment, lines: [:], on: ctx.db)
+                }
+            }
             var finals: [(Sending, ProcoreID, [PurchaseOrder.Line.ID: ProcoreID])] = []
             var writing: [(Sending, ProcoreID)] = []
             for item in group {
@@ -130,7 +139,11 @@ public enum PurchaseOrderJobs {
                 func start(_ entry: (Sending, ProcoreID)) {
                     tasks.addTask {
                         do {
-                            return (entry.0, entry.1, .success(try await writeLines(entry.0, commitment: entry.1, project: project, client: client)))
+                            let ids = try await writeLines(entry.0, commitment: entry.1, project: project, client: client)
+                            // The line ids too, at once (the status call may still fail).
+                            try await PurchaseOrders.storeProcoreIDs(
+                                entry.0.po.id, in: entry.0.po.organisationID, commitment: entry.1, lines: ids, on: ctx.db)
+                            return (entry.0, entry.1, .success(ids))
                         } catch {
                             return (entry.0, entry.1, .failure(error))
                         }
@@ -170,9 +183,8 @@ public enum PurchaseOrderJobs {
                 }
             }
             let environment = try await ProcoreSettings.connection(for: row.organisationID, on: ctx.db)?.domain.environment
-            for (item, commitment, lineIDs) in finals {
+            for (item, commitment, _) in finals {
                 do {
-                    try await PurchaseOrders.storeProcoreIDs(item.po.id, in: item.po.organisationID, commitment: commitment, lines: lineIDs, on: ctx.db)
                     if let reason = refused[commitment] {
                         throw SyncError.permanent("Procore refused the status of purchase order \(item.po.number): \(reason).")
                     }
@@ -242,21 +254,43 @@ public enum PurchaseOrderJobs {
     }
 
     /// Whether the commitment's lines that Lentune wrote are already the PO's: the same lines (by origin_id), each
-    /// with the amount, quantity, unit cost, description, position, cost code, cost type and tax code that would be
-    /// sent. Any doubt counts as a difference (the lines are then written again, which is always safe).
+    /// with the amount, quantity, unit cost, description, cost code, cost type and tax code that would be sent (not
+    /// the position: Procore's schema does not let a client write it). Any doubt counts as a difference (the lines are
+    /// then written again, which is always safe).
     static func linesMatch(_ writes: [Procore.LineItemWrite], _ inProcore: [Procore.LineItem]) -> Bool {
+        lineDifferences(writes, inProcore, label: { _ in "a line" }).isEmpty
+    }
+
+    /// How the commitment's lines that Lentune wrote differ from the PO's (`writes`), in a person's words; `label`
+    /// names a line by its origin_id ("line 2"). Lines another application added are not Lentune's and not compared.
+    static func lineDifferences(
+        _ writes: [Procore.LineItemWrite], _ inProcore: [Procore.LineItem], label: (String?) -> String
+    ) -> [String] {
         let ours = inProcore.filter { $0.originId.flatMap(UUID.init(uuidString:)) != nil }
-        guard ours.count == writes.count else { return false }
+        var differences: [String] = []
         for write in writes {
-            guard let line = ours.first(where: { $0.originId?.lowercased() == write.originId }) else { return false }
-            guard line.amount == write.amount, line.quantity == write.quantity, line.unitCost == write.unitCost,
-                (line.description ?? "") == (write.description ?? ""), line.position == write.position, line.taxCodeId == write.taxCodeId
-            else { return false }
-            if let code = write.costCodeId, line.costCode?.id != code { return false }
-            if let type = write.lineItemTypeId, line.lineItemType?.id != type { return false }
-            if let budgetCode = write.wbsCodeId, line.wbsCode?.id != budgetCode { return false }
+            let name = label(write.originId)
+            guard let line = ours.first(where: { $0.originId?.lowercased() == write.originId }) else {
+                differences.append("\(name) is not in Procore")
+                continue
+            }
+            func differ(_ what: String, _ procore: String?, _ lentune: String?) {
+                differences.append("\(name) \(what): \(procore ?? "none") in Procore, \(lentune ?? "none") in Lentune")
+            }
+            if line.amount != write.amount { differ("amount", line.amount.description, write.amount?.description) }
+            if line.quantity != write.quantity { differ("quantity", line.quantity?.description, write.quantity?.description) }
+            if line.unitCost != write.unitCost { differ("unit cost", line.unitCost?.description, write.unitCost?.description) }
+            if (line.description ?? "") != (write.description ?? "") { differ("description", line.description, write.description) }
+            if line.taxCodeId != write.taxCodeId { differ("tax code", line.taxCodeId.map { "#\($0)" }, write.taxCodeId.map { "#\($0)" }) }
+            if let code = write.costCodeId, line.costCode?.id != code { differ("cost code", line.costCode?.fullCode, "#\(code)") }
+            if let type = write.lineItemTypeId, line.lineItemType?.id != type { differ("cost type", line.lineItemType?.name, "#\(type)") }
+            if let budgetCode = write.wbsCodeId, line.wbsCode?.id != budgetCode { differ("budget code", line.wbsCode?.flatCode, "#\(budgetCode)") }
         }
-        return true
+        let sent = Set(writes.compactMap(\.originId))
+        for line in ours where !sent.contains(line.originId?.lowercased() ?? "") {
+            differences.append("Procore has a line Lentune removed (\((line.description ?? "").prefix(60)), \(line.amount))")
+        }
+        return differences
     }
 
     /// A PO pushed before may have lost lines in an edit since: the commitment's lines that Lentune wrote (their
@@ -305,9 +339,16 @@ public enum PurchaseOrderJobs {
     /// Each line as Procore takes it: cost code and cost type (a cost type missing in Procore is created there first),
     /// the mapped tax code, the amount excluding tax. A line that cannot be sent stops the PO with the line's reason.
     static func lineWrites(_ po: PurchaseOrder, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> [Procore.LineItemWrite] {
-        let codes = Dictionary(uniqueKeysWithValues: try await ReferenceData.costCodes(in: po.organisationID, project: po.projectID, on: ctx.db).map { ($0.id, $0) })
-        let taxCodes = Dictionary(uniqueKeysWithValues: try await ReferenceData.taxCodes(in: po.organisationID, on: ctx.db).map { ($0.id, $0) })
-        let taxes = try await TaxMappings.mapping(of: row, on: ctx.db)
+        try await lineWrites(po, row: row, on: ctx.db) { type in try await ReferenceWrites.ensureCostType(type, row: row, client: client, on: ctx.db) }
+    }
+
+    /// The lines as Procore would take them, with `costType` giving each cost type's line item type.
+    static func lineWrites(
+        _ po: PurchaseOrder, row: ProcoreCompanyLink, on db: any Database, costType: (CostType.ID) async throws -> ProcoreID
+    ) async throws -> [Procore.LineItemWrite] {
+        let codes = Dictionary(uniqueKeysWithValues: try await ReferenceData.costCodes(in: po.organisationID, project: po.projectID, on: db).map { ($0.id, $0) })
+        let taxCodes = Dictionary(uniqueKeysWithValues: try await ReferenceData.taxCodes(in: po.organisationID, on: db).map { ($0.id, $0) })
+        let taxes = try await TaxMappings.mapping(of: row, on: db)
         var writes: [Procore.LineItemWrite] = []
         for line in po.lines {
             let label = "\(po.number) line \(line.position)"
@@ -320,7 +361,7 @@ public enum PurchaseOrderJobs {
             guard let typeID = line.costTypeID else {
                 throw SyncError.permanent("\(label) has no cost type: Procore codes every commitment line to a cost code and cost type.")
             }
-            let procoreType = try await ReferenceWrites.ensureCostType(typeID, row: row, client: client, on: ctx.db)
+            let procoreType = try await costType(typeID)
             let tax: ProcoreID?
             do {
                 tax = try taxes.procoreTaxCode(for: line.taxCodeID.flatMap { taxCodes[$0] })
@@ -330,7 +371,7 @@ public enum PurchaseOrderJobs {
             writes.append(Procore.LineItemWrite(
                 id: line.procoreLineItemID, description: String(line.description.prefix(1000)), amount: .init(line.amount),
                 quantity: .init(line.quantity), unitCost: .init(line.unitCost), costCodeId: procoreCode, lineItemTypeId: procoreType,
-                taxCodeId: tax, originId: line.id.rawValue.lowercasedText, position: Int64(line.position)))
+                taxCodeId: tax, originId: line.id.rawValue.lowercasedText))
         }
         return writes
     }

@@ -89,27 +89,32 @@ extension PurchaseOrderJobs {
                 }
             }
         }
-        ctx.logger.info("imported commitments of \(row.name)", metadata: ["stored": "\(stored)", "failed": "\(failed.count)"])
-        if !failed.isEmpty {
-            throw SyncError.permanent("\(stored) commitments imported; \(failed.count) could not be: \(failed.prefix(5).joined(separator: " "))")
-        }
+        ctx.logger.info("imported commitments of \(row.name)", metadata: ["stored": "\(stored)", "on their own": "\(failed.count)"])
     }
 
     /// Commitments whose lines an import reads at once.
     static let importWidth = 4
 
-    /// One commitment of an import with its lines; nil when stored, Procore's refusal when not (recorded on the ledger
-    /// by `store`; the import goes on). A transient failure fails the import, which is retried as a whole.
+    /// One commitment of an import with its lines; nil when stored. One commitment never fails the import (issue 25):
+    /// one deleted meanwhile (Procore answers 404) is passed over; one that cannot be read or stored now (Procore's
+    /// refusal, a passing fault, a cost code not read yet) gets a `po.pull` job of its own, which fails or succeeds
+    /// alone with its own message in the Integration log, and the import goes on. Answers what happened to it then.
     static func importOne(
         _ commitment: Procore.PurchaseOrderContract, project: ProcoreID, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext
     ) async throws -> String? {
-        let lines = try await client.purchaseOrderLineItems(project, commitment.id).all()
         do {
+            let lines = try await client.purchaseOrderLineItems(project, commitment.id).all()
             try await store(commitment, lines: lines, procoreProject: project, row: row, ctx)
             return nil
-        } catch let error as SyncError {
-            guard case .permanent(let message) = error else { throw error }
-            return message
+        } catch {
+            if case .status(404, _, _)? = error as? Procore.Error {
+                return "commitment \(commitment.id) was deleted in Procore during the import."
+            }
+            guard !Task.isCancelled else { throw error }
+            let reason = SyncError(any: error)
+            if case .cancelled(let message) = reason { return "commitment \(commitment.id): \(message)" }
+            try await ChangeJobs.queuePull(commitment.id, project: project, deleted: false, row: row, now: ctx.now(), on: ctx.db)
+            return "commitment \(commitment.id) is read on its own (\(reason.description.prefix(300)))."
         }
     }
 
@@ -137,7 +142,11 @@ extension PurchaseOrderJobs {
         }
         do {
             let po = try await purchaseOrder(from: commitment, lines: lines, project: project, row: row, ctx)
-            let (stored, _) = try await PurchaseOrders.upsertFromProcore(po, projectCode: project.code, on: ctx.db)
+            let lineOrigins = Dictionary(
+                lines.compactMap { line in line.originId.flatMap(UUID.init(uuidString:)).map { (line.id, $0) } }, uniquingKeysWith: { first, _ in first })
+            let (stored, _) = try await PurchaseOrders.upsertFromProcore(
+                po, projectCode: project.code, origin: commitment.originId.flatMap(UUID.init(uuidString:)), lineOrigins: lineOrigins,
+                on: ctx.db)
             let environment = try await ProcoreSettings.connection(for: organisation, on: ctx.db)?.domain.environment
             let url = environment.flatMap { ProcoreWebLinks.url(.commitment(project: procoreProject, commitment: commitment.id), environment: $0) }
             // Lines deleted in Procore that invoices are allocated to stay in Lentune until those invoices change.
@@ -179,10 +188,10 @@ extension PurchaseOrderJobs {
         guard let vendor = commitment.vendor else {
             throw SyncError.permanent("\(label) has no vendor: Lentune needs a supplier on every purchase order.")
         }
-        var supplier = try await ReferenceData.suppliers(in: organisation, on: ctx.db).first { $0.procoreVendorID == vendor.id }
+        var supplier = try await ReferenceLinks.entity(.supplier, procoreID: vendor.id, row: row, on: ctx.db)
         if supplier == nil {
             _ = try await ReferenceImport.suppliers([(id: vendor.id, name: vendor.company ?? "Vendor \(vendor.id)")], row: row, now: ctx.now(), on: ctx.db)
-            supplier = try await ReferenceData.suppliers(in: organisation, on: ctx.db).first { $0.procoreVendorID == vendor.id }
+            supplier = try await ReferenceLinks.entity(.supplier, procoreID: vendor.id, row: row, on: ctx.db)
         }
         guard let supplier else {
             throw SyncError.permanent("\(label): its vendor \(vendor.company ?? String(vendor.id)) waits for a decision on the Supplier mapping page.")
@@ -191,7 +200,7 @@ extension PurchaseOrderJobs {
             try await ReferenceData.costCodes(in: organisation, project: project.id, on: ctx.db).compactMap { code in code.procoreCostCodeID.map { ($0, code) } },
             uniquingKeysWith: { first, _ in first })
         let types = Dictionary(
-            try await ReferenceData.costTypes(in: organisation, on: ctx.db).compactMap { type in type.procoreLineItemTypeID.map { ($0, type) } },
+            try await ReferenceData.costTypes(in: organisation, on: ctx.db).compactMap { type in type.procoreLineItemTypes[row.id].map { ($0, type) } },
             uniquingKeysWith: { first, _ in first })
         let taxCodes = try await ReferenceData.taxCodes(in: organisation, on: ctx.db)
         let taxes = try await TaxMappings.mapping(of: row, on: ctx.db)
@@ -221,7 +230,7 @@ extension PurchaseOrderJobs {
         }
         let po = PurchaseOrder(
             organisationID: organisation, number: String((commitment.number?.isEmpty == false ? commitment.number! : "PC-\(commitment.id)").prefix(60)),
-            origin: .procore, status: status(commitment.status), supplierID: supplier.id, projectID: project.id,
+            origin: .procore, status: status(commitment.status), supplierID: .init(supplier), projectID: project.id,
             title: String((commitment.title ?? "").prefix(255)), description: String((commitment.description ?? "").prefix(100_000)),
             deliveryDate: commitment.deliveryDate.flatMap(\.utcDate), lines: mapped, procoreCommitmentID: commitment.id)
         if !po.amountProblems.isEmpty {
@@ -246,7 +255,7 @@ extension PurchaseOrderJobs {
 
     /// The dedupe keys of a PO's push and pull jobs: its sync history in the outbox.
     public static func historyKeys(for po: PurchaseOrder, companyLink: ProcoreCompanyLink.ID?) -> [String] {
-        var keys = ["po.push:\(po.id.rawValue.lowercasedText)"]
+        var keys = ["po.push:\(po.id.rawValue.lowercasedText)", "po.check:\(po.id.rawValue.lowercasedText)"]
         if let commitment = po.procoreCommitmentID, let companyLink { keys.append("po.pull:\(companyLink):\(commitment)") }
         return keys
     }

@@ -53,7 +53,7 @@ public enum ReferenceJobs {
         if scope.project_id == nil {
             if scope.vendors != true {
                 let types = try await client.lineItemTypes(row.procoreCompanyID).all().map { (id: $0.id, code: $0.code, name: $0.name) }
-                metadata["cost_types"] = "\(try await ReferenceImport.costTypes(types, organisation: row.organisationID, on: ctx.db))"
+                metadata["cost_types"] = "\(try await ReferenceImport.costTypes(types, row: row, on: ctx.db))"
                 metadata["tax_codes"] = "\(try await readTaxCodes(row: row, client: client, ctx))"
             }
             let vendors = try await client.vendors(row.procoreCompanyID, .none, 100).all().filter { $0.isActive ?? true }.map { (id: $0.id, name: $0.name) }

@@ -48,6 +48,19 @@ public enum ChangeJobs {
             return
         }
         switch event.resourceName {
+        case "Purchase Order Contracts" where row.purchaseOrderSource == .lentune,
+            "Purchase Order Contract Line Items" where row.purchaseOrderSource == .lentune:
+            // Lentune's own writes were skipped at intake: another application changed a commitment Lentune sends.
+            // It is checked for drift, never read back.
+            let commitment = event.resourceName == "Purchase Order Contracts" ? event.resourceID : parent(of: event)
+            guard let commitment, let po = try await PurchaseOrders.find(commitment: commitment, in: row.organisationID, on: db),
+                po.origin == .lentune
+            else {
+                try await WebhookEvents.setOutcome(event.id, "ignored: \(row.name) is on Lentune purchase order and Lentune did not send it", on: db)
+                return
+            }
+            try await Outbox.enqueue(.check(po.id, organisation: row.organisationID, companyLink: row.id, now: now), on: db)
+            try await WebhookEvents.setOutcome(event.id, "queued po.check", on: db)
         case "Purchase Order Contracts", "Purchase Order Contract Line Items":
             guard row.purchaseOrderSource == .procore else {
                 try await WebhookEvents.setOutcome(
@@ -94,8 +107,12 @@ public enum ChangeJobs {
     /// missed, at the cost of reading a few twice (pull jobs are idempotent and deduplicated).
     public static let overlap: TimeInterval = 300
 
-    /// `sweep`: a reference-data sync of the company, and, on Procore purchase order, a pull for every commitment of its linked projects updated since
-    /// the cursor (with overlap); the cursor then moves to the time the sweep started.
+    /// `sweep`: repairs both directions for one company (issue 25). A reference-data sync of the company; the posting
+    /// schedule (held invoices, and approved ones whose posting was never queued or lost its job). On **Procore
+    /// purchase order**, a pull for every commitment of its linked projects updated since the cursor (with overlap).
+    /// On **Lentune purchase order**, a push for every PO that should be in Procore and has no push done or waiting,
+    /// and a drift check (`po.check`) for every Lentune commitment changed in Procore since the cursor. The cursor then
+    /// moves to the time the sweep started.
     public static func sweep(_ job: SyncJob, _ ctx: JobContext) async throws {
         guard let linkID = job.companyLinkID, let row = try await ProcoreSettings.link(linkID, on: ctx.db), row.isLinked else {
             throw SyncError.cancelled("The company is no longer linked.")
@@ -106,8 +123,9 @@ public enum ChangeJobs {
         try await Outbox.enqueue(.companyWide(.syncReferenceData, of: row, now: started), on: ctx.db)
         // The posting schedule: held invoices are tried again, approved ones never queued are queued.
         _ = try await InvoiceCommands.queueAwaitingPosting(row, now: started, on: ctx.db)
-        guard row.purchaseOrderSource == .procore else {
-            // Nothing to read for POs in the other modes.
+        if row.purchaseOrderSource == .lentune { _ = try await PurchaseOrderCommands.queueUnsent(row, now: started, on: ctx.db) }
+        guard row.purchaseOrderSource != .none else {
+            // Nothing to read for POs with neither box ticked.
             try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)
             return
         }
@@ -118,10 +136,27 @@ public enum ChangeJobs {
             let filter = Procore.ListFilter(updatedAt: since...started, includeDeleted: .with)
             for try await page in client.purchaseOrders(project, filter, 100) {
                 for commitment in page {
-                    try await queuePull(commitment.id, project: project, deleted: commitment.deletedAt != nil, row: row, now: started, on: ctx.db)
+                    if row.purchaseOrderSource == .procore {
+                        try await queuePull(commitment.id, project: project, deleted: commitment.deletedAt != nil, row: row, now: started, on: ctx.db)
+                    } else if let po = try await lentunePO(of: commitment, in: row.organisationID, on: ctx.db) {
+                        try await Outbox.enqueue(.check(po, organisation: row.organisationID, companyLink: row.id, now: started), on: ctx.db)
+                    }
                 }
             }
         }
         try await SweepCursors.advance(row.id, resource: "purchase_order_contracts", to: started, now: started, on: ctx.db)
+    }
+
+    /// The Lentune PO a commitment of a Lentune-sourced company is (by its stored id, else by origin_id), if any.
+    static func lentunePO(of commitment: Procore.PurchaseOrderContract, in organisation: Organisation.ID, on db: any Database) async throws
+        -> PurchaseOrder.ID?
+    {
+        if let po = try await PurchaseOrders.find(commitment: commitment.id, in: organisation, on: db) {
+            return po.origin == .lentune ? po.id : nil
+        }
+        guard let origin = commitment.originId.flatMap(UUID.init(uuidString:)),
+            let po = try await PurchaseOrders.find(.init(origin), in: organisation, on: db), po.origin == .lentune
+        else { return nil }
+        return po.id
     }
 }

@@ -24,6 +24,7 @@ enum APIController {
         administrators.get(SiteURL.components(.apiProcoreCompanies), use: companies)
         administrators.get(SiteURL.components(.apiProcoreCompany(UUID())), use: company)
         administrators.put(SiteURL.components(.apiProcoreCompany(UUID())), use: updateCompany)
+        SyncAPI.register(administrators)
     }
 
     // MARK: - DTOs (never records)

@@ -344,6 +344,40 @@ enum OpenAPI {
               "422": { "$ref": "#/components/responses/Problem" }
             }
           }
+        },
+        "/procore/companies/{id}/sweep": {
+          "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+          "post": {
+            "summary": "Sweep the company now",
+            "description": "Queues a sweep of the linked company: reference data, the posting schedule, pulls (Procore purchase order) or pushes and drift checks (Lentune purchase order) of what changed since its cursor. A sweep already waiting is the one that runs (queued: false).",
+            "operationId": "sweepProcoreCompany",
+            "responses": {
+              "202": { "description": "Queued", "content": { "application/json": { "schema": { "type": "object", "required": ["queued"], "properties": { "queued": { "type": "boolean" } } } } } },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" },
+              "404": { "$ref": "#/components/responses/Problem" },
+              "409": { "$ref": "#/components/responses/Problem" }
+            }
+          }
+        },
+        "/sync/jobs": {
+          "get": {
+            "summary": "The organisation's sync jobs (the Integration log), newest first",
+            "operationId": "listSyncJobs",
+            "parameters": [
+              { "name": "company_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+              { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["hooks.register", "hooks.unregister", "webhook.process", "sweep", "po.push", "po.pull", "po.import", "po.check", "reference.sync", "invoice.post", "noop"] } },
+              { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["pending", "running", "done", "failed", "cancelled"] } },
+              { "name": "since", "in": "query", "description": "Queued on or after this day (UTC)", "schema": { "type": "string", "format": "date" } },
+              { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500, "default": 100 } }
+            ],
+            "responses": {
+              "200": { "description": "The jobs", "content": { "application/json": { "schema": { "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": { "$ref": "#/components/schemas/SyncJob" } } } } } } },
+              "400": { "$ref": "#/components/responses/Problem" },
+              "401": { "$ref": "#/components/responses/Problem" },
+              "403": { "$ref": "#/components/responses/Problem" }
+            }
+          }
         }
       },
       "components": {
@@ -398,7 +432,24 @@ enum OpenAPI {
               "total_excluding_tax": { "type": "string" },
               "tax": { "type": "string" },
               "total_including_tax": { "type": "string" },
-              "procore_commitment_id": { "type": ["integer", "null"], "format": "int64" }
+              "procore_commitment_id": { "type": ["integer", "null"], "format": "int64" },
+              "deleted_in_procore": { "type": "boolean", "description": "Its commitment was deleted in Procore: the PO is kept, marked, never removed" },
+              "deleted_in_procore_at": { "type": ["string", "null"], "format": "date-time" }
+            }
+          },
+          "SyncJob": {
+            "type": "object",
+            "required": ["id", "kind", "state", "attempts", "next_attempt_at", "created_at"],
+            "properties": {
+              "id": { "type": "string", "format": "uuid" },
+              "company_id": { "type": ["string", "null"], "format": "uuid" },
+              "kind": { "type": "string", "enum": ["hooks.register", "hooks.unregister", "webhook.process", "sweep", "po.push", "po.pull", "po.import", "po.check", "reference.sync", "invoice.post", "noop"] },
+              "state": { "type": "string", "enum": ["pending", "running", "done", "failed", "cancelled"] },
+              "attempts": { "type": "integer" },
+              "next_attempt_at": { "type": "string", "format": "date-time" },
+              "created_at": { "type": "string", "format": "date-time" },
+              "finished_at": { "type": ["string", "null"], "format": "date-time" },
+              "message": { "type": ["string", "null"], "description": "Procore's message for a failure, or why the job was cancelled" }
             }
           },
           "InvoiceWrite": {
@@ -533,7 +584,10 @@ enum OpenAPI {
                 "rate": { "type": ["string", "null"], "description": "Tax codes: the rate as a decimal fraction, e.g. 0.1500" },
                 "procore_mappings": { "type": ["array", "null"], "description": "Tax codes: the Procore tax code each linked company sends this code as (its Tax mapping page); a company not listed has no mapping, and lines with this code are not sent to it", "items": { "type": "object", "required": ["company_id", "procore_company_id", "procore_tax_code_id"], "properties": {
                   "company_id": { "type": "string", "format": "uuid" }, "procore_company_id": { "type": "integer", "format": "int64" },
-                  "procore_tax_code_id": { "type": "integer", "format": "int64" } } } } } } },
+                  "procore_tax_code_id": { "type": "integer", "format": "int64" } } } },
+                "procore_links": { "type": ["array", "null"], "description": "Suppliers and cost types: the vendor or line item type this record is in each linked Procore company (Procore keeps them per company); procore_id is set only when there is exactly one", "items": { "type": "object", "required": ["company_id", "procore_company_id", "procore_id"], "properties": {
+                  "company_id": { "type": "string", "format": "uuid" }, "procore_company_id": { "type": "integer", "format": "int64" },
+                  "procore_id": { "type": "integer", "format": "int64" } } } } } } },
               "next_cursor": { "type": ["string", "null"], "description": "Pass as after= for the next page (null on the last)" }
             }
           },

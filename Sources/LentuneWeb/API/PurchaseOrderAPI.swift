@@ -45,6 +45,9 @@ enum PurchaseOrderAPI {
         var tax: String
         var total_including_tax: String
         var procore_commitment_id: Int64?
+        /// When its commitment was deleted in Procore (a Procore PO is kept, marked, never removed).
+        var deleted_in_procore: Bool
+        var deleted_in_procore_at: String?
 
         init(_ po: PurchaseOrder) {
             id = po.id.rawValue
@@ -55,6 +58,8 @@ enum PurchaseOrderAPI {
             project_id = po.projectID.rawValue
             title = po.title
             description = po.description
+            deleted_in_procore = po.deletedInProcoreAt != nil
+            deleted_in_procore_at = po.deletedInProcoreAt.map(SyncAPI.timestamp)
             delivery_date = po.deliveryDate.map { $0.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()) }
             lines = po.lines.map { line in
                 LineDTO(

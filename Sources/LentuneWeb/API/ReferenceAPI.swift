@@ -31,6 +31,25 @@ enum ReferenceAPI {
         var project_id: UUID?
         var rate: String?
         var procore_mappings: [TaxMappingItem]?
+        var procore_links: [LinkItem]?
+    }
+
+    /// A supplier's vendor, or a cost type's line item type, in one linked Procore company.
+    struct LinkItem: Encodable {
+        var company_id: UUID
+        var procore_company_id: Int64
+        var procore_id: Int64
+    }
+
+    /// `procore_id` is the record's id in its one Procore company (null when it is known in none, or in several:
+    /// then `procore_links` has each).
+    static func linked(_ id: UUID, code: String?, name: String, _ links: [ProcoreCompanyLink.ID: ProcoreID], rows: [ProcoreCompanyLink]) -> Item {
+        let items = links.compactMap { row, procoreID in
+            rows.first { $0.id == row }.map { LinkItem(company_id: row.rawValue, procore_company_id: $0.procoreCompanyID, procore_id: procoreID) }
+        }.sorted { $0.procore_company_id < $1.procore_company_id }
+        return Item(
+            id: id, code: code, name: name, procore_id: links.count == 1 ? links.first?.value : nil, source: links.isEmpty ? "lentune" : "procore",
+            active: true, procore_links: items)
     }
 
     struct TaxMappingItem: Encodable {
@@ -78,9 +97,9 @@ enum ReferenceAPI {
         let viewer = try req.requireViewer()
         let (limit, after, _, problem) = paging(req)
         if let problem { return problem }
+        let rows = try await ProcoreSettings.companyLinks(for: viewer.organisationID, on: req.db)
         return try answer(try await ReferenceLists.suppliers(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
-            Item(id: $0.id.rawValue, code: nil, name: $0.name, procore_id: $0.procoreVendorID,
-                 source: $0.procoreVendorID == nil ? "lentune" : "procore", active: true)
+            linked($0.id.rawValue, code: nil, name: $0.name, $0.procoreVendors, rows: rows)
         }
     }
 
@@ -104,9 +123,9 @@ enum ReferenceAPI {
         let viewer = try req.requireViewer()
         let (limit, after, _, problem) = paging(req)
         if let problem { return problem }
+        let rows = try await ProcoreSettings.companyLinks(for: viewer.organisationID, on: req.db)
         return try answer(try await ReferenceLists.costTypes(in: viewer.organisationID, after: after, limit: limit, on: req.db)) {
-            Item(id: $0.id.rawValue, code: $0.code, name: $0.name, procore_id: $0.procoreLineItemTypeID,
-                 source: $0.procoreLineItemTypeID == nil ? "lentune" : "procore", active: true)
+            linked($0.id.rawValue, code: $0.code, name: $0.name, $0.procoreLineItemTypes, rows: rows)
         }
     }
 

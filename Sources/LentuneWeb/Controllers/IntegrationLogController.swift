@@ -98,6 +98,7 @@ enum IntegrationLogView {
             el("div", .class("actions")) {
                 postButton(SiteURL.integrationLogRetryAll.path, "Retry all failed", id: "retry-all", csrf: model.viewer.csrfToken)
                 postButton(SiteURL.integrationLogSweep.path, "Sweep now", id: "sweep-now", csrf: model.viewer.csrfToken)
+                ReconcileView.form(rows: model.rows.filter(\.isLinked), csrf: model.viewer.csrfToken)
             }
             el("h2") { "Jobs" }
             if model.jobs.isEmpty {

@@ -15,8 +15,9 @@ enum DocumentsView {
     }
 
     static func suppliers(viewer: Viewer, suppliers: [Supplier], procore: ProcoreContext) -> HTML {
-        // Vendors belong to a Procore company; with several linked companies the first one's directory is linked.
-        let company = procore.rows.first { $0.isLinked }
+        // Vendors belong to a Procore company: a supplier is one vendor in each company it works for.
+        let rows = Dictionary(procore.rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let several = procore.rows.count > 1
         return Layout.page(title: "Suppliers", viewer: viewer, section: .suppliers) {
             if suppliers.isEmpty {
                 Layout.emptyState("No suppliers yet.")
@@ -26,10 +27,16 @@ enum DocumentsView {
                     rows: suppliers.map { supplier in
                         [
                             .text(supplier.name),
-                            .text(supplier.procoreVendorID == nil ? "Lentune" : "Procore" + (company.map { " (\($0.name))" } ?? "")),
-                            supplier.procoreVendorID.map { vendor in
-                                company.map { procore.link(.vendor(company: $0.procoreCompanyID, vendor: vendor), id: vendor) } ?? .text("#\(vendor)")
-                            } ?? .text("not linked"),
+                            .text(supplier.procoreVendors.isEmpty ? "Lentune" : "Procore"),
+                            supplier.procoreVendors.isEmpty
+                                ? .text("not linked")
+                                : .fragment(supplier.procoreVendors.sorted { $0.value < $1.value }.map { row, vendor in
+                                    guard let company = rows[row] else { return .text("#\(vendor) ") }
+                                    return .fragment([
+                                        procore.link(.vendor(company: company.procoreCompanyID, vendor: vendor), id: vendor),
+                                        .text(several ? " (\(company.name)) " : " "),
+                                    ])
+                                }),
                         ]
                     })
             }

@@ -59,6 +59,7 @@ enum PurchaseOrderViews {
             case .synced: "Synced"
             case .failed: "Failed"
             case .skipped: "Skipped"
+            case .changed: "Changed in Procore"
             }
         return el("span", .class("badge sync-\(state.rawValue)"), .title(label)) { state.symbol.isEmpty ? label : "\(state.symbol) \(label)" }
     }
@@ -132,11 +133,15 @@ enum PurchaseOrderViews {
                 case .pending?: " Waiting to be sent." + (record?.lastError.map { " Last attempt: \($0)" } ?? "")
                 case .failed?: " " + (record?.lastError ?? "")
                 case .skipped?: " " + (record?.lastError ?? "")
+                case .changed?: " " + (record?.lastError ?? "") + " Lentune does not read it back: Send Lentune's version to put Procore right."
                 default: po.origin == .procore ? " Not read from Procore yet." : " Sent to Procore when approved, if its company is on Lentune purchase order."
                 }
             }
             if mayAct, po.origin == .lentune, [.failed, .skipped].contains(record?.state) {
                 syncButton(po, "retry", "Retry", csrf: model.viewer.csrfToken)
+            }
+            if mayAct, po.origin == .lentune, record?.state == .changed {
+                syncButton(po, "retry", "Send Lentune's version", csrf: model.viewer.csrfToken)
             }
             if mayAct, po.origin == .procore, po.procoreCommitmentID != nil {
                 syncButton(po, "refresh", "Refresh", csrf: model.viewer.csrfToken)
