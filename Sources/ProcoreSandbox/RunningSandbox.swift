@@ -30,7 +30,7 @@ public final class RunningSandbox: Sendable {
         app.logger.logLevel = logLevel
         do {
             guard let data = Seeds.named(seed, now: Date()) else {
-                throw Abort(.badRequest, reason: "Unknown seed “\(seed)”: use demo or empty")
+                throw Abort(.badRequest, reason: "Unknown seed “\(seed)”: use demo, multi or empty")
             }
             let store = SandboxStore(data: data, stateFile: stateFile)
             if let settings { store.write { $0.settings = settings } }
@@ -53,9 +53,9 @@ public final class RunningSandbox: Sendable {
     /// Runs `body` against a sandbox on a free loopback port (demo seed, one service-account client) and shuts it
     /// down afterwards, whether `body` returns or throws.
     public static func with<T>(
-        clientID: String, clientSecret: String, _ body: (RunningSandbox) async throws -> T
+        clientID: String, clientSecret: String, seed: String = "demo", _ body: (RunningSandbox) async throws -> T
     ) async throws -> T {
-        let sandbox = try await start(port: 0, seed: "demo", clientID: clientID, clientSecret: clientSecret)
+        let sandbox = try await start(port: 0, seed: seed, clientID: clientID, clientSecret: clientSecret)
         do {
             let result = try await body(sandbox)
             await sandbox.shutdown()

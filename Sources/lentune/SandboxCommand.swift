@@ -16,7 +16,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
     @ArgumentParser.Option(help: "Address to listen on.") var hostname = "127.0.0.1"
     @ArgumentParser.Option(help: "Port (0 picks a free port and prints it).") var port = 4010
-    @ArgumentParser.Option(help: "demo, empty, or a JSON state file (as exported by GET /_sandbox/state).") var seed = "demo"
+    @ArgumentParser.Option(help: "demo, multi (four companies sharing cost type codes and vendor names), empty, or a JSON state file (as exported by GET /_sandbox/state).") var seed = "demo"
     @ArgumentParser.Option(help: "Register an OAuth client (a service account) with this id.") var clientId: String?
     @ArgumentParser.Option(help: "Its secret.") var clientSecret: String?
     @ArgumentParser.Option(help: "A redirect URI for the authorization code grant (repeatable).") var redirectUri: [String] = []

@@ -172,3 +172,74 @@ import Testing
         }
     }
 }
+
+/// Defects 4 and 5: two Procore companies in one organisation, and a commitment deleted during an import.
+@Suite struct SeveralCompaniesTests {
+    /// Two companies whose cost types share codes (L, M, S, E, O) and whose vendors share names both import: one
+    /// Lentune cost type and one supplier per code and name, each linked to its line item type or vendor in each
+    /// company; a PO of the second company is sent with the second company's ids.
+    @Test(arguments: TestDatabase.kinds)
+    func aSecondCompanyWithTheSameCostTypeCodesAndVendorNames_imports(kind: TestDatabase.Kind) async throws {
+        try await RunningSandbox.with(clientID: "multi-app", clientSecret: "multi-secret", seed: "multi") { sandbox in
+            try await TestDatabase.with(kind) { database in
+                let db = database.db
+                let fixture = try await Fixture.make(on: db)
+                let org = fixture.organisation.id
+                let (first, worker, _) = try await ReferenceImportTests.linkedCompany(
+                    org, sandbox: sandbox, clientID: "multi-app", secret: "multi-secret", on: db)
+                try await ReferenceImportTests.readAll(first, worker, on: db)
+                let connection = first.connectionID
+                let second = ProcoreCompanyLink(
+                    organisationID: org, connectionID: connection, procoreCompanyID: 4343, name: "Tōtara", isLinked: true)
+                try await ProcoreSettings.insert(second, on: db)
+                try await ReferenceImportTests.readAll(second, worker, on: db)
+
+                let types = try await ReferenceData.costTypes(in: org, on: db)
+                #expect(Set(types.map(\.code)) == ["L", "M", "S", "E", "O"])
+                let procoreTypes = sandbox.server.store.read { $0.lineItemTypes }
+                for type in types {
+                    for (row, company) in [(first.id, Seeds.demoCompanyID), (second.id, Int64(4343))] {
+                        let expected = procoreTypes.first { $0.companyID == company && $0.code == type.code }?.id
+                        #expect(type.procoreLineItemTypes[row] == expected, "\(type.code) in \(company)")
+                    }
+                }
+                let suppliers = try await ReferenceData.suppliers(in: org, on: db)
+                let placemakers = try #require(suppliers.first { $0.name == "Placemakers Ltd" })
+                #expect(suppliers.filter { $0.name == "Placemakers Ltd" }.count == 1)
+                let vendors = sandbox.server.store.read { $0.vendors.filter { $0.name == "Placemakers Ltd" } }
+                func vendor(_ company: Int64) -> Int64? { vendors.first { $0.companyID == company }?.id }
+                #expect(placemakers.procoreVendors == [first.id: vendor(Seeds.demoCompanyID)!, second.id: vendor(4343)!])
+                // Both companies' projects are in.
+                let projects = try await ReferenceData.projects(in: org, on: db)
+                #expect(projects.contains { $0.procoreCompanyLinkID == second.id && $0.isActive })
+                #expect(try await ReferenceImport.summary(of: second, on: db).costTypesLinked == 5)
+            }
+        }
+    }
+
+    /// A commitment deleted in Procore while its company's import reads it fails alone: the import is done, every
+    /// other commitment is in Lentune.
+    @Test(arguments: TestDatabase.kinds)
+    func aCommitmentDeletedDuringAnImport_doesNotFailTheImport(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue)
+                .set(\.$purchaseOrderSource, to: PurchaseOrderSource.procore.rawValue).update()
+            let linked = Set(try await ReferenceData.projects(in: w.org, on: w.db).compactMap(\.procoreProjectID))
+            let commitments = w.sandbox.server.store.read { $0.purchaseOrders.filter { linked.contains($0.projectID) && $0.deletedAt == nil } }
+            #expect(commitments.count >= 3)
+            let doomed = try #require(commitments.first)
+            // Another application deletes it right after the import's list named it: its lines then answer 404.
+            var faults = SandboxFaults()
+            faults.deleteAfterListing = [doomed.id]
+            w.sandbox.server.store.faults = faults
+            try await Outbox.enqueue(.companyWide(.importPurchaseOrders, of: w.row, now: Date()), on: w.db)
+            for _ in 0..<3 { _ = try await w.worker.runOnce() }
+            let job = try #require(try await Outbox.jobs(in: w.org, filter: .init(kind: .importPurchaseOrders), on: w.db).first)
+            #expect(job.state == .done, "\(job.lastError ?? "")")
+            for commitment in commitments.dropFirst() {
+                #expect(try await PurchaseOrders.find(commitment: commitment.id, in: w.org, on: w.db) != nil, "\(commitment.number)")
+            }
+            #expect(try await PurchaseOrders.find(commitment: doomed.id, in: w.org, on: w.db) == nil)
+        }
+    }
+}

@@ -12,7 +12,8 @@ import Testing
 @Suite struct ReferenceImportTests {
     /// The demo company of the sandbox, linked in `org` through a service-account connection, and a worker.
     static func linkedCompany(
-        _ org: Organisation.ID, sandbox: RunningSandbox, clientID: String, secret: String, on db: any Database
+        _ org: Organisation.ID, sandbox: RunningSandbox, clientID: String, secret: String, company: Int64 = Seeds.demoCompanyID,
+        on db: any Database
     ) async throws -> (ProcoreCompanyLink, SyncWorker, ProcoreSessions) {
         let box = try SecretBox(base64Key: SecretBox.generateKey())
         let admin = try await Accounts.createUser(
@@ -22,7 +23,7 @@ import Testing
                   clientSecret: secret, grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
             organisation: org, actor: admin, secrets: box, now: Date(), on: db)
         let row = ProcoreCompanyLink(
-            organisationID: org, connectionID: .init(connection.id), procoreCompanyID: Seeds.demoCompanyID, name: "Kauri", isLinked: true)
+            organisationID: org, connectionID: .init(connection.id), procoreCompanyID: company, name: "Kauri", isLinked: true)
         try await ProcoreSettings.insert(row, on: db)
         let sessions = ProcoreSessions(connector: ProcoreConnector(secrets: box))
         let worker = SyncEngine(

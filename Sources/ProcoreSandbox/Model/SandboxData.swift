@@ -88,6 +88,9 @@ public struct SandboxFaults: Codable, Sendable {
     public var dropWebhooks = 0
     /// Answer this share of API requests with 503 + Retry-After (load shedding).
     public var shedRate: Double = 0
+    /// Commitments another application deletes right after a list answer has named them (a deletion during an
+    /// import): each is deleted once, then forgotten.
+    public var deleteAfterListing: [Int64] = []
 
     public struct Storm: Codable, Sendable {
         public var status: Int
@@ -112,6 +115,7 @@ public struct SandboxFaults: Codable, Sendable {
         duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? false
         dropWebhooks = max(0, try c.decodeIfPresent(Int.self, forKey: .dropWebhooks) ?? 0)
         shedRate = try c.decodeIfPresent(Double.self, forKey: .shedRate) ?? 0
+        deleteAfterListing = try c.decodeIfPresent([Int64].self, forKey: .deleteAfterListing) ?? []
     }
 }
 

@@ -36,7 +36,7 @@ enum AdminRoutes {
         admin.post("reset") { req async throws -> Response in
             let request = (try? decode(ResetRequest.self, req)) ?? ResetRequest()
             guard let data = Seeds.named(request.seed ?? "empty", now: store.clock()) else {
-                throw Abort(.badRequest, reason: "Unknown seed “\(request.seed ?? "")”: use demo or empty")
+                throw Abort(.badRequest, reason: "Unknown seed “\(request.seed ?? "")”: use demo, multi or empty")
             }
             sandbox.replace(with: data)
             return status("reset", seed: request.seed ?? "empty", store: store)

@@ -27,7 +27,9 @@ enum PurchaseOrderRoutes {
             }
             if let vendor = try ctx.query.int64("filters[vendor_id]") { orders = orders.filter { $0.vendorID == vendor } }
             let data = store.read { $0 }
-            return Lists.respond(req, orders) { poJSON($0, data: data, detail: false) }
+            let response = try Lists.respond(req, orders) { poJSON($0, data: data, detail: false) }
+            deleteAfterListing(orders.map(\.id), store: store)
+            return response
         }
         api.api(.GET, path + "/:po_id") { req, ctx in
             let project = try ctx.projectFromQuery()
@@ -94,6 +96,23 @@ enum PurchaseOrderRoutes {
 
     static let lockedError = ProcoreError.fields(
         .unprocessableEntity, [("base", ["An approved commitment's contract company and schedule of values cannot be changed, and it cannot be deleted."])])
+
+    /// The fault `deleteAfterListing`: the listed commitments it names are deleted now, as another application would.
+    static func deleteAfterListing(_ listed: [Int64], store: SandboxStore) {
+        let doomed = store.updateFaults { faults -> [Int64] in
+            let hit = faults.deleteAfterListing.filter(listed.contains)
+            faults.deleteAfterListing.removeAll(where: hit.contains)
+            return hit
+        }
+        guard !doomed.isEmpty else { return }
+        let now = store.clock()
+        store.write { data in
+            for index in data.purchaseOrders.indices where doomed.contains(data.purchaseOrders[index].id) {
+                data.purchaseOrders[index].deletedAt = now
+                data.purchaseOrders[index].updatedAt = now
+            }
+        }
+    }
 
     static func isLocked(_ po: PurchaseOrderContract) -> Bool { po.status == "Approved" || po.status == "Closed" }
 

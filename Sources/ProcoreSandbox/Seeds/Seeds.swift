@@ -10,6 +10,7 @@ public enum Seeds {
     public static func named(_ name: String, now: Date) -> SandboxData? {
         switch name {
         case "demo": return demo(now: now)
+        case "multi": return multi(now: now)
         case "empty": return empty()
         default:
             guard name.hasSuffix(".json"), let data = FileManager.default.contents(atPath: name) else { return nil }
@@ -25,8 +26,27 @@ public enum Seeds {
 
     public static func demo(now: Date) -> SandboxData {
         var data = empty()
-        let company = demoCompanyID
-        data.companies = [Company(id: company, name: "Kauri Construction Ltd")]
+        addCompany(demoCompanyID, name: "Kauri Construction Ltd", projectPrefix: "", to: &data, now: now)
+        return data
+    }
+
+    /// The companies of the `multi` seed: Kauri (the demo company) and three more built alike, so that they share
+    /// cost type codes (L, M, S, E, O), tax codes and vendor names, as real companies do; their project numbers differ.
+    public static let multiCompanies: [(id: Int64, name: String, prefix: String)] = [
+        (demoCompanyID, "Kauri Construction Ltd", ""), (4343, "Tōtara Builders Ltd", "TB-"), (4444, "Rimu Civil Ltd", "RC-"),
+        (4545, "Matai Interiors Ltd", "MI-"),
+    ]
+
+    /// `multi`: four companies of the demo's shape (issue 25: several companies of one organisation collide on codes).
+    public static func multi(now: Date) -> SandboxData {
+        var data = empty()
+        for company in multiCompanies { addCompany(company.id, name: company.name, projectPrefix: company.prefix, to: &data, now: now) }
+        return data
+    }
+
+    /// One company of the demo's shape, its project numbers prefixed.
+    public static func addCompany(_ company: Int64, name companyName: String, projectPrefix: String, to data: inout SandboxData, now: Date) {
+        data.companies.append(Company(id: company, name: companyName))
         let stageNames: [(String, String, Bool)] = [
             ("Pre-Construction", "pre_construction", true), ("Course of Construction", "course_of_construction", false),
             ("Post-Construction", "post_construction", false), ("Completed", "completed", false),
@@ -48,15 +68,16 @@ public enum Seeds {
         for (number, name, stage, city) in projects {
             data.projects.append(
                 Project(
-                    id: data.newID(), companyID: company, name: name, projectNumber: number, stageID: stages[stage],
+                    id: data.newID(), companyID: company, name: name, projectNumber: projectPrefix + number, stageID: stages[stage],
                     city: city, createdAt: now, updatedAt: now))
         }
         let vendors = [
             "Placemakers Ltd", "Carters Building Supplies", "Firth Concrete", "Hynds Pipe Systems", "Mitre 10 Trade",
             "Fletcher Steel",
         ]
+        let ownProjects = { (data: SandboxData) in data.projects.filter { $0.companyID == company } }
         for name in vendors {
-            let projectIDs = data.projects.prefix(3).map(\.id)
+            let projectIDs = ownProjects(data).prefix(3).map(\.id)
             data.vendors.append(
                 Vendor(
                     id: data.newID(), companyID: company, name: name, isActive: true,
@@ -87,7 +108,7 @@ public enum Seeds {
             ("06", "Wood and Plastics", [("100", "Rough Carpentry")]),
             ("22", "Plumbing", [("100", "Plumbing Piping")]),
         ]
-        for project in data.projects {
+        for project in ownProjects(data) {
             for (code, name, children) in divisions {
                 let division = CostCode(
                     id: data.newID(), companyID: company, projectID: project.id, code: code, name: name, createdAt: now, updatedAt: now)
@@ -100,7 +121,7 @@ public enum Seeds {
                 }
             }
         }
-        let first = data.projects[0]
+        let first = ownProjects(data)[0]
         let subJob = SubJob(id: data.newID(), projectID: first.id, code: "SJ1", name: "Basement Carpark")
         data.subJobs.append(subJob)
         data.costCodes.append(
@@ -108,11 +129,12 @@ public enum Seeds {
                      name: "Carpark Slab", createdAt: now, updatedAt: now))
         // Budget codes: every leaf cost code × cost type on every project. The projects under construction require
         // them (a line whose cost code and cost type form no budget code is refused there).
-        for index in data.projects.indices {
-            data.projects[index].budgetCodesRequired = index < 3
+        let companyTypes = data.lineItemTypes.filter { $0.companyID == company }
+        for (position, index) in data.projects.indices.filter({ data.projects[$0].companyID == company }).enumerated() {
+            data.projects[index].budgetCodesRequired = position < 3
             let project = data.projects[index]
             for code in data.costCodes where code.projectID == project.id && (code.parentID != nil || code.subJobID != nil) {
-                for type in data.lineItemTypes {
+                for type in companyTypes {
                     data.wbsCodes.append(WBSCode(
                         id: data.newID(), companyID: company, projectID: project.id, subJobID: code.subJobID, costCodeID: code.id,
                         lineItemTypeID: type.id, createdAt: now, updatedAt: now))
@@ -121,15 +143,16 @@ public enum Seeds {
         }
 
         // Purchase orders with lines on the first two projects.
-        let gst = data.taxCodes[0].id
-        let materials = data.lineItemTypes[1].id
-        for (index, project) in data.projects.prefix(2).enumerated() {
+        let gst = data.taxCodes.first { $0.companyID == company }!.id
+        let materials = companyTypes[1].id
+        let companyVendors = data.vendors.filter { $0.companyID == company }
+        for (index, project) in ownProjects(data).prefix(2).enumerated() {
             let codes = data.costCodes.filter { $0.projectID == project.id && $0.parentID != nil }
             for number in 1...2 {
                 let po = PurchaseOrderContract(
                     id: data.newID(), companyID: company, projectID: project.id, number: "PO-\(project.projectNumber!)-\(number)",
                     title: number == 1 ? "Ready-mix concrete" : "Framing timber", status: number == 1 ? "Approved" : "Draft",
-                    vendorID: data.vendors[(index + number) % data.vendors.count].id, executed: number == 1,
+                    vendorID: companyVendors[(index + number) % companyVendors.count].id, executed: number == 1,
                     description: "Supply and deliver to site.", paymentTerms: "20th of the month following",
                     createdByID: defaultUserID, createdAt: now, updatedAt: now)
                 data.purchaseOrders.append(po)
@@ -155,7 +178,6 @@ public enum Seeds {
                     endDate: String(format: "%04d-%02d-28", month.year!, month.month!),
                     dueDate: String(format: "%04d-%02d-20", month.year!, month.month!), status: "open", createdAt: now, updatedAt: now))
         }
-        return data
     }
 
     static func budgetCode(_ costCode: Int64, _ type: Int64, in data: SandboxData) -> Int64? {
