@@ -94,8 +94,9 @@ public enum ProcoreSettings {
         }
     }
 
-    /// Lentune-created POs of the row's projects that are approved and not closed: the ones a switch to Lentune
-    /// purchase order sends (a draft is sent when it is approved).
+    /// Lentune-created POs of the row's projects that a switch to Lentune purchase order sends: the approved ones (a
+    /// draft is sent when it is approved), and the closed ones Procore has a commitment of (closed while the company
+    /// was on neither, their commitments are still Approved in Procore; Lentune is their master again).
     static func openLentunePurchaseOrders(of link: ProcoreCompanyLink, on db: any Database) async throws -> [UUID] {
         let projects = try await ProjectRecord.scoped(to: link.organisationID, on: db)
             .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().compactMap(\.id)
@@ -103,7 +104,10 @@ public enum ProcoreSettings {
         return try await PurchaseOrderRecord.scoped(to: link.organisationID, on: db)
             .filter(\.$projectID ~~ projects)
             .filter(\.$origin == PurchaseOrder.Origin.lentune.rawValue)
-            .filter(\.$status == PurchaseOrder.Status.approved.rawValue)
+            .group(.or) { either in
+                either.filter(\.$status == PurchaseOrder.Status.approved.rawValue)
+                    .group(.and) { sent in sent.filter(\.$status == PurchaseOrder.Status.closed.rawValue).filter(\.$procoreCommitmentID != nil) }
+            }
             .all().compactMap(\.id)
     }
 
