@@ -16,11 +16,11 @@ import Testing
         var other: [String] = []
     }
 
-    /// Runs `count` attempts at once. At most 8 hold a database connection at a time (the pool's size: 4 per event
-    /// loop on 2 cores), so the rest wait here rather than in the pool, whose 10 s wait could run out on a loaded
-    /// machine; the database sees as many concurrent transactions either way.
+    /// Runs `count` attempts at once. At most 4 hold a database connection at a time (the pool's size: 4 per event
+    /// loop, and a test's `db` is one loop's), so the rest wait here rather than in the pool, whose 10 s wait can run
+    /// out on a loaded machine; the database sees as many concurrent transactions either way.
     static func race(_ count: Int, _ attempt: @escaping @Sendable (Int) async throws -> Void) async -> Outcome {
-        let gate = AsyncGate(width: 8)
+        let gate = AsyncGate(width: 4)
         return await withTaskGroup(of: Result<Void, any Error>.self) { group in
             for index in 0..<count {
                 group.addTask {
