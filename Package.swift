@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "LentuneWebTests",
             dependencies: [
-                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneSync", "LentuneTestSupport", "ProcoreSandbox", "ProcoreAPI",
+                "LentuneCore", "LentunePersistence", "LentuneWeb", "LentuneSync", "LentuneTestSupport", "ProcoreSandbox",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
