@@ -370,7 +370,14 @@ class Recorder(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         Recorder.seen.append((self.server.server_port, self.path, self.rfile.read(length).decode(errors="replace")))
-        if self.server.server_port == Recorder.redirect_port:
+        if self.server.server_port == Recorder.leaky_port:
+            body = b"<html>internal-dashboard-body: admin panel of whatever answered</html>"
+            self.send_response(403)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.server.server_port == Recorder.redirect_port:
             self.send_response(307)
             self.send_header("Location", Recorder.redirect_to + self.path)
             self.send_header("Content-Length", "0")
@@ -392,10 +399,12 @@ class Recorder(BaseHTTPRequestHandler):
 def test_the_procore_client_never_follows_a_redirect_with_its_secret():
     trap = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     redirector = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    leaky = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    Recorder.leaky_port = leaky.server_port
     Recorder.redirect_port = redirector.server_port
     Recorder.redirect_to = f"http://127.0.0.1:{trap.server_port}"
     Recorder.seen = []
-    for server in (trap, redirector):
+    for server in (trap, redirector, leaky):
         threading.Thread(target=server.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="lentune-redirect-") as tmp:
         t_env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
@@ -430,8 +439,17 @@ def test_the_procore_client_never_follows_a_redirect_with_its_secret():
             assert [s for s in Recorder.seen if s[0] == trap.server_port] == [], "the redirect was followed"
             assert any(client_secret in s[2] for s in Recorder.seen), "the token request never reached the redirector"
             assert client_secret not in (Path(tmp) / "serve.log").read_text(), "the Procore client secret is in the log"
+
+            # Point 6: an answer that is not Procore's error shape is shown as its status alone, never its body.
+            leaky_base = f"http://127.0.0.1:{leaky.server_port}"
+            status, _ = api("PUT", "/procore/connection", {"environment": "custom", "auth_base_url": leaky_base,
+                                                          "api_base_url": leaky_base, "client_id": "cid"})
+            assert status == 200
+            status, tested = api("POST", "/procore/connection/test")
+            assert status == 200 and tested["connected"] is False, tested
+            assert "403" in tested["error"] and "internal-dashboard-body" not in tested["error"], tested
         finally:
             server.terminate()
             server.wait(timeout=30)
-            trap.shutdown()
-            redirector.shutdown()
+            for recorder in (trap, redirector, leaky):
+                recorder.shutdown()
