@@ -15,13 +15,17 @@ public struct ProcoreConnector: Sendable {
     let clock: @Sendable () -> Date
     /// The client over a connection's session: `.live` in the app; tests substitute canned answers.
     let makeClient: @Sendable (Procore.Session) -> Procore.Client
+    /// Whether custom Procore URLs may reach this machine (`OutboundPolicy`): the process's configuration decides;
+    /// the default (true) is for tests and tools against a local sandbox.
+    public let allowLoopback: Bool
 
     public init(
-        secrets: SecretBox, transport: any Procore.Transport = Procore.LiveTransport(),
+        secrets: SecretBox, transport: any Procore.Transport = Procore.LiveTransport(), allowLoopback: Bool = true,
         logger: Logger = Logger(label: "lentune.procore"), clock: @escaping @Sendable () -> Date = { Date() },
         makeClient: @escaping @Sendable (Procore.Session) -> Procore.Client = { .live(session: $0) }
     ) {
         self.secrets = secrets
+        self.allowLoopback = allowLoopback
         self.transport = transport
         self.logger = logger
         self.clock = clock
@@ -75,12 +79,37 @@ public struct ProcoreConnector: Sendable {
         }
         let connectionID = connection.id
         return Procore.Session(
-            configuration: configuration, tokens: tokens, transport: transport, logger: logger, clock: clock,
+            configuration: configuration, tokens: tokens, transport: transport(for: configuration.environment), logger: logger, clock: clock,
             persistTokens: { fresh in
                 try await ProcoreSettings.storeTokens(
                     connectionID, sealedAccessToken: try secrets.seal(fresh.accessToken),
                     sealedRefreshToken: try fresh.refreshToken.map(secrets.seal), expiresAt: fresh.expiresAt, on: db)
             })
+    }
+
+    /// The transport for an environment: a custom one's addresses are checked at every connection (`OutboundPolicy`),
+    /// Procore's own hosts are fixed HTTPS names.
+    func transport(for environment: Procore.Environment) -> any Procore.Transport {
+        guard case .custom = environment, let live = transport as? Procore.LiveTransport else { return transport }
+        return live.guarded(by: Self.addressGuard(allowLoopback: allowLoopback))
+    }
+
+    /// `OutboundPolicy` as the transport's check: every address the host resolves to must be allowed.
+    public static func addressGuard(
+        allowLoopback: Bool, resolve: (@Sendable (String) async throws -> [String])? = nil
+    ) -> Procore.AddressGuard {
+        let check: @Sendable (String, [String]) -> String? = { host, addresses in
+            if OutboundPolicy.isLoopbackName(host), !allowLoopback { return "this server does not connect to itself (localhost) in production" }
+            for text in addresses {
+                guard let address = IPAddress(text.split(separator: "%").first.map(String.init) ?? text) else {
+                    return "\(text) is not an address Lentune can check"
+                }
+                if let refusal = OutboundPolicy.check(address: address, allowLoopback: allowLoopback) { return refusal.reason }
+            }
+            return nil
+        }
+        if let resolve { return Procore.AddressGuard(check: check, resolve: resolve) }
+        return Procore.AddressGuard(check: check)
     }
 
     // MARK: - Test connection

@@ -26,6 +26,7 @@ public func configure(_ app: Application, config: LentuneConfig, now: @escaping 
     app.fluent.migrationLogLevel = .debug
 
     app.middleware = Middlewares()
+    app.middleware.use(HeaderGuard())
     app.middleware.use(RequestMetrics())
     app.middleware.use(ErrorPages())
     app.middleware.use(MethodNotAllowed())
@@ -97,7 +98,7 @@ func routes(_ app: Application) {
     administrators.get(SiteURL.components(.taxMapping(UUID())), use: TaxMappingController.show)
     administrators.post(SiteURL.components(.taxMapping(UUID())), use: TaxMappingController.save)
 
-    app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.maxBody),
+    app.on(.POST, SiteURL.components(.procoreWebhook(UUID())), body: .collect(maxSize: WebhookController.collectLimit),
            use: WebhookController.receive)
 
     APIController.register(app)

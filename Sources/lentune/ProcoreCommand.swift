@@ -36,9 +36,14 @@ struct ProcoreCommand: AsyncParsableCommand {
             case "production": target = .production
             case "developer_sandbox": target = .developerSandbox
             case "custom":
-                guard let auth = authBaseURL.flatMap(URL.init(string:)), let api = apiBaseURL.flatMap(URL.init(string:)),
-                    [auth, api].allSatisfy({ $0.scheme == "https" || ($0.scheme == "http" && ["127.0.0.1", "localhost"].contains($0.host ?? "")) })
-                else { throw ValidationError("custom needs --auth-base-url and --api-base-url (https, or http to this machine).") }
+                guard let auth = authBaseURL.flatMap(URL.init(string:)), let api = apiBaseURL.flatMap(URL.init(string:)) else {
+                    throw ValidationError("custom needs --auth-base-url and --api-base-url (https, or http to this machine in development).")
+                }
+                for url in [auth, api] {
+                    if let refusal = OutboundPolicy.check(url: url, allowLoopback: config.allowLoopbackProcore) {
+                        throw ValidationError("\(url.absoluteString) is not allowed: \(refusal.reason).")
+                    }
+                }
                 target = .custom(authBaseURL: auth, apiBaseURL: api)
             default: throw ValidationError("--environment must be production, developer_sandbox or custom.")
             }
@@ -60,7 +65,7 @@ struct ProcoreCommand: AsyncParsableCommand {
                           redirectURI: nil, serviceCompanyID: companyID),
                     organisation: user.organisationID, actor: user, secrets: secrets, now: Date(), on: database.db)
                 guard connection.sealedClientSecret != nil else { throw ValidationError("Send the client secret on stdin.") }
-                switch await ProcoreConnector(secrets: secrets).test(connection, serviceCompany: companyID, on: database.db) {
+                switch await ProcoreConnector(secrets: secrets, allowLoopback: config.allowLoopbackProcore).test(connection, serviceCompany: companyID, on: database.db) {
                 case .success(let outcome):
                     printNow("Connected to Procore as \(outcome.user). Procore company list:")
                     for company in outcome.companies { printNow("  \(company.id)  \(company.name)") }

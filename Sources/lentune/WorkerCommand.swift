@@ -37,7 +37,7 @@ struct Worker: AsyncParsableCommand {
         let logger = Logger(label: "lentune.worker")
         let database = try LentuneDatabase(location: config.database, logger: logger)
         let secrets = try SecretBox(base64Key: config.secretKey)
-        let engine = LentuneServices.engine(config: config, secrets: secrets, connector: ProcoreConnector(secrets: secrets))
+        let engine = LentuneServices.engine(config: config, secrets: secrets, connector: ProcoreConnector(secrets: secrets, allowLoopback: config.allowLoopbackProcore))
         let db = database.db
         var worker = engine.worker(db: db, concurrency: concurrency, logger: logger)
         worker.lease = .seconds(leaseSeconds)

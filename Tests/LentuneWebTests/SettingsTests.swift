@@ -301,7 +301,7 @@ struct SettingsFixture {
                 "client_id": "", "grant_type": "client_credentials", "company_id": "x",
             ])
             #expect(reply.status == .unprocessableEntity)
-            for message in ["Enter the auth base URL", "Enter the API base URL", "Enter the client id", "Enter the client secret", "The company id is a number"] {
+            for message in ["The auth base URL is not allowed: it must be an https URL", "Enter the API base URL", "Enter the client id", "Enter the client secret", "The company id is a number"] {
                 #expect(reply.body.string.contains(message), "\(message)")
             }
             #expect(try await ProcoreSettings.connection(for: h.orgA.organisation.id, on: h.app.db) == nil)

@@ -8,6 +8,8 @@ not disturb the other browser tests' demo).
 import json
 import os
 import re
+import secrets
+import urllib.parse
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from conftest import LENTUNE, free_port
 
@@ -83,10 +87,30 @@ def schemathesis_binary() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("schemathesis") or "schemathesis")
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_violation():
+PG_URL = os.environ.get("LENTUNE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite"] + (["postgres"] if PG_URL else []))
+def database(request, tmp_path):
+    """The demo's database: its own SQLite file, or a fresh PostgreSQL database on the test server (issue 30: the
+    contract holds on both)."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path}/lentune-demo.sqlite"
+        return
+    assert "@127.0.0.1" in PG_URL or "@localhost" in PG_URL, "the test database must be local"
+    parts = urllib.parse.urlsplit(PG_URL)
+    name = "lentune_contract_" + secrets.token_hex(4)
+    admin = ["psql", "-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username or "postgres", "-d", "postgres", "-qc"]
+    subprocess.run(admin + [f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+    yield f"postgres://{parts.username or 'postgres'}@{parts.hostname}:{parts.port}/{name}?sslmode=disable"
+    subprocess.run(admin + [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True, timeout=60)
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(database):
     with tempfile.TemporaryDirectory(prefix="lentune-contract-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
         env["LENTUNE_DEMO_PASSWORD"] = "contract-test-password"
+        env["LENTUNE_DATABASE_URL"] = database
         port = free_port()
         # No worker: schemathesis may point the connection anywhere, and nothing may then call out of this machine.
         demo = subprocess.Popen([LENTUNE, "demo", "--port", str(port), "--no-worker"], env=env, cwd=tmp, text=True,
@@ -99,7 +123,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation():
             base = re.search(r"running at (http://\S+)", line).group(1)
             admin = "admin@demo.lentune.test"
             out = subprocess.run([LENTUNE, "user", "token", "--email", admin, "--name", "schemathesis"],
-                                 env={**env, "LENTUNE_DATABASE_URL": f"sqlite://{tmp}/lentune-demo.sqlite"},
+                                 env=env,
                                  capture_output=True, text=True, timeout=60, check=True).stdout
             token = re.search(r"lt_[A-Za-z0-9_-]+", out).group(0)
 

@@ -25,9 +25,13 @@ public enum Money {
     public static var maximumText: String { display(maximum) }
 
     /// Parses a user-typed amount such as "1,234.50" or "-12". Rejects anything that is not a plain decimal number
-    /// (no exponent, no currency symbol, at most `maxFractionDigits` decimals).
+    /// (no exponent, no currency symbol, at most `maxFractionDigits` decimals). A comma is read only as a thousands
+    /// separator in whole groups of three ("1,234.50", "12,000"); any other comma ("1,5", a decimal comma) is refused,
+    /// never dropped: "1,5" must not become 15 (issue 30).
     public static func parse(_ text: String, maxFractionDigits: Int = 4) -> Decimal? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")
+        let spaced = text.trimmingCharacters(in: .whitespaces)
+        guard !spaced.contains(",") || hasThousandsGroups(spaced) else { return nil }
+        let trimmed = spaced.replacingOccurrences(of: ",", with: "")
         guard !trimmed.isEmpty, trimmed.count <= 32 else { return nil }
         var sawDot = false
         var fraction = 0
@@ -45,6 +49,21 @@ public enum Money {
         }
         guard fraction <= maxFractionDigits, trimmed != "-", trimmed != ".", trimmed != "-." else { return nil }
         return Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX"))
+    }
+
+    /// What a person is told when a number with a comma was refused.
+    public static let commaHint = "write decimals with a dot (1.5); a comma may only separate thousands (1,500.00)"
+
+    /// Whether every comma in `text` separates thousands: the whole part is 1–3 digits, then groups of exactly three,
+    /// and no comma follows the decimal point.
+    static func hasThousandsGroups(_ text: String) -> Bool {
+        var body = Substring(text)
+        if body.first == "-" { body = body.dropFirst() }
+        let whole = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        if body.count > whole.count, body[body.index(body.startIndex, offsetBy: whole.count)...].contains(",") { return false }
+        let groups = whole.split(separator: ",", omittingEmptySubsequences: false)
+        guard let first = groups.first, (1...3).contains(first.count) else { return false }
+        return groups.dropFirst().allSatisfy { $0.count == 3 }
     }
 
     /// "1234.5" → "1234.50": the canonical text form used in the database, APIs and Procore payloads.

@@ -17,6 +17,11 @@ public enum InvoiceRules {
         let number = invoice.number.trimmingCharacters(in: .whitespaces)
         if number.isEmpty { problems["number"] = "Enter the supplier's invoice number." }
         if number.count > 100 { problems["number"] = "The invoice number is longer than 100 characters." }
+        // NUL and other control characters: refused like any text (PostgreSQL refuses NUL, SQLite cuts the text there).
+        if InputRules.hasForbiddenControlCharacter(invoice.number) { problems["number"] = InputRules.controlCharacterMessage("The invoice number") }
+        if let reason = invoice.sendBackReason, InputRules.hasForbiddenControlCharacter(reason) {
+            problems["send_back_reason"] = InputRules.controlCharacterMessage("The reason")
+        }
         if invoice.statedTotalExcludingTax < 0 {
             problems["total_excluding_tax"] = "The total excluding GST cannot be negative."
         } else if invoice.statedTotalExcludingTax > maximumAmount {
@@ -50,6 +55,8 @@ public enum InvoiceRules {
                 problems[field] = "Line \(index + 1): the GST must be between 0 and the line's amount."
             } else if line.description.count > 1000 {
                 problems[field] = "Line \(index + 1): the description is longer than 1,000 characters."
+            } else if InputRules.hasForbiddenControlCharacter(line.description) {
+                problems[field] = InputRules.controlCharacterMessage("Line \(index + 1): the description")
             }
         }
         if !invoice.lines.isEmpty, problems.keys.allSatisfy({ !$0.hasPrefix("lines") }) {

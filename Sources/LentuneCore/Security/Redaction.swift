@@ -24,6 +24,8 @@ public enum Redaction {
         (#"(?i)\b(lentune_session|_csrf|csrf_token|client_secret|refresh_token|access_token|code|state)=[^&;,\s"]+"#, "$1=\(mask)"),
         (#"(?i)("(?:access_token|refresh_token|client_secret|token|password)"\s*:\s*")[^"]*"#, "$1\(mask)"),
         (#"\bv1:[A-Za-z0-9+/=]{16,}"#, "v1:\(mask)"),
+        // Credentials inside a URL (postgres://user:password@host/db): the password goes, the rest stays readable.
+        (#"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@"]*):[^@/\s"]*@"#, "$1:\(mask)@"),
         (#"\$2[aby]?\$\d{2}\$[./A-Za-z0-9]{53}"#, mask),
         (#"\b[0-9a-fA-F]{64}\b"#, mask),
         // Random tokens: 32 bytes as base64url are 43 characters.
@@ -41,6 +43,10 @@ public enum Redaction {
         }
         return result
     }
+
+    /// A URL as it may be logged: any password it holds is replaced (`postgres://lentune:[REDACTED]@db:5432/lentune`),
+    /// and so are query values named like secrets.
+    public static func url(_ text: String) -> String { redact(text) }
 
     /// An HTTP body as framework logging would show it: never its bytes (forms carry passwords and CSRF tokens).
     public static func describeBody(byteCount: Int) -> String { "<\(byteCount) bytes \(mask)>" }

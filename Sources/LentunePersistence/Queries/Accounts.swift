@@ -67,8 +67,10 @@ public enum Accounts {
     public static func createSession(
         user: User.ID, tokenHash: String, csrfToken: String, expiresAt: Date, on db: any Database
     ) async throws {
-        try await SessionRecord(tokenHash: tokenHash, userID: user.rawValue, csrfToken: csrfToken, expiresAt: expiresAt)
-            .create(on: db)
+        try await db.writeTransaction { db in
+            try await SessionRecord(tokenHash: tokenHash, userID: user.rawValue, csrfToken: csrfToken, expiresAt: expiresAt)
+                .create(on: db)
+        }
     }
 
     /// The live session and its user for a token hash; expired sessions are deleted on sight.
@@ -87,14 +89,18 @@ public enum Accounts {
     }
 
     public static func deleteSession(tokenHash: String, on db: any Database) async throws {
-        try await SessionRecord.query(on: db).filter(\.$tokenHash == tokenHash).delete()
+        try await db.writeTransaction { db in
+            try await SessionRecord.query(on: db).filter(\.$tokenHash == tokenHash).delete()
+        }
     }
 }
 
 /// The audit log: append-only, written in the same transaction as the change it describes.
 public enum AuditLog {
     public static func record(_ event: AuditEvent, on db: any Database) async throws {
-        try await AuditEventRecord(event).create(on: db)
+        try await db.writeTransaction { db in
+            try await AuditEventRecord(event).create(on: db)
+        }
     }
 
     public static func recent(
@@ -111,6 +117,8 @@ public enum AuditLog {
 extension Accounts {
     /// Stores the hash of a new API token for a user.
     public static func createAPIToken(user: User.ID, tokenHash: String, name: String, on db: any Database) async throws {
-        try await APITokenRecord(userID: user.rawValue, tokenHash: tokenHash, name: name).create(on: db)
+        try await db.writeTransaction { db in
+            try await APITokenRecord(userID: user.rawValue, tokenHash: tokenHash, name: name).create(on: db)
+        }
     }
 }

@@ -62,7 +62,8 @@ public enum Invoices {
     ) async throws -> Invoice {
         do {
             return try await db.writeTransaction { tx in
-                guard let record = try await InvoiceRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.notFound }
+                // Locked, like a PO's change: one of concurrent approvals and send-backs wins, the rest see its result.
+                guard let record = try await InvoiceRecord.findForUpdate(id.rawValue, in: organisation, on: tx) else { throw Error.notFound }
                 let before = record.domain(lines: try await record.$lines.get(on: tx), allocations: try await record.$allocations.get(on: tx))
                 var invoice = try await change(tx, before)
                 invoice.attachment = before.attachment
@@ -220,7 +221,9 @@ public enum Invoices {
 
     /// Sets the invoice's status (the posting job: posted or held), touching nothing else.
     public static func setStatus(_ id: Invoice.ID, _ status: Invoice.Status, in organisation: Organisation.ID, on db: any Database) async throws {
-        try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$id == id.rawValue).set(\.$status, to: status.rawValue).update()
+        try await db.writeTransaction { db in
+            try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$id == id.rawValue).set(\.$status, to: status.rawValue).update()
+        }
     }
 }
 

@@ -16,7 +16,9 @@ public enum ProcoreSettings {
     }
 
     public static func insert(_ link: ProcoreCompanyLink, on db: any Database) async throws {
-        try await ProcoreCompanyLinkRecord(link).create(on: db)
+        try await db.writeTransaction { db in
+            try await ProcoreCompanyLinkRecord(link).create(on: db)
+        }
     }
 
     /// A row of the company list with the version the editor saw.
@@ -238,17 +240,19 @@ extension ProcoreSettings {
 extension ProcoreSettings {
     /// Records Lentune's hook state on a company row (written by the hook jobs).
     public static func setHook(_ state: ProcoreCompanyLink.HookState, for link: ProcoreCompanyLink.ID, on db: any Database) async throws {
-        let (id, name, error): (String?, String?, String?) =
-            switch state {
-            case .notRegistered: (nil, nil, nil)
-            case .registered(let hookID): (hookID, "registered", nil)
-            case .failing(let reason): (nil, "failing", String(reason.prefix(2000)))
-            }
-        var query = ProcoreCompanyLinkRecord.query(on: db).filter(\.$id == link.rawValue)
-            .set(\.$hookState, to: name).set(\.$hookError, to: error)
-        // A failure keeps the id of a hook registered before, so it can still be removed.
-        if case .failing = state {} else { query = query.set(\.$hookID, to: id) }
-        try await query.update()
+        try await db.writeTransaction { db in
+            let (id, name, error): (String?, String?, String?) =
+                switch state {
+                case .notRegistered: (nil, nil, nil)
+                case .registered(let hookID): (hookID, "registered", nil)
+                case .failing(let reason): (nil, "failing", String(reason.prefix(2000)))
+                }
+            var query = ProcoreCompanyLinkRecord.query(on: db).filter(\.$id == link.rawValue)
+                .set(\.$hookState, to: name).set(\.$hookError, to: error)
+            // A failure keeps the id of a hook registered before, so it can still be removed.
+            if case .failing = state {} else { query = query.set(\.$hookID, to: id) }
+            try await query.update()
+        }
     }
 
     /// A row by id, in any organisation (jobs carry the row's id and its organisation).

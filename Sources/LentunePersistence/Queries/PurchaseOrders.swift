@@ -168,8 +168,9 @@ public enum PurchaseOrders {
         }
     }
 
-    /// Reads the PO inside a write transaction, lets `change` decide what it becomes (or refuse by throwing), and
-    /// stores that; answers what was stored.
+    /// Reads the PO inside a write transaction, locked (`findForUpdate`), lets `change` decide what it becomes (or
+    /// refuse by throwing), and stores that; answers what was stored. Concurrent changes of one PO run one after
+    /// another, each seeing the one before, so only the winner of a transition writes it and its audit row (issue 30).
     ///
     /// The Procore ids (the commitment's, each line's) and the deleted-in-Procore mark belong to the sync: a change
     /// keeps them as they are stored *now*, whatever the value `change` was built from says, so an edit read before a
@@ -180,7 +181,8 @@ public enum PurchaseOrders {
     ) async throws -> PurchaseOrder {
         do {
             return try await db.writeTransaction { tx in
-                guard let record = try await PurchaseOrderRecord.find(id.rawValue, in: organisation, on: tx) else {
+                // Locked: of concurrent changes (50 approvals at once), one wins and the rest see its result.
+                guard let record = try await PurchaseOrderRecord.findForUpdate(id.rawValue, in: organisation, on: tx) else {
                     throw Error.notFound
                 }
                 let stored = record.domain(lines: try await record.$lines.get(on: tx))

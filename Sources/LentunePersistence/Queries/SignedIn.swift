@@ -52,7 +52,9 @@ public enum SignedIn {
     }
 
     public static func touch(apiToken id: UUID, at date: Date, on db: any Database) async throws {
-        try await APITokenRecord.query(on: db).filter(\.$id == id).set(\.$lastUsedAt, to: date).update()
+        try await db.writeTransaction { db in
+            try await APITokenRecord.query(on: db).filter(\.$id == id).set(\.$lastUsedAt, to: date).update()
+        }
     }
 
     static func identity(_ row: any SQLRow) throws -> Identity {

@@ -59,9 +59,11 @@ extension ProcoreSettings {
     public static func storeTokens(
         _ connection: UUID, sealedAccessToken: String, sealedRefreshToken: String?, expiresAt: Date, on db: any Database
     ) async throws {
-        try await ProcoreConnectionRecord.query(on: db).filter(\.$id == connection)
-            .set(\.$sealedAccessToken, to: sealedAccessToken).set(\.$sealedRefreshToken, to: sealedRefreshToken)
-            .set(\.$tokenExpiresAt, to: expiresAt).update()
+        try await db.writeTransaction { db in
+            try await ProcoreConnectionRecord.query(on: db).filter(\.$id == connection)
+                .set(\.$sealedAccessToken, to: sealedAccessToken).set(\.$sealedRefreshToken, to: sealedRefreshToken)
+                .set(\.$tokenExpiresAt, to: expiresAt).update()
+        }
     }
 
     /// The outcome of Test connection: connected as whom, or Procore's words for the failure.
@@ -71,19 +73,23 @@ extension ProcoreSettings {
     }
 
     public static func recordTest(_ connection: UUID, _ outcome: TestOutcome, on db: any Database) async throws {
-        let query = ProcoreConnectionRecord.query(on: db).filter(\.$id == connection)
-        switch outcome {
-        case .connected(let user):
-            try await query.set(\.$status, to: ProcoreConnection.Status.connected.rawValue).set(\.$connectedAs, to: user)
-                .set(\.$lastError, to: nil).update()
-        case .failed(let message):
-            try await query.set(\.$status, to: ProcoreConnection.Status.notConnected.rawValue).set(\.$lastError, to: message).update()
+        try await db.writeTransaction { db in
+            let query = ProcoreConnectionRecord.query(on: db).filter(\.$id == connection)
+            switch outcome {
+            case .connected(let user):
+                try await query.set(\.$status, to: ProcoreConnection.Status.connected.rawValue).set(\.$connectedAs, to: user)
+                    .set(\.$lastError, to: nil).update()
+            case .failed(let message):
+                try await query.set(\.$status, to: ProcoreConnection.Status.notConnected.rawValue).set(\.$lastError, to: message).update()
+            }
         }
     }
 
     /// Remembers (or forgets, with nil) the hash of the `state` sent to Procore's consent page.
     public static func setOAuthStateHash(_ connection: UUID, _ hash: String?, on db: any Database) async throws {
-        try await ProcoreConnectionRecord.query(on: db).filter(\.$id == connection).set(\.$oauthStateHash, to: hash).update()
+        try await db.writeTransaction { db in
+            try await ProcoreConnectionRecord.query(on: db).filter(\.$id == connection).set(\.$oauthStateHash, to: hash).update()
+        }
     }
 
     /// Adds a row for every company the connection can see (new rows start unlinked, with no PO sync) and keeps names
@@ -91,21 +97,23 @@ extension ProcoreSettings {
     public static func refreshCompanies(
         _ companies: [(id: Int64, name: String)], stages: [Int64: [String]] = [:], connection: StoredConnection, on db: any Database
     ) async throws {
-        let organisation = Organisation.ID(connection.organisationID)
-        let existing = try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db)
-            .filter(\.$connectionID == connection.id).all()
-        for company in companies {
-            let available = stages[company.id]?.joined(separator: "\n")
-            if let row = existing.first(where: { $0.procoreCompanyID == company.id }) {
-                if row.name != company.name || (available != nil && row.availableStages != available) {
-                    row.name = company.name
-                    row.availableStages = available ?? row.availableStages
-                    try await row.save(on: db)
+        try await db.writeTransaction { db in
+            let organisation = Organisation.ID(connection.organisationID)
+            let existing = try await ProcoreCompanyLinkRecord.scoped(to: organisation, on: db)
+                .filter(\.$connectionID == connection.id).all()
+            for company in companies {
+                let available = stages[company.id]?.joined(separator: "\n")
+                if let row = existing.first(where: { $0.procoreCompanyID == company.id }) {
+                    if row.name != company.name || (available != nil && row.availableStages != available) {
+                        row.name = company.name
+                        row.availableStages = available ?? row.availableStages
+                        try await row.save(on: db)
+                    }
+                } else {
+                    try await ProcoreCompanyLinkRecord(ProcoreCompanyLink(
+                        organisationID: organisation, connectionID: .init(connection.id), procoreCompanyID: company.id,
+                        name: company.name, availableStages: stages[company.id])).create(on: db)
                 }
-            } else {
-                try await ProcoreCompanyLinkRecord(ProcoreCompanyLink(
-                    organisationID: organisation, connectionID: .init(connection.id), procoreCompanyID: company.id,
-                    name: company.name, availableStages: stages[company.id])).create(on: db)
             }
         }
     }
@@ -115,17 +123,19 @@ extension ProcoreSettings {
     public static func linkProjects(
         of row: ProcoreCompanyLink, matching procoreProjects: [(id: Int64, number: String)], on db: any Database
     ) async throws -> Int {
-        let lentune = try await ProjectRecord.scoped(to: row.organisationID, on: db).all()
-        var linked = 0
-        for project in procoreProjects {
-            guard let match = lentune.first(where: { $0.code.caseInsensitiveCompare(project.number) == .orderedSame }),
-                match.procoreProjectID == nil || match.procoreProjectID == project.id
-            else { continue }
-            match.procoreCompanyLinkID = row.id.rawValue
-            match.procoreProjectID = project.id
-            try await match.save(on: db)
-            linked += 1
+        return try await db.writeTransaction { db in
+            let lentune = try await ProjectRecord.scoped(to: row.organisationID, on: db).all()
+            var linked = 0
+            for project in procoreProjects {
+                guard let match = lentune.first(where: { $0.code.caseInsensitiveCompare(project.number) == .orderedSame }),
+                    match.procoreProjectID == nil || match.procoreProjectID == project.id
+                else { continue }
+                match.procoreCompanyLinkID = row.id.rawValue
+                match.procoreProjectID = project.id
+                try await match.save(on: db)
+                linked += 1
+            }
+            return linked
         }
-        return linked
     }
 }

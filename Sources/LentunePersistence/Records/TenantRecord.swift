@@ -1,4 +1,5 @@
 import FluentKit
+import SQLKit
 import Foundation
 import LentuneCore
 
@@ -18,5 +19,21 @@ extension TenantRecord {
     public static func find(_ id: UUID?, in organisation: Organisation.ID, on db: any Database) async throws -> Self? {
         guard let id else { return nil }
         return try await scoped(to: organisation, on: db).filter(\._$id == id).first()
+    }
+}
+
+extension TenantRecord {
+    /// The record with this id in this organisation, locked until the enclosing transaction ends: on PostgreSQL a
+    /// `SELECT … FOR UPDATE` first, so a concurrent state change of the same row waits for this one to commit and then
+    /// reads what it wrote (READ COMMITTED reads afresh per statement). SQLite needs no lock: every write transaction
+    /// of the process runs alone (`writeTransaction`). This is how one of N concurrent transitions wins and the others
+    /// see the new state and are refused like a stale form (issue 30). Call it inside a write transaction only.
+    public static func findForUpdate(_ id: UUID, in organisation: Organisation.ID, on tx: any Database) async throws -> Self? {
+        if let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" {
+            try await sql.select().column(SQLLiteral.numeric("1")).from(schema)
+                .where(SQLColumn(Self()._$id.key.description), .equal, SQLBind(id))
+                .for(.update).run()
+        }
+        return try await find(id, in: organisation, on: tx)
     }
 }

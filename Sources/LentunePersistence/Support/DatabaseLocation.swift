@@ -6,7 +6,7 @@ import LentuneCore
 
 /// Where Lentune's data lives, parsed from `LENTUNE_DATABASE_URL`:
 /// `sqlite://lentune.sqlite` (a file, relative or absolute), `sqlite::memory:`, or `postgres://user:pw@host:5432/db`.
-public enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible {
+public enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     case sqliteFile(path: String)
     case sqliteMemory(identifier: String)
     case postgres(url: String, searchPath: String? = nil)
@@ -51,6 +51,11 @@ public enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible {
                 configuration: configuration, maxConnectionsPerEventLoop: 4, pruneInterval: nil, sqlLogLevel: .trace)
         }
     }
+
+    /// The same as `description`: never the URL itself (it may hold a password).
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["location": description], displayStyle: .enum) }
 
     /// Never prints a password.
     public var description: String {

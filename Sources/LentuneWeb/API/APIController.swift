@@ -120,7 +120,9 @@ enum APIController {
             client_secret: body.client_secret, grant_type: body.grant_type, company_id: body.company_id.map(String.init))
         let existing = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
         let services = req.application.lentune
-        switch ConnectionValidation.validate(form, hasSecret: existing?.sealedClientSecret != nil, redirectURI: services.oauthRedirectURI) {
+        switch ConnectionValidation.validate(
+            form, hasSecret: existing?.sealedClientSecret != nil, redirectURI: services.oauthRedirectURI, allowLoopback: services.config.allowLoopbackProcore)
+        {
         case .failure(let errors):
             return problem(.unprocessableEntity, "The connection is not valid.", errors: errors.messages)
         case .success(let input):

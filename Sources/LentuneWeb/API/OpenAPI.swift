@@ -97,8 +97,8 @@ enum OpenAPI {
               { "name": "sync", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
               { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000000 } },
               { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
-              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200 }, "description": "The next_cursor of the previous page: the rows after it, at the same cost on every page (page is then only the number reported)" },
-              { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200 }, "description": "The previous_cursor of the next page: the rows before it" }
+              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$" }, "description": "The next_cursor of the previous page: the rows after it, at the same cost on every page (page is then only the number reported)" },
+              { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$" }, "description": "The previous_cursor of the next page: the rows before it" }
             ],
             "responses": {
               "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderPage" } } } },
@@ -181,8 +181,8 @@ enum OpenAPI {
               { "name": "project_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "posting", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
               { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
-              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 } },
-              { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 }, "description": "The previous_cursor of a page: the rows before it" }
+              { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600, "pattern": "^[A-Za-z0-9_-]+$" } },
+              { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600, "pattern": "^[A-Za-z0-9_-]+$" }, "description": "The previous_cursor of a page: the rows before it (not with after: 400). A cursor is opaque: only one this list gave names a place in it; any other is a 400 naming the parameter" }
             ],
             "responses": {
               "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoicePage" } } } },
@@ -384,7 +384,7 @@ enum OpenAPI {
         "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
         "parameters": {
           "PerPage": { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
-          "After": { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600 }, "description": "The next_cursor of the previous page" }
+          "After": { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600, "pattern": "^[A-Za-z0-9_-]+$" }, "description": "The next_cursor of the previous page" }
         },
         "responses": {
           "ReferencePage": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReferencePage" } } } },

@@ -1,10 +1,11 @@
 import Foundation
+import LentuneCore
 import LentunePersistence
 import Logging
 
 /// Everything Lentune reads from its environment, parsed once at start. `load` is pure and reports every missing or
 /// invalid variable at once, each with its name.
-public struct LentuneConfig: Sendable {
+public struct LentuneConfig: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public enum Mode: String, Sendable {
         case development, production, testing
     }
@@ -26,6 +27,9 @@ public struct LentuneConfig: Sendable {
     /// `LENTUNE_METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`; when not set, it
     /// answers only clients on this machine (loopback), so a public port never exposes it.
     public var metricsToken: String?
+    /// Whether custom Procore URLs may point at this machine (loopback, plain http): always in development and
+    /// testing; in production only with `LENTUNE_ALLOW_LOOPBACK_PROCORE=true` (a sandbox on the same host).
+    public var allowLoopbackProcore: Bool
 
     /// A fixed key for development only, so a local SQLite file stays readable across restarts. Production refuses it.
     public static let developmentSecretKey = "bGVudHVuZS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDA="
@@ -133,13 +137,45 @@ public struct LentuneConfig: Sendable {
             problems.append("LENTUNE_METRICS_TOKEN: use at least 16 printable ASCII characters without spaces (openssl rand -hex 24)")
         }
 
+        var allowLoopbackProcore = mode != .production
+        if let raw = value("LENTUNE_ALLOW_LOOPBACK_PROCORE") {
+            switch raw.lowercased() {
+            case "true", "1", "yes": allowLoopbackProcore = true
+            case "false", "0", "no": allowLoopbackProcore = false
+            default: problems.append("LENTUNE_ALLOW_LOOPBACK_PROCORE: “\(raw)” is not true or false")
+            }
+        }
+
         guard problems.isEmpty else { throw Error(problems: problems) }
         return LentuneConfig(
             mode: mode, database: database, secretKey: secretKey, publicURL: publicURL, hostname: hostname, port: port,
             webhookPort: webhookPort, logLevel: logLevel, sessionLifetime: sessionHours * 3600, passwordCost: mode == .testing ? 4 : 12,
-            metricsToken: metricsToken)
+            metricsToken: metricsToken, allowLoopbackProcore: allowLoopbackProcore)
     }
 
     /// Whether cookies get the `Secure` flag.
     public var usesHTTPS: Bool { publicURL.scheme == "https" }
+}
+
+// MARK: - Redacted description
+
+extension LentuneConfig {
+    /// The one form in which the configuration may be logged or printed (issue 30): the secret key, the metrics token
+    /// and any password in a URL are never part of it. `debugDescription` and the mirror (what `dump`, string
+    /// interpolation of a value holding the config, and swift-service-lifecycle's log of its services print) say the
+    /// same, so no path prints the fields themselves.
+    public var description: String {
+        let fields: [(String, String)] = [
+            ("mode", mode.rawValue), ("database", database.description), ("secret_key", Redaction.mask),
+            ("public_url", Redaction.url(publicURL.absoluteString)), ("hostname", hostname), ("port", String(port)),
+            ("webhook_port", webhookPort.map(String.init) ?? "none"), ("log_level", logLevel.rawValue),
+            ("metrics_token", metricsToken == nil ? "not set" : Redaction.mask),
+            ("allow_loopback_procore", String(allowLoopbackProcore)),
+        ]
+        return "LentuneConfig(" + fields.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + ")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description], displayStyle: .struct) }
 }

@@ -24,9 +24,15 @@ enum HealthController {
     }
 
     /// Prometheus text exposition format. With `LENTUNE_METRICS_TOKEN` set, only `Authorization: Bearer <token>` is
-    /// answered (compared in constant time); without it, only clients on this machine are.
+    /// answered (compared in constant time). Without it, production answers no one: behind a reverse proxy every
+    /// visitor is a loopback peer (issue 30); development and testing answer clients on this machine.
     @Sendable static func metrics(req: Request) async throws -> Response {
-        if let expected = req.application.lentune.config.metricsToken {
+        let config = req.application.lentune.config
+        if config.metricsToken == nil, config.mode == .production {
+            return Problem(type: "about:blank", title: "Forbidden", status: 403,
+                           detail: "Metrics need a token in production: set LENTUNE_METRICS_TOKEN and send Authorization: Bearer <token>.").response()
+        }
+        if let expected = config.metricsToken {
             let given = req.headers.bearerAuthorization?.token ?? ""
             guard SecureTokens.constantTimeEqual(given, expected) else {
                 var headers = HTTPHeaders()

@@ -34,9 +34,12 @@ enum SessionController {
 
         let services = req.application.lentune
         let now = services.now()
-        // Throttled before the password is even checked, for known and unknown emails alike.
-        let failures = try await SignInFailures.recent(email: email, since: now.addingTimeInterval(-throttle.window), on: req.db)
-        if let until = throttle.blockedUntil(failures: failures, now: now) {
+        // Throttled before the password is even checked, for known and unknown emails alike. The attempt is recorded
+        // first and the earlier ones counted after (insert-and-count), so of N concurrent attempts at most `limit`
+        // see fewer than `limit` others: the rest are cut off without a password check (issue 30).
+        let attempt = try await SignInFailures.begin(email: email, at: now, since: now.addingTimeInterval(-throttle.window), on: req.db)
+        if let until = throttle.blockedUntil(failures: attempt.earlier, now: now) {
+            try await SignInFailures.forget(attempt, on: req.db)
             req.logger.notice("sign-in throttled")
             let response = SignInView.page(csrfToken: csrf, email: email, error: tooManyFailures(until: until, now: now), next: safeNext(form.next))
                 .response(status: .tooManyRequests)
@@ -49,8 +52,8 @@ enum SessionController {
         let hash = user?.passwordHash ?? services.dummyPasswordHash
         let matches = (try? await req.password.async.verify(password, created: hash)) ?? false
         guard let user, matches, !password.isEmpty else {
+            // The attempt's row stays: it is the failure counted from now on.
             req.logger.notice("sign-in refused", metadata: ["known_user": .stringConvertible(user != nil)])
-            try await SignInFailures.record(email: email, at: now, on: req.db)
             return SignInView.page(csrfToken: csrf, email: email, error: wrongCredentials, next: safeNext(form.next))
                 .response(status: .unauthorized)
         }
@@ -76,11 +79,6 @@ enum SessionController {
         return response
     }
 
-    /// Only same-site relative paths: never an open redirect.
-    static func safeNext(_ next: String?) -> String? {
-        guard let next = next?.removingPercentEncoding ?? next, next.hasPrefix("/"), !next.hasPrefix("//"),
-            !next.contains("\\"), next.count < 512
-        else { return nil }
-        return next
-    }
+    /// Only same-origin relative paths: never an open redirect, never a header of the attacker's (`SafeRedirect`).
+    static func safeNext(_ next: String?) -> String? { SafeRedirect.path(next) }
 }

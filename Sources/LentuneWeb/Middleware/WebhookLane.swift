@@ -21,7 +21,7 @@ struct WebhookLane: Responder {
             return next.respond(to: request)
         }
         let start = ContinuousClock.now
-        return request.body.collect(max: WebhookController.maxBody.value)
+        return request.body.collect(max: WebhookController.collectLimit.value)
             .flatMap { _ in WebhookController.receive(request, connection: connection) }
             .recover { error in
                 if let abort = error as? any AbortError, abort.status == .payloadTooLarge { return WebhookController.refuse(.tooLarge).response }

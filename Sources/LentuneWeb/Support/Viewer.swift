@@ -61,7 +61,7 @@ public struct LentuneServices: Sendable {
         self.config = config
         self.now = now
         secrets = try SecretBox(base64Key: config.secretKey)
-        connector = ProcoreConnector(secrets: secrets, clock: now)
+        connector = ProcoreConnector(secrets: secrets, allowLoopback: config.allowLoopbackProcore, clock: now)
         engine = Self.engine(config: config, secrets: secrets, connector: connector, now: now)
         sessions = engine.sessions
         dummyPasswordHash = try Bcrypt.hash(Tokens.random(), cost: config.passwordCost)

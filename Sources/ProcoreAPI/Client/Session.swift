@@ -48,6 +48,7 @@ extension Procore {
                 attempt += 1
                 let token = try await accessToken()
                 let request = build(endpoint, token: token)
+                try Self.checkOrigin(request, configuration: configuration, host: endpoint.host)
                 let ticket: Int
                 do {
                     ticket = try await pacer.acquire()
@@ -72,6 +73,7 @@ extension Procore {
                     reset: response.header("X-Rate-Limit-Reset").flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:)),
                     status: response.status, retryAfter: retryAfter)
                 if (200..<300).contains(response.status) { return response }
+                if let redirect = Self.redirect(response, to: request) { throw redirect }
 
                 if response.status == 401, !refreshedAfter401 {
                     // Retry once with a fresh token (it may have been revoked or expired early).
@@ -132,7 +134,33 @@ extension Procore {
                 timeout: configuration.timeout)
         }
 
-        /// Maps an error answer to `Procore.Error`, keeping Procore's words and request id.
+        /// A 3xx answer as the failure it is: Lentune never follows a redirect (the transport does not), since Procore's
+        /// OAuth and API never send one, and following it would send the request and its credentials elsewhere.
+        static func redirect(_ response: HTTPResponse, to request: HTTPRequest) -> Procore.Error? {
+            guard (300..<400).contains(response.status) else { return nil }
+            let location = response.header("Location").map { " to \(String($0.prefix(200)))" } ?? ""
+            return .status(
+                code: response.status,
+                message: "\(request.url.host ?? "the server") answered with a redirect\(location); Lentune does not follow redirects. Check the connection's URLs.",
+                requestID: response.header("X-Request-Id"))
+        }
+
+        /// Credentials go only to the configured address: a request whose scheme, host or port is not the configured
+        /// base URL's is refused before it is sent (a path can never name another host, but this is where that is sure).
+        static func checkOrigin(_ request: HTTPRequest, configuration: Configuration, host: Procore.Host) throws(Procore.Error) {
+            let base = host == .auth ? configuration.environment.authBaseURL : configuration.environment.apiBaseURL
+            func origin(_ url: URL) -> String {
+                let scheme = url.scheme?.lowercased() ?? ""
+                return "\(scheme)://\(url.host?.lowercased() ?? ""):\(url.port ?? (scheme == "https" ? 443 : 80))"
+            }
+            guard origin(request.url) == origin(base) else {
+                throw .transport("a request to \(origin(request.url)) is not to the configured \(origin(base)); nothing was sent")
+            }
+        }
+
+        /// Maps an error answer to `Procore.Error`, keeping Procore's words and request id. Only an answer in Procore's
+        /// error shape (JSON `errors`, `error.message`, `error_description`) lends its words; any other body is not
+        /// shown (it may be anything the address answered, issue 30): the status alone is.
         static func error(for response: HTTPResponse) -> Procore.Error {
             let requestID = response.header("X-Request-Id")
             let json = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]
@@ -142,10 +170,11 @@ extension Procore {
                 }
                 return .validation(code: response.status, fields: mapped, requestID: requestID)
             }
-            var message = String(decoding: response.body.prefix(500), as: UTF8.self)
+            var message = ""
             if let text = json?["errors"] as? String { message = text }
             if let error = json?["error"] as? [String: Any], let text = error["message"] as? String { message = text }
             if let text = json?["error_description"] as? String { message = text }
+            message = String(message.prefix(500))
             if response.status == 429 {
                 return .rateLimited(retryAfter: response.header("Retry-After").flatMap(Int.init).map { .seconds($0) })
             }
@@ -220,6 +249,7 @@ extension Procore {
             while true {
                 attempt += 1
                 let request = build(endpoint, token: nil)
+                try Self.checkOrigin(request, configuration: configuration, host: endpoint.host)
                 let response: HTTPResponse
                 do {
                     response = try await transport.send(request, maxResponseBytes: 1 << 20)
@@ -242,6 +272,7 @@ extension Procore {
                     let start = min(issued, clock())
                     return Tokens(accessToken: answer.accessToken, refreshToken: answer.refreshToken, expiresAt: start.addingTimeInterval(TimeInterval(answer.expiresIn)))
                 }
+                if let redirect = Self.redirect(response, to: request) { throw redirect }
                 if [400, 401].contains(response.status) {
                     throw .unauthorized(Self.oauthMessage(response))
                 }

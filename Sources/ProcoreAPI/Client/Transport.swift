@@ -41,12 +41,37 @@ extension Procore {
     }
 
     /// AsyncHTTPClient, one shared client per process, every call bounded by a timeout and a body size.
+    ///
+    /// Redirects are never followed (issue 30): Procore's OAuth and API never need one, and following a 307 or 308
+    /// would send the token request, client secret included, to whatever address the answer names. A 3xx comes back
+    /// as an answer, and `Session` turns it into a failure naming the status and the address.
     public struct LiveTransport: Transport {
         let client: HTTPClient
+        /// Checks the addresses a host resolves to before each connection (custom Procore URLs: `OutboundPolicy`).
+        let addressGuard: AddressGuard?
 
-        public init(client: HTTPClient = .shared) { self.client = client }
+        public init(client: HTTPClient = LiveTransport.sharedClient, addressGuard: AddressGuard? = nil) {
+            self.client = client
+            self.addressGuard = addressGuard
+        }
+
+        /// The process's one client for Procore: AsyncHTTPClient's shared settings, without following redirects.
+        public static let sharedClient: HTTPClient = {
+            var configuration = HTTPClient.Configuration.singletonConfiguration
+            configuration.redirectConfiguration = .disallow
+            return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        }()
+
+        /// The same transport, checking every address it connects to with `check`.
+        public func guarded(by check: AddressGuard) -> LiveTransport { LiveTransport(client: client, addressGuard: check) }
 
         public func send(_ request: HTTPRequest, maxResponseBytes: Int) async throws(TransportError) -> HTTPResponse {
+            let client: HTTPClient
+            if let addressGuard {
+                client = try await addressGuard.client(for: request.url, base: self.client)
+            } else {
+                client = self.client
+            }
             var outgoing = HTTPClientRequest(url: request.url.absoluteString)
             outgoing.method = HTTPMethod(rawValue: request.method)
             for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }

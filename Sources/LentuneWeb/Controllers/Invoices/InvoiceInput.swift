@@ -51,7 +51,8 @@ struct InvoiceInput: Sendable {
                 return nil
             }
             guard let value = Money.parse(text, maxFractionDigits: 2), value.magnitude <= InvoiceRules.maximumAmount * 10 else {
-                errors[field] = "\(label.prefix(1).uppercased() + label.dropFirst()) must be an amount with at most 2 decimals (“\(text.prefix(20))” is not)."
+                errors[field] = "\(label.prefix(1).uppercased() + label.dropFirst()) must be an amount with at most 2 decimals (“\(text.prefix(20))” is not)"
+                    + (text.contains(",") ? ": \(Money.commaHint)." : ".")
                 return nil
             }
             return value
@@ -103,7 +104,8 @@ struct InvoiceInput: Sendable {
             let quantityText = allocation.quantity.trimmingCharacters(in: .whitespaces)
             if !quantityText.isEmpty {
                 guard let quantity = Money.parse(quantityText, maxFractionDigits: 4), quantity > 0, quantity < 1_000_000_000 else {
-                    errors[field + ".quantity"] = "Allocation \(index + 1): the quantity must be a positive number."
+                    errors[field + ".quantity"] = "Allocation \(index + 1): the quantity must be a positive number"
+                        + (quantityText.contains(",") ? ": \(Money.commaHint)." : ".")
                     continue
                 }
                 guard let line = po?.lines.first(where: { $0.id.rawValue == lineID }) else {

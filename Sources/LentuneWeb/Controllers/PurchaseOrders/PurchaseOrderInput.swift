@@ -131,7 +131,9 @@ struct PurchaseOrderInput: Sendable {
             if description.count > 500 { errors[field("description")] = "\(label): the description may have at most 500 characters." }
             let quantity = Money.parse(line.quantity, maxFractionDigits: 4)
             if quantity == nil {
-                errors[field("quantity")] = "\(label): the quantity must be a number."
+                errors[field("quantity")] = line.quantity.contains(",")
+                    ? "\(label): the quantity “\(line.quantity.prefix(20))” is not a number: \(Money.commaHint)."
+                    : "\(label): the quantity must be a number."
             } else if quantity! <= 0 {
                 errors[field("quantity")] = "\(label): the quantity must be more than zero."
             } else if quantity! > Money.maximumQuantity {
@@ -139,7 +141,9 @@ struct PurchaseOrderInput: Sendable {
             }
             let unitCost = Money.parse(line.unitCost, maxFractionDigits: 4)
             if unitCost == nil {
-                errors[field("unit_cost")] = "\(label): the unit cost must be an amount."
+                errors[field("unit_cost")] = line.unitCost.contains(",")
+                    ? "\(label): the unit cost “\(line.unitCost.prefix(20))” is not an amount: \(Money.commaHint)."
+                    : "\(label): the unit cost must be an amount."
             } else if unitCost! < 0 || unitCost! > Money.maximumQuantity {
                 errors[field("unit_cost")] = "\(label): the unit cost must be between 0 and \(Money.display(Money.maximumQuantity))."
             }
@@ -147,7 +151,8 @@ struct PurchaseOrderInput: Sendable {
             if !line.amount.trimmingCharacters(in: .whitespaces).isEmpty {
                 amount = Money.parse(line.amount, maxFractionDigits: 2)
                 if amount == nil || amount! < 0 || amount! > Money.maximum {
-                    errors[field("amount")] = "\(label): the amount must be an amount of at most two decimals, from 0 to \(Money.maximumText)."
+                    errors[field("amount")] = "\(label): the amount must be an amount of at most two decimals, from 0 to \(Money.maximumText)"
+                        + (line.amount.contains(",") ? "; \(Money.commaHint)." : ".")
                 }
             }
             var costCode: CostCode?

@@ -74,7 +74,10 @@ enum SettingsController {
         let viewer = try req.requireViewer()
         let form = (try? req.content.decode(ConnectionForm.self)) ?? ConnectionForm()
         let existing = try await ProcoreSettings.connection(for: viewer.organisationID, on: req.db)
-        switch ConnectionValidation.validate(form, hasSecret: existing?.sealedClientSecret != nil, redirectURI: req.application.lentune.oauthRedirectURI) {
+        let services = req.application.lentune
+        switch ConnectionValidation.validate(
+            form, hasSecret: existing?.sealedClientSecret != nil, redirectURI: services.oauthRedirectURI, allowLoopback: services.config.allowLoopbackProcore)
+        {
         case .failure(let errors):
             return try await procorePage(req, status: .unprocessableEntity, connectionErrors: errors.messages)
         case .success(let input):
@@ -152,7 +155,7 @@ enum SettingsController {
 
 /// Reads and checks the connection form.
 enum ConnectionValidation {
-    static func validate(_ form: SettingsController.ConnectionForm, hasSecret: Bool, redirectURI: URL)
+    static func validate(_ form: SettingsController.ConnectionForm, hasSecret: Bool, redirectURI: URL, allowLoopback: Bool)
         -> Result<ProcoreSettings.ConnectionInput, FieldErrors>
     {
         var errors: [String: String] = [:]
@@ -166,11 +169,16 @@ enum ConnectionValidation {
         case "production": environment = .production
         case "developer_sandbox": environment = .developerSandbox
         case "custom":
-            let auth = url(form.auth_base_url)
-            let api = url(form.api_base_url)
-            if auth == nil { errors["auth_base_url"] = "Enter the auth base URL, e.g. https://login.procore.com." }
-            if api == nil { errors["api_base_url"] = "Enter the API base URL, e.g. https://api.procore.com." }
-            if let auth, let api { environment = .custom(authBaseURL: auth, apiBaseURL: api) }
+            var checked: [URL] = []
+            for (field, label, raw, example) in [("auth_base_url", "The auth base URL", form.auth_base_url, "https://login.procore.com"),
+                                                 ("api_base_url", "The API base URL", form.api_base_url, "https://api.procore.com")] {
+                switch url(raw, allowLoopback: allowLoopback) {
+                case .valid(let url): checked.append(url)
+                case .refused(let refusal): errors[field] = "\(label) is not allowed: \(refusal.reason)."
+                case .missing: errors[field] = "Enter \(label.prefix(1).lowercased() + label.dropFirst()), e.g. \(example)."
+                }
+            }
+            if checked.count == 2 { environment = .custom(authBaseURL: checked[0], apiBaseURL: checked[1]) }
         default: errors["environment"] = "Choose Production, Procore developer sandbox or Custom."
         }
         let grant = ProcoreGrantType(rawValue: form.grant_type ?? "client_credentials")
@@ -192,12 +200,19 @@ enum ConnectionValidation {
             redirectURI: grant == .authorizationCode ? redirectURI : nil, serviceCompanyID: company))
     }
 
-    /// http(s) URLs only; plain http only to this machine (a local sandbox).
-    static func url(_ raw: String?) -> URL? {
-        guard let raw = raw?.trimmingCharacters(in: .whitespaces), let url = URL(string: raw), let host = url.host,
-            let scheme = url.scheme
-        else { return nil }
-        if scheme == "https" { return url }
-        return scheme == "http" && (host == "localhost" || host.hasPrefix("127.") || host == "::1") ? url : nil
+    /// A custom Procore URL as `OutboundPolicy` allows it: https to a public address; loopback (and plain http to it)
+    /// only when `allowLoopback`. Fails with `nil` when it is not a URL at all, else with the policy's reason.
+    static func url(_ raw: String?, allowLoopback: Bool) -> CustomURL {
+        guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty, let url = URL(string: raw), url.host?.isEmpty == false,
+            url.scheme != nil
+        else { return .missing }
+        if let refusal = OutboundPolicy.check(url: url, allowLoopback: allowLoopback) { return .refused(refusal) }
+        return .valid(url)
+    }
+
+    enum CustomURL {
+        case valid(URL)
+        case missing
+        case refused(OutboundPolicy.Refusal)
     }
 }
