@@ -243,3 +243,33 @@ import Testing
         }
     }
 }
+
+/// A database error in a job says what happened: its SQLSTATE and constraint, never PostgresNIO's "Generic
+/// description…"; a constraint violation is a permanent failure naming the job's record.
+@Suite struct DatabaseErrorTests {
+    @Test(arguments: TestDatabase.kinds)
+    func aConstraintViolation_isPermanent_andNamesItsConstraintAndRecord(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let fixture = try await Fixture.make(on: db)
+            let duplicate = CostType(organisationID: fixture.organisation.id, code: fixture.costType.code, name: "Again")
+            var caught: (any Error)?
+            do { try await ReferenceData.insert(duplicate, on: db) } catch { caught = error }
+            let error = try #require(caught)
+            let job = SyncJob.companyWide(.syncReferenceData, of: ProcoreCompanyLink(
+                organisationID: fixture.organisation.id, connectionID: .init(UUID()), procoreCompanyID: 1, name: "Kauri", isLinked: true), now: Date())
+            let classified = SyncError(any: error, job: job)
+            guard case .permanent(let message) = classified else {
+                Issue.record("a constraint violation must be permanent: \(classified)")
+                return
+            }
+            #expect(message.contains("Reference data"))
+            #expect(!message.contains("Generic description"))
+            if kind == .postgres {
+                #expect(message.contains("uq_cost_types_code") && message.contains("SQLSTATE 23505"), "\(message)")
+            } else {
+                #expect(message.contains("UNIQUE constraint failed"), "\(message)")
+            }
+        }
+    }
+}

@@ -40,7 +40,7 @@ public struct SyncEngine: Sendable {
         do {
             try await handler(job, JobContext(db: db, now: now, sessions: sessions, logger: logger))
         } catch {
-            throw SyncError(any: error)
+            throw SyncError(any: error, job: job)
         }
     }
 

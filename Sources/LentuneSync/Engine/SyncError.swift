@@ -29,14 +29,25 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Any error a handler let through: Procore's are classified; anything else (a database hiccup) is transient.
-    public init(any error: any Error) {
+    /// Any error a handler let through: Procore's are classified; a database's is named by its SQLSTATE and
+    /// constraint (never its values), permanent when a constraint refused the write (the same write is refused
+    /// again), transient otherwise (a connection dropped); anything else is transient. With `job`, a database failure
+    /// names the record the job is about.
+    public init(any error: any Error, job: SyncJob? = nil) {
         switch error {
         case let sync as SyncError: self = sync
         case let procore as Procore.Error: self.init(procore)
         case let sessions as ProcoreSessions.Failure: self = .permanent(sessions.description)
         case let connector as ProcoreConnector.Failure: self = .permanent(connector.description)
-        default: self = .transient(String(describing: error))
+        default:
+            guard let database = DatabaseFailure(error) else {
+                self = .transient(String(describing: error))
+                return
+            }
+            let subject = job.map { "\($0.kind.title) (\($0.payload.prefix(200))): " } ?? ""
+            self = database.isConstraintViolation
+                ? .permanent("\(subject)Lentune could not store it, \(database)")
+                : .transient("\(subject)\(database)")
         }
     }
 }

@@ -281,7 +281,13 @@ public struct SyncWorker: Sendable {
                 outcome = .done
             } catch {
                 // Cancelled at shutdown (past the grace period): handed back, due at once, the attempt not counted.
-                outcome = Task.isCancelled ? .released : self.outcome(of: SyncError(any: error), job: job)
+                if let database = DatabaseFailure(error) {
+                    logger.warning("job met a database error", metadata: [
+                        "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "sqlstate": "\(database.sqlState ?? "-")",
+                        "constraint": "\(database.constraint ?? "-")", "table": "\(database.table ?? "-")",
+                    ])
+                }
+                outcome = Task.isCancelled ? .released : self.outcome(of: SyncError(any: error, job: job), job: job)
             }
         } else {
             outcome = .failed(error: "No handler for \(job.kind.rawValue) jobs in this version of Lentune.")

@@ -29,7 +29,7 @@ public enum InvoiceJobs {
         do {
             try await post(id, job: job, ctx)
         } catch {
-            let classified = SyncError(any: error)
+            let classified = SyncError(any: error, job: job)
             try? await SyncLedger.record(classified.ledgerUpdate(job, ctx), .invoice, id.rawValue, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
             throw classified
         }

@@ -90,7 +90,7 @@ public enum PurchaseOrderJobs {
 
     /// Records a job's failure on the PO's ledger row; answers it classified.
     static func settle(_ job: SyncJob, _ error: any Error, _ ctx: JobContext) async -> SyncError {
-        let classified = SyncError(any: error)
+        let classified = SyncError(any: error, job: job)
         if let payload = try? JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8)) {
             try? await SyncLedger.record(classified.ledgerUpdate(job, ctx), .purchaseOrder, payload.purchase_order_id, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
         }
