@@ -322,9 +322,10 @@ import VaporTesting
 
 /// Linking a company row registers Lentune's hook and triggers in (the sandbox's) Procore; unlinking removes them.
 @Suite struct HookRegistrationTests {
-    @Test func linkingRegistersTheHook_andUnlinkingRemovesIt() async throws {
+    @Test(arguments: TestDatabase.kinds)
+    func linkingRegistersTheHook_andUnlinkingRemovesIt(kind: TestDatabase.Kind) async throws {
         try await RunningSandbox.with(clientID: "hooks-app", clientSecret: "hooks-secret") { sandbox in
-            try await WebHarness.with { h in
+            try await WebHarness.with(kind) { h in
                 let client = try await h.signedInAdmin()
                 var page = try await client.get("/administration/settings/procore")
                 _ = try await client.post("/administration/settings/procore/connection", form: [
@@ -412,8 +413,9 @@ import VaporTesting
         }
     }
 
-    @Test func integrationLog_listsFiltersAndRetries() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func integrationLog_listsFiltersAndRetries(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let org = f.link.organisationID
             let now = Date()
             let failed = SyncJob(organisationID: org, companyLinkID: f.link.id, kind: .registerHooks, nextAttemptAt: now, createdAt: now)
