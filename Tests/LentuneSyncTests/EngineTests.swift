@@ -97,6 +97,29 @@ import Testing
         }
     }
 
+    /// A worker whose lease ran out while the job is now another's cannot record an outcome over the new owner: its
+    /// finish changes nothing, and the new owner's does.
+    @Test(arguments: TestDatabase.kinds)
+    func aWorkerThatLostItsLease_cannotFinishTheJobOverItsNewOwner(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            let job = Self.job(org, at: clock.now)
+            try await Outbox.enqueue(job, on: db)
+            #expect(try await Outbox.claim(limit: 1, worker: "first", lease: .seconds(60), now: clock.now, on: db).map(\.id) == [job.id])
+            clock.advance(61)
+            #expect(try await Outbox.claim(limit: 1, worker: "second", lease: .seconds(60), now: clock.now, on: db).map(\.id) == [job.id])
+            for outcome in [Outbox.Outcome.done, .failed(error: "late"), .released, .retry(at: clock.now, error: "late")] {
+                #expect(try await Outbox.finish(job.id, worker: "first", outcome, now: clock.now, on: db) == false, "\(outcome)")
+            }
+            let held = try #require(try await Outbox.job(job.id, on: db))
+            #expect(held.state == .running && held.lockedBy == "second" && held.attempts == 2)
+            #expect(try await Outbox.finish(job.id, worker: "second", .done, now: clock.now, on: db))
+            #expect(try await Outbox.job(job.id, on: db)?.state == .done)
+        }
+    }
+
     /// While jobs run: moves the test's clock past their lease `times` times; each time waits (with a deadline) for the
     /// heartbeat to renew every job in `held`, then lets `other` try to claim. Answers how many jobs `other` claimed.
     static func outliveLeases(

@@ -28,7 +28,7 @@ struct ClientHarness {
             redirectURIs: ["http://127.0.0.1:9/callback"], settings: settings, clock: now)
         let configuration = Procore.Configuration(
             environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: clientID,
-            clientSecret: clientSecret, grant: grant, companyID: company, timeout: .seconds(10))
+            clientSecret: clientSecret, grant: grant, companyID: company, timeout: .seconds(60))  // generous: a loaded CI machine
         let sleep: @Sendable (Duration) async throws -> Void = if let clock { { try await clock.sleep(for: $0) } } else { { try await Task.sleep(for: $0) } }
         let session = Procore.Session(
             configuration: configuration, tokens: tokens, retry: retry, clock: now, sleep: sleep, persistTokens: persist)
