@@ -150,10 +150,16 @@ let package = Package(
             path: "Tests/LentuneTestSupport",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "LentunePropertyTesting",
+            dependencies: [.product(name: "PropertyBased", package: "swift-property-based")],
+            path: "Tests/LentunePropertyTesting",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LentuneCoreTests",
             dependencies: [
-                "LentuneCore", "LentuneLogging",
+                "LentuneCore", "LentuneLogging", "LentunePropertyTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -162,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "LentunePersistenceTests",
             dependencies: [
-                "LentuneCore", "LentunePersistence", "LentuneTestSupport",
+                "LentuneCore", "LentunePersistence", "LentuneTestSupport", "LentunePropertyTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

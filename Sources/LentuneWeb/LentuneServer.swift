@@ -46,10 +46,7 @@ public enum LentuneServer {
                     try await engine.scheduleSweeps(on: db)
                 })
             }
-            var configuration = ServiceGroupConfiguration(
-                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
-            configuration.maximumGracefulShutdownDuration = .seconds(30)
-            try await ServiceGroup(configuration: configuration).run()
+            try await ServiceGroup(configuration: SyncWorkerService.group(services, logger: app.logger)).run()
             try await app.asyncShutdown()
         } catch {
             try? await app.asyncShutdown()

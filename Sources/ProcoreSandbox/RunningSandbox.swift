@@ -22,17 +22,17 @@ public final class RunningSandbox: Sendable {
     public static func start(
         hostname: String = "127.0.0.1", port: Int = 0, seed: String = "demo", clientID: String? = nil,
         clientSecret: String? = nil, redirectURIs: [String] = [], stateFile: URL? = nil,
-        settings: SandboxSettings? = nil, logLevel: Logger.Level = .warning
+        settings: SandboxSettings? = nil, logLevel: Logger.Level = .warning, clock: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> RunningSandbox {
         var environment = Environment(name: "sandbox", arguments: ["sandbox"])
         environment.arguments = ["sandbox"]
         let app = try await Application.make(environment)
         app.logger.logLevel = logLevel
         do {
-            guard let data = Seeds.named(seed, now: Date()) else {
+            guard let data = Seeds.named(seed, now: clock()) else {
                 throw Abort(.badRequest, reason: "Unknown seed “\(seed)”: use demo, multi or empty")
             }
-            let store = SandboxStore(data: data, stateFile: stateFile)
+            let store = SandboxStore(data: data, stateFile: stateFile, clock: clock)
             if let settings { store.write { $0.settings = settings } }
             let server = ProcoreSandboxServer(store: store, client: app.client)
             if let clientID, let clientSecret {

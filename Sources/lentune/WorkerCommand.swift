@@ -47,8 +47,7 @@ struct Worker: AsyncParsableCommand {
                 try await engine.scheduleSweeps(on: db)
             })
         }
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        let configuration = SyncWorkerService.group(services, logger: logger)
         printNow("Lentune worker \(worker.name) is running on \(config.database) (concurrency \(concurrency)).")
         do {
             try await ServiceGroup(configuration: configuration).run()

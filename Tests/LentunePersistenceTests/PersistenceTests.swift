@@ -462,7 +462,7 @@ extension PurchaseOrderListTests {
             return 7
         }
         async let counted = counts.total(organisation: organisation, filter: .init(), compute: held)
-        while await calls.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the second count to start") { await calls.count >= 2 }
         await counts.forget(organisation: organisation)
         open.yield()
         open.finish()

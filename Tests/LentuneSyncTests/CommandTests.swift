@@ -1,9 +1,11 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 import LentunePersistence
 import LentuneSync
 import LentuneTestSupport
+import Synchronization
 import Testing
 
 /// The PO commands: one path for the page and the API, the setting re-read inside the transaction, audit rows and
@@ -82,6 +84,50 @@ import Testing
             }
             #expect(try await PurchaseOrders.count(in: po.organisationID, on: w.db) == 1)
             #expect(try await PurchaseOrders.find(po.id, in: po.organisationID, on: w.db)?.status == .draft)
+        }
+    }
+
+    /// A switch to Procore that is committing while a PO is created (PostgreSQL, where they really run at once): the
+    /// create reads the company row `FOR SHARE`, so it waits for the switch and then obeys it. Without the lock it
+    /// would read the setting as it was before the switch and store a Lentune PO for a Procore-sourced company.
+    @Test func aCreateDuringAnUncommittedSwitch_waitsForIt_andObeysIt() async throws {
+        guard TestDatabase.kinds.contains(.postgres) else { return }
+        try await TestDatabase.with(.postgres) { database in
+            let w = try await Self.world(database, source: .lentune)
+            let held = Mutex(false)
+            let release = Mutex(false)
+            let created = Mutex(false)
+            var procore = w.link
+            procore.purchaseOrderSource = .procore
+            let switched = procore
+            let switching = Task {
+                try await w.db.transaction { tx in
+                    _ = try await ProcoreSettings.save(switched, expectedVersion: 1, actor: w.admin, now: Date(), on: tx)
+                    held.withLock { $0 = true }
+                    try await waitUntil("the test letting the switch commit", timeout: .seconds(60)) { release.withLock { $0 } }
+                }
+            }
+            try await waitUntil("the switch holding the company row") { held.withLock { $0 } }
+            let creating = Task {
+                defer { created.withLock { $0 = true } }
+                return try await PurchaseOrderCommands.create(
+                    w.fixture.purchaseOrder(number: "PO-1"), requestKey: nil, actor: w.admin, now: Date(), on: w.db)
+            }
+            // The create either waits on the row lock (as it must) or, without the lock, has already finished.
+            let sql = w.db as! any SQLDatabase
+            try await waitUntil("the create waiting for the switch, or finishing") {
+                if created.withLock({ $0 }) { return true }
+                let waiting = try await sql.raw("""
+                    SELECT count(*) AS n FROM pg_stat_activity
+                    WHERE wait_event_type = 'Lock' AND query LIKE '%FROM procore_company_links%FOR SHARE%'
+                    """).first()?.decode(column: "n", as: Int.self)
+                return (waiting ?? 0) > 0
+            }
+            #expect(!created.withLock { $0 }, "the create did not wait for the switch holding the company row")
+            release.withLock { $0 = true }
+            try await awaitTask(switching, "the switch committing")
+            await #expect(throws: PurchaseOrderCommands.Failure.self) { _ = try await awaitTask(creating, "the create") }
+            #expect(try await PurchaseOrders.count(in: w.fixture.organisation.id, on: w.db) == 0)
         }
     }
 

@@ -86,6 +86,8 @@ import Testing
             clock.advance(61)
             let summary = try await alive.runOnce()
             #expect(summary.done == 1)
+            // Run once by the worker that took it over (the dead one never ran it), and its effect is there.
+            #expect(ledger.runs.withLock { $0 } == [job.id.rawValue: 1])
             #expect(ledger.effects.withLock { $0 } == [job.id.rawValue])
             // The dead worker coming back cannot finish it over the new owner.
             #expect(try await Outbox.finish(job.id, worker: "dead", .done, now: clock.now, on: db) == false)
@@ -95,38 +97,130 @@ import Testing
         }
     }
 
+    /// A worker whose lease ran out while the job is now another's cannot record an outcome over the new owner: its
+    /// finish changes nothing, and the new owner's does.
+    @Test(arguments: TestDatabase.kinds)
+    func aWorkerThatLostItsLease_cannotFinishTheJobOverItsNewOwner(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            let job = Self.job(org, at: clock.now)
+            try await Outbox.enqueue(job, on: db)
+            #expect(try await Outbox.claim(limit: 1, worker: "first", lease: .seconds(60), now: clock.now, on: db).map(\.id) == [job.id])
+            clock.advance(61)
+            #expect(try await Outbox.claim(limit: 1, worker: "second", lease: .seconds(60), now: clock.now, on: db).map(\.id) == [job.id])
+            for outcome in [Outbox.Outcome.done, .failed(error: "late"), .released, .retry(at: clock.now, error: "late")] {
+                #expect(try await Outbox.finish(job.id, worker: "first", outcome, now: clock.now, on: db) == false, "\(outcome)")
+            }
+            let held = try #require(try await Outbox.job(job.id, on: db))
+            #expect(held.state == .running && held.lockedBy == "second" && held.attempts == 2)
+            #expect(try await Outbox.finish(job.id, worker: "second", .done, now: clock.now, on: db))
+            #expect(try await Outbox.job(job.id, on: db)?.state == .done)
+        }
+    }
+
+    /// While jobs run: moves the test's clock past their lease `times` times; each time waits (with a deadline) for the
+    /// heartbeat to renew every job in `held`, then lets `other` try to claim. Answers how many jobs `other` claimed.
+    static func outliveLeases(
+        _ held: [SyncJob.ID], times: Int = 3, lease: Duration, clock: Clock, other: SyncWorker, on db: any Database
+    ) async throws -> Int {
+        var claimed = 0
+        for round in 1...times {
+            clock.advance(lease.seconds * 2)
+            do {
+                try await waitUntil("the heartbeat renewing the leases of \(held.count) running jobs (round \(round))", timeout: .seconds(15)) {
+                    for id in held {
+                        guard let job = try await Outbox.job(id, on: db), job.state == .running, let until = job.lockedUntil,
+                            until > clock.now
+                        else { return false }
+                    }
+                    return true
+                }
+            } catch let error as TimedOut {
+                Issue.record("\(error)")  // and go on: what the other worker claims shows what a lapsed lease costs
+            }
+            claimed += try await other.runOnce().claimed
+        }
+        return claimed
+    }
+
     /// A job that runs for several leases (a company's PO import can take an hour) keeps its lease renewed: another
-    /// worker polling all the while never takes it, and it runs once.
+    /// worker trying all the while never takes it, and it runs once. The clock passes the lease three times while it runs.
     @Test(arguments: TestDatabase.kinds)
     func aJobRunningLongerThanItsLease_keepsIt_andNoOtherWorkerRunsItMeanwhile(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
             let db = database.db
             let org = try await Fixture.make(on: db).organisation.id
+            let clock = Clock()
+            let lease: Duration = .milliseconds(600)
             let ledger = Ledger()
-            let finished = Mutex(false)
+            let other = Self.worker(db, JobHandlers([.noop: { job, _ in ledger.enter(job.id.rawValue); ledger.leave(job.id.rawValue) }]),
+                                    clock: clock, name: "other", lease: lease)
+            let othersClaims = Mutex(-1)
             var handlers = JobHandlers()
             handlers[.noop] = { job, _ in
                 ledger.enter(job.id.rawValue)
-                try await Task.sleep(for: .seconds(4))  // nearly three leases
+                let claims = try await Self.outliveLeases([job.id], lease: lease, clock: clock, other: other, on: db)
+                othersClaims.withLock { $0 = claims }
                 ledger.leave(job.id.rawValue)
             }
-            let job = Self.job(org, at: Date())
+            let job = Self.job(org, at: clock.now)
             try await Outbox.enqueue(job, on: db)
-            let (slow, other) = (Self.realTimeWorker("slow", db, handlers), Self.realTimeWorker("other", db, handlers))
-            async let run = slow.runOnce()
-            var othersClaims = 0
-            try await Task.sleep(for: .milliseconds(200))
-            while !finished.withLock({ $0 }) {
-                othersClaims += try await other.runOnce().claimed
-                try await Task.sleep(for: .milliseconds(100))
-                if ledger.runs.withLock({ $0[job.id.rawValue] }) != nil, ledger.running.withLock({ $0.isEmpty }) { finished.withLock { $0 = true } }
-            }
-            let summary = try await run
+            let summary = try await Self.worker(db, handlers, clock: clock, name: "slow", lease: lease).runOnce()
             #expect(summary.done == 1 && summary.lostLeases == 0)
-            #expect(othersClaims == 0)
+            #expect(othersClaims.withLock { $0 } == 0)
             #expect(ledger.runs.withLock { $0 } == [job.id.rawValue: 1] && ledger.overlaps.withLock { $0 } == 0)
             let stored = try #require(try await Outbox.job(job.id, on: db))
             #expect(stored.state == .done && stored.attempts == 1)
+        }
+    }
+
+    /// The jobs a batch handler takes with `claimMore` (a push of a company's POs) are held like the one it was handed:
+    /// their leases are renewed while the batch runs, so no other worker takes them meanwhile, and each runs once.
+    @Test(arguments: TestDatabase.kinds)
+    func jobsABatchHandlerTakes_keepTheirLeases_whileTheBatchRuns(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let connection = try await Self.connect(org, email: "admin@a.example", on: db)
+            let row = ProcoreCompanyLink(organisationID: org, connectionID: connection, procoreCompanyID: 42, name: "Kauri", isLinked: true)
+            try await ProcoreSettings.insert(row, on: db)
+            let clock = Clock()
+            let lease: Duration = .milliseconds(600)
+            let jobs = (1...3).map {
+                SyncJob(organisationID: org, companyLinkID: row.id, kind: .pushPurchaseOrder, dedupeKey: "po.push:\($0)",
+                        nextAttemptAt: clock.now, createdAt: clock.now)
+            }
+            for job in jobs { try await Outbox.enqueue(job, on: db) }
+            let ledger = Ledger()
+            let other = Self.worker(
+                db, JobHandlers([.pushPurchaseOrder: { job, _ in ledger.enter(job.id.rawValue); ledger.leave(job.id.rawValue) }]),
+                clock: clock, name: "other", lease: lease)
+            let othersClaims = Mutex(-1)
+            var handlers = JobHandlers()
+            handlers[.pushPurchaseOrder] = { job, ctx in
+                ledger.enter(job.id.rawValue)
+                let taken = try await ctx.claimMore(.pushPurchaseOrder, row.id, 10)
+                for more in taken { ledger.enter(more.id.rawValue) }
+                let claims = try await Self.outliveLeases([job.id] + taken.map(\.id), lease: lease, clock: clock, other: other, on: db)
+                othersClaims.withLock { $0 = claims }
+                for more in taken {
+                    ledger.leave(more.id.rawValue)
+                    await ctx.settle(more, nil)
+                }
+                ledger.leave(job.id.rawValue)
+            }
+            // One job claimed; its handler takes the other two.
+            let summary = try await Self.worker(db, handlers, clock: clock, name: "batch", lease: lease).runOnce(limit: 1)
+            #expect(summary.claimed == 1 && summary.done == 3 && summary.lostLeases == 0)
+            #expect(othersClaims.withLock { $0 } == 0)
+            #expect(ledger.runs.withLock { $0 } == Dictionary(uniqueKeysWithValues: jobs.map { ($0.id.rawValue, 1) }))
+            #expect(ledger.overlaps.withLock { $0 } == 0)
+            for job in jobs {
+                let stored = try #require(try await Outbox.job(job.id, on: db))
+                #expect(stored.state == .done && stored.attempts == 1)
+            }
         }
     }
 
@@ -488,7 +582,7 @@ import ServiceLifecycle
 
 @Suite struct ShutdownTests {
     /// SIGTERM (a graceful shutdown) while jobs run: the running job finishes, the ones not started stay due, none is
-    /// lost; past the grace period a job still running is handed back (pending), not dropped.
+    /// lost; past the grace period a job still running is handed back: due at once, the attempt not counted.
     @Test(arguments: TestDatabase.kinds)
     func gracefulShutdown_losesNoJob(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
@@ -507,9 +601,9 @@ import ServiceLifecycle
             let service = SyncWorkerService(worker: worker, idle: .milliseconds(20), batch: 2)
             let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
             let running = Task { try await group.run() }
-            while started.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await waitUntil("a job to start") { started.withLock { $0 } > 0 }
             await group.triggerGracefulShutdown()
-            try await running.value
+            try await awaitTask(running, "the worker stopping")
             let jobs = try await Outbox.jobs(in: org, on: db)
             #expect(jobs.count == 10)
             #expect(jobs.allSatisfy { $0.state == .done || $0.state == .pending })
@@ -518,16 +612,56 @@ import ServiceLifecycle
             #expect(jobs.contains { $0.state == .pending })
 
             // Cancelled past the grace period: the job is released, due at once, its attempt not counted.
-            handlers[.noop] = { _, _ in try await Task.sleep(for: .seconds(30)) }
+            let slowStarted = Mutex(false)
+            handlers[.noop] = { _, _ in
+                slowStarted.withLock { $0 = true }
+                try await Task.sleep(for: .seconds(3600))
+            }
             let slow = SyncWorker(
                 name: "slow", db: db, handlers: handlers, sessions: worker.sessions, lease: .seconds(60), concurrency: 1,
                 now: { clock.now })
             let task = Task { try await slow.runOnce(limit: 1) }
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitUntil("the slow job to start") { slowStarted.withLock { $0 } }
+            let held = try #require(try await Outbox.jobs(in: org, filter: .init(state: .running), on: db).first)
+            #expect(held.attempts == 1 && held.lockedBy == "slow")
             task.cancel()
-            _ = try await task.value
+            _ = try await awaitTask(task, "the cancelled run")
+            let released = try #require(try await Outbox.job(held.id, on: db))
+            #expect(released.state == .pending && released.lockedBy == nil && released.lockedUntil == nil)
+            #expect(released.attempts == 0, "the attempt of a job handed back is not counted")
+            #expect(released.nextAttemptAt == clock.now, "a job handed back is due at once")
             #expect(try await Outbox.jobs(in: org, filter: .init(state: .running), on: db).isEmpty)
-            #expect(try await Outbox.jobs(in: org, filter: .init(state: .pending), on: db).count == jobs.filter { $0.state == .pending }.count)
+        }
+    }
+
+    /// `lentune serve` and `lentune worker` give running jobs 30 s after SIGTERM, then cancel them: the process stops
+    /// and the jobs are handed back (due at once, the attempt not counted). Without that escalation a job that does not
+    /// end would hold the process, and its job, for good. The grace is shortened here; the group is the one both build.
+    @Test(arguments: TestDatabase.kinds)
+    func pastTheGracePeriod_theProcessStops_andItsRunningJobIsHandedBack(kind: TestDatabase.Kind) async throws {
+        #expect(SyncWorkerService.shutdownGrace == .seconds(30))  // docs/SYNC.md: "within 30 s"
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Fixture.make(on: db).organisation.id
+            let clock = EngineTests.Clock()
+            let started = Mutex(false)
+            var handlers = JobHandlers()
+            handlers[.noop] = { _, _ in
+                started.withLock { $0 = true }
+                try await Task.sleep(for: .seconds(3600))  // would outlive any grace
+            }
+            let job = EngineTests.job(org, at: clock.now)
+            try await Outbox.enqueue(job, on: db)
+            let service = SyncWorkerService(worker: EngineTests.worker(db, handlers, clock: clock, name: "w"), idle: .milliseconds(20))
+            let group = ServiceGroup(configuration: SyncWorkerService.group(
+                [service], logger: Logger(label: "test"), handlingSignals: false, grace: .milliseconds(300)))
+            let running = Task { try await group.run() }
+            try await waitUntil("the job to start") { started.withLock { $0 } }
+            await group.triggerGracefulShutdown()
+            try await awaitTask(running, "the service group stopping once its grace period is over", within: .seconds(20))
+            let stored = try #require(try await Outbox.job(job.id, on: db))
+            #expect(stored.state == .pending && stored.lockedBy == nil)
+            #expect(stored.attempts == 0 && stored.nextAttemptAt == clock.now)
         }
     }
 }

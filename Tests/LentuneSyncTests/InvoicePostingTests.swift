@@ -161,15 +161,18 @@ import Testing
             #expect(try await Self.posting(w, invoice)?.lastError?.contains("no open billing period") == true)
             #expect(Self.requisitions(w, of: invoice).isEmpty)
 
-            // A period opens; the posting schedule (run with each sweep) queues held invoices again.
+            // A period opens; the next sweep (every 15 minutes) tries the held invoice again.
             w.sandbox.server.store.write { data in
                 if let index = data.billingPeriods.firstIndex(where: { $0.projectID == w.project.procoreProjectID }) { data.billingPeriods[index].status = "open" }
             }
-            #expect(try await InvoiceCommands.queueAwaitingPosting(w.row, now: Date(), on: w.db) == 1)
-            #expect(try await w.worker.runOnce().done == 1)
+            func postings(_ jobs: [SyncJob]) -> [SyncJob] { jobs.filter { $0.kind == .postInvoice && $0.state == .pending } }
+            #expect(postings(try await SweepTests.sweep(w)).map(\.dedupeKey) == ["invoice.post:\(invoice.id.rawValue.lowercasedText)"])
+            let posted = try await w.worker.runOnce()
+            #expect(posted.done >= 1 && posted.failed == 0 && posted.retried == 0)
             #expect(Self.requisitions(w, of: invoice).count == 1)
             #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .posted)
-            #expect(try await InvoiceCommands.queueAwaitingPosting(w.row, now: Date(), on: w.db) == 0)
+            // Posted: the next sweep queues nothing for it.
+            #expect(postings(try await SweepTests.sweep(w)).isEmpty)
         }
     }
 
@@ -183,8 +186,13 @@ import Testing
             var faults = SandboxFaults()
             faults.dropAfterCommit = ["POST \(path)": 1]
             w.sandbox.server.store.faults = faults
+            w.sandbox.server.store.requestLog.clear()
             #expect(try await w.worker.runOnce().done == 1)
             #expect(Self.directCosts(w, of: lost).count == 1)
+            // The answer was lost (the fault fired), and the job found the direct cost by looking it up.
+            #expect(w.sandbox.server.store.faults.dropAfterCommit.isEmpty)
+            let calls = w.sandbox.server.store.requestLog.all().filter { $0.path == path }.map(\.method)
+            #expect(calls.first == "POST" && calls.last == "GET", "\(calls)")
 
             // The same, and the lookup fails too: the job retries later, finds the first one, and posts nothing twice.
             let lostTwice = try await Self.approvedInvoice(
@@ -192,8 +200,12 @@ import Testing
             faults.dropAfterCommit = ["POST \(path)": 50]
             faults.errorRates = ["GET \(path)": 1.0]
             w.sandbox.server.store.faults = faults
+            w.sandbox.server.store.requestLog.clear()
             let first = try await w.worker.runOnce()
             #expect(first.retried == 1 && first.done == 0)
+            // Both faults fired: one answer lost after the create, and the lookup refused.
+            #expect(w.sandbox.server.store.faults.dropAfterCommit["POST \(path)"] == 49)
+            #expect(w.sandbox.server.store.requestLog.all().contains { $0.method == "GET" && $0.path == path && $0.status == 500 })
             #expect(Self.directCosts(w, of: lostTwice).count == 1)
             #expect(try await Self.posting(w, lostTwice)?.state == .pending)
             w.sandbox.server.store.faults = SandboxFaults()

@@ -41,7 +41,7 @@ public enum TestDatabase {
 
     /// Runs `body` with the location of a new, empty PostgreSQL schema (for an app that migrates it itself), then
     /// drops the schema.
-    public static func withPostgresSchema<T: Sendable>(_ body: @Sendable (DatabaseLocation) async throws -> T) async throws -> T {
+    public static func withPostgresSchema<T: Sendable>(_ body: (DatabaseLocation) async throws -> T) async throws -> T {
         guard let url = postgresURL else { throw MissingPostgres() }
         // Tests only ever touch a local server.
         precondition(url.contains("@127.0.0.1") || url.contains("@localhost"), "test database must be local")

@@ -56,8 +56,9 @@ extension WebHarness {
 }
 
 @Suite struct NewPurchaseOrderRuleTests {
-    @Test func procoreSourcedCompany_disablesTheButton_andRefusesCreation() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func procoreSourcedCompany_disablesTheButton_andRefusesCreation(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             try await h.linkProject(h.orgA.project, source: .procore)
             let client = h.client()
             try await client.signIn("ap_officer@a.example")
@@ -95,8 +96,9 @@ extension WebHarness {
         }
     }
 
-    @Test func mixedCompanies_formOffersOnlyEligibleProjects() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func mixedCompanies_formOffersOnlyEligibleProjects(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let other = Project(organisationID: h.orgA.organisation.id, code: "P-200", name: "Procore-run tower")
             try await ReferenceData.insert(other, on: h.app.db)
             try await h.linkProject(other, source: .procore, name: "Procore Co", procoreID: 7)
@@ -114,8 +116,9 @@ extension WebHarness {
 }
 
 @Suite struct PurchaseOrderFlowTests {
-    @Test func create_edit_submit_approve_close_withTotalsToTheCent() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func create_edit_submit_approve_close_withTotalsToTheCent(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let officer = h.client()
             try await officer.signIn("ap_officer@a.example")
             let form = try await officer.get("/purchase-orders/new")
@@ -165,8 +168,9 @@ extension WebHarness {
         }
     }
 
-    @Test func procoreSourcedPO_isReadOnly_onThePageAndInTheAPI() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func procoreSourcedPO_isReadOnly_onThePageAndInTheAPI(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             var po = h.orgA.purchaseOrder(number: "PC-1")
             po.origin = .procore
             po.procoreCommitmentID = 562_949_953_421_312
@@ -190,8 +194,9 @@ extension WebHarness {
 
     /// The Procore panel says what the ledger notes beside "synced" (a line kept because invoices are allocated to it),
     /// and that Procore still has the approved version while a revision of a sent PO waits for approval.
-    @Test func theProcorePanel_showsTheLedgersNote_andARevisionNotSentYet() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func theProcorePanel_showsTheLedgersNote_andARevisionNotSentYet(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             var pulled = h.orgA.purchaseOrder(number: "PC-2")
             (pulled.origin, pulled.procoreCommitmentID) = (.procore, 77)
             try await PurchaseOrders.insert(pulled, on: h.app.db)
@@ -213,8 +218,9 @@ extension WebHarness {
         }
     }
 
-    @Test func api_createShowAndActions() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func api_createShowAndActions(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let token = try await h.apiToken("administrator@a.example")
             let client = h.client()
             let body = #"{"number": "API-1", "supplier_id": "\#(h.orgA.supplier.id)", "project_id": "\#(h.orgA.project.id)", "title": "Bolts", "lines": [{"description": "M12", "quantity": "10", "unit_cost": "0.335", "tax_code_id": "\#(h.orgA.gst.id)"}]}"#
@@ -267,8 +273,9 @@ extension WebHarness {
         return try await client.post("/purchase-orders", form: fields)
     }
 
-    @Test func negativeQuantity() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func negativeQuantity(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let reply = try await attempt(h) { $0["lines[1][quantity]"] = "-2" }
             #expect(reply.status == .unprocessableEntity)
             #expect(reply.body.string.contains("Line 2: the quantity must be more than zero."))
@@ -276,8 +283,9 @@ extension WebHarness {
         }
     }
 
-    @Test func unknownCostCode_andCostCodeOfAnotherProject() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func unknownCostCode_andCostCodeOfAnotherProject(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let unknown = try await attempt(h) { $0["lines[0][cost_code]"] = UUID().uuidString }
             #expect(unknown.status == .unprocessableEntity)
             #expect(unknown.body.string.contains("Line 1: the cost code is not one of Lentune&#39;s."))
@@ -295,8 +303,9 @@ extension WebHarness {
         }
     }
 
-    @Test func duplicateNumber() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func duplicateNumber(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             try await PurchaseOrders.insert(h.orgA.purchaseOrder(number: "PO-7"), on: h.app.db)
             let reply = try await attempt(h) { $0["number"] = "PO-7" }
             #expect(reply.status == .unprocessableEntity)
@@ -305,8 +314,9 @@ extension WebHarness {
         }
     }
 
-    @Test func tenMegabyteDescription_isRefusedWithAMessage() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func tenMegabyteDescription_isRefusedWithAMessage(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let reply = try await attempt(h) { $0["description"] = String(repeating: "x", count: 10 * 1024 * 1024) }
             #expect(reply.status == .payloadTooLarge)
             #expect(reply.body.string.contains("too large"))
@@ -317,8 +327,9 @@ extension WebHarness {
         }
     }
 
-    @Test func scriptTags_areStoredAsTextAndEscaped() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func scriptTags_areStoredAsTextAndEscaped(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let reply = try await attempt(h) {
                 $0["title"] = "<script>alert('po')</script>"
                 $0["lines[0][description]"] = "<img src=x onerror=alert(1)>"
@@ -335,8 +346,9 @@ extension WebHarness {
         }
     }
 
-    @Test func auditor_cannotRaisePurchaseOrders() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func auditor_cannotRaisePurchaseOrders(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let client = h.client()
             try await client.signIn("auditor@a.example")
             let list = try await client.get("/purchase-orders")
@@ -349,8 +361,9 @@ extension WebHarness {
 }
 
 @Suite struct PurchaseOrderListTests {
-    @Test func searchFiltersAndPages() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func searchFiltersAndPages(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             for n in 1...60 {
                 var po = h.orgA.purchaseOrder(number: String(format: "PO-%03d", n), lines: 1)
                 po.title = n % 2 == 0 ? "Even timber" : "Odd steel"
@@ -397,8 +410,9 @@ extension WebHarness {
 
 /// A create repeated (a double click, a resent form, an API client retrying after a timeout) makes one PO.
 @Suite struct PurchaseOrderRepeatedCreateTests {
-    @Test func formSubmittedTwice_createsOnePurchaseOrder() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func formSubmittedTwice_createsOnePurchaseOrder(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let client = h.client()
             try await client.signIn("ap_officer@a.example")
             let form = try await client.get("/purchase-orders/new")
@@ -419,8 +433,9 @@ extension WebHarness {
         }
     }
 
-    @Test func apiCreateWithTheSameIdempotencyKey_answersWithTheFirstPurchaseOrder() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func apiCreateWithTheSameIdempotencyKey_answersWithTheFirstPurchaseOrder(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let token = try await h.apiToken("ap_officer@a.example")
             let client = h.client()
             let body = #"{"supplier_id": "\#(h.orgA.supplier.id)", "project_id": "\#(h.orgA.project.id)", "title": "Bolts", "lines": [{"description": "M12", "quantity": "10", "unit_cost": "2"}]}"#

@@ -15,8 +15,8 @@ struct SettingsFixture {
     var harness: WebHarness
     var link: ProcoreCompanyLink
 
-    static func with(_ body: (SettingsFixture) async throws -> Void) async throws {
-        try await WebHarness.with { harness in
+    static func with(_ kind: TestDatabase.Kind = .sqlite, _ body: (SettingsFixture) async throws -> Void) async throws {
+        try await WebHarness.with(kind) { harness in
             let org = harness.orgA.organisation.id
             let secrets = harness.app.lentune.secrets
             let admin = try #require(try await Accounts.user(email: "administrator@a.example", on: harness.app.db)).domain
@@ -75,8 +75,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func bothTicked_isRefusedWith422_andNothingStored() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func bothTicked_isRefusedWith422_andNothingStored(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let token = try await f.harness.apiToken("administrator@a.example")
             let body = #"{"linked": true, "lentune_purchase_order": true, "procore_purchase_order": true, "project_stages": ["Course of Construction"], "rounding_tolerance": "0.05", "version": 1}"#
             let reply = try await f.harness.client().api(.PUT, f.path, token: token, body: body)
@@ -90,8 +91,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func badInput_getsProblemDocuments() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func badInput_getsProblemDocuments(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let token = try await f.harness.apiToken("administrator@a.example")
             let client = f.harness.client()
             let noVersion = try await client.api(.PUT, f.path, token: token, body: #"{"linked": true}"#)
@@ -108,30 +110,41 @@ struct SettingsFixture {
         }
     }
 
-    @Test func concurrentSaves_secondIsRefusedWith409_onlyTheFirstIsStoredAndAudited() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func concurrentSaves_secondIsRefusedWith409_onlyTheFirstIsStoredAndAudited(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let tokenA = try await f.harness.apiToken("administrator@a.example")
             _ = try await Accounts.createUser(
                 organisation: f.link.organisationID, email: "second-admin@a.example", name: "Second", role: .administrator,
                 passwordHash: "x", on: f.db)
             let tokenB = try await f.harness.apiToken("second-admin@a.example")
-            let client = f.harness.client()
-            // Both read version 1.
-            let first = try await client.api(.PUT, f.path, token: tokenA, body: SettingsFixture.body(.lentune, version: 1))
-            #expect(first.status == .ok)
-            let second = try await client.api(.PUT, f.path, token: tokenB, body: SettingsFixture.body(.procore, version: 1))
-            #expect(second.status == .conflict)
-            #expect(second.body.string.contains("changed by someone else"))
-            #expect(try await f.stored().link.purchaseOrderSource == .lentune)
+            // Both read version 1 and save at the same moment (on PostgreSQL the two requests really run at once).
+            let saves = [("administrator@a.example", tokenA, PurchaseOrderSource.lentune), ("second-admin@a.example", tokenB, .procore)]
+            let answers = try await withThrowingTaskGroup(of: (String, PurchaseOrderSource, HTTPStatus, String).self) { group in
+                for (email, token, source) in saves {
+                    group.addTask {
+                        let reply = try await f.harness.client().api(.PUT, f.path, token: token, body: SettingsFixture.body(source, version: 1))
+                        return (email, source, reply.status, reply.body.string)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.map(\.2).sorted { $0.code < $1.code } == [.ok, .conflict], "\(answers.map(\.2))")
+            let winner = try #require(answers.first { $0.2 == .ok })
+            let loser = try #require(answers.first { $0.2 == .conflict })
+            #expect(loser.3.contains("changed by someone else"))
+            // Only the winner's save is stored and audited.
+            #expect(try await f.stored().link.purchaseOrderSource == winner.1)
+            #expect(try await f.stored().version == 2)
             let audits = try await f.audits()
-            #expect(audits.map(\.actorEmail) == ["administrator@a.example"])
-            #expect(audits[0].before?.contains("Lentune purchase order: not ticked") == true)
-            #expect(audits[0].after?.contains("Lentune purchase order: ticked") == true)
+            #expect(audits.map(\.actorEmail) == [winner.0])
+            #expect(audits.first?.before?.contains("Procore purchase order: not ticked") == true)
         }
     }
 
-    @Test func nonAdministrator_andOtherOrganisation_areRefused() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func nonAdministrator_andOtherOrganisation_areRefused(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let client = f.harness.client()
             let officer = try await f.harness.apiToken("ap_officer@a.example")
             #expect(try await client.api(.GET, f.path, token: officer).status == .forbidden)
@@ -143,8 +156,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func connection_neverShowsSecrets() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func connection_neverShowsSecrets(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let token = try await f.harness.apiToken("administrator@a.example")
             let reply = try await f.harness.client().api(.GET, "/api/v1/procore/connection", token: token)
             #expect(reply.status == .ok)
@@ -163,9 +177,9 @@ struct SettingsFixture {
             let json = try JSONSerialization.jsonObject(with: Data(reply.body.string.utf8)) as? [String: Any]
             let paths = (json?["paths"] as? [String: Any])?.keys.sorted()
             #expect(paths == [
-                "/cost-codes", "/cost-types", "/invoices", "/invoices/{id}", "/invoices/{id}/document", "/invoices/{id}/{action}", "/procore/companies", "/procore/companies/{id}",
-                "/procore/companies/{id}/sweep", "/procore/connection", "/procore/connection/test", "/projects", "/purchase-orders",
-                "/purchase-orders/{id}", "/purchase-orders/{id}/{action}", "/suppliers", "/sync/jobs", "/tax-codes",
+                "/cost-codes", "/cost-types", "/invoices", "/invoices/{id}", "/invoices/{id}/document", "/invoices/{id}/{action}", "/procore/companies", "/procore/companies/{id}", "/procore/companies/{id}/sweep",
+                "/procore/connection", "/procore/connection/test", "/projects", "/purchase-orders", "/purchase-orders/{id}",
+                "/purchase-orders/{id}/{action}", "/suppliers", "/sync/jobs", "/tax-codes",
             ])
         }
     }
@@ -184,8 +198,9 @@ struct SettingsFixture {
         return fields
     }
 
-    @Test func bothTickedByPostingTheForm_showsTheMessageAndStoresNothing() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func bothTickedByPostingTheForm_showsTheMessageAndStoresNothing(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let client = try await f.harness.signedInAdmin()
             let page = try await client.get("/administration/settings/procore")
             let reply = try await client.post("/administration/settings/procore/companies", form: form(f, page: page, lentune: true, procore: true))
@@ -196,8 +211,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func changingTheSource_asksToConfirmWithConsequences_thenSaves() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func changingTheSource_asksToConfirmWithConsequences_thenSaves(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let client = try await f.harness.signedInAdmin()
             let page = try await client.get("/administration/settings/procore")
             let preview = try await client.post("/administration/settings/procore/companies", form: form(f, page: page, lentune: true, procore: false))
@@ -216,8 +232,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func staleForm_afterAnotherAdministratorSaved_isRefused() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func staleForm_afterAnotherAdministratorSaved_isRefused(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let client = try await f.harness.signedInAdmin()
             let page = try await client.get("/administration/settings/procore")
             // Someone else saves first (version 1 → 2).
@@ -233,8 +250,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func settingsPages_areForAdministratorsOnly() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func settingsPages_areForAdministratorsOnly(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let client = f.harness.client()
             try await client.signIn("ap_officer@a.example")
             for path in ["/administration/settings", "/administration/settings/integrations", "/administration/settings/procore"] {
@@ -248,8 +266,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func integrationsTab_hasTheSeedsLabels() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func integrationsTab_hasTheSeedsLabels(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let html = try await f.harness.signedInAdmin().get("/administration/settings/integrations").body.string
             for label in ["Configurations", "Invoices interface", "Procore", "aria-label=\"Procore settings\""] {
                 #expect(html.contains(label), "\(label)")
@@ -259,9 +278,10 @@ struct SettingsFixture {
 }
 
 @Suite struct ConnectionTests {
-    @Test func wrongCredentials_showProcoresWords_andStayNotConnected() async throws {
+    @Test(arguments: TestDatabase.kinds)
+    func wrongCredentials_showProcoresWords_andStayNotConnected(kind: TestDatabase.Kind) async throws {
         try await RunningSandbox.with(clientID: "right-id", clientSecret: "right-secret") { sandbox in
-            try await WebHarness.with { h in
+            try await WebHarness.with(kind) { h in
                 let client = try await h.signedInAdmin()
                 var page = try await client.get("/administration/settings/procore")
                 let fields = { (secret: String, page: TestingHTTPResponse) -> [String: String] in
@@ -292,8 +312,9 @@ struct SettingsFixture {
         }
     }
 
-    @Test func connectionForm_validatesAndStoresNothingOnError() async throws {
-        try await WebHarness.with { h in
+    @Test(arguments: TestDatabase.kinds)
+    func connectionForm_validatesAndStoresNothingOnError(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
             let client = try await h.signedInAdmin()
             let page = try await client.get("/administration/settings/procore")
             let reply = try await client.post("/administration/settings/procore/connection", form: [
@@ -318,12 +339,13 @@ extension WebHarness {
 }
 
 @Suite struct AuthorizationCodeTests {
-    @Test func connectToProcore_redirectsForConsent_andTheCallbackConnects() async throws {
+    @Test(arguments: TestDatabase.kinds)
+    func connectToProcore_redirectsForConsent_andTheCallbackConnects(kind: TestDatabase.Kind) async throws {
         let redirect = "http://127.0.0.1:8080/administration/settings/procore/callback"  // the testing config's public URL
         let sandbox = try await RunningSandbox.start(
             port: 0, seed: "demo", clientID: "user-app", clientSecret: "user-secret", redirectURIs: [redirect])
         do {
-            try await WebHarness.with { h in
+            try await WebHarness.with(kind) { h in
                 let client = try await h.signedInAdmin()
                 var page = try await client.get("/administration/settings/procore")
                 _ = try await client.post("/administration/settings/procore/connection", form: [
@@ -373,8 +395,9 @@ extension WebHarness {
 /// The PO page's **Procore** section: the ledger's state with Procore's message, **Retry** for a failed push, the
 /// sync history, and Refresh refused for a Lentune PO.
 @Suite struct PurchaseOrderSyncPanelTests {
-    @Test func aFailedPush_showsProcoresMessage_andRetryQueuesItAgain() async throws {
-        try await SettingsFixture.with { f in
+    @Test(arguments: TestDatabase.kinds)
+    func aFailedPush_showsProcoresMessage_andRetryQueuesItAgain(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
             let org = f.link.organisationID
             try await ProcoreCompanyLinkRecord.query(on: f.db).filter(\.$id == f.link.id.rawValue)
                 .set(\.$isLinked, to: true).set(\.$purchaseOrderSource, to: PurchaseOrderSource.lentune.rawValue).update()

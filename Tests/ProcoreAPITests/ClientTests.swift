@@ -216,11 +216,16 @@ import Testing
         }
     }
 
+    /// Four callers sharing a token at a spike limit of 8 requests in 2 s: the pacer spreads them so Procore never answers
+    /// 429. The pacer, the retries and the sandbox's rate limits all run on one virtual clock, so the result is the
+    /// pacer's arithmetic and not the machine's speed.
     @Test func steadyLoad_causesNo429() async throws {
         var settings = SandboxSettings()
         settings.spikeLimit = 8
         settings.spikeWindow = 2
-        try await ClientHarness.with(settings: settings) { h in
+        let clock = VirtualClock()
+        let start = clock.now
+        try await ClientHarness.with(settings: settings, clock: clock) { h in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<4 {
                     group.addTask {
@@ -232,6 +237,8 @@ import Testing
             }
             #expect(h.count("GET /rest/v1.0/me") == 32)
             #expect(!h.statuses().contains(429))
+            // The pacer did wait: 32 requests at 8 per 2 s take at least 6 s of the clock.
+            #expect(clock.now.timeIntervalSince(start) >= 6, "\(clock.now.timeIntervalSince(start)) s")
         }
     }
 
@@ -243,15 +250,19 @@ import Testing
             #expect(po.originId == "lentune-drop")
             #expect(h.store.read { data in data.purchaseOrders.filter { $0.originID == "lentune-drop" }.count } == 1)
             #expect(h.count("POST /rest/v1.0/purchase_order_contracts") == 1)
+            // The answer was lost (the fault fired), and the client found the commitment by origin_id instead.
+            #expect(h.store.faults.dropAfterCommit.isEmpty)
+            #expect(h.count("GET /rest/v1.0/purchase_order_contracts") >= 1)
 
-            h.faults { $0.dropAfterCommit = ["POST /rest/v1.1/projects/:project_id/direct_costs": 1] }
-            // (the route key is the concrete path)
+            // (the fault's key is the concrete path, not the route pattern)
             h.faults { $0.dropAfterCommit = ["POST /rest/v1.1/projects/\(project)/direct_costs": 1] }
             let vendor = h.store.read { $0.vendors[0].id }
             let cost = try await h.client.createDirectCost(project: project, .init(
                 vendorId: vendor, invoiceNumber: "INV-D", directCostDate: nil, originId: "lentune-inv-drop", lineItems: []))
             #expect(cost.originId == "lentune-inv-drop")
             #expect(h.store.read { data in data.directCosts.filter { $0.originID == "lentune-inv-drop" }.count } == 1)
+            #expect(h.store.faults.dropAfterCommit.isEmpty)
+            #expect(h.count("POST /rest/v1.1/projects/:project_id/direct_costs") == 1)
         }
     }
 

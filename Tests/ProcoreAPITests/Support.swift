@@ -1,6 +1,7 @@
 import Foundation
 @testable import ProcoreAPI
 @testable import ProcoreSandbox
+import Synchronization
 import Testing
 
 /// A sandbox on a free port and a client session pointed at it, as a real connection would be configured.
@@ -18,15 +19,19 @@ struct ClientHarness {
         settings: SandboxSettings? = nil, retry: Procore.RetryPolicy = .init(base: .milliseconds(50), cap: .seconds(2)),
         grant: Procore.Grant = .clientCredentials, tokens: Procore.Tokens? = nil,
         persist: @escaping @Sendable (Procore.Tokens) async throws -> Void = { _ in },
+        clock: VirtualClock? = nil,
         _ body: (ClientHarness) async throws -> Void
     ) async throws {
+        let now: @Sendable () -> Date = if let clock { { clock.now } } else { { Date() } }
         let sandbox = try await RunningSandbox.start(
             port: 0, seed: "demo", clientID: clientID, clientSecret: clientSecret,
-            redirectURIs: ["http://127.0.0.1:9/callback"], settings: settings)
+            redirectURIs: ["http://127.0.0.1:9/callback"], settings: settings, clock: now)
         let configuration = Procore.Configuration(
             environment: .custom(authBaseURL: sandbox.authBaseURL, apiBaseURL: sandbox.apiBaseURL), clientID: clientID,
-            clientSecret: clientSecret, grant: grant, companyID: company, timeout: .seconds(10))
-        let session = Procore.Session(configuration: configuration, tokens: tokens, retry: retry, persistTokens: persist)
+            clientSecret: clientSecret, grant: grant, companyID: company, timeout: .seconds(60))  // generous: a loaded CI machine
+        let sleep: @Sendable (Duration) async throws -> Void = if let clock { { try await clock.sleep(for: $0) } } else { { try await Task.sleep(for: $0) } }
+        let session = Procore.Session(
+            configuration: configuration, tokens: tokens, retry: retry, clock: now, sleep: sleep, persistTokens: persist)
         do {
             try await body(ClientHarness(sandbox: sandbox, client: .live(session: session), session: session))
         } catch {
@@ -46,6 +51,24 @@ struct ClientHarness {
     func statuses() -> [Int] { store.requestLog.all().map(\.status) }
 
     func faults(_ body: (inout SandboxFaults) -> Void) { store.updateFaults(body) }
+}
+
+/// Time that passes only when someone waits: the client's pacer and retries sleep on it, and the sandbox counts
+/// requests against its rate limits by it, so what a test asserts about pacing does not depend on the machine's speed.
+final class VirtualClock: Sendable {
+    private let value: Mutex<Date>
+    init(_ start: Date = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))) { value = Mutex(start) }
+    var now: Date { value.withLock { $0 } }
+    /// Moves the clock on by `duration` and lets other tasks run; never waits in real time.
+    func sleep(for duration: Duration) async throws {
+        try Task.checkCancellation()
+        value.withLock { $0 = $0.addingTimeInterval(duration.seconds) }
+        await Task.yield()
+    }
+}
+
+extension Duration {
+    var seconds: TimeInterval { TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18 }
 }
 
 /// Compares text with a file under `__Snapshots__`; `SNAPSHOT_RECORD=1` writes the files.

@@ -213,7 +213,8 @@ import Testing
             let path = "/rest/v1.1/projects/\(project.id)/direct_costs"
             let created = try await h.api(.POST, path, token: token, json: ["direct_cost": ["direct_cost_type": "expense"]])
             let id = try #require(created.json["id"]?.int)
-            _ = try await h.admin(.PUT, "/faults", #"{"write_hold_milliseconds": 3000}"#)
+            // Held long enough that the overlapping write arrives within it even on a loaded machine (the test waits for it).
+            _ = try await h.admin(.PUT, "/faults", #"{"write_hold_milliseconds": 15000}"#)
             let first = Task { try await h.api(.PATCH, "\(path)/\(id)", token: token, json: ["direct_cost": ["description": "a"]]) }
             // Wait until the first write holds the direct cost (not for a guessed time), then overlap it.
             var held = false

@@ -1,15 +1,20 @@
 """Browser tests: real headless Chromium (Debian's) driving a real `lentune` server on a free loopback port.
 
-Each test session starts its own servers on fresh SQLite files; nothing outside 127.0.0.1 is contacted.
+Each test session starts its own servers on fresh SQLite files; nothing outside 127.0.0.1 is contacted. With
+LENTUNE_BROWSER_DATABASE=postgres the servers run on fresh PostgreSQL databases instead (on the server of
+LENTUNE_TEST_POSTGRES_URL, dropped at the end): scripts/test runs the tests that write both ways.
 """
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,58 @@ from selenium.webdriver.chrome.service import Service
 ROOT = Path(__file__).resolve().parents[2]
 LENTUNE = os.environ.get("LENTUNE_BIN", str(ROOT / ".build" / "debug" / "lentune"))
 PASSWORD = "browser-test-password"
+BROWSER_DATABASE = os.environ.get("LENTUNE_BROWSER_DATABASE", "sqlite")
+CREATED_DATABASES = []
+
+
+def database_url(folder, sqlite_name: str = "lentune.sqlite") -> str:
+    """The LENTUNE_DATABASE_URL for a server a test starts: a SQLite file in `folder`, or with
+    LENTUNE_BROWSER_DATABASE=postgres a fresh PostgreSQL database."""
+    if BROWSER_DATABASE == "sqlite":
+        return f"sqlite://{Path(folder) / sqlite_name}"
+    assert BROWSER_DATABASE == "postgres", f"LENTUNE_BROWSER_DATABASE is sqlite or postgres, not {BROWSER_DATABASE!r}"
+    return fresh_postgres_database()
+
+
+def fresh_postgres_database(prefix: str = "lentune_browser") -> str:
+    """A new, empty database on the server of LENTUNE_TEST_POSTGRES_URL (dropped when the session ends)."""
+    server = os.environ.get("LENTUNE_TEST_POSTGRES_URL", "")
+    assert server.startswith("postgres"), "LENTUNE_TEST_POSTGRES_URL must name a PostgreSQL server (scripts/test starts one)"
+    parts = urllib.parse.urlsplit(server)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    subprocess.run(["psql", urllib.parse.urlunsplit(parts._replace(path="/postgres")), "-qc", f"CREATE DATABASE {name}"],
+                   check=True, timeout=60)
+    CREATED_DATABASES.append((urllib.parse.urlunsplit(parts._replace(path="/postgres")), name))
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_created_databases():
+    yield
+    for admin, name in CREATED_DATABASES:
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], timeout=60,
+                       capture_output=True)
+
+
+def read_until(process: subprocess.Popen, marker: str, timeout: float = 60) -> str:
+    """What `process` prints on stdout up to the line containing `marker` (read from the pipe itself, not through
+    Python's buffer, so nothing else may read that pipe); fails when the process ends first or `timeout` passes,
+    instead of waiting for ever on a process that died or fell silent."""
+    fd = process.stdout.fileno()
+    text = b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in text or not text.split(marker.encode(), 1)[1].count(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no {marker!r} within {timeout} s; printed: {text.decode(errors='replace')!r}")
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError(
+                    f"the process ended (status {process.poll()}) before printing {marker!r}: {text.decode(errors='replace')!r}")
+            text += chunk
+    return text.decode(errors="replace")
 
 
 def free_port() -> int:
@@ -46,7 +103,7 @@ class Server:
         self.workdir = workdir
         self.env = dict(os.environ)
         self.env.update(
-            LENTUNE_DATABASE_URL=f"sqlite://{workdir / 'lentune.sqlite'}",
+            LENTUNE_DATABASE_URL=database_url(workdir),
             LENTUNE_ENV="testing",
             LOG_LEVEL="warning",
         )
@@ -96,19 +153,14 @@ def demo():
     """`lentune demo` exactly as a newcomer runs it, on embedded defaults, in an empty folder."""
     with tempfile.TemporaryDirectory(prefix="lentune-demo-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
+        if BROWSER_DATABASE != "sqlite":
+            env["LENTUNE_DATABASE_URL"] = database_url(tmp)
         port = free_port()
         process = subprocess.Popen(
             [LENTUNE, "demo", "--port", str(port)], env=env, cwd=tmp,
             stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"), text=True,
         )
-        lines = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any("password:" in line for line in lines):
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-        output = "".join(lines)
+        output = read_until(process, "password:")
         url = re.search(r"running at (http://\S+)", output)
         email = re.search(r"administrator:\s+(\S+)", output)
         password = re.search(r"password:\s+(\S+)", output)
@@ -150,14 +202,7 @@ def wait_for(condition, what, timeout=45.0, interval=0.25):
 
 def read_demo_banner(process: subprocess.Popen, timeout: float = 120) -> dict:
     """What `lentune demo` prints when it is up: its address, the administrator, the sandbox and its console."""
-    lines = []
-    deadline = time.monotonic() + timeout
-    while not any("API client:" in line for line in lines) and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-    text = "".join(lines)
+    text = read_until(process, "API client:", timeout)
     found = {key: re.search(pattern, text) for key, pattern in {
         "url": r"running at (http://\S+)", "email": r"administrator:\s+(\S+)",
         "sandbox": r"Procore sandbox: (http://\S+)", "console": r"console:\s+(http://\S+)"}.items()}

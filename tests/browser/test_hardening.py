@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LENTUNE, PASSWORD, Server, free_port
+from conftest import LENTUNE, PASSWORD, Server, free_port, read_until, wait_for
 
 
 def request(url, method="GET", body=None, headers=None, opener=None):
@@ -32,16 +33,27 @@ def request(url, method="GET", body=None, headers=None, opener=None):
         return error.code, error.read().decode()
 
 
+CLIENT_ID, CLIENT_SECRET, COMPANY = "hardening-app", "hardening-client-secret-5f1c", 4242
+
+
 @pytest.fixture(scope="module")
 def traced():
-    """A fresh `lentune serve` logging at trace, an AP officer's token and a signed-in browser-like session."""
+    """A fresh `lentune serve` logging at trace, connected to a `lentune sandbox` (so it holds a Procore client secret
+    and OAuth tokens), with an AP officer's token and a signed-in browser-like session."""
     with tempfile.TemporaryDirectory(prefix="lentune-hardening-") as tmp:
         server = Server(Path(tmp))
         server.env["LOG_LEVEL"] = "trace"
+        sandbox = subprocess.Popen([LENTUNE, "sandbox", "--port", "0", "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+                                   env=server.env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        api = re.search(r"API base URL:\s+(\S+)", read_until(sandbox, "Press Ctrl-C")).group(1)
+        server.user("Harbour Build Ltd", "admin@harbour.example", "administrator")
         server.user("Harbour Build Ltd", "ap@harbour.example", "ap_officer")
         server.user("Harbour Build Ltd", "auditor@harbour.example", "auditor")
+        subprocess.run([LENTUNE, "procore", "connect", "--admin", "admin@harbour.example", "--client-id", CLIENT_ID,
+                        "--environment", "custom", "--auth-base-url", api, "--api-base-url", api, "--company-id", str(COMPANY)],
+                       input=CLIENT_SECRET + "\n", text=True, env=server.env, check=True, capture_output=True, timeout=60)
         tokens = {}
-        for email in ("ap@harbour.example", "auditor@harbour.example"):
+        for email in ("admin@harbour.example", "ap@harbour.example", "auditor@harbour.example"):
             out = subprocess.run([LENTUNE, "user", "token", "--email", email, "--name", "hardening"], env=server.env,
                                  check=True, capture_output=True, text=True, timeout=60).stdout
             tokens[email] = re.search(r"lt_[A-Za-z0-9_-]+", out).group(0)
@@ -53,8 +65,12 @@ def traced():
         form = urllib.parse.urlencode({"_csrf": csrf, "email": "ap@harbour.example", "password": PASSWORD})
         request(server.url + "/sign-in", "POST", form, {"Content-Type": "application/x-www-form-urlencoded"}, opener)
         session = next(c.value for c in jar if c.name == "lentune_session")
-        yield {"server": server, "tokens": tokens, "opener": opener, "session": session, "csrf": csrf}
-        server.stop()
+        try:
+            yield {"server": server, "tokens": tokens, "opener": opener, "session": session, "csrf": csrf, "sandbox": api}
+        finally:
+            server.stop()
+            sandbox.terminate()
+            sandbox.wait(timeout=15)
 
 
 def healthy(server) -> bool:
@@ -95,11 +111,26 @@ def test_the_reviewers_requests_never_kill_the_server(traced):
 def test_no_secret_reaches_the_log_even_at_trace(traced):
     server = traced["server"]
     token = traced["tokens"]["ap@harbour.example"]
+    admin = {"Authorization": "Bearer " + traced["tokens"]["admin@harbour.example"], "Accept": "application/json"}
     request(f"{server.url}/api/v1/purchase-orders", headers={"Authorization": "Bearer " + token})
     request(f"{server.url}/purchase-orders", opener=traced["opener"])
-    time.sleep(0.5)
-    log = (server.workdir / "server.log").read_text()
+    # Lentune calls Procore: it gets an OAuth token with the client secret and lists the companies with it.
+    status, body = request(f"{server.url}/api/v1/procore/connection/test", "POST", headers=admin)
+    assert status == 200 and '"connected":true' in body.replace(" ", ""), body
+    status, connection = request(f"{server.url}/api/v1/procore/connection", headers=admin)
+    assert status == 200 and '"has_client_secret":true' in connection.replace(" ", ""), connection
+    # Everything before this marker request has been logged once the marker is (requests are logged in turn).
+    marker = "/marker-" + uuid.uuid4().hex
+    request(server.url + marker)
+    log_file = server.workdir / "server.log"
+    wait_for(lambda: marker in log_file.read_text(), "the marker request in the log", timeout=30, interval=0.1)
+    log = log_file.read_text()
     assert "Decoded HTTP part" in log, "the log is not at trace level, so this test proves nothing"
+    assert "/api/v1/procore/connection/test" in log, "the Procore call is not in the log, so this test proves nothing"
+    state = json.loads(request(traced["sandbox"] + "/_sandbox/state")[1])
+    issued = [access for access, grant in state["tokens"].items() if grant.get("clientID") == CLIENT_ID]
+    assert issued, "the sandbox issued Lentune no OAuth token, so this test proves nothing"
+    refreshes = [refresh for refresh, access in state.get("refreshTokens", {}).items() if access in issued]
     secrets = {
         "API token": token,
         "API token body": token[3:],
@@ -108,15 +139,23 @@ def test_no_secret_reaches_the_log_even_at_trace(traced):
         "session hash": hashlib.sha256(traced["session"].encode()).hexdigest(),
         "CSRF token": traced["csrf"],
         "password": PASSWORD,
+        "Procore client secret": CLIENT_SECRET,
+        **{f"Procore access token {i + 1}": value for i, value in enumerate(issued)},
+        **{f"Procore refresh token {i + 1}": value for i, value in enumerate(refreshes)},
     }
     for name, secret in secrets.items():
         assert secret not in log, f"the {name} is in the log"
 
 
-def test_metrics_are_not_served_to_other_machines_without_a_token(traced):
-    # From this machine (loopback) they are; the Swift suite checks the token and a non-loopback client.
+def test_metrics_are_served_to_this_machine_with_what_the_docs_list(traced):
+    # From loopback, without a token (none is configured), /metrics is Prometheus text with the documented families,
+    # counting the requests this module made; the Swift suite checks a token and a client from another machine.
     status, body = request(traced["server"].url + "/metrics")
-    assert status == 200 and "lentune" in body
+    assert status == 200
+    for family in ("lentune_outbox_jobs", "lentune_http_requests_total", "lentune_http_request_duration_seconds"):
+        assert f"# TYPE {family}" in body, f"{family} is not in /metrics"
+    counted = re.search(r'lentune_http_requests_total\{[^}]*route="/api/v1/purchase-orders"[^}]*\} ([0-9.]+)', body)
+    assert counted and float(counted.group(1)) >= 1, "the API requests made here are not counted"
 
 
 def test_pyprocore_lists_companies_against_the_sandbox_with_a_service_account():

@@ -14,7 +14,7 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import LENTUNE, free_port, read_demo_banner, wait_for
+from conftest import LENTUNE, database_url, free_port, read_demo_banner, wait_for
 from test_purchase_orders import fill_line, set_source, sign_out
 from test_shell import click_and_wait, sign_in
 
@@ -24,6 +24,7 @@ PASSWORD = "po-sync-test-password"
 def start_demo(tmp):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
     env["LENTUNE_DEMO_PASSWORD"] = PASSWORD
+    env["LENTUNE_DATABASE_URL"] = database_url(tmp, "lentune-demo.sqlite")
     demo = subprocess.Popen([LENTUNE, "demo", "--port", str(free_port())], env=env, cwd=tmp, text=True,
                             stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"))
     return demo, {**read_demo_banner(demo), "password": PASSWORD}

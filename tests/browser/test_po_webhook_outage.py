@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from conftest import LENTUNE, PASSWORD, api_token, free_port, wait_for, wait_healthy
+from conftest import LENTUNE, PASSWORD, api_token, database_url, free_port, read_until, wait_for, wait_healthy
 
 COMPANY = 4242
 ADMIN = "admin@outage.example"
@@ -40,7 +40,7 @@ def test_deliveries_during_an_outage_are_retried_and_discarded_ones_are_swept():
         tmp = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("LENTUNE_")}
         port = free_port()
-        env.update(LENTUNE_DATABASE_URL=f"sqlite://{tmp / 'lentune.sqlite'}", LENTUNE_ENV="testing", LOG_LEVEL="warning",
+        env.update(LENTUNE_DATABASE_URL=database_url(tmp), LENTUNE_ENV="testing", LOG_LEVEL="warning",
                    LENTUNE_PUBLIC_URL=f"http://127.0.0.1:{port}")
         sandbox = subprocess.Popen([LENTUNE, "sandbox", "--port", "0", "--client-id", "outage-app", "--client-secret", "outage-secret"],
                                    env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -57,10 +57,7 @@ def test_deliveries_during_an_outage_are_retried_and_discarded_ones_are_swept():
             process.wait(timeout=20)
 
         try:
-            lines = []
-            while not any("Press Ctrl-C" in line for line in lines):
-                lines.append(sandbox.stdout.readline())
-            api = re.search(r"API base URL:\s+(\S+)", "".join(lines)).group(1)
+            api = re.search(r"API base URL:\s+(\S+)", read_until(sandbox, "Press Ctrl-C")).group(1)
             # Procore's 12 h retry window becomes 12 s, its backoff (1 s … 1 h) 0.3 ms … 1 s.
             settings = call("GET", api + "/_sandbox/settings")
             settings["webhook_time_scale"] = 3600

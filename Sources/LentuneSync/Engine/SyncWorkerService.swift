@@ -32,6 +32,21 @@ public struct SyncWorkerService: Service {
         }
         worker.logger.info("worker \(worker.name) stopped taking jobs")
     }
+
+    /// How long running jobs get after SIGTERM before they are cancelled and handed back (docs/SYNC.md).
+    public static let shutdownGrace: Duration = .seconds(30)
+
+    /// The service group of a process that runs workers (`lentune serve`, `lentune worker`): SIGTERM and SIGINT start
+    /// a graceful shutdown, and past `grace` it is escalated to cancellation, which hands the jobs still running back
+    /// (due at once, the attempt not counted) instead of waiting for them for good. Tests pass `handlingSignals: false`.
+    public static func group(
+        _ services: [any Service], logger: Logger, handlingSignals: Bool = true, grace: Duration = shutdownGrace
+    ) -> ServiceGroupConfiguration {
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = grace
+        return configuration
+    }
 }
 
 /// Runs `action` every `interval` until shutdown (the sweep scheduler and other periodic chores).

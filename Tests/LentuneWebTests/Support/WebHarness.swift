@@ -18,9 +18,24 @@ struct WebHarness {
         try LentuneConfig.load(environment: ["LENTUNE_ENV": "testing", "LENTUNE_DATABASE_URL": "sqlite::memory:"])
     }
 
-    static func with(_ body: (WebHarness) async throws -> Void) async throws {
+    /// Runs `body` with an app on a fresh database of `kind`: SQLite in memory, or a PostgreSQL schema of its own (as
+    /// `TestDatabase` gives the persistence tests), where concurrent requests really run at once.
+    static func with(_ kind: TestDatabase.Kind = .sqlite, _ body: (WebHarness) async throws -> Void) async throws {
+        switch kind {
+        case .sqlite:
+            try await with(config: try config(), body)
+        case .postgres:
+            try await TestDatabase.withPostgresSchema { location in
+                var config = try config()
+                config.database = location
+                try await with(config: config, body)
+            }
+        }
+    }
+
+    private static func with(config: LentuneConfig, _ body: (WebHarness) async throws -> Void) async throws {
         try await withApp(configure: { app in
-            try await configure(app, config: try config())
+            try await configure(app, config: config)
             try await app.autoMigrate()
         }) { app in
             let orgA = try await Fixture.make(name: "Harbour Build Ltd", on: app.db)
