@@ -17,7 +17,11 @@ enum PurchaseOrderRoutes {
             default: throw ProcoreError.field(.badRequest, "filters[include_deleted]", "must be only or with")
             }
             orders = try Lists.standardFilters(orders, ctx.query)
+            // One status: Procore's filter takes a single value (several filters on one field are not supported).
             let statuses = ctx.query.all("filters[status]")
+            if statuses.count > 1 {
+                throw ProcoreError.field(.badRequest, "filters[status]", "takes one status; several filters on one field are not supported")
+            }
             if !statuses.isEmpty {
                 for status in statuses where !PurchaseOrderContract.statuses.contains(status) {
                     throw ProcoreError.field(
@@ -94,8 +98,8 @@ enum PurchaseOrderRoutes {
         LineItemRoutes.registerPurchaseOrderLines(api, store: store)
     }
 
-    static let lockedError = ProcoreError.fields(
-        .unprocessableEntity, [("base", ["An approved commitment's contract company and schedule of values cannot be changed, and it cannot be deleted."])])
+    static let lockedMessage = "An approved commitment's contract company and schedule of values cannot be changed, and it cannot be deleted."
+    static let lockedError = ProcoreError.fields(.unprocessableEntity, [("base", [lockedMessage])])
 
     /// The fault `deleteAfterListing`: the listed commitments it names are deleted now, as another application would.
     static func deleteAfterListing(_ listed: [Int64], store: SandboxStore) {

@@ -78,7 +78,7 @@ enum RequisitionRoutes {
                     throw ProcoreError.field(.unprocessableEntity, "base", "Only the latest draft invoice of a commitment can be deleted")
                 }
                 data.requisitions.removeAll { $0.id == requisition.id }
-                data.emit(.requisitions, "delete", id: requisition.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+                // Procore's webhook resource lists name no requisitions resource: no event.
             }
             return Response(status: .ok)
         }
@@ -108,7 +108,7 @@ enum RequisitionRoutes {
                 try validated { () throws(Sync.ItemError) in try applyItems(items, to: &updated) }
                 updated.updatedAt = ctx.now
                 data.requisitions[index] = updated
-                data.emit(.requisitions, "update", id: updated.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+                // Procore's webhook resource lists name no requisitions resource: no event.
             }
             return Response(status: .ok)
         }
@@ -182,11 +182,11 @@ enum RequisitionRoutes {
         requisition.updatedAt = ctx.now
         if let existing {
             data.requisitions[existing] = requisition
-            data.emit(.requisitions, "update", id: requisition.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+            // Procore's webhook resource lists name no requisitions resource: no event.
         } else {
             requisition.id = data.newID()
             data.requisitions.append(requisition)
-            data.emit(.requisitions, "create", id: requisition.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+            // Procore's webhook resource lists name no requisitions resource: no event.
         }
         return requisition
     }

@@ -16,6 +16,13 @@ struct RequestLogging: AsyncMiddleware {
         let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? request.url.path
         store.requestLog.append(
             .init(method: request.method.rawValue, route: route, path: request.url.path, status: Int(response.status.code), at: Date()))
+        if store.exchanges.isListening, !request.url.path.hasPrefix("/_sandbox") {
+            store.exchanges.send(SandboxExchange(
+                method: request.method.rawValue, path: request.url.path, query: request.url.query,
+                requestHeaders: request.headers.map { ($0.name, $0.value) }, requestBody: request.body.data.map { Data(buffer: $0) } ?? Data(),
+                status: Int(response.status.code), responseBody: response.body.data ?? Data(),
+                responseContentType: response.headers.first(name: .contentType)))
+        }
         return response
     }
 }
@@ -106,8 +113,18 @@ struct APIGate: AsyncMiddleware {
                     ProcoreError.message(.badRequest, "Malformed JSON in request body: \(error)").response(), rateHeaders)
             }
         }
+        let query = Query(uri: request.url)
+        // Procore's filters take one value per field (`filters[x][]` is the list form): a filter given twice is refused.
+        var seen = Set<String>()
+        for (name, _) in query.pairs where name.hasPrefix("filters[") && !name.hasSuffix("[]") {
+            guard seen.insert(name).inserted else {
+                return withHeaders(
+                    ProcoreError.field(.badRequest, name, "is given more than once; several filters on one field are not supported").response(),
+                    rateHeaders)
+            }
+        }
         request.apiContext = APIContext(
-            token: token, client: client, headerCompanyID: companyID, query: Query(uri: request.url), body: body,
+            token: token, client: client, headerCompanyID: companyID, query: query, body: body,
             store: store, now: now)
 
         let response: Response
