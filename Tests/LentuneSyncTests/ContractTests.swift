@@ -104,26 +104,53 @@ import Testing
 }
 
 /// What docs/SANDBOX.md ("Beyond the excerpt") documents: answer fields Procore really sends that the excerpt lacks,
-/// and operations Lentune uses that it lacks, each with where we know it from.
+/// each with where we know it from; and how project-level webhook calls are judged.
 enum ContractAllowances {
-    /// Operation (method and path template) → why it is used although the excerpt does not describe it.
+    /// Operations Lentune uses that the excerpt lacks and that are not judged by another operation's schema.
     static let operationsBeyondExcerpt: [String: String] = [:]
 
-    /// Answer fields by operation key: the schema path's last components, as `SchemaValidator` reports them.
-    static let answerFields: [String: Set<String>] = [:]
+    /// (operation, answer path, source). Paths as `SchemaValidator` reports them, array indexes as `[]`.
+    static let answerFields: [(operation: String, path: String, source: String)] = {
+        let costCodes = "procore-api.md §6.3 (Procore's cost code reference: standard_cost_code_list_id)"
+        let taxCodes = "procore-api.md §6.5 (Procore's tax code object: default_tax_code, display_in_budget)"
+        let projects = "procore-api.md §6.1 (project normal view: stage, the legacy stage name)"
+        let directCosts = "procore-api.md §9.2 (Procore's Direct Costs reference, rendering 68672458494: synced, has_workflows, line_items_count, attachments_count, company, project)"
+        let lines = "procore-api.md §9.3 (direct cost line response: holder, project)"
+        let requisitions = "procore-api.md §8.2 (requisition fields: comment, contract_invoicing_method)"
+        var list: [(String, String, String)] = [
+            ("GET /rest/v1.0/cost_codes", "$[].standard_cost_code_list_id", costCodes),
+            ("GET /rest/v1.0/tax_codes", "$[].default_tax_code", taxCodes),
+            ("GET /rest/v1.0/tax_codes", "$[].display_in_budget", taxCodes),
+            ("GET /rest/v1.1/projects", "$[].stage", projects),
+        ]
+        for field in ["synced", "has_workflows", "line_items_count", "attachments_count", "company", "project"] {
+            list.append(("GET /rest/v1.1/projects/{project_id}/direct_costs", "$[].\(field)", directCosts))
+        }
+        for operation in [
+            "GET /rest/v1.1/projects/{project_id}/direct_costs/{id}", "POST /rest/v1.1/projects/{project_id}/direct_costs",
+            "PATCH /rest/v1.1/projects/{project_id}/direct_costs/{id}",
+        ] {
+            list += [(operation, "$.synced", directCosts), (operation, "$.has_workflows", directCosts)]
+            list += [(operation, "$.line_items[].holder", lines), (operation, "$.line_items[].project", lines)]
+        }
+        for field in ["comment", "contract_invoicing_method"] {
+            list.append(("POST /rest/v1.1/requisitions", "$.\(field)", requisitions))
+            list.append(("GET /rest/v1.1/requisitions", "$[].\(field)", requisitions))
+        }
+        return list
+    }()
 
     static func allows(_ finding: ContractCheck.Finding) -> Bool {
         guard finding.side == .response, finding.problem.unknownField else { return false }
         let field = finding.problem.path.replacingOccurrences(of: #"\[\d+\]"#, with: "[]", options: .regularExpression)
-        return answerFields[finding.operation]?.contains(field) ?? false
+        // A sync action's error item is the caller's item echoed with `errors: {field: [messages]}` (Procore's sync
+        // documentation, procore-api.md §10): the excerpt writes that map as one placeholder key, `field_name`.
+        if finding.operation.hasSuffix("/sync"), field.hasPrefix("$.errors[].errors.") { return true }
+        return answerFields.contains { $0.operation == finding.operation && $0.path == field }
     }
 
     /// A concrete path with its numbers as `{}` (for the list of operations beyond the excerpt).
     static func template(_ method: String, _ path: String) -> String {
-        method + " " + path.split(separator: "/").map { $0.allSatisfy(\.isNumber) ? "{}" : String($0) }.joined(separator: "/").prefixingSlash
+        method + " /" + path.split(separator: "/").map { $0.allSatisfy(\.isNumber) ? "{}" : String($0) }.joined(separator: "/")
     }
-}
-
-extension String {
-    fileprivate var prefixingSlash: String { hasPrefix("/") ? self : "/" + self }
 }

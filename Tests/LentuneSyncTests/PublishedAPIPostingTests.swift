@@ -56,8 +56,18 @@ import Testing
             let lines = store.read { $0.dcLineItems.filter { $0.holderID == cost.id } }
             #expect(lines.count == 2 && lines.allSatisfy { $0.wbsCodeID != nil })
             #expect(cost.attachments?.map(\.filename) == ["INV-7001.pdf"])
-            // One request: the create, with its lines' budget codes (read with the reference data) and the PDF.
+            // The supplier's vendor and the new cost type's budget code are made once, then the create carries the lines'
+            // budget codes (read with the reference data) and the PDF.
+            #expect(Self.requests(w, since: mark) == [
+                "PATCH /rest/v1.0/vendors/sync", "POST /rest/v1.0/projects/:project_id/work_breakdown_structure/wbs_codes",
+                "POST /rest/v1.1/projects/:project_id/direct_costs",
+            ])
+            // From then on, one request per invoice.
+            mark = store.requestLog.all().count
+            let next = try await Self.invoice(w, number: "INV-7003", project: w.project, codes: w.costCodes, amounts: [40], pdf: pdf)
+            #expect(try await w.worker.runOnce().done == 1)
             #expect(Self.requests(w, since: mark) == ["POST /rest/v1.1/projects/:project_id/direct_costs"])
+            #expect(InvoicePostingTests.directCosts(w, of: next).first?.attachments?.count == 1)
 
             // … and one that does not, where the pair has no budget code yet: it is made through the WBS API first.
             let other = try #require(try await ReferenceData.projects(in: w.org, on: w.db).first {

@@ -352,7 +352,7 @@ import VaporTesting
                 #expect(hook.namespace == "lentune")
                 #expect(hook.authorization == "Bearer " + (try h.app.lentune.secrets.open(connection.sealedWebhookSecret)))
                 let triggers = sandbox.server.store.read { data in data.triggers.filter { $0.hookID == hook.id } }
-                #expect(Set(triggers.map { "\($0.resourceName) \($0.eventType)" }) == Set(HookRegistration.triggers.flatMap { t in t.events.map { "\(t.resource) \($0)" } }))
+                #expect(Set(triggers.map { "\($0.resourceName) \($0.eventType)" }) == Set(HookRegistration.companyTriggers.flatMap { t in t.events.map { "\(t.resource) \($0)" } }))
                 #expect(try await ProcoreSettings.link(row.link.id, on: h.app.db)?.hook == .registered(hookID: String(hook.id)))
                 // The settings page shows it.
                 let settings = try await client.get("/administration/settings/procore")

@@ -28,7 +28,7 @@ import Testing
         ("SyncResult<PurchaseOrderContract>", fields(Procore.SyncResult<Procore.PurchaseOrderContract>.self), "PATCH /rest/v1.0/purchase_order_contracts/sync", "200"),
         ("LineItem", fields([Procore.LineItem].self), "GET /rest/v1.0/purchase_order_contracts/{purchase_order_contract_id}/line_items", "200"),
         ("SyncResult<LineItem>", fields(Procore.SyncResult<Procore.LineItem>.self), "PATCH /rest/v1.0/purchase_order_contracts/{purchase_order_contract_id}/line_items/sync", "200"),
-        ("DirectCost", fields([Procore.DirectCost].self), "GET /rest/v1.1/projects/{project_id}/direct_costs", "200"),
+        ("DirectCostSummary", fields([Procore.DirectCostSummary].self), "GET /rest/v1.1/projects/{project_id}/direct_costs", "200"),
         ("DirectCost", fields(Procore.DirectCost.self), "GET /rest/v1.1/projects/{project_id}/direct_costs/{id}", "200"),
         ("DirectCost", fields(Procore.DirectCost.self), "POST /rest/v1.1/projects/{project_id}/direct_costs", "201"),
         ("BillingPeriod", fields([Procore.BillingPeriod].self), "GET /rest/v1.0/projects/{project_id}/billing_periods", "200"),

@@ -386,7 +386,8 @@ enum DirectCostRoutes {
         object["company"] = ["id": .int(cost.companyID), "name": .string(data.company(cost.companyID)?.name)]
         object["project"] = ["id": .int(cost.projectID), "name": .string(project?.name)]
         object["grand_total"] = .money(subtotal)
-        object["amount"] = .money(subtotal)
+        // The list mirrors the total as `amount` (reference §9.2); the show and create do not have it.
+        if !detail { object["amount"] = .money(subtotal) }
         object["line_items_count"] = .int(Int64(lines.count))
         object["attachments_count"] = .int(Int64(cost.attachments?.count ?? 0))
         object["synced"] = .bool(cost.originID != nil)

@@ -20,7 +20,9 @@ struct RequestLogging: AsyncMiddleware {
             store.exchanges.send(SandboxExchange(
                 method: request.method.rawValue, path: request.url.path, query: request.url.query,
                 requestHeaders: request.headers.map { ($0.name, $0.value) }, requestBody: request.body.data.map { Data(buffer: $0) } ?? Data(),
-                status: Int(response.status.code), responseBody: response.body.data ?? Data(),
+                // A dropped answer never reached the client: status 0.
+                status: response.headers.first(name: "X-Sandbox-Fault") == nil ? Int(response.status.code) : 0,
+                responseBody: response.body.data ?? Data(),
                 responseContentType: response.headers.first(name: .contentType)))
         }
         return response
@@ -179,6 +181,7 @@ struct APIGate: AsyncMiddleware {
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
         headers.replaceOrAdd(name: .contentLength, value: "4096")
+        headers.replaceOrAdd(name: "X-Sandbox-Fault", value: "dropped")
         return Response(
             status: .ok, headers: headers,
             body: .init(managedAsyncStream: { writer in

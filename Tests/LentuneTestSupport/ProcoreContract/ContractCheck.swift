@@ -56,12 +56,20 @@ public struct ContractCheck: Sendable {
 
     public init(excerpt: ProcoreExcerpt = .shared) { self.excerpt = excerpt }
 
+    /// Project-level webhook calls (`/rest/v2.0/companies/{c}/projects/{p}/webhooks/…`) are judged by the
+    /// company-level operation of the same resource: the excerpt has only the company form, and Procore's Webhooks
+    /// reference (rendering 68535588902) gives both levels the same parameters, bodies and answers.
+    public static func judgedPath(_ path: String) -> String {
+        path.replacingOccurrences(of: #"^(/rest/v2\.0/companies/[^/]+)/projects/[^/]+(/webhooks/)"#, with: "$1$2", options: .regularExpression)
+    }
+
     // MARK: - Requests
 
     /// What is wrong with a request (empty: it is one Procore's description allows). `nil`: not an operation of the excerpt.
     public func requestFindings(
         method: String, path: String, query: [(name: String, value: String)], headers: [String: String], body: Data
     ) -> [Finding]? {
+        let path = Self.judgedPath(path)
         guard let operation = excerpt.operation(method: method, path: path) else { return nil }
         var found: [SchemaValidator.Problem] = []
         func problem(_ where_: String, _ message: String, unknown: Bool = false) {
@@ -170,6 +178,7 @@ public struct ContractCheck: Sendable {
 
     /// What is wrong with an answer: a 2xx status the operation does not describe, or a body outside its model.
     public func responseFindings(method: String, path: String, status: Int, body: Data) -> [Finding]? {
+        let path = Self.judgedPath(path)
         guard let operation = excerpt.operation(method: method, path: path) else { return nil }
         let key = String(status)
         guard let described = operation.responses[key] else {
@@ -218,7 +227,7 @@ public struct ContractCheck: Sendable {
             guard let split = chunk.range(of: "\r\n\r\n") else { throw FormProblem(message: "a multipart part without headers") }
             let head = chunk[chunk.startIndex..<split.lowerBound]
             var value = String(chunk[split.upperBound...])
-            if value.hasSuffix("\r\n") { value.removeLast(2) }
+            if value.hasSuffix("\r\n") { value.removeLast() }  // "\r\n" is one Character
             guard let disposition = head.components(separatedBy: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition") }),
                 let name = attribute("name", in: disposition)
             else { throw FormProblem(message: "a multipart part without a name") }

@@ -88,6 +88,7 @@ public struct SchemaValidator: Sendable {
         guard let schema = excerpt.resolve(raw) else { return false }
         // `{}` (the items of some sync answers' `errors`) allows anything.
         if schema.objectValue?.keys.allSatisfy({ $0 == "description" }) == true { return true }
+        if schema["additionalProperties"] != nil, schema["properties"] == nil { return true }
         if let branches = schema["anyOf"]?.arrayValue { return branches.contains { hasPath(path, schema: $0) } }
         if first == "[]" {
             guard let items = schema["items"] else { return false }
