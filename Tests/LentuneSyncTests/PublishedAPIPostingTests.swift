@@ -74,7 +74,7 @@ import Testing
                 $0.procoreCompanyLinkID == w.row.id && $0.isActive && $0.id != w.project.id
             })
             let otherCodes = try await ReferenceData.costCodes(in: w.org, project: other.id, on: w.db).filter { $0.procoreCostCodeID != nil }
-            let procoreType = try #require(try await ReferenceData.costTypes(in: w.org, on: w.db).first { $0.id == w.costType.id }?.procoreLineItemTypeID)
+            let procoreType = try #require(try await ReferenceLinks.procoreID(.costType, of: w.costType.id.rawValue, row: w.row, on: w.db))
             let procoreCode = try #require(otherCodes.first?.procoreCostCodeID)
             store.write { data in
                 if let index = data.projects.firstIndex(where: { $0.id == other.procoreProjectID }) { data.projects[index].budgetCodesRequired = false }
