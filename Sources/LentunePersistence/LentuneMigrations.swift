@@ -40,6 +40,8 @@ public enum LentuneMigrations {
         UpdateInvoicesForCapture(),
         // 0018
         UpdateWebhookEventsDropForeignKeys(),
+        // 0020 (issue 26)
+        CreateProcoreBudgetCodes(),
         // 0021 (0019 and 0020 are taken by work in progress on other branches)
         CreateProcoreReferenceLinks(),
     ]

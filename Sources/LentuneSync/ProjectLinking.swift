@@ -16,7 +16,7 @@ extension ProcoreConnector {
         let procoreProjects = try await makeClient(session).projects(company: row.procoreCompanyID).all()
         let stages = Set(row.projectStages)
         let candidates = procoreProjects
-            .filter { stages.contains($0.projectStage?.name ?? $0.stage ?? "") }
+            .filter { stages.contains($0.projectStage?.name ?? "") }
             .compactMap { project in project.projectNumber.map { (id: project.id, number: $0) } }
         return try await ProcoreSettings.linkProjects(of: row, matching: candidates, on: db)
     }

@@ -108,3 +108,87 @@ extension ReferenceWrites {
         }
     }
 }
+
+extension ReferenceWrites {
+    /// The budget code of each cost code + cost type pair of one project, decided before a write (issue 26): Procore's
+    /// v1.1 direct-cost line requires `wbs_code_id` and takes no pair, so Lentune never leans on a refusal to find
+    /// out. The project's budget codes are read with the reference data (and here, once, if they never were); a pair
+    /// without one gets it through the WBS API (`POST …/wbs_codes`, which updates an existing combination instead of
+    /// making a second), with the segment ids the project's other budget codes show, and it is stored at once.
+    actor BudgetCodeBook {
+        let project: ProcoreID
+        let row: ProcoreCompanyLink
+        let client: Procore.Client
+        let db: any Database
+        private var codes: [ProcoreBudgetCode]?
+
+        init(project: ProcoreID, row: ProcoreCompanyLink, client: Procore.Client, db: any Database) {
+            self.project = project
+            self.row = row
+            self.client = client
+            self.db = db
+        }
+
+        func id(costCode: ProcoreID, costType: ProcoreID, label: String) async throws -> ProcoreID {
+            let known = try await load()
+            if let code = known.first(where: { $0.isActive && $0.costCodeID == costCode && $0.lineItemTypeID == costType }) { return code.id }
+            guard let costCodeSegment = known.lazy.compactMap(\.costCodeSegmentID).first,
+                let costTypeSegment = known.lazy.compactMap(\.costTypeSegmentID).first
+            else {
+                throw SyncError.permanent(
+                    "\(label): Procore project \(project) has no budget code yet, so Lentune cannot tell its budget code segments: add one budget code in Procore, then Retry.")
+            }
+            let created: Procore.WBSCode
+            do throws(Procore.Error) {
+                created = try await client.upsertWBSCode(project, Procore.WBSCodeWrite(segmentItems: [
+                    .init(segmentId: costCodeSegment, segmentItemId: costCode), .init(segmentId: costTypeSegment, segmentItemId: costType),
+                ]))
+            } catch {
+                guard error.isRefusal else { throw error }
+                throw SyncError.permanent("\(label) has no budget code in Procore project \(project), and Procore did not let Lentune create it: \(error.description)")
+            }
+            let code = ReferenceWrites.budgetCode(created, project: project)
+            try await ProcoreBudgetCodes.store(code, row: row, on: db)
+            codes = (codes ?? []).filter { $0.id != code.id } + [code]
+            return code.id
+        }
+
+        /// Reads the project's budget codes from Procore again; answers whether they changed.
+        func refresh() async throws -> Bool {
+            let before = Set(try await load())
+            let read = try await ReferenceWrites.readBudgetCodes(project: project, row: row, client: client, now: Date(), on: db)
+            codes = read
+            return Set(read) != before
+        }
+
+        private func load() async throws -> [ProcoreBudgetCode] {
+            if let codes { return codes }
+            let loaded: [ProcoreBudgetCode]
+            if let stored = try await ProcoreBudgetCodes.codes(of: project, row: row, on: db) {
+                loaded = stored
+            } else {
+                loaded = try await ReferenceWrites.readBudgetCodes(project: project, row: row, client: client, now: Date(), on: db)
+            }
+            codes = loaded
+            return loaded
+        }
+    }
+
+    /// Reads a project's budget codes from Procore and stores them (replacing what was stored).
+    static func readBudgetCodes(
+        project: ProcoreID, row: ProcoreCompanyLink, client: Procore.Client, now: Date, on db: any Database
+    ) async throws -> [ProcoreBudgetCode] {
+        let codes = try await client.wbsCodes(project).all().map { budgetCode($0, project: project) }
+        try await ProcoreBudgetCodes.replace(codes, project: project, row: row, now: now, on: db)
+        return codes
+    }
+
+    static func budgetCode(_ code: Procore.WBSCode, project: ProcoreID) -> ProcoreBudgetCode {
+        let costCode = code.item(ofType: "cost_code")
+        let costType = code.item(ofType: "line_item_type")
+        return ProcoreBudgetCode(
+            procoreProjectID: project, id: code.id, costCodeID: costCode?.id, lineItemTypeID: costType?.id,
+            costCodeSegmentID: costCode?.segment.id, costTypeSegmentID: costType?.segment.id, flatCode: code.flatCode,
+            isActive: (code.status ?? "active").lowercased() != "inactive")
+    }
+}

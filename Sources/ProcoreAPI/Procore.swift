@@ -113,6 +113,15 @@ public enum Procore {
             }
         }
 
+        /// Procore refused what was sent (400 or 422, whatever the body's shape): the data, not the connection.
+        public var isRefusal: Bool {
+            switch self {
+            case .validation: true
+            case .status(let code, _, _): code == 400 || code == 422
+            default: false
+            }
+        }
+
         /// Worth retrying as it is (network trouble, throttling, server trouble).
         public var isTransient: Bool {
             switch self {

@@ -55,7 +55,8 @@ import Testing
             // Webhooks v2.0: hooks and triggers have string ids.
             let hook = try await client.createHook(
                 company: company, namespace: "lentune", destinationURL: "https://ap.example.com/hook", authorization: "Bearer x")
-            let trigger = try await client.createTrigger(company: company, hook: hook.id, resourceName: "Purchase Order Contracts", eventType: "update")
+            // Procore answers `UPDATED`; the client reads it as the event it created.
+            let trigger = try await client.createTrigger(company: company, hook: hook.id, resourceName: "Company Vendors", eventType: "update")
             #expect(trigger.eventType == "update")
             let listed = try await client.hooks(company: company, namespace: "lentune")
             #expect(listed.map(\.id) == [hook.id])

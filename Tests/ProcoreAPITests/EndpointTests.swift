@@ -29,7 +29,12 @@ import Testing
             ])),
             ("direct-cost-create", .createDirectCost(project: 1, .init(
                 vendorId: 7, invoiceNumber: "INV-9", directCostDate: Procore.Day("2026-11-30"), originId: "lentune-inv-1",
-                lineItems: [.init(description: "Sand", manualAmount: Decimal(string: "1234.5678")!, costCodeId: 3, lineItemTypeId: 4, taxCodeId: 5)]))),
+                lineItems: [.init(description: "Sand", manualAmount: Decimal(string: "1234.5678")!, wbsCodeId: 6, taxCodeId: 5)]))),
+            ("direct-cost-create-with-pdf", .createDirectCost(project: 1, .init(
+                vendorId: 7, invoiceNumber: "INV-9", directCostDate: Procore.Day("2026-11-30"), originId: "lentune-inv-1",
+                lineItems: [.init(description: "Sand", manualAmount: Decimal(string: "1234.5678")!, wbsCodeId: 6, taxCodeId: 5, originId: "lentune-inv-1:1")]),
+                attachments: [.init(filename: "INV-9.pdf", data: Data("%PDF-1.4".utf8))])),
+            ("project-hook-trigger-create", .createTrigger(company: 4242, project: 5_000_000_001, hook: 8, resourceName: "Purchase Order Contracts", eventType: "create")),
             ("requisition-create", .createRequisition(project: 1, commitment: 2, .init(
                 periodId: 3, invoiceNumber: "SI-1", billingDate: Procore.Day("2026-11-30"), originId: "lentune-inv-2"))),
             ("hook-create", .createHook(company: 4242, namespace: "lentune-prod", destinationURL: "https://ap.example.com/webhooks/procore/x", authorization: "Bearer s")),

@@ -27,7 +27,7 @@ import Testing
             ]]
             let count = h.store.read { $0.wbsCodes.count }
             let made = try await h.api(.POST, wbsPath(project), token: token, json: body)
-            #expect(made.status == 200)  // the demo seed already has every combination: an update
+            #expect(made.status == 201)  // the demo seed already has every combination: an update (Procore answers 201 either way)
             #expect(made.json["description"] == "Preliminaries – other")
             #expect(h.store.read { $0.wbsCodes.count } == count)
             let fresh = try await h.api(.POST, wbsPath(project), token: token, json: ["segment_items": [
@@ -101,12 +101,16 @@ import Testing
             #expect(project.budgetCodesRequired == false)
             let division = h.store.read { data in data.costCodes.first { $0.projectID == project.id && $0.parentID == nil }! }
             let before = h.store.read { $0.wbsCodes.count }
-            let created = try await h.api(.POST, "/rest/v1.1/projects/\(project.id)/direct_costs", token: token, json: ["direct_cost": [
-                "direct_cost_type": "expense", "line_items": [["manual_amount": 5, "cost_code_id": .int(division.id), "line_item_type_id": .int(h.costType.id)]],
-            ]])
+            // A commitment line (direct-cost lines take only wbs_code_id, issue 26).
+            let po = try await h.api(.POST, "/rest/v1.0/purchase_order_contracts", token: token, json: [
+                "project_id": .int(project.id), "purchase_order_contract": ["number": "PO-NEW-PAIR"],
+            ])
+            let created = try await h.api(
+                .POST, "/rest/v1.0/purchase_order_contracts/\(try #require(po.json["id"]?.int))/line_items", token: token,
+                json: ["project_id": .int(project.id), "line_item": ["amount": "5", "cost_code_id": .int(division.id), "line_item_type_id": .int(h.costType.id)]])
             #expect(created.status == 201)
             #expect(h.store.read { $0.wbsCodes.count } == before + 1)
-            #expect(created.json["line_items"]?.arrayValue?.first?["wbs_code"]?["flat_code"] == .string(division.code + ".L"))
+            #expect(created.json["wbs_code"]?["flat_code"] == .string(division.code + ".L"))
         }
     }
 

@@ -175,7 +175,7 @@ import Testing
                     "direct_cost_type": "invoice", "vendor_id": .int(h.vendors[0].id), "invoice_number": "INV-1",
                     "status": "pending", "direct_cost_date": "2026-11-20", "origin_id": "lentune-inv-1",
                     "line_items": [
-                        ["description": "Sand", "quantity": 2, "unit_cost": .decimal(Decimal(string: "10.5")!), "tax_code_id": .int(gst), "cost_code_id": .int(h.costCode(in: project).id), "line_item_type_id": .int(h.costType.id)],
+                        ["description": "Sand", "quantity": 2, "unit_cost": .decimal(Decimal(string: "10.5")!), "tax_code_id": .int(gst), "wbs_code_id": .int(h.budgetCode(in: project).id)],
                         ["description": "Delivery", "manual_amount": 45, "wbs_code_id": .int(h.budgetCode(in: project).id)],
                     ],
                 ],

@@ -52,8 +52,12 @@ final class Listener: Sendable {
         }
     }
 
+    /// A hook with triggers for `resources`: a project hook (in the first project) for project-level resources, as
+    /// Procore offers them there, else a company hook.
     func hook(_ h: SandboxHarness, token: String, listener: Listener, version: String = "v2", resources: [String]) async throws -> String {
-        let created = try await h.api(.POST, "/rest/v2.0/companies/4242/webhooks/hooks", token: token, json: [
+        let projectLevel = resources.contains { Resource(rawValue: $0)?.isCompanyLevel == false }
+        let base = "/rest/v2.0/companies/4242" + (projectLevel ? "/projects/\(h.firstProject.id)" : "") + "/webhooks/hooks"
+        let created = try await h.api(.POST, base, token: token, json: [
             "payload_version": .string(version), "namespace": "lentune-test", "destination_url": .string(listener.url),
             "destination_headers": ["Authorization": "Bearer hook-secret"],
         ])
@@ -63,7 +67,7 @@ final class Listener: Sendable {
         for resource in resources {
             // Company Vendors offer create and update only (Procore never deletes a company vendor).
             for event in resource == "Company Vendors" ? ["create", "update"] : ["create", "update", "delete"] {
-                let trigger = try await h.api(.POST, "/rest/v2.0/companies/4242/webhooks/hooks/\(id)/triggers", token: token,
+                let trigger = try await h.api(.POST, base + "/\(id)/triggers", token: token,
                                               json: ["resource_name": .string(resource), "event_type": .string(event)])
                 #expect(trigger.status == 201)
             }
@@ -85,7 +89,7 @@ final class Listener: Sendable {
                                 json: ["project_id": .int(project), "line_item": ["amount": "5", "wbs_code_id": .int(h.budgetCode(in: h.firstProject).id)]])
             try await eventually(h) { listener.events.count >= 2 }
             let events = listener.events
-            #expect(events.count == 2)
+            try #require(events.count == 2)
             #expect(events.allSatisfy { $0.authorization == "Bearer hook-secret" })
             #expect(events[0].body["resource_name"] == "Purchase Order Contracts")
             #expect(events[0].body["event_type"] == "create")

@@ -123,6 +123,8 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
     public enum HookState: Hashable, Sendable {
         case notRegistered
         case registered(hookID: String)
+        /// Registered, but Procore refused some triggers (which, and why): the sweep covers those resources.
+        case partlyRegistered(hookID: String, refused: String)
         /// Registering or delivering fails, with why.
         case failing(String)
 
@@ -130,6 +132,7 @@ public struct ProcoreCompanyLink: Hashable, Sendable {
             switch self {
             case .notRegistered: "Not registered"
             case .registered: "Registered"
+            case .partlyRegistered: "Registered, some triggers refused"
             case .failing: "Failing"
             }
         }

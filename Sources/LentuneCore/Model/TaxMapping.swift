@@ -73,3 +73,31 @@ public struct TaxMapping: Sendable, Equatable {
         return problems
     }
 }
+
+/// A budget code (Procore WBS code) of one Procore project, as the reference import read it: the combination of a
+/// cost code and a cost type (line item type) that Procore's financial lines are coded by (issue 26).
+public struct ProcoreBudgetCode: Hashable, Sendable {
+    public var procoreProjectID: ProcoreID
+    public var id: ProcoreID
+    public var costCodeID: ProcoreID?
+    public var lineItemTypeID: ProcoreID?
+    /// The project's segment ids for cost codes and cost types (what a new budget code's segment items name).
+    public var costCodeSegmentID: ProcoreID?
+    public var costTypeSegmentID: ProcoreID?
+    public var flatCode: String
+    public var isActive: Bool
+
+    public init(
+        procoreProjectID: ProcoreID, id: ProcoreID, costCodeID: ProcoreID?, lineItemTypeID: ProcoreID?, costCodeSegmentID: ProcoreID?,
+        costTypeSegmentID: ProcoreID?, flatCode: String, isActive: Bool
+    ) {
+        self.procoreProjectID = procoreProjectID
+        self.id = id
+        self.costCodeID = costCodeID
+        self.lineItemTypeID = lineItemTypeID
+        self.costCodeSegmentID = costCodeSegmentID
+        self.costTypeSegmentID = costTypeSegmentID
+        self.flatCode = flatCode
+        self.isActive = isActive
+    }
+}

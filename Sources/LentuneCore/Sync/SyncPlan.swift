@@ -38,8 +38,10 @@ public enum SyncPlan {
             [.cancelPurchaseOrderWork(reason: "Lentune purchase order is ticked now (\(reason)): nothing is read from Procore."),
              .pushOpenPurchaseOrders]
         case .procore:
+            // The hooks again: commitment events come from a hook per linked project, registered on Procore purchase
+            // order only (issue 26).
             [.cancelPurchaseOrderWork(reason: "Procore purchase order is ticked now (\(reason)): Lentune POs are not sent."),
-             .queue(.importPurchaseOrders)]
+             .queue(.importPurchaseOrders), .queue(.registerHooks)]
         case .none:
             [.cancelPurchaseOrderWork(reason: "Neither purchase-order box is ticked now (\(reason)): no PO sync.")]
         }

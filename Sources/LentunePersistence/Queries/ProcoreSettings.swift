@@ -245,6 +245,7 @@ extension ProcoreSettings {
                 switch state {
                 case .notRegistered: (nil, nil, nil)
                 case .registered(let hookID): (hookID, "registered", nil)
+                case .partlyRegistered(let hookID, let refused): (hookID, "partly_registered", String(refused.prefix(2000)))
                 case .failing(let reason): (nil, "failing", String(reason.prefix(2000)))
                 }
             var query = ProcoreCompanyLinkRecord.query(on: db).filter(\.$id == link.rawValue)

@@ -137,9 +137,9 @@ extension ProcoreSettings {
     }
 
     /// The Procore project ids of a row's linked Lentune projects.
-    public static func linkedProcoreProjects(of link: ProcoreCompanyLink, on db: any Database) async throws -> [Int64] {
+    public static func linkedProcoreProjects(of link: ProcoreCompanyLink, on db: any Database, activeOnly: Bool = false) async throws -> [Int64] {
         try await ProjectRecord.scoped(to: link.organisationID, on: db)
-            .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().compactMap(\.procoreProjectID)
+            .filter(\.$procoreCompanyLinkID == link.id.rawValue).all().filter { !activeOnly || $0.isActive }.compactMap(\.procoreProjectID)
     }
 }
 

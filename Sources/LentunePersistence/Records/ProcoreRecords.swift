@@ -150,6 +150,7 @@ public final class ProcoreCompanyLinkRecord: Model, TenantRecord, @unchecked Sen
     var hookDomain: ProcoreCompanyLink.HookState {
         switch hookState {
         case "registered": hookID.map { .registered(hookID: $0) } ?? .notRegistered
+        case "partly_registered": hookID.map { .partlyRegistered(hookID: $0, refused: hookError ?? "") } ?? .notRegistered
         case "failing": .failing(hookError ?? "")
         default: .notRegistered
         }

@@ -11,6 +11,8 @@ import ProcoreAPI
 /// save in this process or another), so no process keeps using credentials an administrator replaced.
 public actor ProcoreSessions {
     public let connector: ProcoreConnector
+    /// Projects' billing periods, shared by this process's invoice postings (issue 26).
+    public nonisolated let billingPeriods = BillingPeriodCache()
     private var sessions: [Key: Entry] = [:]
 
     struct Key: Hashable {
@@ -79,5 +81,30 @@ public actor ProcoreSessions {
             connection.clientID, connection.sealedClientSecret ?? "", connection.grantType, connection.environment,
             connection.authBaseURL ?? "", connection.apiBaseURL ?? "", connection.redirectURI ?? "", connection.serviceCompanyID.map(String.init) ?? "",
         ].joined(separator: "\u{1F}")
+    }
+}
+
+/// A project's billing periods as last read, so consecutive requisitions of a project do not read them each time.
+/// Only a list with an open period is kept, and it is forgotten after `lifetime` or when Procore refuses a
+/// requisition for its period: a period opened or closed in Procore is seen at the next read.
+public actor BillingPeriodCache {
+    public static let lifetime: TimeInterval = 600
+    private var periods: [Int64: (read: Date, list: [Procore.BillingPeriod])] = [:]
+
+    public init() {}
+
+    /// The project's periods: kept ones while fresh, else read (and kept when one is open).
+    public func periods(project: Int64, now: Date, read: @Sendable () async throws -> [Procore.BillingPeriod]) async throws -> [Procore.BillingPeriod] {
+        if let kept = periods[project], now.timeIntervalSince(kept.read) < Self.lifetime, now >= kept.read { return kept.list }
+        let list = try await read()
+        if Self.open(in: list) != nil { periods[project] = (now, list) } else { periods[project] = nil }
+        return list
+    }
+
+    public func forget(project: Int64) { periods[project] = nil }
+
+    /// The earliest open period.
+    public static func open(in list: [Procore.BillingPeriod]) -> Procore.BillingPeriod? {
+        list.filter { $0.status.lowercased() == "open" }.min { $0.startDate < $1.startDate }
     }
 }

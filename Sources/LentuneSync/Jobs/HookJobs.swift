@@ -4,15 +4,25 @@ import LentuneCore
 import LentunePersistence
 import ProcoreAPI
 
-/// Lentune's webhook hook in a linked company (REST v2.0): one hook per company in the `lentune` namespace, pointing
-/// at `POST /webhooks/procore/{connection}` with the connection's Authorization value, and the triggers Lentune needs.
+/// Lentune's webhook hooks in a linked company (REST v2.0), in the `lentune` namespace, pointing at
+/// `POST /webhooks/procore/{connection}` with the connection's Authorization value.
+///
+/// Procore offers each webhook resource at one level (its company and project resource lists, reference §11.6):
+/// Projects and Company Vendors on the company's hook; Purchase Order Contracts and their line items only on a
+/// project's hook. So the company gets one hook for the company resources, and, while it is on Procore purchase
+/// order (the only mode that reads commitments), each linked project gets a hook for the commitment resources
+/// (issue 26). A trigger Procore refuses is recorded on the company row; the sweep reads those resources anyway.
 public struct HookRegistration: Sendable {
     public static let namespace = "lentune"
 
-    /// Resource → events Lentune subscribes to. Projects and Company Vendors offer no delete in Procore.
-    public static let triggers: [(resource: String, events: [String])] = [
+    /// Resource → events on the company's hook. Projects and Company Vendors offer no delete in Procore.
+    public static let companyTriggers: [(resource: String, events: [String])] = [
         ("Projects", ["create", "update"]),
         ("Company Vendors", ["create", "update"]),
+    ]
+
+    /// Resource → events on each linked project's hook (company on Procore purchase order).
+    public static let projectTriggers: [(resource: String, events: [String])] = [
         ("Purchase Order Contracts", ["create", "update", "delete"]),
         ("Purchase Order Contract Line Items", ["create", "update", "delete"]),
     ]
@@ -26,7 +36,7 @@ public struct HookRegistration: Sendable {
         self.secrets = secrets
     }
 
-    /// `hooks.register`: finds or creates the hook, adds the missing triggers, records the state on the row.
+    /// `hooks.register`: finds or creates each hook, adds the missing triggers, records the state on the row.
     public func register(_ job: SyncJob, _ ctx: JobContext) async throws {
         let (link, client, connection) = try await context(job, ctx)
         guard link.isLinked else { throw SyncError.cancelled("The company is no longer linked.") }
@@ -34,31 +44,70 @@ public struct HookRegistration: Sendable {
             let url = webhookURL(connection.connection.id.rawValue)
             let authorization = "Bearer " + (try secrets.open(connection.sealedSecret))
             let company = link.procoreCompanyID
-            var hook = try await client.hooks(company, Self.namespace).first { $0.destinationUrl == url }
-            if hook == nil {
-                hook = try await client.createHook(company, Self.namespace, url, authorization)
-            }
-            let hookID = hook!.id
-            let existing = Set(try await client.triggers(company, hookID).map { "\($0.resourceName)|\($0.eventType.lowercased())" })
-            for (resource, events) in Self.triggers {
-                for event in events where !existing.contains("\(resource)|\(event)") {
-                    _ = try await client.createTrigger(company, hookID, resource, event)
+            let hook = try await ensureHook(client, company: company, project: nil, url: url, authorization: authorization)
+            var refused = try await ensureTriggers(client, company: company, project: nil, hook: hook, Self.companyTriggers)
+            if link.purchaseOrderSource == .procore {
+                for project in try await ProcoreSettings.linkedProcoreProjects(of: link, on: ctx.db, activeOnly: true) {
+                    let projectHook = try await ensureHook(client, company: company, project: project, url: url, authorization: authorization)
+                    refused += try await ensureTriggers(client, company: company, project: project, hook: projectHook, Self.projectTriggers)
                 }
             }
-            try await ProcoreSettings.setHook(.registered(hookID: String(hookID)), for: link.id, on: ctx.db)
+            let state: ProcoreCompanyLink.HookState =
+                refused.isEmpty
+                ? .registered(hookID: String(hook))
+                : .partlyRegistered(
+                    hookID: String(hook),
+                    refused: "Procore refused \(refused.count == 1 ? "a trigger" : "\(refused.count) triggers"): \(refused.joined(separator: "; ")). "
+                        + "Lentune's sweep reads those changes instead (every 15 minutes).")
+            try await ProcoreSettings.setHook(state, for: link.id, on: ctx.db)
         } catch {
             try? await ProcoreSettings.setHook(.failing(SyncError(any: error).description), for: link.id, on: ctx.db)
             throw error
         }
     }
 
-    /// `hooks.unregister`: deletes Lentune's hook (and so its triggers) from the company.
+    /// Lentune's hook (by its destination) in the company or the project, created when missing.
+    func ensureHook(_ client: Procore.Client, company: ProcoreID, project: ProcoreID?, url: String, authorization: String) async throws -> ProcoreID {
+        if let hook = try await client.hooks(company: company, project: project, namespace: Self.namespace).first(where: { $0.destinationUrl == url }) {
+            return hook.id
+        }
+        return try await client.createHook(
+            company: company, project: project, namespace: Self.namespace, destinationURL: url, authorization: authorization).id
+    }
+
+    /// Adds the triggers the hook lacks; answers the ones Procore refused, each with its reason. A hook's triggers
+    /// are compared by event (Procore answers `CREATED` for a trigger created as `create`).
+    func ensureTriggers(
+        _ client: Procore.Client, company: ProcoreID, project: ProcoreID?, hook: ProcoreID, _ wanted: [(resource: String, events: [String])]
+    ) async throws -> [String] {
+        let existing = Set(try await client.triggers(company, project, hook).map { "\($0.resourceName)|\($0.eventType)" })
+        var refused: [String] = []
+        for (resource, events) in wanted {
+            for event in events where !existing.contains("\(resource)|\(event)") {
+                do throws(Procore.Error) {
+                    _ = try await client.createTrigger(company: company, project: project, hook: hook, resourceName: resource, eventType: event)
+                } catch {
+                    guard error.isRefusal || { if case .status(403, _, _) = error { true } else { false } }() else { throw error }
+                    refused.append("\(resource) \(event)\(project.map { " in project \($0)" } ?? "") (\(error.description))")
+                }
+            }
+        }
+        return refused
+    }
+
+    /// `hooks.unregister`: deletes Lentune's hooks (and so their triggers) from the company and its linked projects.
     public func unregister(_ job: SyncJob, _ ctx: JobContext) async throws {
         let (link, client, connection) = try await context(job, ctx)
         let url = webhookURL(connection.connection.id.rawValue)
-        var ids = Set(try await client.hooks(link.procoreCompanyID, Self.namespace).filter { $0.destinationUrl == url }.map(\.id))
+        let company = link.procoreCompanyID
+        var ids = Set(try await client.hooks(company: company, namespace: Self.namespace).filter { $0.destinationUrl == url }.map(\.id))
         if let stored = try await ProcoreSettings.storedHookID(link.id, on: ctx.db).flatMap(Int64.init) { ids.insert(stored) }
-        for id in ids { try await client.deleteHook(link.procoreCompanyID, id) }
+        for id in ids { try await client.deleteHook(company, nil, id) }
+        for project in try await ProcoreSettings.linkedProcoreProjects(of: link, on: ctx.db) {
+            for hook in try await client.hooks(company: company, project: project, namespace: Self.namespace) where hook.destinationUrl == url {
+                try await client.deleteHook(company, project, hook.id)
+            }
+        }
         try await ProcoreSettings.setHook(.notRegistered, for: link.id, on: ctx.db)
     }
 

@@ -63,38 +63,13 @@ public enum InvoiceJobs {
         case .held(let reason):
             try await hold(invoice, reason.message, ctx)
         case .directCost:
-            let write = try await directCost(invoice, row: row, client: client, ctx)
-            let cost = try await create(write, project: procoreProject, client: client)
-            try await attachPDF(invoice, to: cost, project: procoreProject, client: client, ctx)
+            let cost = try await postDirectCost(invoice, row: row, project: procoreProject, client: client, job: job, ctx)
             let url = environment.flatMap { ProcoreWebLinks.url(.directCost(project: procoreProject, directCost: cost.id), environment: $0) }
             try await posted(invoice, procoreID: cost.id, url: url, ctx)
         case .requisition(let commitment):
             guard let po else { throw SyncError.permanent("Invoice \(invoice.number) has no purchase order to go against.") }
-            let periods = try await client.billingPeriods(project: procoreProject).all()
-            guard let period = periods.filter({ $0.status.lowercased() == "open" }).min(by: { $0.startDate.description < $1.startDate.description }) else {
-                try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
-                return
-            }
-            // Each allocated PO line's amount as work completed this period on the commitment's line, written with
-            // the requisition in one call (so a requisition never exists without its amounts).
-            var amounts: [PurchaseOrder.Line.ID: Decimal] = [:]
-            for allocation in invoice.allocations { amounts[allocation.purchaseOrderLineID, default: 0] += allocation.amount }
-            var items: [Procore.RequisitionWrite.Item] = []
-            for line in po.lines {
-                guard let amount = amounts[line.id] else { continue }
-                guard let lineItem = line.procoreLineItemID else {
-                    throw SyncError.permanent("\(po.number) line \(line.position) is not on the commitment's schedule of values in Procore.")
-                }
-                items.append(.init(lineItemId: lineItem, workCompletedThisPeriod: .init(amount)))
-            }
-            guard items.count == amounts.count else {
-                throw SyncError.permanent("Invoice \(invoice.number) is allocated to a line that is no longer on \(po.number).")
-            }
-            let requisition = try await client.createRequisition(
-                project: procoreProject, commitment: commitment,
-                Procore.RequisitionWrite(
-                    periodId: period.id, invoiceNumber: String(invoice.number.prefix(255)), billingDate: Procore.Day(utc: invoice.invoiceDate),
-                    status: "draft", originId: invoice.id.rawValue.lowercasedText, items: items))
+            guard let requisition = try await postRequisition(invoice, po: po, commitment: commitment, project: project, procoreProject: procoreProject, client: client, ctx)
+            else { return }
             let url = environment.flatMap {
                 ProcoreWebLinks.url(.requisition(project: procoreProject, commitment: commitment, requisition: requisition.id), environment: $0)
             }
@@ -102,41 +77,116 @@ public enum InvoiceJobs {
         }
     }
 
-    /// Creates the direct cost. A project that requires budget codes refuses a line's cost code + cost type without
-    /// one: then each line goes again with the budget code of its pair (created when missing).
-    static func create(_ write: Procore.DirectCostWrite, project: ProcoreID, client: Procore.Client) async throws -> Procore.DirectCost {
+    /// The direct cost, its lines coded by budget codes decided before the write and its PDF in the same request.
+    static func postDirectCost(
+        _ invoice: Invoice, row: ProcoreCompanyLink, project: ProcoreID, client: Procore.Client, job: SyncJob, _ ctx: JobContext
+    ) async throws -> Procore.DirectCost {
+        let budgetCodes = ReferenceWrites.BudgetCodeBook(project: project, row: row, client: client, db: ctx.db)
+        let write = try await directCost(invoice, row: row, client: client, budgetCodes: budgetCodes, ctx)
+        var uploads: [Procore.Upload] = []
+        if invoice.attachment != nil, let pdf = try await Invoices.document(of: invoice.id, in: invoice.organisationID, on: ctx.db) {
+            uploads.append(Procore.Upload(filename: pdf.filename, data: pdf.bytes))
+        }
+        let mayExist = try await mayExist(invoice, job: job, ctx)
+        // (A Result, not a catch with a pattern: Swift 6.3's SIL pass crashes on the latter here.)
         let first: Result<Procore.DirectCost, Procore.Error>
-        do {
-            first = .success(try await client.createDirectCost(project: project, write))
+        do throws(Procore.Error) {
+            first = .success(try await client.createDirectCost(project: project, write, attachments: uploads, mayExist: mayExist))
+        } catch {
+            first = .failure(error)
+        }
+        var cost: Procore.DirectCost
+        switch first {
+        case .success(let created):
+            cost = created
+        case .failure(let error):
+            // Procore refused the lines: if the project's budget codes changed since they were read (one made
+            // inactive or deleted), read them again and code the lines anew, once. Otherwise the refusal stands.
+            guard error.isRefusal, try await budgetCodes.refresh() else { throw error }
+            let again = try await directCost(invoice, row: row, client: client, budgetCodes: budgetCodes, ctx)
+            guard again != write else { throw error }
+            cost = try await client.createDirectCost(project: project, again, attachments: uploads, mayExist: false)
+        }
+        if let upload = uploads.first { try await attachPDF(upload, to: cost, project: project, client: client) }
+        return cost
+    }
+
+    /// The requisition on the commitment in the project's open billing period, or nil when the invoice was held.
+    /// The periods are kept between requisitions; they are read again when none of them is open, or when Procore
+    /// refuses the requisition (its period may have closed since).
+    static func postRequisition(
+        _ invoice: Invoice, po: PurchaseOrder, commitment: ProcoreID, project: LentuneCore.Project, procoreProject: ProcoreID,
+        client: Procore.Client, _ ctx: JobContext
+    ) async throws -> Procore.Requisition? {
+        // Each allocated PO line's amount as work completed this period on the commitment's line, written with the
+        // requisition in one call (so a requisition never exists without its amounts).
+        var amounts: [PurchaseOrder.Line.ID: Decimal] = [:]
+        for allocation in invoice.allocations { amounts[allocation.purchaseOrderLineID, default: 0] += allocation.amount }
+        var items: [Procore.RequisitionWrite.Item] = []
+        for line in po.lines {
+            guard let amount = amounts[line.id] else { continue }
+            guard let lineItem = line.procoreLineItemID else {
+                throw SyncError.permanent("\(po.number) line \(line.position) is not on the commitment's schedule of values in Procore.")
+            }
+            items.append(.init(lineItemId: lineItem, workCompletedThisPeriod: .init(amount)))
+        }
+        guard items.count == amounts.count else {
+            throw SyncError.permanent("Invoice \(invoice.number) is allocated to a line that is no longer on \(po.number).")
+        }
+        let cache = ctx.sessions.billingPeriods
+        let now = ctx.now()
+        let read: @Sendable () async throws -> [Procore.BillingPeriod] = { try await client.billingPeriods(project: procoreProject).all() }
+        var open = BillingPeriodCache.open(in: try await cache.periods(project: procoreProject, now: now, read: read))
+        if open == nil {
+            await cache.forget(project: procoreProject)
+            open = BillingPeriodCache.open(in: try await cache.periods(project: procoreProject, now: now, read: read))
+        }
+        guard let period = open else {
+            try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
+            return nil
+        }
+        let write = Procore.RequisitionWrite(
+            periodId: period.id, invoiceNumber: String(invoice.number.prefix(255)), billingDate: Procore.Day(utc: invoice.invoiceDate),
+            status: "draft", originId: invoice.id.rawValue.lowercasedText, items: items)
+        let first: Result<Procore.Requisition, Procore.Error>
+        do throws(Procore.Error) {
+            first = .success(try await client.createRequisition(project: procoreProject, commitment: commitment, write))
         } catch {
             first = .failure(error)
         }
         switch first {
-        case .success(let cost):
-            return cost
-        case .failure(.validation(_, let fields, _)) where fields.keys.contains(where: { $0.hasSuffix("wbs_code_id") }):
-            var coded = write
-            let budgetCodes = ReferenceWrites.BudgetCodes(project: project, client: client)
-            for index in coded.lineItems.indices {
-                guard let costCode = coded.lineItems[index].costCodeId, let costType = coded.lineItems[index].lineItemTypeId else { continue }
-                coded.lineItems[index].wbsCodeId = try await budgetCodes.id(costCode: costCode, costType: costType)
-            }
-            return try await client.createDirectCost(project: project, coded)
+        case .success(let requisition):
+            return requisition
         case .failure(let error):
-            throw error
+            guard error.isRefusal else { throw error }
+            await cache.forget(project: procoreProject)
+            guard let current = BillingPeriodCache.open(in: try await cache.periods(project: procoreProject, now: now, read: read)) else {
+                try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
+                return nil
+            }
+            guard current.id != period.id else { throw error }
+            var again = write
+            again.periodId = current.id
+            return try await client.createRequisition(project: procoreProject, commitment: commitment, again)
         }
     }
 
-    /// The invoice's PDF as the direct cost's attachment, once: a direct cost found again after a lost answer is read
-    /// first (the list leaves attachments out), and the file goes only if it is not there yet.
-    static func attachPDF(_ invoice: Invoice, to cost: Procore.DirectCost, project: ProcoreID, client: Procore.Client, _ ctx: JobContext) async throws {
-        guard let attachment = invoice.attachment,
-            let document = try await Invoices.document(of: invoice.id, in: invoice.organisationID, on: ctx.db)
-        else { return }
+    /// Whether an earlier run may already have created the invoice's direct cost (its answer lost): this job has run
+    /// before, or the ledger records an earlier attempt. Then the create looks it up by `origin_id` first.
+    static func mayExist(_ invoice: Invoice, job: SyncJob, _ ctx: JobContext) async throws -> Bool {
+        if job.attempts > 1 { return true }
+        let ledger = try await SyncLedger.records(of: invoice.id.rawValue, in: invoice.organisationID, on: ctx.db).first { $0.entityKind == .invoice }
+        return (ledger?.attempts ?? 0) > 0 || ledger?.lastError != nil
+    }
+
+    /// The invoice's PDF on the direct cost, once. It normally went with the create; a direct cost found by its
+    /// `origin_id` (created by an earlier run, or before Lentune sent PDFs with the create) gets it only when none of
+    /// its attachments has the PDF's `filename` (Procore's attachment is `{id, url, filename}`).
+    static func attachPDF(_ upload: Procore.Upload, to cost: Procore.DirectCost, project: ProcoreID, client: Procore.Client) async throws {
         var attached = cost.attachments
         if attached == nil { attached = try await client.directCost(project, cost.id).attachments }
-        guard !(attached ?? []).contains(where: { $0.name == attachment.filename }) else { return }
-        try await client.attachToDirectCost(project, cost.id, document.filename, document.bytes)
+        guard !(attached ?? []).contains(where: { $0.filename == upload.filename }) else { return }
+        try await client.attachToDirectCost(project, cost.id, upload.filename, upload.data)
     }
 
     static func posted(_ invoice: Invoice, procoreID: ProcoreID, url: URL?, _ ctx: JobContext) async throws {
@@ -157,9 +207,12 @@ public enum InvoiceJobs {
         }
     }
 
-    /// The direct cost: vendor (created in Procore first if missing), invoice number, dates, status and each line with
-    /// its cost code, cost type and mapped tax code.
-    static func directCost(_ invoice: Invoice, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> Procore.DirectCostWrite {
+    /// The direct cost: vendor (created in Procore first if missing), invoice number, dates, status and each line
+    /// with its budget code (the project's, decided before the write; made through the WBS API when the pair has
+    /// none) and mapped tax code.
+    static func directCost(
+        _ invoice: Invoice, row: ProcoreCompanyLink, client: Procore.Client, budgetCodes: ReferenceWrites.BudgetCodeBook, _ ctx: JobContext
+    ) async throws -> Procore.DirectCostWrite {
         let organisation = invoice.organisationID
         let codes = Dictionary(uniqueKeysWithValues: try await ReferenceData.costCodes(in: organisation, project: invoice.projectID, on: ctx.db).map { ($0.id, $0) })
         let taxCodes = Dictionary(uniqueKeysWithValues: try await ReferenceData.taxCodes(in: organisation, on: ctx.db).map { ($0.id, $0) })
@@ -173,6 +226,7 @@ public enum InvoiceJobs {
             }
             guard let typeID = line.costTypeID else { throw SyncError.permanent("\(label) has no cost type.") }
             let procoreType = try await ReferenceWrites.ensureCostType(typeID, row: row, client: client, on: ctx.db)
+            let budgetCode = try await budgetCodes.id(costCode: procoreCode, costType: procoreType, label: "\(label) (\(code.code))")
             let tax: ProcoreID?
             do {
                 tax = try taxes.procoreTaxCode(for: line.taxCodeID.flatMap { taxCodes[$0] })
@@ -181,7 +235,7 @@ public enum InvoiceJobs {
             }
             lines.append(Procore.DirectCostWrite.Line(
                 description: String((line.description.isEmpty ? "Invoice \(invoice.number)" : line.description).prefix(1000)),
-                manualAmount: line.amount, costCodeId: procoreCode, lineItemTypeId: procoreType, taxCodeId: tax,
+                manualAmount: line.amount, wbsCodeId: budgetCode, taxCodeId: tax,
                 originId: "\(invoice.id.rawValue.lowercasedText):\(index + 1)"))
         }
         guard !lines.isEmpty else { throw SyncError.permanent("Invoice \(invoice.number) has no lines.") }

@@ -61,7 +61,7 @@ public enum PurchaseOrderJobs {
                 }
                 let (po, row, project) = try await current(.init(payload.purchase_order_id), job: job, ctx)
                 let client = try await ctx.sessions.client(organisation: row.organisationID, company: row.procoreCompanyID, on: ctx.db)
-                let lines = try await lineWrites(po, row: row, client: client, ctx)
+                let lines = try await lineWrites(po, row: row, project: project, client: client, ctx)
                 let vendor = try await ReferenceWrites.ensureVendor(po.supplierID, row: row, client: client, on: ctx.db)
                 // Lines are written on a first push. A PO pushed before may have been revised since (edited and
                 // approved again, perhaps closed too before this push ran): its commitment's lines are read, and
@@ -338,8 +338,23 @@ public enum PurchaseOrderJobs {
 
     /// Each line as Procore takes it: cost code and cost type (a cost type missing in Procore is created there first),
     /// the mapped tax code, the amount excluding tax. A line that cannot be sent stops the PO with the line's reason.
-    static func lineWrites(_ po: PurchaseOrder, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> [Procore.LineItemWrite] {
-        try await lineWrites(po, row: row, on: ctx.db) { type in try await ReferenceWrites.ensureCostType(type, row: row, client: client, on: ctx.db) }
+    static func lineWrites(
+        _ po: PurchaseOrder, row: ProcoreCompanyLink, project: ProcoreID, client: Procore.Client, _ ctx: JobContext
+    ) async throws -> [Procore.LineItemWrite] {
+        let writes = try await lineWrites(po, row: row, on: ctx.db) { type in try await ReferenceWrites.ensureCostType(type, row: row, client: client, on: ctx.db) }
+        // Each line's budget code is decided before the write (issue 26), so the lines go in one call, in the PO's
+        // order (Procore places lines in the order they are created: `position` is not writable).
+        let budgetCodes = ReferenceWrites.BudgetCodeBook(project: project, row: row, client: client, db: ctx.db)
+        var coded: [Procore.LineItemWrite] = []
+        for (write, line) in zip(writes, po.lines) {
+            var write = write
+            if let costCode = write.costCodeId, let costType = write.lineItemTypeId {
+                write.wbsCodeId = try await budgetCodes.id(costCode: costCode, costType: costType, label: "\(po.number) line \(line.position)")
+                (write.costCodeId, write.lineItemTypeId) = (nil, nil)
+            }
+            coded.append(write)
+        }
+        return coded
     }
 
     /// The lines as Procore would take them, with `costType` giving each cost type's line item type.

@@ -48,6 +48,10 @@ public enum ReferenceJobs {
         if scope.vendors != true {
             let projects = try await readProjects(only: scope.project_id, row: row, client: client, ctx)
             metadata["projects"] = "\(projects)"
+            // A project newly linked on Procore purchase order needs its hook for commitment events.
+            if row.purchaseOrderSource == .procore, projects.created + projects.linked > 0 {
+                try await Outbox.enqueue(.companyWide(.registerHooks, of: row, now: ctx.now()), on: ctx.db)
+            }
             metadata["cost_codes"] = "\(try await readCostCodes(only: scope.project_id, row: row, client: client, ctx))"
         }
         if scope.project_id == nil {
@@ -77,7 +81,7 @@ public enum ReferenceJobs {
             procoreProjects += page.map { project in
                 ReferenceImport.ProcoreProject(
                     id: project.id, number: project.projectNumber, name: project.name,
-                    accepted: (project.active ?? true) && stages.contains(project.projectStage?.name ?? project.stage ?? ""))
+                    accepted: (project.active ?? true) && stages.contains(project.projectStage?.name ?? ""))
             }
         }
         if let only, !procoreProjects.contains(where: { $0.id == only }) {
@@ -114,6 +118,8 @@ public enum ReferenceJobs {
                 }
             }
             let counts = try await ReferenceImport.costCodes(all, project: project.id, organisation: row.organisationID, on: ctx.db)
+            // Its budget codes too: invoice lines are coded by them (decided before posting, issue 26).
+            _ = try await ReferenceWrites.readBudgetCodes(project: procoreProject, row: row, client: client, now: ctx.now(), on: ctx.db)
             codes.created += counts.created
             codes.linked += counts.linked
             codes.updated += counts.updated

@@ -43,7 +43,7 @@ enum InvoiceCheck {
 
     /// A posted invoice's amount against its one Procore record: a direct cost's total is the invoice's lines, a
     /// requisition's claim this period is its allocations.
-    static func amountDifference(_ invoice: Invoice, cost: Procore.DirectCost?, requisition: Procore.Requisition?) -> String? {
+    static func amountDifference(_ invoice: Invoice, cost: Procore.DirectCostSummary?, requisition: Procore.Requisition?) -> String? {
         if let cost {
             let expected = invoice.lines.reduce(Decimal(0)) { $0 + $1.amount }
             guard let total = cost.grandTotal?.value, abs(total - expected) > Decimal(string: "0.005")! else { return nil }

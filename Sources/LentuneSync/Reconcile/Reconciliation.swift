@@ -112,7 +112,7 @@ public enum Reconciliation {
         var row: ProcoreCompanyLink
         var client: Procore.Client
         var commitments: [(project: ProcoreID, commitment: Procore.PurchaseOrderContract)] = []
-        var directCosts: [String: [Procore.DirectCost]] = [:]
+        var directCosts: [String: [Procore.DirectCostSummary]] = [:]
         var requisitions: [String: [Procore.Requisition]] = [:]
 
         static func load(_ row: ProcoreCompanyLink, client: Procore.Client, on db: any Database) async throws -> Context {

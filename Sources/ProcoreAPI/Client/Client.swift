@@ -23,19 +23,19 @@ extension Procore {
         public var purchaseOrders: @Sendable (_ project: ID, _ filter: ListFilter, _ perPage: Int) -> Pages<PurchaseOrderContract>
         public var purchaseOrder: @Sendable (_ project: ID, _ id: ID) async throws(Procore.Error) -> PurchaseOrderContract
         public var purchaseOrderLineItems: @Sendable (_ project: ID, _ purchaseOrder: ID) -> Pages<LineItem>
-        public var directCosts: @Sendable (_ project: ID, _ filter: ListFilter) -> Pages<DirectCost>
+        public var directCosts: @Sendable (_ project: ID, _ filter: ListFilter) -> Pages<DirectCostSummary>
         public var billingPeriods: @Sendable (_ project: ID) -> Pages<BillingPeriod>
         public var requisitions: @Sendable (_ project: ID, _ filter: ListFilter, _ commitment: ID?) -> Pages<Requisition>
 
-        // Webhooks (REST v2.0)
-        public var hooks: @Sendable (_ company: ID, _ namespace: String) async throws(Procore.Error) -> [Hook]
+        // Webhooks (REST v2.0): a company's hooks (`project` nil) or a project's.
+        public var hooks: @Sendable (_ company: ID, _ project: ID?, _ namespace: String) async throws(Procore.Error) -> [Hook]
         public var createHook:
-            @Sendable (_ company: ID, _ namespace: String, _ destinationURL: String, _ authorization: String) async throws(Procore.Error) -> Hook
+            @Sendable (_ company: ID, _ project: ID?, _ namespace: String, _ destinationURL: String, _ authorization: String) async throws(Procore.Error) -> Hook
         public var createTrigger:
-            @Sendable (_ company: ID, _ hook: ID, _ resourceName: String, _ eventType: String) async throws(Procore.Error) -> Trigger
+            @Sendable (_ company: ID, _ project: ID?, _ hook: ID, _ resourceName: String, _ eventType: String) async throws(Procore.Error) -> Trigger
         /// Deletes a hook and its triggers; a hook that is already gone counts as deleted.
-        public var deleteHook: @Sendable (_ company: ID, _ hook: ID) async throws(Procore.Error) -> Void
-        public var triggers: @Sendable (_ company: ID, _ hook: ID) async throws(Procore.Error) -> [Trigger]
+        public var deleteHook: @Sendable (_ company: ID, _ project: ID?, _ hook: ID) async throws(Procore.Error) -> Void
+        public var triggers: @Sendable (_ company: ID, _ project: ID?, _ hook: ID) async throws(Procore.Error) -> [Trigger]
 
         // Writes that are safe to repeat (upserts keyed by origin_id)
         public var syncPurchaseOrders:
@@ -51,7 +51,10 @@ extension Procore {
         // Creates (never blindly re-POSTed)
         public var createPurchaseOrder:
             @Sendable (_ project: ID, _ po: PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract
-        public var createDirectCost: @Sendable (_ project: ID, _ cost: DirectCostWrite) async throws(Procore.Error) -> DirectCost
+        /// Creates a direct cost with its attachments in one request. `mayExist`: an earlier attempt may have created
+        /// it (its answer lost), so it is looked up by `origin_id` first.
+        public var createDirectCost:
+            @Sendable (_ project: ID, _ cost: DirectCostWrite, _ attachments: [Upload], _ mayExist: Bool) async throws(Procore.Error) -> DirectCost
         public var createRequisition:
             @Sendable (_ project: ID, _ commitment: ID, _ requisition: RequisitionWrite) async throws(Procore.Error) -> Requisition
         /// One direct cost with its lines and attachments.
@@ -76,21 +79,21 @@ extension Procore {
             purchaseOrders: @escaping @Sendable (ID, ListFilter, Int) -> Pages<PurchaseOrderContract>,
             purchaseOrder: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> PurchaseOrderContract,
             purchaseOrderLineItems: @escaping @Sendable (ID, ID) -> Pages<LineItem>,
-            directCosts: @escaping @Sendable (ID, ListFilter) -> Pages<DirectCost>,
+            directCosts: @escaping @Sendable (ID, ListFilter) -> Pages<DirectCostSummary>,
             billingPeriods: @escaping @Sendable (ID) -> Pages<BillingPeriod>,
             requisitions: @escaping @Sendable (ID, ListFilter, ID?) -> Pages<Requisition>,
-            hooks: @escaping @Sendable (ID, String) async throws(Procore.Error) -> [Hook],
-            createHook: @escaping @Sendable (ID, String, String, String) async throws(Procore.Error) -> Hook,
-            createTrigger: @escaping @Sendable (ID, ID, String, String) async throws(Procore.Error) -> Trigger,
-            deleteHook: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> Void,
-            triggers: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> [Trigger],
+            hooks: @escaping @Sendable (ID, ID?, String) async throws(Procore.Error) -> [Hook],
+            createHook: @escaping @Sendable (ID, ID?, String, String, String) async throws(Procore.Error) -> Hook,
+            createTrigger: @escaping @Sendable (ID, ID?, ID, String, String) async throws(Procore.Error) -> Trigger,
+            deleteHook: @escaping @Sendable (ID, ID?, ID) async throws(Procore.Error) -> Void,
+            triggers: @escaping @Sendable (ID, ID?, ID) async throws(Procore.Error) -> [Trigger],
             syncPurchaseOrders: @escaping @Sendable (ID, [PurchaseOrderContractWrite]) async throws(Procore.Error) -> SyncResult<PurchaseOrderContract>,
             syncPurchaseOrderLineItems: @escaping @Sendable (ID, ID, [LineItemWrite]) async throws(Procore.Error) -> SyncResult<LineItem>,
             syncVendors: @escaping @Sendable (ID, [VendorWrite]) async throws(Procore.Error) -> SyncResult<Vendor>,
             syncLineItemTypes: @escaping @Sendable (ID, [LineItemTypeWrite]) async throws(Procore.Error) -> SyncResult<LineItemType>,
             upsertWBSCode: @escaping @Sendable (ID, WBSCodeWrite) async throws(Procore.Error) -> WBSCode,
             createPurchaseOrder: @escaping @Sendable (ID, PurchaseOrderContractWrite) async throws(Procore.Error) -> PurchaseOrderContract,
-            createDirectCost: @escaping @Sendable (ID, DirectCostWrite) async throws(Procore.Error) -> DirectCost,
+            createDirectCost: @escaping @Sendable (ID, DirectCostWrite, [Upload], Bool) async throws(Procore.Error) -> DirectCost,
             createRequisition: @escaping @Sendable (ID, ID, RequisitionWrite) async throws(Procore.Error) -> Requisition,
             directCost: @escaping @Sendable (ID, ID) async throws(Procore.Error) -> DirectCost = { _, _ throws(Procore.Error) in throw .unimplemented("directCost") },
             attachToDirectCost: @escaping @Sendable (ID, ID, String, Data) async throws(Procore.Error) -> Void = { _, _, _, _ throws(Procore.Error) in
@@ -165,25 +168,26 @@ extension Procore.Client {
             directCosts: { Procore.Pages(session: session, first: .directCosts(project: $0, filter: $1)) },
             billingPeriods: { Procore.Pages(session: session, first: .billingPeriods(project: $0)) },
             requisitions: { Procore.Pages(session: session, first: .requisitions(project: $0, filter: $1, commitment: $2)) },
-            hooks: { (company: ID, namespace: String) throws(Procore.Error) in
-                try await session.decode(Procore.DataEnvelope<[Procore.Hook]>.self, .hooks(company: company, namespace: namespace)).data
+            hooks: { (company: ID, project: ID?, namespace: String) throws(Procore.Error) in
+                try await session.decode(
+                    Procore.DataEnvelope<[Procore.Hook]>.self, .hooks(company: company, project: project, namespace: namespace)).data
             },
-            createHook: { (company: ID, namespace: String, destinationURL: String, authorization: String) throws(Procore.Error) in
+            createHook: { (company: ID, project: ID?, namespace: String, destinationURL: String, authorization: String) throws(Procore.Error) in
                 try await session.decode(
                     Procore.DataEnvelope<Procore.Hook>.self,
                     .createHook(
-                        company: company, namespace: namespace, destinationURL: destinationURL, authorization: authorization,
+                        company: company, project: project, namespace: namespace, destinationURL: destinationURL, authorization: authorization,
                         // v3.0 names a line item's parent commitment (related_resources).
                         payloadVersion: "v3.0")).data
             },
-            createTrigger: { (company: ID, hook: ID, resourceName: String, eventType: String) throws(Procore.Error) in
+            createTrigger: { (company: ID, project: ID?, hook: ID, resourceName: String, eventType: String) throws(Procore.Error) in
                 try await session.decode(
                     Procore.DataEnvelope<Procore.Trigger>.self,
-                    .createTrigger(company: company, hook: hook, resourceName: resourceName, eventType: eventType)).data
+                    .createTrigger(company: company, project: project, hook: hook, resourceName: resourceName, eventType: eventType)).data
             },
-            deleteHook: { (company: ID, hook: ID) throws(Procore.Error) in
+            deleteHook: { (company: ID, project: ID?, hook: ID) throws(Procore.Error) in
                 do throws(Procore.Error) {
-                    _ = try await session.send(.deleteHook(company: company, hook: hook))
+                    _ = try await session.send(.deleteHook(company: company, project: project, hook: hook))
                 } catch {
                     switch error {
                     case .status(let code, _, _) where code == 404: return  // already gone
@@ -191,8 +195,8 @@ extension Procore.Client {
                     }
                 }
             },
-            triggers: { (company: ID, hook: ID) throws(Procore.Error) in
-                try await session.decode(Procore.DataEnvelope<[Procore.Trigger]>.self, .triggers(company: company, hook: hook)).data
+            triggers: { (company: ID, project: ID?, hook: ID) throws(Procore.Error) in
+                try await session.decode(Procore.DataEnvelope<[Procore.Trigger]>.self, .triggers(company: company, project: project, hook: hook)).data
             },
             syncPurchaseOrders: { (project: ID, items: [Procore.PurchaseOrderContractWrite]) throws(Procore.Error) in
                 try await chunked(items, session: session) { .syncPurchaseOrders(project: project, $0) }
@@ -212,23 +216,34 @@ extension Procore.Client {
             createPurchaseOrder: { (project: ID, po: Procore.PurchaseOrderContractWrite) throws(Procore.Error) in
                 try await createOnce(
                     session: session, create: .createPurchaseOrder(project: project, po), originID: po.originId,
-                    lookup: { origin in Procore.Pages(session: session, first: .purchaseOrders(project: project, filter: .init(originID: origin), perPage: 100)) })
+                    lookup: { (origin: String) throws(Procore.Error) in
+                        try await Procore.Pages<Procore.PurchaseOrderContract>(
+                            session: session, first: .purchaseOrders(project: project, filter: .init(originID: origin), perPage: 100)).all().first
+                    })
             },
-            createDirectCost: { (project: ID, cost: Procore.DirectCostWrite) throws(Procore.Error) in
+            createDirectCost: { (project: ID, cost: Procore.DirectCostWrite, attachments: [Procore.Upload], mayExist: Bool) throws(Procore.Error) in
                 try await createOnce(
-                    session: session, create: .createDirectCost(project: project, cost), originID: cost.originId,
-                    lookup: { origin in Procore.Pages(session: session, first: .directCosts(project: project, filter: .init(originID: origin))) })
+                    session: session, create: .createDirectCost(project: project, cost, attachments: attachments), originID: cost.originId,
+                    lookFirst: mayExist,
+                    // Procore's list leaves lines and attachments out: a direct cost found there is read whole.
+                    lookup: { (origin: String) throws(Procore.Error) in
+                        guard let found = try await Procore.Pages<Procore.DirectCostSummary>(
+                            session: session, first: .directCosts(project: project, filter: .init(originID: origin))).all().first
+                        else { return nil }
+                        return try await session.decode(Procore.DirectCost.self, .directCost(project: project, id: found.id))
+                    })
             },
             createRequisition: { (project: ID, commitment: ID, requisition: Procore.RequisitionWrite) throws(Procore.Error) in
                 try await createOnce(
                     session: session, create: .createRequisition(project: project, commitment: commitment, requisition),
                     originID: requisition.originId,
-                    lookup: { origin in
-                        Procore.Pages(session: session, first: .requisitions(project: project, filter: .init(originID: origin), commitment: nil))
+                    lookup: { (origin: String) throws(Procore.Error) in
+                        try await Procore.Pages<Procore.Requisition>(
+                            session: session, first: .requisitions(project: project, filter: .init(originID: origin), commitment: nil)).all().first
                     })
             },
             directCost: { (project: ID, id: ID) throws(Procore.Error) in
-                try await session.decode(Procore.DirectCost.self, Procore.Endpoint(.GET, "/rest/v1.1/projects/\(project)/direct_costs/\(id)"))
+                try await session.decode(Procore.DirectCost.self, .directCost(project: project, id: id))
             },
             attachToDirectCost: { (project: ID, id: ID, filename: String, data: Data) throws(Procore.Error) in
                 _ = try await session.send(.attachToDirectCost(project: project, directCost: id, filename: filename, data: data))
@@ -262,23 +277,24 @@ extension Procore.Client {
     }
 
     /// Creates a record. After an answer that may have been lost once the write committed (a dropped connection, a
-    /// timeout, a 5xx), it looks the record up by `origin_id` before trying again, so a retry never duplicates it.
+    /// timeout, a 5xx), it looks the record up by `origin_id` before trying again, so a retry never duplicates it;
+    /// with `lookFirst` (the caller knows an earlier run may have created it) it looks before the first try too.
     static func createOnce<T: Decodable & Sendable>(
-        session: Procore.Session, create: Procore.Endpoint, originID: String?, attempts: Int = 3,
-        lookup: (String) -> Procore.Pages<T>
+        session: Procore.Session, create: Procore.Endpoint, originID: String?, attempts: Int = 3, lookFirst: Bool = false,
+        lookup: (String) async throws(Procore.Error) -> T?
     ) async throws(Procore.Error) -> T {
         guard let originID else {
             throw .validation(code: 0, fields: ["origin_id": ["is required for a safe create"]], requestID: nil)
         }
         var lastError: Procore.Error = .transport("not attempted")
         for attempt in 1...attempts {
-            if attempt > 1, let existing = try await lookup(originID).all().first { return existing }
+            if attempt > 1 || lookFirst, let existing = try await lookup(originID) { return existing }
             do {
                 return try await session.decode(T.self, create)
             } catch {
                 // "origin_id has already been taken": an earlier run's create committed (its answer was lost).
                 if case .validation(_, let fields, _) = error, fields["origin_id"] != nil,
-                    let existing = try await lookup(originID).all().first
+                    let existing = try await lookup(originID)
                 {
                     return existing
                 }
@@ -287,7 +303,7 @@ extension Procore.Client {
                 lastError = error
             }
         }
-        if let existing = try await lookup(originID).all().first { return existing }
+        if let existing = try await lookup(originID) { return existing }
         throw lastError
     }
 }
@@ -314,18 +330,18 @@ extension Procore.Client {
         directCosts: { _, _ in .failing(.unimplemented("directCosts")) },
         billingPeriods: { _ in .failing(.unimplemented("billingPeriods")) },
         requisitions: { _, _, _ in .failing(.unimplemented("requisitions")) },
-        hooks: { _, _ throws(Procore.Error) in throw .unimplemented("hooks") },
-        createHook: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createHook") },
-        createTrigger: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createTrigger") },
-        deleteHook: { _, _ throws(Procore.Error) in throw .unimplemented("deleteHook") },
-        triggers: { _, _ throws(Procore.Error) in throw .unimplemented("triggers") },
+        hooks: { _, _, _ throws(Procore.Error) in throw .unimplemented("hooks") },
+        createHook: { _, _, _, _, _ throws(Procore.Error) in throw .unimplemented("createHook") },
+        createTrigger: { _, _, _, _, _ throws(Procore.Error) in throw .unimplemented("createTrigger") },
+        deleteHook: { _, _, _ throws(Procore.Error) in throw .unimplemented("deleteHook") },
+        triggers: { _, _, _ throws(Procore.Error) in throw .unimplemented("triggers") },
         syncPurchaseOrders: { _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrders") },
         syncPurchaseOrderLineItems: { _, _, _ throws(Procore.Error) in throw .unimplemented("syncPurchaseOrderLineItems") },
         syncVendors: { _, _ throws(Procore.Error) in throw .unimplemented("syncVendors") },
         syncLineItemTypes: { _, _ throws(Procore.Error) in throw .unimplemented("syncLineItemTypes") },
         upsertWBSCode: { _, _ throws(Procore.Error) in throw .unimplemented("upsertWBSCode") },
         createPurchaseOrder: { _, _ throws(Procore.Error) in throw .unimplemented("createPurchaseOrder") },
-        createDirectCost: { _, _ throws(Procore.Error) in throw .unimplemented("createDirectCost") },
+        createDirectCost: { _, _, _, _ throws(Procore.Error) in throw .unimplemented("createDirectCost") },
         createRequisition: { _, _, _ throws(Procore.Error) in throw .unimplemented("createRequisition") })
 }
 
@@ -380,7 +396,7 @@ extension Procore.Client {
         purchaseOrderLineItems(project, purchaseOrder)
     }
 
-    public func directCosts(project: Procore.ID, filter: Procore.ListFilter = .none) -> Procore.Pages<Procore.DirectCost> {
+    public func directCosts(project: Procore.ID, filter: Procore.ListFilter = .none) -> Procore.Pages<Procore.DirectCostSummary> {
         directCosts(project, filter)
     }
 
@@ -392,20 +408,20 @@ extension Procore.Client {
         requisitions(project, filter, commitment)
     }
 
-    public func hooks(company: Procore.ID, namespace: String) async throws(Procore.Error) -> [Procore.Hook] {
-        try await hooks(company, namespace)
+    public func hooks(company: Procore.ID, project: Procore.ID? = nil, namespace: String) async throws(Procore.Error) -> [Procore.Hook] {
+        try await hooks(company, project, namespace)
     }
 
     public func createHook(
-        company: Procore.ID, namespace: String, destinationURL: String, authorization: String
+        company: Procore.ID, project: Procore.ID? = nil, namespace: String, destinationURL: String, authorization: String
     ) async throws(Procore.Error) -> Procore.Hook {
-        try await createHook(company, namespace, destinationURL, authorization)
+        try await createHook(company, project, namespace, destinationURL, authorization)
     }
 
     public func createTrigger(
-        company: Procore.ID, hook: Procore.ID, resourceName: String, eventType: String
+        company: Procore.ID, project: Procore.ID? = nil, hook: Procore.ID, resourceName: String, eventType: String
     ) async throws(Procore.Error) -> Procore.Trigger {
-        try await createTrigger(company, hook, resourceName, eventType)
+        try await createTrigger(company, project, hook, resourceName, eventType)
     }
 
     /// Upserts POs by `origin_id`, in chunks of at most 1000; per-item failures come back in `errors`.
@@ -438,9 +454,12 @@ extension Procore.Client {
         try await createPurchaseOrder(project, po)
     }
 
-    /// Creates a direct cost (an invoice), looking it up by `origin_id` before any retry.
-    public func createDirectCost(project: Procore.ID, _ cost: Procore.DirectCostWrite) async throws(Procore.Error) -> Procore.DirectCost {
-        try await createDirectCost(project, cost)
+    /// Creates a direct cost (an invoice) with its attachments in one request, looking it up by `origin_id` before
+    /// any retry (and before the first try when it `mayExist`).
+    public func createDirectCost(
+        project: Procore.ID, _ cost: Procore.DirectCostWrite, attachments: [Procore.Upload] = [], mayExist: Bool = false
+    ) async throws(Procore.Error) -> Procore.DirectCost {
+        try await createDirectCost(project, cost, attachments, mayExist)
     }
 
     /// Creates a requisition (subcontractor invoice) against a commitment, looking it up by `origin_id` first on retry.

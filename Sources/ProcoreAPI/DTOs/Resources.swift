@@ -28,7 +28,6 @@ extension Procore {
         public var displayName: String?
         public var projectNumber: String?
         public var active: Bool?
-        public var stage: String?
         public var projectStage: Ref?
         public var company: Ref?
         public var originId: String?
@@ -189,6 +188,7 @@ extension Procore {
         public func item(ofType type: String) -> SegmentItem? { segmentItems.first { $0.segment.type == type } }
     }
 
+    /// A direct cost as Procore's show, create and update answer it (with its lines and attachments).
     public struct DirectCost: Hashable, Sendable, Codable {
         public var id: ID
         public var directCostType: String
@@ -203,12 +203,13 @@ extension Procore {
         public var updatedAt: Date?
         public var lineItems: [LineItem]?
         public var taxBreakdown: TaxBreakdown?
-        /// On show only (the list leaves it out).
         public var attachments: [Attachment]?
 
+        /// Procore's attachment: `{id, url, filename}`.
         public struct Attachment: Hashable, Sendable, Codable {
-            public var id: ID
-            public var name: String?
+            public var id: ID?
+            public var url: String?
+            public var filename: String?
         }
 
         public struct TaxBreakdown: Hashable, Sendable, Codable {
@@ -216,6 +217,18 @@ extension Procore {
             public var taxTotal: Amount?
             public var grandTotal: Amount?
         }
+    }
+
+    /// A direct cost as Procore's v1.1 list gives it: no lines, no attachments.
+    public struct DirectCostSummary: Hashable, Sendable, Codable {
+        public var id: ID
+        public var directCostType: String?
+        public var invoiceNumber: String?
+        public var directCostDate: Day?
+        public var status: String?
+        public var grandTotal: Amount?
+        public var originId: String?
+        public var updatedAt: Date?
     }
 
     public struct BillingPeriod: Hashable, Sendable, Codable {

@@ -36,7 +36,19 @@ extension Procore {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             id = try c.decodeStringID(.id)
             resourceName = try c.decode(String.self, forKey: .resourceName)
-            eventType = try c.decode(String.self, forKey: .eventType).lowercased()
+            eventType = Self.event(try c.decode(String.self, forKey: .eventType))
+        }
+
+        /// Procore's v2.0 answers spell a trigger's event `CREATED` (the Webhooks reference's examples; v1.0 says
+        /// `CREATE`), while it is created as `create`: the three forms are one event.
+        public static func event(_ raw: String) -> String {
+            let lower = raw.lowercased()
+            return switch lower {
+            case "created": "create"
+            case "updated": "update"
+            case "deleted": "delete"
+            default: lower
+            }
         }
     }
 

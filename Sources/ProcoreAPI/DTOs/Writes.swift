@@ -88,26 +88,20 @@ extension Procore {
         public var originId: String?
         public var lineItems: [Line]
 
+        /// A v1.1 nested line as Procore's schema has it (the excerpt's DirectCostLineItem): coded by its budget
+        /// code alone, which is required; there are no cost code or cost type fields.
         public struct Line: Hashable, Sendable, Encodable {
             public var description: String?
             /// v1.1 nested lines take `manual_amount` (a JSON number).
             public var manualAmount: Decimal?
-            public var costCodeId: ID?
-            public var lineItemTypeId: ID?
-            /// The v1.1 nested create documents `wbs_code_id` as required; cost code + cost type also resolve.
-            public var wbsCodeId: ID?
+            public var wbsCodeId: ID
             public var taxCodeId: ID?
             public var originId: String?
 
-            public init(
-                description: String?, manualAmount: Decimal?, costCodeId: ID? = nil, lineItemTypeId: ID? = nil,
-                wbsCodeId: ID? = nil, taxCodeId: ID? = nil, originId: String? = nil
-            ) {
-                self.wbsCodeId = wbsCodeId
+            public init(description: String?, manualAmount: Decimal?, wbsCodeId: ID, taxCodeId: ID? = nil, originId: String? = nil) {
                 self.description = description
                 self.manualAmount = manualAmount
-                self.costCodeId = costCodeId
-                self.lineItemTypeId = lineItemTypeId
+                self.wbsCodeId = wbsCodeId
                 self.taxCodeId = taxCodeId
                 self.originId = originId
             }
@@ -127,6 +121,19 @@ extension Procore {
             self.description = description
             self.originId = originId
             self.lineItems = lineItems
+        }
+    }
+
+    /// A file for Procore's `attachments[]` (sent as `multipart/form-data`).
+    public struct Upload: Hashable, Sendable {
+        public var filename: String
+        public var contentType: String
+        public var data: Data
+
+        public init(filename: String, contentType: String = "application/pdf", data: Data) {
+            self.filename = filename
+            self.contentType = contentType
+            self.data = data
         }
     }
 

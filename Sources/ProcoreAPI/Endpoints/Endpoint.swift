@@ -37,8 +37,9 @@ extension Procore {
         public enum Body: Hashable, Sendable {
             case json(Data)
             case form([QueryItem])
-            /// `multipart/form-data` with file parts (Procore's `attachments[]`), split by `boundary`.
-            case multipart(boundary: String, files: [File])
+            /// `multipart/form-data`: text fields (`direct_cost[vendor_id]`, in order) then file parts (Procore's
+            /// `attachments[]`), split by `boundary`.
+            case multipart(boundary: String, fields: [QueryItem] = [], files: [File])
 
             public struct File: Hashable, Sendable {
                 public var field: String
@@ -58,7 +59,7 @@ extension Procore {
                 switch self {
                 case .json: "application/json"
                 case .form: "application/x-www-form-urlencoded"
-                case .multipart(let boundary, _): "multipart/form-data; boundary=\(boundary)"
+                case .multipart(let boundary, _, _): "multipart/form-data; boundary=\(boundary)"
                 }
             }
 
@@ -66,8 +67,16 @@ extension Procore {
                 switch self {
                 case .json(let data): return data
                 case .form(let items): return Data(Endpoint.encode(items).utf8)
-                case .multipart(let boundary, let files):
+                case .multipart(let boundary, let fields, let files):
                     var body = Data()
+                    func clean(_ text: String) -> String {
+                        text.replacingOccurrences(of: "\"", with: "_").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
+                    }
+                    for field in fields {
+                        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(clean(field.name))\"\r\n\r\n".utf8))
+                        body.append(Data(field.value.utf8))
+                        body.append(Data("\r\n".utf8))
+                    }
                     for file in files {
                         let name = file.filename.replacingOccurrences(of: "\"", with: "_").replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\n", with: "")
                         body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(name)\"\r\nContent-Type: \(file.contentType)\r\n\r\n".utf8))
@@ -127,8 +136,9 @@ extension Procore {
                     let secret = ["client_secret", "refresh_token", "code"].contains(item.name)
                     lines.append("  \(item.name)=\(secret ? "<redacted>" : item.value)")
                 }
-            case .multipart(_, let files)?:
+            case .multipart(_, let fields, let files)?:
                 lines.append("  Content-Type: multipart/form-data")
+                for field in fields { lines.append("  \(field.name)=\(field.value)") }
                 for file in files { lines.append("  \(file.field): \(file.filename) (\(file.contentType), \(file.data.count) bytes)") }
             case nil: break
             }

@@ -152,8 +152,42 @@ extension Procore.Endpoint {
         return Self(.GET, "/rest/v1.1/projects/\(project)/direct_costs", query: query + paging(page, perPage))
     }
 
-    public static func createDirectCost(project: ID, _ cost: Procore.DirectCostWrite) -> Self {
-        Self(.POST, "/rest/v1.1/projects/\(project)/direct_costs", body: json(["direct_cost": .encodable(cost)]))
+    /// Creates a direct cost with its lines; with `attachments`, in the same request as Procore's create allows it
+    /// (the whole payload as `multipart/form-data`, the files as `attachments[]`: the excerpt's Body92).
+    public static func createDirectCost(project: ID, _ cost: Procore.DirectCostWrite, attachments: [Procore.Upload] = []) -> Self {
+        let path = "/rest/v1.1/projects/\(project)/direct_costs"
+        guard !attachments.isEmpty else { return Self(.POST, path, body: json(["direct_cost": .encodable(cost)])) }
+        return Self(.POST, path, body: .multipart(
+            boundary: "lentune-\(UUID().uuidString)", fields: formFields(cost),
+            files: attachments.map { .init(field: "attachments[]", filename: $0.filename, contentType: $0.contentType, data: $0.data) }))
+    }
+
+    /// The direct cost's fields as Rails-style form fields (`direct_cost[line_items][0][wbs_code_id]`), numbers
+    /// written exactly.
+    static func formFields(_ cost: Procore.DirectCostWrite) -> [QueryItem] {
+        var fields: [QueryItem] = []
+        func add(_ name: String, _ value: String?) { if let value { fields.append(QueryItem("direct_cost[\(name)]", value)) } }
+        add("direct_cost_type", cost.directCostType)
+        add("vendor_id", cost.vendorId.map { String($0) })
+        add("invoice_number", cost.invoiceNumber)
+        add("direct_cost_date", cost.directCostDate?.description)
+        add("received_date", cost.receivedDate?.description)
+        add("status", cost.status)
+        add("description", cost.description)
+        add("origin_id", cost.originId)
+        for (index, line) in cost.lineItems.enumerated() {
+            let prefix = "line_items][\(index)]["
+            add(prefix + "description", line.description)
+            add(prefix + "manual_amount", line.manualAmount.map { NSDecimalNumber(decimal: $0).stringValue })
+            add(prefix + "wbs_code_id", String(line.wbsCodeId))
+            add(prefix + "tax_code_id", line.taxCodeId.map { String($0) })
+            add(prefix + "origin_id", line.originId)
+        }
+        return fields
+    }
+
+    public static func directCost(project: ID, id: ID) -> Self {
+        Self(.GET, "/rest/v1.1/projects/\(project)/direct_costs/\(id)")
     }
 
     /// Adds files to a direct cost (`attachments[]`, multipart; the v1.1 update takes them without other fields).
@@ -186,29 +220,37 @@ extension Procore.Endpoint {
              body: json(["requisition_items": .encodable(items)]))
     }
 
-    // MARK: - Webhooks (REST v2.0, company scope)
+    // MARK: - Webhooks (REST v2.0; a company's hooks, or a project's with `project`)
 
-    public static func hooks(company: ID, namespace: String) -> Self {
-        Self(.GET, "/rest/v2.0/companies/\(company)/webhooks/hooks", query: [QueryItem("namespace", namespace)])
+    /// `/rest/v2.0/companies/{company}[/projects/{project}]/webhooks/hooks`: Procore offers company resources on
+    /// company hooks and project resources on project hooks.
+    static func hooksPath(_ company: ID, _ project: ID?) -> String {
+        "/rest/v2.0/companies/\(company)" + (project.map { "/projects/\($0)" } ?? "") + "/webhooks/hooks"
     }
 
-    public static func createHook(company: ID, namespace: String, destinationURL: String, authorization: String, payloadVersion: String = "v2") -> Self {
-        Self(.POST, "/rest/v2.0/companies/\(company)/webhooks/hooks", body: json([
+    public static func hooks(company: ID, project: ID? = nil, namespace: String) -> Self {
+        Self(.GET, hooksPath(company, project), query: [QueryItem("namespace", namespace)])
+    }
+
+    public static func createHook(
+        company: ID, project: ID? = nil, namespace: String, destinationURL: String, authorization: String, payloadVersion: String = "v2"
+    ) -> Self {
+        Self(.POST, hooksPath(company, project), body: json([
             "payload_version": .string(payloadVersion), "namespace": .string(namespace), "destination_url": .string(destinationURL),
             "destination_headers": .object(["Authorization": .string(authorization)]),
         ]))
     }
 
-    public static func deleteHook(company: ID, hook: ID) -> Self {
-        Self(.DELETE, "/rest/v2.0/companies/\(company)/webhooks/hooks/\(hook)")
+    public static func deleteHook(company: ID, project: ID? = nil, hook: ID) -> Self {
+        Self(.DELETE, hooksPath(company, project) + "/\(hook)")
     }
 
-    public static func triggers(company: ID, hook: ID) -> Self {
-        Self(.GET, "/rest/v2.0/companies/\(company)/webhooks/hooks/\(hook)/triggers", query: paging(1, 100))
+    public static func triggers(company: ID, project: ID? = nil, hook: ID) -> Self {
+        Self(.GET, hooksPath(company, project) + "/\(hook)/triggers", query: paging(1, 100))
     }
 
-    public static func createTrigger(company: ID, hook: ID, resourceName: String, eventType: String) -> Self {
-        Self(.POST, "/rest/v2.0/companies/\(company)/webhooks/hooks/\(hook)/triggers", body: json([
+    public static func createTrigger(company: ID, project: ID? = nil, hook: ID, resourceName: String, eventType: String) -> Self {
+        Self(.POST, hooksPath(company, project) + "/\(hook)/triggers", body: json([
             "resource_name": .string(resourceName), "event_type": .string(eventType),
         ])).idempotentRetry()
     }

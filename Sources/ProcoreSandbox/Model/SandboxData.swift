@@ -91,6 +91,9 @@ public struct SandboxFaults: Codable, Sendable {
     /// Commitments another application deletes right after a list answer has named them (a deletion during an
     /// import): each is deleted once, then forgotten.
     public var deleteAfterListing: [Int64] = []
+    /// Resource names whose webhook triggers are refused (422), as Procore refuses a trigger an application may not
+    /// have: the client must show it and cover the resource with its sweep.
+    public var refusedTriggers: [String] = []
 
     public struct Storm: Codable, Sendable {
         public var status: Int
@@ -113,6 +116,7 @@ public struct SandboxFaults: Codable, Sendable {
         storm = try c.decodeIfPresent(Storm.self, forKey: .storm)
         dropAfterCommit = try c.decodeIfPresent([String: Int].self, forKey: .dropAfterCommit) ?? [:]
         duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? false
+        refusedTriggers = try c.decodeIfPresent([String].self, forKey: .refusedTriggers) ?? []
         dropWebhooks = max(0, try c.decodeIfPresent(Int.self, forKey: .dropWebhooks) ?? 0)
         shedRate = try c.decodeIfPresent(Double.self, forKey: .shedRate) ?? 0
         deleteAfterListing = try c.decodeIfPresent([Int64].self, forKey: .deleteAfterListing) ?? []

@@ -8,6 +8,8 @@ public final class SandboxStore: Sendable {
     private let faultsBox = NIOLockedValueBox(SandboxFaults())
     let limiter = RateLimiter()
     public let requestLog = RequestLog()
+    /// Sees every API and OAuth request with its answer, as bytes (tests hold them against Procore's description).
+    public let exchanges = ExchangeTap()
     let busyDirectCosts = BusySet()
     public let clock: @Sendable () -> Date
     let stateFile: URL?
@@ -88,6 +90,31 @@ public final class RequestLog: Sendable {
 
     public func all() -> [Entry] { entries.withLockedValue { $0 } }
     public func clear() { entries.withLockedValue { $0.removeAll() } }
+}
+
+/// One request and its answer as the sandbox saw them.
+public struct SandboxExchange: Sendable {
+    public var method: String
+    public var path: String
+    /// The raw query string (percent-encoded), if any.
+    public var query: String?
+    public var requestHeaders: [(name: String, value: String)]
+    public var requestBody: Data
+    public var status: Int
+    /// Empty when the answer streams (a dropped answer, say).
+    public var responseBody: Data
+    public var responseContentType: String?
+}
+
+/// Where exchanges go while a test listens (nobody listens by default, and then it costs nothing).
+public final class ExchangeTap: Sendable {
+    private let listener = NIOLockedValueBox<(@Sendable (SandboxExchange) -> Void)?>(nil)
+
+    public func listen(_ body: (@Sendable (SandboxExchange) -> Void)?) { listener.withLockedValue { $0 = body } }
+
+    var isListening: Bool { listener.withLockedValue { $0 != nil } }
+
+    func send(_ exchange: SandboxExchange) { listener.withLockedValue { $0 }?(exchange) }
 }
 
 /// Direct costs refuse concurrent writes (Procore answers 409): a write claims its direct cost for its duration.

@@ -22,8 +22,8 @@ struct CompanyResource<R: CompanyRecord>: Sendable {
     /// The body's wrapper key of a single write, e.g. `tax_code`.
     var wrapper: String
     var records: any WritableKeyPath<SandboxData, [R]> & Sendable
-    /// Webhook resource of its events.
-    var resource: Resource
+    /// Webhook resource of its events (nil: Procore's resource lists have none, as for tax codes).
+    var resource: Resource?
     /// The company a request is about (checked against the token's companies).
     var company: @Sendable (APIContext) throws(ProcoreError) -> Int64
     var blank: @Sendable (_ company: Int64, _ now: Date) -> R
@@ -89,11 +89,11 @@ struct CompanyResource<R: CompanyRecord>: Sendable {
         record.updatedAt = ctx.now
         if let existing {
             data[keyPath: records][existing] = record
-            data.emit(resource, "update", id: record.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
+            if let resource { data.emit(resource, "update", id: record.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now) }
         } else {
             record.id = data.newID()
             data[keyPath: records].append(record)
-            data.emit(resource, "create", id: record.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now)
+            if let resource { data.emit(resource, "create", id: record.id, companyID: company, projectID: nil, source: ctx.source, now: ctx.now) }
         }
         return record
     }

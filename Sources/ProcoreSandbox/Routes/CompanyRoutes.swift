@@ -282,9 +282,10 @@ enum CompanyRoutes {
             "origin_code": .string(project.originCode), "created_at": .timestamp(project.createdAt),
             "updated_at": .timestamp(project.updatedAt),
         ]
-        // The other attributes a PATCH stored, as Procore echoes them.
+        // The other attributes a PATCH stored, as Procore echoes them (only those set: `fax`, for one, is not a
+        // field of the project list Procore describes).
         for (field, _) in writableAttributes where object[field] == nil {
-            object[field] = .string(project.attributes?[field])
+            if let value = project.attributes?[field] { object[field] = .string(value) }
         }
         return .object(object)
     }

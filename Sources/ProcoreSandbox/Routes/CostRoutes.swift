@@ -225,7 +225,7 @@ enum CostRoutes {
     }
 
     static let taxCodes = CompanyResource<TaxCode>(
-        path: "rest/v1.0/tax_codes", wrapper: "tax_code", records: \SandboxData.taxCodes, resource: .taxCodes,
+        path: "rest/v1.0/tax_codes", wrapper: "tax_code", records: \SandboxData.taxCodes, resource: nil,
         company: scopeCompany,
         blank: { company, now in TaxCode(id: 0, companyID: company, code: "", rate1: 0, createdAt: now, updatedAt: now) },
         fill: { reader, code in

@@ -58,12 +58,29 @@ enum DirectCostRoutes {
         for (path, key, nested) in [(v11, "direct_cost", true), (v10, "item", false)] {
             api.api(.POST, path) { req, ctx in
                 let project = try ctx.project(try req.int64Parameter("project_id"))
-                let fields = try ctx.requireObject(key)
+                // Procore's v1.1 create takes the whole payload as multipart/form-data with `attachments[]` files
+                // (the excerpt's Body92): one request for the direct cost, its lines and its PDF.
+                var files: [Multipart.Part] = []
+                let fields: JSON.Object
+                if nested, req.headers.contentType?.type == "multipart" {
+                    let form = try Multipart.form(req)
+                    guard let object = form.fields[key]?.objectValue else {
+                        throw ProcoreError.field(.badRequest, key, "is missing: send its fields as \(key)[field] form fields")
+                    }
+                    (fields, files) = (object, form.files.filter { $0.name == "attachments[]" })
+                } else {
+                    fields = try ctx.requireObject(key)
+                }
                 let result = try store.write { (data: inout SandboxData) throws(ProcoreError) -> JSON in
                     let cost = try validated { () throws(Sync.ItemError) in
                         try upsert(&data, fields, project: project, existing: nil, nestedLines: nested, ctx: ctx)
                     }
-                    return dcJSON(cost, data: data, detail: true)
+                    if !files.isEmpty, let index = data.directCosts.firstIndex(where: { $0.id == cost.id }) {
+                        data.directCosts[index].attachments = files.map { file in
+                            Attachment(id: data.newID(), filename: file.filename ?? "attachment", contentType: file.contentType ?? "application/octet-stream", data: file.data)
+                        }
+                    }
+                    return dcJSON(data.directCosts.first { $0.id == cost.id } ?? cost, data: data, detail: true)
                 }
                 return jsonResponse(result, status: .created)
             }
@@ -223,8 +240,16 @@ enum DirectCostRoutes {
                 }
                 lineIndex = index
             }
+            // Procore's nested v1.1 line has no cost code + cost type fields (they are ignored, as Rails ignores
+            // unpermitted parameters) and requires `wbs_code_id` (the excerpt's DirectCostLineItem).
+            var line = item
+            line["cost_code_id"] = nil
+            line["line_item_type_id"] = nil
+            if lineIndex == nil, line["wbs_code_id"] == nil || line["wbs_code_id"] == .null {
+                throw Sync.ItemError("line_items[\(position)].wbs_code_id", "can't be blank")
+            }
             do throws(Sync.ItemError) {
-                _ = try LineItemRoutes.upsert(&data, item, holder: .directCost, holderID: cost.id, project: project, existing: lineIndex, ctx: ctx)
+                _ = try LineItemRoutes.upsert(&data, line, holder: .directCost, holderID: cost.id, project: project, existing: lineIndex, ctx: ctx)
             } catch {
                 var prefixed = FieldErrors()
                 for (field, messages) in error.errors.items {
@@ -361,7 +386,8 @@ enum DirectCostRoutes {
         object["company"] = ["id": .int(cost.companyID), "name": .string(data.company(cost.companyID)?.name)]
         object["project"] = ["id": .int(cost.projectID), "name": .string(project?.name)]
         object["grand_total"] = .money(subtotal)
-        object["amount"] = .money(subtotal)
+        // The list mirrors the total as `amount` (reference §9.2); the show and create do not have it.
+        if !detail { object["amount"] = .money(subtotal) }
         object["line_items_count"] = .int(Int64(lines.count))
         object["attachments_count"] = .int(Int64(cost.attachments?.count ?? 0))
         object["synced"] = .bool(cost.originID != nil)
@@ -375,7 +401,7 @@ enum DirectCostRoutes {
             "tax_details": .array(taxDetails.sorted { $0.key < $1.key }.map { id, sums in
                 let code = data.taxCodes.first { $0.id == id }
                 return [
-                    "tax_code_id": .int(id), "tax_code_name": .string(code?.code), "tax_code_rate": .decimal(code?.rate1 ?? 0),
+                    "tax_code_id": .int(id), "tax_code_name": .string(code?.code), "tax_code_rate": .string(ProcoreFormat.money(code?.rate1 ?? 0)),
                     "amount": .money(sums.0), "taxable_amount": .money(sums.1), "selected_tax_code_id": .int(id),
                     "selected_tax_code_name": .string(code?.code),
                 ]
@@ -384,9 +410,10 @@ enum DirectCostRoutes {
         if detail {
             object["line_items"] = .array(lines.map { LineItemRoutes.lineJSON($0, data: data, holderType: "DirectCost::Item") })
             object["attachments"] = .array((cost.attachments ?? []).map { file in
+                // Procore's attachment is {id, url, filename} (the excerpt's attachments item).
                 [
-                    "id": .int(file.id), "name": .string(file.filename), "filename": .string(file.filename),
-                    "url": .string("https://storage.sandbox.invalid/attachments/\(file.id)/\(file.filename)"),
+                    "id": .int(file.id), "url": .string("https://storage.sandbox.invalid/attachments/\(file.id)/\(file.filename)"),
+                    "filename": .string(file.filename),
                 ]
             })
         }

@@ -83,8 +83,12 @@ enum LineItemRoutes {
             let project = try ctx.projectFromBodyOrQuery()
             let po = try purchaseOrder(req, project: project, store: store)
             let items = try Sync.updates(ctx)
-            guard !PurchaseOrderRoutes.isLocked(po) else { throw PurchaseOrderRoutes.lockedError }
+            // A sync action always answers 200 with per-item errors (Procore's sync documentation), also when the
+            // commitment's schedule of values is locked.
             return Sync.run(items, store: store) { (data: inout SandboxData, item: JSON.Object) throws(Sync.ItemError) -> JSON in
+                guard let current = data.purchaseOrders.first(where: { $0.id == po.id }), !PurchaseOrderRoutes.isLocked(current) else {
+                    throw Sync.ItemError("base", PurchaseOrderRoutes.lockedMessage)
+                }
                 let scoped = data.poLineItems.enumerated().filter { $0.element.companyID == project.companyID && $0.element.deletedAt == nil }
                 let target = try Sync.match(item, in: scoped.map(\.element), id: \.id, originID: \.originID)
                 let existing: Int?
@@ -157,7 +161,8 @@ enum LineItemRoutes {
         }
         reader.decimal("quantity").apply(to: &line.quantity)
         reader.decimal("unit_cost").apply(to: &line.unitCost)
-        if let position = reader.int("position"), let position { line.position = position }
+        // `position` is not a writable field in Procore's schema (the excerpt's LineItem and LineItemSyncItem): a
+        // line's place is where it was added, and a `position` sent is ignored as Procore ignores unknown fields.
         let explicitType = reader.oneOf("extended_type", ["manual", "calculated"])
         var amount = reader.decimal("amount")
         if amount == nil { amount = reader.decimal("manual_amount") }

@@ -17,7 +17,11 @@ enum PurchaseOrderRoutes {
             default: throw ProcoreError.field(.badRequest, "filters[include_deleted]", "must be only or with")
             }
             orders = try Lists.standardFilters(orders, ctx.query)
+            // One status: Procore's filter takes a single value (several filters on one field are not supported).
             let statuses = ctx.query.all("filters[status]")
+            if statuses.count > 1 {
+                throw ProcoreError.field(.badRequest, "filters[status]", "takes one status; several filters on one field are not supported")
+            }
             if !statuses.isEmpty {
                 for status in statuses where !PurchaseOrderContract.statuses.contains(status) {
                     throw ProcoreError.field(
@@ -82,20 +86,21 @@ enum PurchaseOrderRoutes {
             return Sync.run(items, store: store) { (data: inout SandboxData, item: JSON.Object) throws(Sync.ItemError) -> JSON in
                 let scoped = data.purchaseOrders.enumerated().filter { $0.element.companyID == project.companyID && $0.element.deletedAt == nil }
                 switch try Sync.match(item, in: scoped.map(\.element), id: \.id, originID: \.originID) {
-                case .create: return poJSON(try upsert(&data, item, project: project, existing: nil, ctx: ctx), data: data, detail: true)
+                // Sync entities have the list's shape (the excerpt's sync answer).
+                case .create: return poJSON(try upsert(&data, item, project: project, existing: nil, ctx: ctx), data: data, detail: false)
                 case .update(let index):
                     guard scoped[index].element.projectID == project.id else {
                         throw Sync.ItemError("origin_id", "has already been taken in another project")
                     }
-                    return poJSON(try upsert(&data, item, project: project, existing: scoped[index].offset, ctx: ctx), data: data, detail: true)
+                    return poJSON(try upsert(&data, item, project: project, existing: scoped[index].offset, ctx: ctx), data: data, detail: false)
                 }
             }
         }
         LineItemRoutes.registerPurchaseOrderLines(api, store: store)
     }
 
-    static let lockedError = ProcoreError.fields(
-        .unprocessableEntity, [("base", ["An approved commitment's contract company and schedule of values cannot be changed, and it cannot be deleted."])])
+    static let lockedMessage = "An approved commitment's contract company and schedule of values cannot be changed, and it cannot be deleted."
+    static let lockedError = ProcoreError.fields(.unprocessableEntity, [("base", [lockedMessage])])
 
     /// The fault `deleteAfterListing`: the listed commitments it names are deleted now, as another application would.
     static func deleteAfterListing(_ listed: [Int64], store: SandboxStore) {
@@ -216,7 +221,8 @@ enum PurchaseOrderRoutes {
         object["total_requisitions_amount"] = .money(requisitioned)
         object["retainage_percent"] = .string(po.retainagePercent)
         object["requisitions_are_enabled"] = true
-        object["billing_schedule_of_values_status"] = "draft"
+        // On the list only, as Procore's description has it.
+        if !detail { object["billing_schedule_of_values_status"] = "draft" }
         object["show_line_items_to_non_admins"] = true
         for field in PurchaseOrderContract.dateFields { object[field] = .date(po.dates[field]) }
         object["payment_terms"] = .string(po.paymentTerms)

@@ -78,7 +78,7 @@ enum RequisitionRoutes {
                     throw ProcoreError.field(.unprocessableEntity, "base", "Only the latest draft invoice of a commitment can be deleted")
                 }
                 data.requisitions.removeAll { $0.id == requisition.id }
-                data.emit(.requisitions, "delete", id: requisition.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+                // Procore's webhook resource lists name no requisitions resource: no event.
             }
             return Response(status: .ok)
         }
@@ -108,7 +108,7 @@ enum RequisitionRoutes {
                 try validated { () throws(Sync.ItemError) in try applyItems(items, to: &updated) }
                 updated.updatedAt = ctx.now
                 data.requisitions[index] = updated
-                data.emit(.requisitions, "update", id: updated.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+                // Procore's webhook resource lists name no requisitions resource: no event.
             }
             return Response(status: .ok)
         }
@@ -182,11 +182,11 @@ enum RequisitionRoutes {
         requisition.updatedAt = ctx.now
         if let existing {
             data.requisitions[existing] = requisition
-            data.emit(.requisitions, "update", id: requisition.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+            // Procore's webhook resource lists name no requisitions resource: no event.
         } else {
             requisition.id = data.newID()
             data.requisitions.append(requisition)
-            data.emit(.requisitions, "create", id: requisition.id, companyID: project.companyID, projectID: project.id, source: ctx.source, now: ctx.now)
+            // Procore's webhook resource lists name no requisitions resource: no event.
         }
         return requisition
     }
@@ -260,13 +260,15 @@ enum RequisitionRoutes {
             "attachments": [], "currency_configuration": ["currency_iso_code": "NZD"],
             "created_at": .timestamp(requisition.createdAt), "updated_at": .timestamp(requisition.updatedAt),
         ]
-        if items { object["items"] = .array(requisition.items.map { itemJSON($0, requisition: requisition, data: data) }) }
+        if items { object["items"] = .array(requisition.items.map { itemJSON($0, requisition: requisition, data: data, contractItem: false) }) }
         return .object(object)
     }
 
     /// One item as Procore's contract items show it: `description_of_work`, the line's codes, and the running sums
     /// (previous applications are the earlier requisitions of the same commitment, by number).
-    static func itemJSON(_ item: RequisitionItem, requisition: Requisition, data: SandboxData) -> JSON {
+    /// `contractItem`: as `…/contract_items` shows it, with the line's `cost_code` and `line_item_type` objects and
+    /// the requisition's id; a v1.1 requisition's `items` have `cost_code_id` and `wbs_code` only (the excerpt).
+    static func itemJSON(_ item: RequisitionItem, requisition: Requisition, data: SandboxData, contractItem: Bool = true) -> JSON {
         let line = data.poLineItems.first { $0.id == item.lineItemID }
         let costCode = (line?.costCodeID ?? item.costCodeID).flatMap { id in data.costCodes.first { $0.id == id } }
         let type = line?.lineItemTypeID.flatMap { id in data.lineItemTypes.first { $0.id == id } }
@@ -276,7 +278,7 @@ enum RequisitionRoutes {
             .reduce(Decimal(0)) { $0 + $1.workCompletedThisPeriod + $1.materialsPresentlyStored }
         let thisPeriod = item.workCompletedThisPeriod + item.materialsPresentlyStored
         let position = Int64((requisition.items.firstIndex { $0.id == item.id } ?? 0) + 1)
-        return [
+        var object: JSON.Object = [
             "id": .int(item.id), "item_type": .string(item.itemType), "line_item_id": .int(item.lineItemID),
             "position": .int(position), "description_of_work": .string(item.description),
             "cost_code_id": .int(costCode?.id),
@@ -291,6 +293,10 @@ enum RequisitionRoutes {
             "gross_amount": .money(thisPeriod), "net_amount": .money(thisPeriod),
             "status": .string(item.status), "comment": .string(item.comment), "requisition_id": .int(requisition.id),
         ]
+        if !contractItem {
+            for key in ["cost_code", "line_item_type", "requisition_id"] { object[key] = nil }
+        }
+        return .object(object)
     }
 
     // MARK: - Billing periods

@@ -14,7 +14,9 @@ enum WBSRoutes {
             let project = try ctx.project(try req.int64Parameter("project_id"))
             var codes = store.read { data in data.wbsCodes.filter { $0.projectID == project.id } }
             codes = try Lists.standardFilters(codes, ctx.query)
-            if let status = ctx.query["filters[status]"] { codes = codes.filter { $0.status == status } }
+            // `filters[status][]` is a list here (the excerpt), e.g. active and inactive.
+            let statuses = ctx.query.all("filters[status]")
+            if !statuses.isEmpty { codes = codes.filter { statuses.contains($0.status) } }
             let data = store.read { $0 }
             return Lists.respond(req, codes, maxPerPage: 1000) { codeJSON($0, data: data) }
         }
@@ -33,7 +35,9 @@ enum WBSRoutes {
                 let (code, created) = try validated { () throws(Sync.ItemError) in try upsert(&data, body, project: project, now: ctx.now) }
                 return (codeJSON(code, data: data), created)
             }
-            return jsonResponse(json, status: created ? .created : .ok)
+            // Procore describes one answer, 201, whether the combination was new or updated.
+            _ = created
+            return jsonResponse(json, status: .created)
         }
         api.api(.PATCH, path("/bulk_create")) { req, ctx in
             let project = try ctx.project(try req.int64Parameter("project_id"))

@@ -93,7 +93,7 @@ enum WebhookRoutes {
                 guard let version = ctx.query["payload_version"], !version.isEmpty else {
                     throw v2Invalid("payload_version", "is required")
                 }
-                let resources = Resource.allCases.filter { scoped ? !$0.isCompanyLevel : true }
+                let resources = Resource.allCases.filter { $0.isCompanyLevel != scoped }
                 return jsonResponse([
                     "data": .array(resources.map { resource in
                         [
@@ -214,13 +214,23 @@ enum WebhookRoutes {
     ) throws(ProcoreError) -> WebhookTrigger {
         var reader = FieldReader(fields)
         let resource = reader.string("resource_name") ?? nil
-        let event = (reader.string("event_type") ?? nil)?.lowercased()
+        let event = (reader.string("event_type") ?? nil).flatMap(eventName)
         var errors = reader.errors
-        if resource.flatMap(Resource.init(rawValue:)) == nil { errors.add("resource_name", "is not a webhook resource") }
-        if event == nil || !["create", "update", "delete"].contains(event!) {
+        let known = resource.flatMap(Resource.init(rawValue:))
+        if known == nil {
+            errors.add("resource_name", "is not a webhook resource")
+        } else if known!.isCompanyLevel != (hook.projectID == nil) {
+            // Procore's lists offer each resource at one level (reference §11.6): a company hook takes company
+            // resources, a project hook project resources.
+            errors.add("resource_name", "\(known!.rawValue) is a \(known!.isCompanyLevel ? "company" : "project")-level resource: it is not offered on a \(hook.projectID == nil ? "company" : "project") hook")
+        }
+        if event == nil {
             errors.add("event_type", "must be create, update or delete")
-        } else if let known = resource.flatMap(Resource.init(rawValue:)), !known.events.contains(event!) {
+        } else if let known, !known.events.contains(event!) {
             errors.add("event_type", "\(event!) is not offered for \(known.rawValue) (only \(known.events.joined(separator: ", ")))")
+        }
+        if let resource, ctx.store.faults.refusedTriggers.contains(resource) {
+            errors.add("resource_name", "\(resource) triggers are not available to this application (injected)")
         }
         if !errors.isEmpty {
             throw v2
@@ -241,6 +251,19 @@ enum WebhookRoutes {
         }
     }
 
+    /// The event a trigger names: `create`, `CREATE` or `CREATED` (Procore echoes the last) → `create`.
+    static func eventName(_ raw: String) -> String? {
+        switch raw.lowercased() {
+        case "create", "created": "create"
+        case "update", "updated": "update"
+        case "delete", "deleted": "delete"
+        default: nil
+        }
+    }
+
+    /// As Procore's v2.0 answers spell a trigger's event (`CREATED`: the Webhooks reference's examples).
+    static func echoedEvent(_ event: String) -> String { event.uppercased() + "D" }
+
     static func maskedAuthorization(_ value: String?) -> JSON {
         guard let value else { return .null }
         return .string("*****" + String(value.suffix(5)))
@@ -252,7 +275,9 @@ enum WebhookRoutes {
             "namespace": .string(hook.namespace), "destination_url": .string(hook.destinationURL),
             "destination_headers": ["Authorization": maskedAuthorization(hook.authorization)],
             "trigger_count": .int(Int64(data.triggers.filter { $0.hookID == hook.id }.count)),
-            "company_id": .string(String(hook.companyID)), "project_id": hook.projectID.map { .string(String($0)) } ?? .null,
+            // "Null for project-level hooks" (the Webhooks reference).
+            "company_id": hook.projectID == nil ? .string(String(hook.companyID)) : .null,
+            "project_id": hook.projectID.map { .string(String($0)) } ?? .null,
             "created_at": .timestamp(hook.createdAt), "updated_at": .timestamp(hook.updatedAt), "hook_type": "classic",
         ]
     }
@@ -260,8 +285,9 @@ enum WebhookRoutes {
     static func triggerV2JSON(_ trigger: WebhookTrigger) -> JSON {
         [
             "id": .string(String(trigger.id)), "webhook_hook_id": .string(String(trigger.hookID)),
-            "resource_name": .string(trigger.resourceName), "event_type": .string(trigger.eventType),
-            "company_id": .string(String(trigger.companyID)), "project_id": trigger.projectID.map { .string(String($0)) } ?? .null,
+            "resource_name": .string(trigger.resourceName), "event_type": .string(echoedEvent(trigger.eventType)),
+            "company_id": trigger.projectID == nil ? .string(String(trigger.companyID)) : .null,
+            "project_id": trigger.projectID.map { .string(String($0)) } ?? .null,
         ]
     }
 

@@ -16,6 +16,15 @@ struct RequestLogging: AsyncMiddleware {
         let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? request.url.path
         store.requestLog.append(
             .init(method: request.method.rawValue, route: route, path: request.url.path, status: Int(response.status.code), at: Date()))
+        if store.exchanges.isListening, !request.url.path.hasPrefix("/_sandbox") {
+            store.exchanges.send(SandboxExchange(
+                method: request.method.rawValue, path: request.url.path, query: request.url.query,
+                requestHeaders: request.headers.map { ($0.name, $0.value) }, requestBody: request.body.data.map { Data(buffer: $0) } ?? Data(),
+                // A dropped answer never reached the client: status 0.
+                status: response.headers.first(name: "X-Sandbox-Fault") == nil ? Int(response.status.code) : 0,
+                responseBody: response.body.data ?? Data(),
+                responseContentType: response.headers.first(name: .contentType)))
+        }
         return response
     }
 }
@@ -106,8 +115,18 @@ struct APIGate: AsyncMiddleware {
                     ProcoreError.message(.badRequest, "Malformed JSON in request body: \(error)").response(), rateHeaders)
             }
         }
+        let query = Query(uri: request.url)
+        // Procore's filters take one value per field (`filters[x][]` is the list form): a filter given twice is refused.
+        var seen = Set<String>()
+        for (name, _) in query.pairs where name.hasPrefix("filters[") && !name.hasSuffix("[]") {
+            guard seen.insert(name).inserted else {
+                return withHeaders(
+                    ProcoreError.field(.badRequest, name, "is given more than once; several filters on one field are not supported").response(),
+                    rateHeaders)
+            }
+        }
         request.apiContext = APIContext(
-            token: token, client: client, headerCompanyID: companyID, query: Query(uri: request.url), body: body,
+            token: token, client: client, headerCompanyID: companyID, query: query, body: body,
             store: store, now: now)
 
         let response: Response
@@ -162,6 +181,7 @@ struct APIGate: AsyncMiddleware {
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: "application/json; charset=utf-8")
         headers.replaceOrAdd(name: .contentLength, value: "4096")
+        headers.replaceOrAdd(name: "X-Sandbox-Fault", value: "dropped")
         return Response(
             status: .ok, headers: headers,
             body: .init(managedAsyncStream: { writer in

@@ -12,12 +12,12 @@ public enum Resource: String, Sendable, CaseIterable {
     case directCostLineItems = "Direct Cost Line Items"
     case costCodes = "Cost Codes"
     case projectVendors = "Project Vendors"
-    case taxCodes = "Tax Codes"
-    case requisitions = "Requisitions"
 
-    /// Company-level resources; the rest happen inside a project.
+    /// Company-level resources; the rest happen inside a project. As Procore's resource lists have them (reference
+    /// §11.6, a capture of Procore's company and project lists): a company hook takes triggers for company-level
+    /// resources only, a project hook for project-level ones. Tax codes and requisitions are in neither list.
     var isCompanyLevel: Bool {
-        [.projects, .companyVendors, .lineItemTypes, .projectStages, .taxCodes].contains(self)
+        [.projects, .companyVendors, .lineItemTypes, .projectStages].contains(self)
     }
 
     var category: String { isCompanyLevel ? "Company" : "Project" }

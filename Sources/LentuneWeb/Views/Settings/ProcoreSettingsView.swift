@@ -233,6 +233,7 @@ extension SettingsView {
             el("span", .class("hook-state"), .data("hook", link.hook.title)) { link.hook.title },
             {
                 if case .failing(let reason) = link.hook { return el("p", .class("field-error")) { reason } }
+                if case .partlyRegistered(_, let refused) = link.hook { return el("p", .class("field-error")) { refused } }
                 return .fragment([])
             }(),
             link.isLinked
