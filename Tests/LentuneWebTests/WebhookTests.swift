@@ -353,18 +353,11 @@ import VaporTesting
                 #expect(hook.namespace == "lentune")
                 #expect(hook.authorization == "Bearer " + (try h.app.lentune.secrets.open(connection.sealedWebhookSecret)))
                 let triggers = sandbox.server.store.read { data in data.triggers.filter { $0.hookID == hook.id } }
-<<<<<<< HEAD
-                // What docs/SYNC.md and DECISIONS.md promise, written out (not read from the code under test): a line
-                // deleted from a commitment, or a commitment deleted, must reach Lentune.
+                // What docs/SYNC.md promises, written out (not read from the code under test): the company's hook takes
+                // the company-level resources; commitment resources go on project hooks (Procore purchase order only).
                 #expect(Set(triggers.map { "\($0.resourceName) \($0.eventType)" }) == [
                     "Projects create", "Projects update", "Company Vendors create", "Company Vendors update",
-                    "Purchase Order Contracts create", "Purchase Order Contracts update", "Purchase Order Contracts delete",
-                    "Purchase Order Contract Line Items create", "Purchase Order Contract Line Items update",
-                    "Purchase Order Contract Line Items delete",
                 ])
-=======
-                #expect(Set(triggers.map { "\($0.resourceName) \($0.eventType)" }) == Set(HookRegistration.companyTriggers.flatMap { t in t.events.map { "\(t.resource) \($0)" } }))
->>>>>>> issue-26
                 #expect(try await ProcoreSettings.link(row.link.id, on: h.app.db)?.hook == .registered(hookID: String(hook.id)))
                 // The settings page shows it.
                 let settings = try await client.get("/administration/settings/procore")

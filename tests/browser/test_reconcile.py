@@ -41,6 +41,13 @@ def create_approved_po(browser, demo, title, quantity, cost):
     return url, url.rstrip("/").split("/")[-1], browser.find_element(By.TAG_NAME, "h1").text.split()[-1]
 
 
+def _try(attempt):
+    try:
+        return attempt()
+    except AssertionError:
+        return False
+
+
 def sync_state(browser, url):
     browser.get(url)
     return browser.find_element(By.ID, "sync-state").text
@@ -129,7 +136,12 @@ def test_reconcile_finds_and_repairs_a_lost_push_a_drifted_commitment_and_a_dupl
             commitment = procore.commitment(project, drifting_id)
             procore.call("PATCH", f"/rest/v1.0/purchase_order_contracts/{commitment['id']}?project_id={project}",
                          {"purchase_order_contract": {"status": "Draft"}})
-            wait_for(lambda: "Changed in Procore" in sync_state(browser, drifting_url), f"{drifting} shown as changed in Procore")
+            # On Lentune purchase order Procore sends no commitment webhooks: the sweep finds the change.
+            def swept_and_changed():
+                browser.get(demo["url"] + "/administration/integration-log")
+                click_and_wait(browser, browser.find_element(By.ID, "sweep-now"))
+                return wait_for(lambda: "Changed in Procore" in sync_state(browser, drifting_url), "the sweep's drift check", timeout=20)
+            wait_for(lambda: _try(swept_and_changed), f"{drifting} shown as changed in Procore", timeout=120, interval=1)
             assert browser.find_elements(By.XPATH, "//button[normalize-space()=\"Send Lentune's version\"]")
 
             # A PO whose push was lost: Procore is down while it is approved, and its job is lost from the outbox.
