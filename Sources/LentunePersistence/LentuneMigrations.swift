@@ -44,5 +44,7 @@ public enum LentuneMigrations {
         CreateProcoreBudgetCodes(),
         // 0021 (0019 and 0020 are taken by work in progress on other branches)
         CreateProcoreReferenceLinks(),
+        // 0022
+        UpdateInvoicesAddRequestKey(),
     ]
 }

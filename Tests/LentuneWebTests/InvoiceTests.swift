@@ -41,6 +41,35 @@ import VaporTesting
         try await InvoiceRecord.query(on: h.app.db).count()
     }
 
+    /// Issue 25: `Idempotency-Key` on invoice create, as on PO create: a retried create (even several at once)
+    /// captures one invoice and answers the others with it.
+    @Test(arguments: TestDatabase.kinds)
+    func theAPI_createWithTheSameIdempotencyKey_capturesOneInvoice(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            func create(key: String?, number: String = "INV-700") async throws -> TestingHTTPResponse {
+                var headers: HTTPHeaders = ["Authorization": "Bearer \(token)", "Accept": "application/json", "Content-Type": "application/json"]
+                if let key { headers.add(name: "Idempotency-Key", value: key) }
+                return try await client.send(.POST, "/api/v1/invoices", headers: headers, body: ByteBuffer(string: Self.body(h, number: number)))
+            }
+            let answers = try await withThrowingTaskGroup(of: TestingHTTPResponse.self) { group in
+                for _ in 0..<5 { group.addTask { try await create(key: "inv-retry-1") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.filter { $0.status == .created }.count == 1, "\(answers.map(\.status))")
+            #expect(answers.filter { $0.status == .ok }.count == 4)
+            #expect(Set(answers.compactMap { $0.headers.first(name: .location) }).count == 1)
+            #expect(answers.filter { $0.headers.first(name: "Idempotent-Replayed") == "true" }.count == 4)
+            #expect(try await count(h) == 1)
+            // Another key is another invoice; without a key, a repeat of the number is the duplicate it is.
+            #expect(try await create(key: "inv-retry-2", number: "INV-701").status == .created)
+            #expect(try await create(key: nil).status == .unprocessableEntity)
+            #expect(try await create(key: String(repeating: "k", count: 201), number: "INV-702").status == .badRequest)
+            #expect(try await count(h) == 2)
+        }
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func theAPI_capturesAnInvoiceWithItsPDF_andRefusesDuplicates(kind: TestDatabase.Kind) async throws {
         try await WebHarness.with(kind) { h in

@@ -10,6 +10,8 @@ public enum Invoices {
         /// The supplier already has an invoice with this number.
         case duplicateNumber(String)
         case notFound
+        /// An invoice was already captured by a request with the same key.
+        case alreadyCreated(Invoice.ID)
     }
 
     /// A PDF to keep with the invoice.
@@ -23,10 +25,16 @@ public enum Invoices {
         }
     }
 
+    /// The invoice a request with this key captured, if any.
+    public static func created(by requestKey: String, in organisation: Organisation.ID, on db: any Database) async throws -> Invoice.ID? {
+        try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$requestKey == requestKey).first()?.id.map(Invoice.ID.init)
+    }
+
     /// Stores a new invoice with its lines, allocations and PDF. `within` runs in the same transaction afterwards
-    /// (the command's audit row); when it throws, nothing is stored.
+    /// (the command's audit row); when it throws, nothing is stored. With a `requestKey`, a second create with the
+    /// same key (a repeated request, even a concurrent one) stores nothing and throws `.alreadyCreated`.
     public static func create(
-        _ invoice: Invoice, document: Document? = nil,
+        _ invoice: Invoice, document: Document? = nil, requestKey: String? = nil,
         within: @escaping @Sendable (any Database, Invoice) async throws -> Void = { _, _ in }, on db: any Database
     ) async throws -> Invoice {
         do {
@@ -34,6 +42,7 @@ public enum Invoices {
                 var stored = invoice
                 stored.attachment = document.map { Invoice.Attachment(filename: $0.filename, byteCount: $0.bytes.count) }
                 let record = try InvoiceRecord(stored)
+                record.requestKey = requestKey
                 record.attachmentFilename = stored.attachment?.filename
                 record.attachmentSize = stored.attachment?.byteCount
                 try await record.create(on: tx)
@@ -45,6 +54,9 @@ public enum Invoices {
                 return stored
             }
         } catch where error.isConstraintFailure {
+            if let requestKey, let existing = try await created(by: requestKey, in: invoice.organisationID, on: db) {
+                throw Error.alreadyCreated(existing)
+            }
             throw Error.duplicateNumber(invoice.number)
         }
     }

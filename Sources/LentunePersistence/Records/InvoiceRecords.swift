@@ -25,6 +25,8 @@ public final class InvoiceRecord: Model, TenantRecord, @unchecked Sendable {
     @OptionalField(key: "attachment_size") public var attachmentSize: Int?
     @OptionalField(key: "project_id") public var projectID: UUID?
     @OptionalField(key: "purchase_order_id") public var purchaseOrderID: UUID?
+    /// The API's `Idempotency-Key` of the request that captured it (migration 0022).
+    @OptionalField(key: "request_key") public var requestKey: String?
     @Field(key: "stated_total_excl_tax_cents") public var statedTotalExcludingTaxCents: Int64
     @Field(key: "stated_tax_cents") public var statedTaxCents: Int64
 

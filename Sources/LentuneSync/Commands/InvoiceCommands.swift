@@ -34,16 +34,33 @@ public enum InvoiceCommands {
     public static func capture(
         _ draft: Invoice, document: Invoices.Document?, actor: User, now: Date, on db: any Database
     ) async throws -> Invoice {
+        try await capture(draft, document: document, requestKey: nil, actor: actor, now: now, on: db).invoice
+    }
+
+    /// Captures an invoice; with `requestKey` (the API's `Idempotency-Key`) a repeat captures nothing and answers the
+    /// first request's invoice with `created == false`, however many are sent at once.
+    public static func capture(
+        _ draft: Invoice, document: Invoices.Document?, requestKey: String?, actor: User, now: Date, on db: any Database
+    ) async throws -> (invoice: Invoice, created: Bool) {
         guard actor.role.mayEditDocuments else { throw Failure.workflow(.role("Your role cannot capture invoices.")) }
+        if let requestKey, let existing = try await Invoices.created(by: requestKey, in: draft.organisationID, on: db),
+            let invoice = try await Invoices.find(existing, in: draft.organisationID, on: db)
+        {
+            return (invoice, false)
+        }
         var invoice = draft
         invoice.status = .unchecked
         // Checked before the insert too: a foreign key to nothing would otherwise read as a constraint failure.
         try await validate(invoice, today: now, on: db)
         do {
-            return try await Invoices.create(invoice, document: document, within: { tx, stored in
+            let stored = try await Invoices.create(invoice, document: document, requestKey: requestKey, within: { tx, stored in
                 try await validate(stored, today: now, on: tx)
                 try await audit("invoice.captured", stored, actor: actor, now: now, on: tx)
             }, on: db)
+            return (stored, true)
+        } catch Invoices.Error.alreadyCreated(let existing) {
+            guard let first = try await Invoices.find(existing, in: draft.organisationID, on: db) else { throw Failure.notFound }
+            return (first, false)
         } catch Invoices.Error.duplicateNumber {
             throw Failure.duplicateNumber(invoice.number)
         }

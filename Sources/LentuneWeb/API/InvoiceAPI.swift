@@ -264,10 +264,17 @@ enum InvoiceAPI {
 
     @Sendable static func create(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
+        // `Idempotency-Key` makes a retried create safe: the same key answers (200) with the invoice it already made.
+        let key = req.headers.first(name: "Idempotency-Key")
+        if let key, key.isEmpty || key.count > 200 || InputRules.hasForbiddenControlCharacter(key) {
+            return APIController.problem(.badRequest, "Idempotency-Key must be 1 to 200 characters.", errors: ["Idempotency-Key": "must be 1 to 200 characters"])
+        }
         return try await write(req, viewer, id: Invoice.ID()) { invoice, document, now in
-            let stored = try await InvoiceCommands.capture(invoice, document: document, actor: viewer.user, now: now, on: req.db)
-            let response = try APIController.json(try await dto(stored, on: req.db), status: .created)
+            let (stored, created) = try await InvoiceCommands.capture(
+                invoice, document: document, requestKey: key, actor: viewer.user, now: now, on: req.db)
+            let response = try APIController.json(try await dto(stored, on: req.db), status: created ? .created : .ok)
             response.headers.replaceOrAdd(name: .location, value: SiteURL.apiInvoice(stored.id.rawValue).path)
+            if !created { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
             return response
         }
     }

@@ -94,7 +94,7 @@ enum OpenAPI {
               { "name": "supplier", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["draft", "awaiting_approval", "approved", "closed"] } },
               { "name": "source", "in": "query", "schema": { "type": "string", "enum": ["lentune", "procore"] } },
-              { "name": "sync", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
+              { "name": "sync", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped", "changed_in_procore"] } },
               { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000000 } },
               { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
               { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$" }, "description": "The next_cursor of the previous page: the rows after it, at the same cost on every page (page is then only the number reported)" },
@@ -179,7 +179,7 @@ enum OpenAPI {
               { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["unchecked", "awaiting_approval", "approved", "posted", "held"] } },
               { "name": "supplier_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
               { "name": "project_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
-              { "name": "posting", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped"] } },
+              { "name": "posting", "in": "query", "schema": { "type": "string", "enum": ["not_synced", "pending", "synced", "failed", "skipped", "changed_in_procore"] } },
               { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
               { "name": "after", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600, "pattern": "^[A-Za-z0-9_-]+$" } },
               { "name": "before", "in": "query", "schema": { "type": "string", "minLength": 1, "maxLength": 600, "pattern": "^[A-Za-z0-9_-]+$" }, "description": "The previous_cursor of a page: the rows before it (not with after: 400). A cursor is opaque: only one this list gave names a place in it; any other is a 400 naming the parameter" }
@@ -194,9 +194,14 @@ enum OpenAPI {
             "summary": "Capture a supplier invoice (Unchecked), optionally with its PDF (base64, at most 20 MB, really a PDF)",
             "description": "422 when the body is well-formed but breaks a rule only the server can check: totals or lines that do not add up, tax above the amount, dates out of range, a duplicate invoice number for the supplier, a file that is not a PDF, or a supplier, project, PO, approver, cost code, cost type or tax code that is not the organisation's.",
             "operationId": "captureInvoice",
+            "parameters": [
+              { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200 },
+                "description": "Makes a retried create safe: a request with a key already used answers 200 with the invoice that request captured (header Idempotent-Replayed: true), and captures nothing" }
+            ],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoiceWrite" } } } },
             "responses": {
               "201": { "description": "Captured", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
+              "200": { "description": "Already captured by a request with the same Idempotency-Key", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
               "401": { "$ref": "#/components/responses/Problem" },
               "403": { "$ref": "#/components/responses/Problem" },
               "413": { "$ref": "#/components/responses/Problem" },

@@ -107,6 +107,18 @@ public struct SandboxFaults: Codable, Sendable {
 
     public init() {}
 
+    /// The error rate for a request (`METHOD /path`): its exact key, else a key whose path segments are `*` where the
+    /// request's differ (`PATCH /rest/v1.0/purchase_order_contracts/*/line_items/sync`), else `*`.
+    public func errorRate(for route: String) -> Double? {
+        if let rate = errorRates[route] { return rate }
+        let parts = route.split(separator: "/", omittingEmptySubsequences: false)
+        for (key, rate) in errorRates where key.contains("/*") {
+            let pattern = key.split(separator: "/", omittingEmptySubsequences: false)
+            if pattern.count == parts.count, zip(pattern, parts).allSatisfy({ $0 == "*" || $0 == $1 }) { return rate }
+        }
+        return errorRates["*"]
+    }
+
     /// Every field is optional in a faults document: what is left out is off.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

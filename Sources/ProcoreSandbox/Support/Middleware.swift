@@ -52,7 +52,7 @@ struct APIGate: AsyncMiddleware {
             return stormResponse(status: 503, retryAfter: 1)
         }
         let routeKey = "\(request.method.rawValue) \(request.url.path)"
-        if let rate = faults.errorRates[routeKey] ?? faults.errorRates["*"], Double.random(in: 0..<1) < rate {
+        if let rate = faults.errorRate(for: routeKey), Double.random(in: 0..<1) < rate {
             return ProcoreError.message(.internalServerError, "Internal Server Error (injected)").response()
         }
 
