@@ -5,7 +5,7 @@ import ProcoreSandbox
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print figures.", subcommands: [ClientBench.self, PurchaseOrderListBench.self, OutboxBench.self, ImportBench.self, PurchaseOrderSyncBench.self, InvoiceBench.self])
+        abstract: "Benchmarks that print figures.", subcommands: [ClientBench.self, PurchaseOrderListBench.self, OutboxBench.self, ImportBench.self, PurchaseOrderSyncBench.self, InvoiceBench.self, SoakBench.self])
 }
 
 /// Pulls POs (list pages, then each PO with its lines) from an in-process sandbox whose spike limit is set low, and

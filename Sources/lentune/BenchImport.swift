@@ -155,6 +155,8 @@ final class SandboxProcess: @unchecked Sendable {
         var total: Int
         var counts: [String: Int]
         var statuses: [String: Int]
+        /// API requests seen and faults injected since the last clear.
+        var injected: [String: Int]?
     }
 
     func requestCounts(_ client: any Client) async throws -> RequestLog {

@@ -25,9 +25,12 @@ struct Worker: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Minutes between sweeps with --sweeps (1–1440).") var sweepMinutes = 15
     @ArgumentParser.Option(help: "Seconds a claimed job is held (10–3600): a killed worker's jobs are taken over after this. It must exceed the longest run (a batch of 100 pushes at Procore's spike limit takes about 10 s).") var leaseSeconds = 120
 
+    @ArgumentParser.Option(help: "Longest wait in seconds before a failed job's next attempt (1–86400; backoff doubles up to it).") var retryCapSeconds = 3600
+
     func validate() throws {
         guard (1...16).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 16.") }
         guard (1...1440).contains(sweepMinutes) else { throw ValidationError("--sweep-minutes must be 1 to 1440.") }
+        guard (1...86400).contains(retryCapSeconds) else { throw ValidationError("--retry-cap-seconds must be 1 to 86400.") }
         guard (10...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 10 to 3600.") }
     }
 
@@ -41,6 +44,7 @@ struct Worker: AsyncParsableCommand {
         let db = database.db
         var worker = engine.worker(db: db, concurrency: concurrency, logger: logger)
         worker.lease = .seconds(leaseSeconds)
+        worker.policy.cap = .seconds(retryCapSeconds)
         var services: [any Service] = [SyncWorkerService(worker: worker)]
         if sweeps {
             services.append(PeriodicService(name: "sweep scheduler", interval: .seconds(sweepMinutes * 60), logger: logger) {

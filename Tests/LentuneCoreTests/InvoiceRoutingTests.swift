@@ -61,4 +61,36 @@ import Testing
             tolerance: tolerance)
         #expect(destination == .held(.purchaseOrderNotSynced(number: "PO-7")))
     }
+
+    /// Issue 25 (found by the soak): a push that stored the commitment but not yet its lines. The requisition's
+    /// amounts go on the commitment's line items, so the invoice waits (held, posted by the sweep once the lines are
+    /// there) instead of failing for good. Fails if routing looks at the commitment id alone.
+    @Test(arguments: [PurchaseOrderSource.lentune, .procore])
+    func halfPushedPO_isHeldUntilItsAllocatedLinesAreInProcore(source: PurchaseOrderSource) {
+        var order = po(commitment: 77)
+        order.lines = [
+            .init(position: 1, description: "Steel", quantity: 1, unitCost: 60),
+            .init(position: 2, description: "Bolts", quantity: 1, unitCost: 40),
+        ]
+        var bill = invoice(total: "60.00", allocated: [])
+        bill.allocations = [.init(purchaseOrderLineID: order.lines[0].id, amount: 60)]
+        #expect(
+            InvoiceRouting.destination(for: bill, source: source, purchaseOrder: order, tolerance: tolerance)
+                == .held(.purchaseOrderNotSynced(number: "PO-7")))
+        // Only the allocated lines matter: the second line may still be on its way.
+        order.lines[0].procoreLineItemID = 501
+        #expect(InvoiceRouting.destination(for: bill, source: source, purchaseOrder: order, tolerance: tolerance) == .requisition(commitmentID: 77))
+    }
+
+    /// Found by the soak: an invoice approved on a PO that was closed before it posted. Procore refuses a
+    /// subcontractor invoice on a Closed commitment, so the job failed for good; now it is held with a reason a
+    /// person can act on. Fails if routing sends it as a requisition.
+    @Test(arguments: [PurchaseOrderSource.lentune, .procore])
+    func closedPO_isHeld(source: PurchaseOrderSource) {
+        var order = po(commitment: 78)
+        order.status = .closed
+        #expect(
+            InvoiceRouting.destination(for: invoice(total: "5", allocated: ["5"]), source: source, purchaseOrder: order, tolerance: tolerance)
+                == .held(.purchaseOrderClosed(number: "PO-7")))
+    }
 }

@@ -221,6 +221,50 @@ import Testing
         }
     }
 
+    /// Found by the soak: four companies' first imports at once. Each reads the organisation's cost types and
+    /// suppliers and creates what is missing, so on PostgreSQL two at once both created "L" and one failed for good on
+    /// `uq_cost_types_code`. Now they take turns (an advisory lock per organisation): every import succeeds, one cost
+    /// type per code and one supplier per name, paired in every company. Fails without the lock on PostgreSQL.
+    @Test(arguments: TestDatabase.kinds)
+    func severalCompaniesFirstImportsAtOnce_shareOneCostTypeAndSupplier(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let org = try await Accounts.organisation(named: "Four Companies Ltd", on: db).domain.id
+            let admin = try await Accounts.createUser(
+                organisation: org, email: "admin@four.example", name: "Admin", role: .administrator, passwordHash: "x", on: db)
+            let connection = try await ProcoreSettings.saveConnection(
+                .init(environment: .custom(authBaseURL: URL(string: "https://login.example")!, apiBaseURL: URL(string: "https://api.example")!),
+                      clientID: "four", clientSecret: "secret", grantType: .clientCredentials, redirectURI: nil, serviceCompanyID: nil),
+                organisation: org, actor: admin, secrets: try SecretBox(base64Key: SecretBox.generateKey()), now: Date(), on: db)
+            var rows: [ProcoreCompanyLink] = []
+            for company in Int64(1)...8 {
+                let row = ProcoreCompanyLink(
+                    organisationID: org, connectionID: .init(connection.id), procoreCompanyID: 7000 + company, name: "C\(company)", isLinked: true)
+                try await ProcoreSettings.insert(row, on: db)
+                rows.append(row)
+            }
+            let codes = ["L", "M", "S", "E", "O"]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, row) in rows.enumerated() {
+                    let base = Int64(index + 1) * 100
+                    group.addTask {
+                        _ = try await ReferenceImport.costTypes(
+                            codes.enumerated().map { (id: base + Int64($0.offset), code: $0.element, name: $0.element) }, row: row, on: db)
+                        _ = try await ReferenceImport.suppliers(
+                            [(id: base + 50, name: "Placemakers Ltd"), (id: base + 51, name: "Firth Concrete")], row: row, now: Date(), on: db)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let types = try await ReferenceData.costTypes(in: org, on: db)
+            #expect(types.map(\.code).sorted() == codes.sorted())
+            #expect(types.allSatisfy { $0.procoreLineItemTypes.count == rows.count })
+            let suppliers = try await ReferenceData.suppliers(in: org, on: db)
+            #expect(suppliers.map(\.name).sorted() == ["Firth Concrete", "Placemakers Ltd"])
+            #expect(suppliers.allSatisfy { $0.procoreVendors.count == rows.count })
+        }
+    }
+
     /// A commitment deleted in Procore while its company's import reads it fails alone: the import is done, every
     /// other commitment is in Lentune.
     @Test(arguments: TestDatabase.kinds)

@@ -16,6 +16,9 @@ public enum InvoiceRouting {
     public enum HoldReason: Hashable, Sendable {
         /// The invoice is against a PO that has not reached Procore yet.
         case purchaseOrderNotSynced(number: String)
+        /// The PO is closed: its commitment is Closed in Procore, which takes subcontractor invoices only on approved
+        /// commitments (found by the soak: an invoice approved while its PO was being closed failed for good).
+        case purchaseOrderClosed(number: String)
         /// The allocated value differs from the invoice's value by more than the tolerance.
         case allocationOutsideTolerance(difference: Decimal, tolerance: Decimal)
 
@@ -23,6 +26,10 @@ public enum InvoiceRouting {
             switch self {
             case .purchaseOrderNotSynced(let number):
                 "Purchase order \(number) has not been sent to Procore yet; the invoice will post once it has."
+            case .purchaseOrderClosed(let number):
+                "Purchase order \(number) is closed, and Procore takes subcontractor invoices only on approved commitments. "
+                    + "Reopen the commitment in Procore (the invoice posts on the next sweep), or reverse the approval and "
+                    + "capture it without the purchase order to post it as a direct cost."
             case .allocationOutsideTolerance(let difference, let tolerance):
                 "The invoice's value excluding tax differs from the amount allocated to the purchase order by "
                     + "\(Money.format(difference)), more than the rounding tolerance of \(Money.format(tolerance))."
@@ -43,6 +50,13 @@ public enum InvoiceRouting {
         guard let commitmentID = purchaseOrder.procoreCommitmentID else {
             return .held(.purchaseOrderNotSynced(number: purchaseOrder.number))
         }
+        // A push that stored the commitment but not yet its lines (half-finished, or an edit not yet sent): the
+        // requisition's amounts go on the commitment's line items, so it waits for them rather than failing.
+        let allocated = Set(invoice.allocations.map(\.purchaseOrderLineID))
+        guard purchaseOrder.lines.allSatisfy({ !allocated.contains($0.id) || $0.procoreLineItemID != nil }) else {
+            return .held(.purchaseOrderNotSynced(number: purchaseOrder.number))
+        }
+        guard purchaseOrder.status != .closed else { return .held(.purchaseOrderClosed(number: purchaseOrder.number)) }
         let difference = (invoice.statedTotalExcludingTax - invoice.allocatedExcludingTax).magnitude
         guard difference <= tolerance.magnitude else {
             return .held(.allocationOutsideTolerance(difference: difference, tolerance: tolerance))

@@ -1,6 +1,7 @@
 import FluentKit
 import Foundation
 import LentuneCore
+import SQLKit
 
 /// Reference data read from Procore, written into Lentune by the rules of DESIGN.md §1.1 (issue 13's first half:
 /// Procore → Lentune). Each function is one transaction and idempotent: running it again with the same data changes
@@ -136,6 +137,7 @@ public enum ReferenceImport {
     ) async throws -> Counts {
         let organisation = row.organisationID
         return try await db.writeTransaction { tx in
+            try await lockSharedReferenceData(of: organisation, on: tx)
             var counts = Counts()
             let existing = try await CostTypeRecord.scoped(to: organisation, on: tx).all()
             let links = try await ReferenceLinks.links(.costType, in: organisation, on: tx)
@@ -182,6 +184,7 @@ public enum ReferenceImport {
     ) async throws -> Counts {
         let organisation = row.organisationID
         return try await db.writeTransaction { tx in
+            try await lockSharedReferenceData(of: organisation, on: tx)
             var counts = Counts()
             let existing = try await SupplierRecord.scoped(to: organisation, on: tx).all()
             let links = try await ReferenceLinks.links(.supplier, in: organisation, on: tx)
@@ -234,6 +237,16 @@ public enum ReferenceImport {
 }
 
 extension ReferenceImport {
+    /// Cost types and suppliers are the organisation's, shared by its Procore companies: two companies' imports
+    /// read what exists and create what is missing, so on PostgreSQL (READ COMMITTED) two running at once would both
+    /// create "L" and one would fail on `uq_cost_types_code` (found by the soak: four companies' first imports at
+    /// once). A transaction-scoped advisory lock per organisation makes them take turns; other writes are not held.
+    /// SQLite's write transactions already run one at a time.
+    static func lockSharedReferenceData(of organisation: Organisation.ID, on tx: any Database) async throws {
+        guard let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: "reference:" + organisation.rawValue.uuidString), 0))").run()
+    }
+
     /// What the Reference data view shows for a company row.
     public struct Summary: Sendable, Equatable {
         public var projectsLinked = 0

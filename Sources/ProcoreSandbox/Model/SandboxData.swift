@@ -81,6 +81,9 @@ public struct SandboxFaults: Codable, Sendable {
     public var storm: Storm?
     /// The next `count` matching requests perform their write, then lose the response.
     public var dropAfterCommit: [String: Int] = [:]
+    /// This share of writes (any method but GET) that succeed lose their response after committing (the soak's
+    /// "answers dropped after the write committed").
+    public var dropAfterCommitRate: Double = 0
     /// Deliver every webhook event twice.
     public var duplicateWebhooks = false
     /// The next `dropWebhooks` deliveries are never sent: marked `discarded` at once, as Procore discards a hook's
@@ -131,6 +134,7 @@ public struct SandboxFaults: Codable, Sendable {
         refusedTriggers = try c.decodeIfPresent([String].self, forKey: .refusedTriggers) ?? []
         dropWebhooks = max(0, try c.decodeIfPresent(Int.self, forKey: .dropWebhooks) ?? 0)
         shedRate = try c.decodeIfPresent(Double.self, forKey: .shedRate) ?? 0
+        dropAfterCommitRate = try c.decodeIfPresent(Double.self, forKey: .dropAfterCommitRate) ?? 0
         deleteAfterListing = try c.decodeIfPresent([Int64].self, forKey: .deleteAfterListing) ?? []
     }
 }

@@ -88,8 +88,17 @@ public final class RequestLog: Sendable {
         }
     }
 
+    /// Requests seen and faults injected, counted since the last clear (never truncated, unlike the entries).
+    private let tally = NIOLockedValueBox<[String: Int]>([:])
+
+    func count(_ name: String) { tally.withLockedValue { $0[name, default: 0] += 1 } }
+
+    public func counted() -> [String: Int] { tally.withLockedValue { $0 } }
     public func all() -> [Entry] { entries.withLockedValue { $0 } }
-    public func clear() { entries.withLockedValue { $0.removeAll() } }
+    public func clear() {
+        entries.withLockedValue { $0.removeAll() }
+        tally.withLockedValue { $0.removeAll() }
+    }
 }
 
 /// One request and its answer as the sandbox saw them.

@@ -104,6 +104,9 @@ enum AdminRoutes {
                 "counts": .object(.init(counts.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
                 "statuses": .object(.init(statuses.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
                 "recent": .array(recent),
+                // Since the last clear: every API request, and the faults injected (shed 503s, storms, injected
+                // 500s, answers dropped after commit).
+                "injected": .object(.init(store.requestLog.counted().sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ])
         }
         admin.delete("requests") { _ async throws -> Response in

@@ -36,6 +36,7 @@ struct APIGate: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard request.url.path.hasPrefix("/rest/") else { return try await next.respond(to: request) }
+        store.requestLog.count("requests")
         let faults = store.faults
         if faults.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(faults.latencyMilliseconds))
@@ -46,13 +47,16 @@ struct APIGate: AsyncMiddleware {
             faults.storm = storm.count > 0 ? storm : nil
             return storm
         }) {
+            store.requestLog.count("storm")
             return stormResponse(status: storm.status, retryAfter: storm.retryAfter)
         }
         if faults.shedRate > 0, Double.random(in: 0..<1) < faults.shedRate {
+            store.requestLog.count("shed_503")
             return stormResponse(status: 503, retryAfter: 1)
         }
         let routeKey = "\(request.method.rawValue) \(request.url.path)"
         if let rate = faults.errorRate(for: routeKey), Double.random(in: 0..<1) < rate {
+            store.requestLog.count("error_500")
             return ProcoreError.message(.internalServerError, "Internal Server Error (injected)").response()
         }
 
@@ -139,6 +143,12 @@ struct APIGate: AsyncMiddleware {
         }
         withHeaders(response, rateHeaders)
 
+        if response.status.code < 300, request.method != .GET, faults.dropAfterCommitRate > 0,
+            Double.random(in: 0..<1) < faults.dropAfterCommitRate
+        {
+            store.requestLog.count("dropped_after_commit")
+            return Self.droppedResponse()
+        }
         if response.status.code < 300, store.updateFaults({ faults -> Bool in
             guard let remaining = faults.dropAfterCommit[routeKey] ?? faults.dropAfterCommit["*"], remaining > 0 else {
                 return false
@@ -147,6 +157,7 @@ struct APIGate: AsyncMiddleware {
             faults.dropAfterCommit[key] = remaining - 1 > 0 ? remaining - 1 : nil
             return true
         }) {
+            store.requestLog.count("dropped_after_commit")
             return Self.droppedResponse()
         }
         return response
