@@ -120,6 +120,36 @@ import Testing
         }
     }
 
+    /// Found by the soak: a requisition on a commitment that is not Approved in Procore (Lentune's push sets it to
+    /// Draft while it rewrites the lines; someone in Procore may change it) is refused, and the posting failed for
+    /// good. Now the invoice is held with the reason, and the push that approves the commitment queues it again, so it
+    /// posts without waiting for a sweep. Fails if the refusal fails the job, or if the push does not queue it.
+    @Test(arguments: TestDatabase.kinds)
+    func aCommitmentNotApprovedInProcore_holdsTheInvoice_andThePushThatApprovesItPostsIt(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Formwork")
+            let commitment = try #require(po.procoreCommitmentID)
+            w.sandbox.server.store.write { data in
+                if let index = data.purchaseOrders.firstIndex(where: { $0.id == commitment }) { data.purchaseOrders[index].status = "Draft" }
+            }
+            let invoice = try await Self.approvedInvoice(
+                w, number: "INV-3101", lines: [(400, 60)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 400)])
+            _ = try await w.worker.runOnce()
+            #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .held)
+            #expect(try await Self.posting(w, invoice)?.lastError?.contains("is Draft in Procore") == true)
+            #expect(try await Outbox.jobs(in: w.org, filter: .init(state: .failed), on: w.db).isEmpty)
+            #expect(Self.requisitions(w, of: invoice).isEmpty)
+
+            // Lentune's next push of the PO finds the commitment changed and sends its version, Approved; the push
+            // queues the held invoice, which posts.
+            try await Outbox.enqueue(.push(po.id, organisation: w.org, companyLink: w.row.id, now: Date()), on: w.db)
+            for _ in 0..<3 { _ = try await w.worker.runOnce() }
+            #expect(w.sandbox.server.store.read { $0.purchaseOrders.first { $0.id == commitment }?.status } == "Approved")
+            #expect(Self.requisitions(w, of: invoice).count == 1)
+            #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .posted)
+        }
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func underAllocation_isHeld_andTheToleranceEdge_decides(kind: TestDatabase.Kind) async throws {
         try await PurchaseOrderPushTests.world(kind) { w in

@@ -164,7 +164,19 @@ public enum InvoiceJobs {
                 try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
                 return nil
             }
-            guard current.id != period.id else { throw error }
+            guard current.id != period.id else {
+                // Procore takes subcontractor invoices only on approved commitments. One that is not (Lentune's own
+                // push sets it to Draft while it rewrites the lines; someone in Procore may have changed it) is waited
+                // for, held, rather than failed for good: the push that approves it queues the invoice again, and so
+                // does every sweep.
+                if let status = try? await client.purchaseOrder(project: procoreProject, id: commitment).status, status != .approved {
+                    try await hold(
+                        invoice, "The commitment of \(po.number) is \(status.rawValue) in Procore, which takes subcontractor invoices "
+                            + "only on approved commitments; the invoice posts once it is approved.", ctx)
+                    return nil
+                }
+                throw error
+            }
             var again = write
             again.periodId = current.id
             return try await client.createRequisition(project: procoreProject, commitment: commitment, again)

@@ -192,6 +192,10 @@ public enum PurchaseOrderJobs {
                     try await SyncLedger.record(
                         .synced(procoreID: commitment, url: url?.absoluteString), .purchaseOrder, item.po.id.rawValue,
                         organisation: item.po.organisationID, now: ctx.now(), on: ctx.db)
+                    // Invoices held while the PO was on its way (its lines, its approval) go now, not at the next sweep.
+                    for invoice in try await Invoices.held(on: item.po.id, in: item.po.organisationID, on: ctx.db) {
+                        try await Outbox.enqueue(.post(invoice, organisation: item.po.organisationID, companyLink: row.id, now: ctx.now()), on: ctx.db)
+                    }
                     results.append((item.job, nil))
                 } catch {
                     results.append((item.job, error))
