@@ -122,7 +122,7 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
             assert cost["vendor"]["name"] == "Placemakers Ltd"
             assert [float(line["amount"]) for line in cost["line_items"]] == [250.0]
             assert cost["line_items"][0]["tax_code_id"] is not None
-            assert [attachment["name"] for attachment in cost["attachments"]] == ["supplier-invoice.pdf"]
+            assert [attachment["filename"] for attachment in cost["attachments"]] == ["supplier-invoice.pdf"]
             sign_out(browser)
 
             # Lentune purchase order: a PO raised here and pushed; an invoice against it becomes a requisition.

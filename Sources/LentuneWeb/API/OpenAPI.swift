@@ -111,7 +111,7 @@ enum OpenAPI {
             "description": "422 when the body is well-formed but names a supplier, project, cost code, cost type or tax code that is not one of the organisation's, or when an amount or the total is over 999,999,999,999.99: checks only the server can make.",
             "operationId": "createPurchaseOrder",
             "parameters": [
-              { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200 },
+              { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]([ -~]*[!-~])?$" },
                 "description": "Makes a retried create safe: a repeat with the same key creates nothing and answers 200 with the PO the first request created (header Idempotent-Replayed: true)" }
             ],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PurchaseOrderWrite" } } } },
@@ -195,13 +195,14 @@ enum OpenAPI {
             "description": "422 when the body is well-formed but breaks a rule only the server can check: totals or lines that do not add up, tax above the amount, dates out of range, a duplicate invoice number for the supplier, a file that is not a PDF, or a supplier, project, PO, approver, cost code, cost type or tax code that is not the organisation's.",
             "operationId": "captureInvoice",
             "parameters": [
-              { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200 },
+              { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]([ -~]*[!-~])?$" },
                 "description": "Makes a retried create safe: a request with a key already used answers 200 with the invoice that request captured (header Idempotent-Replayed: true), and captures nothing" }
             ],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/InvoiceWrite" } } } },
             "responses": {
               "201": { "description": "Captured", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
               "200": { "description": "Already captured by a request with the same Idempotency-Key", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Invoice" } } } },
+              "400": { "$ref": "#/components/responses/Problem" },
               "401": { "$ref": "#/components/responses/Problem" },
               "403": { "$ref": "#/components/responses/Problem" },
               "413": { "$ref": "#/components/responses/Problem" },

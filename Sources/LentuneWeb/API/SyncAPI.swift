@@ -60,7 +60,7 @@ enum SyncAPI {
             }
         }
         if let raw = query.since {
-            if let date = InputRules.date(raw) { filter.since = date } else { errors["since"] = "must be a date (YYYY-MM-DD)" }
+            if let date = InputRules.date(raw, years: 1...9999) { filter.since = date } else { errors["since"] = "must be a date (YYYY-MM-DD)" }
         }
         if let raw = query.limit {
             if let limit = Int(raw), (1...500).contains(limit) { filter.limit = limit } else { errors["limit"] = "must be a whole number from 1 to 500" }
