@@ -169,13 +169,16 @@ public enum InvoiceJobs {
                 // push sets it to Draft while it rewrites the lines; someone in Procore may have changed it) is waited
                 // for, held, rather than failed for good: the push that approves it queues the invoice again, and so
                 // does every sweep.
-                if let status = try? await client.purchaseOrder(project: procoreProject, id: commitment).status, status != .approved {
+                // (The soak saw the push approve it again between the refusal and this read: then the create is tried
+                // once more, and a second refusal stands.)
+                guard let status = try? await client.purchaseOrder(project: procoreProject, id: commitment).status else { throw error }
+                guard status == .approved else {
                     try await hold(
                         invoice, "The commitment of \(po.number) is \(status.rawValue) in Procore, which takes subcontractor invoices "
                             + "only on approved commitments; the invoice posts once it is approved.", ctx)
                     return nil
                 }
-                throw error
+                return try await client.createRequisition(project: procoreProject, commitment: commitment, write)
             }
             var again = write
             again.periodId = current.id

@@ -371,7 +371,7 @@ enum OpenAPI {
             "summary": "The organisation's sync jobs (the Integration log), newest first",
             "operationId": "listSyncJobs",
             "parameters": [
-              { "name": "company_id", "in": "query", "schema": { "type": "string", "format": "uuid" } },
+              { "name": "company_id", "in": "query", "description": "The company's id in Lentune (uuid) or its Procore company id", "schema": { "type": "string", "pattern": "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[1-9][0-9]{0,17})$" } },
               { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["hooks.register", "hooks.unregister", "webhook.process", "sweep", "po.push", "po.pull", "po.import", "po.check", "reference.sync", "invoice.post", "noop"] } },
               { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["pending", "running", "done", "failed", "cancelled"] } },
               { "name": "since", "in": "query", "description": "Queued on or after this day (UTC)", "schema": { "type": "string", "format": "date" } },

@@ -47,7 +47,16 @@ enum SyncAPI {
         var errors: [String: String] = [:]
         var filter = Outbox.Filter()
         if let raw = query.company_id {
-            if let id = UUID(uuidString: raw) { filter.companyLink = .init(id) } else { errors["company_id"] = "must be a company id" }
+            // The company row's id, or the Procore company id (as `lentune reconcile --company` takes it); a Procore
+            // company not linked here lists no jobs.
+            if let id = UUID(uuidString: raw) {
+                filter.companyLink = .init(id)
+            } else if let procoreID = Int64(raw), procoreID > 0 {
+                let rows = try await ProcoreSettings.rows(for: viewer.organisationID, on: req.db)
+                filter.companyLink = rows.first { $0.link.procoreCompanyID == procoreID }?.link.id ?? .init(UUID())
+            } else {
+                errors["company_id"] = "must be a company id (the company's id in Lentune, or the Procore company id)"
+            }
         }
         if let raw = query.kind {
             if let kind = SyncJob.Kind(rawValue: raw) { filter.kind = kind } else {
