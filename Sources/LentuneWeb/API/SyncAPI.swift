@@ -45,6 +45,13 @@ enum SyncAPI {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(JobsQuery.self)) ?? JobsQuery()
         var errors: [String: String] = [:]
+        // A parameter this list does not know is refused by name, not ignored (a misspelt filter would list everything).
+        let known: Set<String> = ["company_id", "kind", "state", "since", "limit"]
+        for item in (req.url.query ?? "").split(separator: "&") {
+            let name = String(item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            let decoded = name.removingPercentEncoding ?? name
+            if !decoded.isEmpty, !known.contains(decoded) { errors[String(decoded.prefix(100))] = "is not a parameter of this list" }
+        }
         var filter = Outbox.Filter()
         if let raw = query.company_id {
             // The company row's id, or the Procore company id (as `lentune reconcile --company` takes it); a Procore
