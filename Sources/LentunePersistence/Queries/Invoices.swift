@@ -218,10 +218,11 @@ public enum Invoices {
     /// What the posting schedule queues, oldest first: held invoices (tried again in case the reason went away) and
     /// approved ones whose posting is not done: never queued, or queued and pending with no job waiting (the job was
     /// lost). An approved invoice whose posting failed waits for a person's **Retry**.
-    /// The held invoices allocated to this PO (posted again once its push has finished).
-    public static func held(on purchaseOrder: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws -> [Invoice.ID] {
-        try await InvoiceRecord.scoped(to: organisation, on: db)
-            .filter(\.$purchaseOrderID == purchaseOrder.rawValue).filter(\.$status == Invoice.Status.held.rawValue)
+    /// The held invoices allocated to these POs (posted again once their push has finished).
+    public static func held(on purchaseOrders: [PurchaseOrder.ID], in organisation: Organisation.ID, on db: any Database) async throws -> [Invoice.ID] {
+        guard !purchaseOrders.isEmpty else { return [] }
+        return try await InvoiceRecord.scoped(to: organisation, on: db)
+            .filter(\.$purchaseOrderID ~~ purchaseOrders.map(\.rawValue)).filter(\.$status == Invoice.Status.held.rawValue)
             .all().compactMap { $0.id.map(Invoice.ID.init) }
     }
 

@@ -183,6 +183,7 @@ public enum PurchaseOrderJobs {
                 }
             }
             let environment = try await ProcoreSettings.connection(for: row.organisationID, on: ctx.db)?.domain.environment
+            var synced: [PurchaseOrder.ID] = []
             for (item, commitment, _) in finals {
                 do {
                     if let reason = refused[commitment] {
@@ -192,14 +193,16 @@ public enum PurchaseOrderJobs {
                     try await SyncLedger.record(
                         .synced(procoreID: commitment, url: url?.absoluteString), .purchaseOrder, item.po.id.rawValue,
                         organisation: item.po.organisationID, now: ctx.now(), on: ctx.db)
-                    // Invoices held while the PO was on its way (its lines, its approval) go now, not at the next sweep.
-                    for invoice in try await Invoices.held(on: item.po.id, in: item.po.organisationID, on: ctx.db) {
-                        try await Outbox.enqueue(.post(invoice, organisation: item.po.organisationID, companyLink: row.id, now: ctx.now()), on: ctx.db)
-                    }
+                    synced.append(item.po.id)
                     results.append((item.job, nil))
                 } catch {
                     results.append((item.job, error))
                 }
+            }
+            // Invoices held while their POs were on their way (lines, approval) go now, not at the next sweep: one read
+            // for the batch.
+            for invoice in try await Invoices.held(on: synced, in: row.organisationID, on: ctx.db) {
+                try await Outbox.enqueue(.post(invoice, organisation: row.organisationID, companyLink: row.id, now: ctx.now()), on: ctx.db)
             }
         } catch {
             // The call for the whole group failed (network, 429, 5xx …): every PO of it is retried.
