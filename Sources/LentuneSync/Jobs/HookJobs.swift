@@ -45,12 +45,22 @@ public struct HookRegistration: Sendable {
             let authorization = "Bearer " + (try secrets.open(connection.sealedSecret))
             let company = link.procoreCompanyID
             let hook = try await ensureHook(client, company: company, project: nil, url: url, authorization: authorization)
-            var refused = try await ensureTriggers(client, company: company, project: nil, hook: hook, Self.companyTriggers)
+            var refused = try await ensureTriggers(client, company: company, project: nil, hook: hook, Self.companyTriggers).refused
+            var commitmentTriggersAdded = 0
             if link.purchaseOrderSource == .procore {
                 for project in try await ProcoreSettings.linkedProcoreProjects(of: link, on: ctx.db, activeOnly: true) {
                     let projectHook = try await ensureHook(client, company: company, project: project, url: url, authorization: authorization)
-                    refused += try await ensureTriggers(client, company: company, project: project, hook: projectHook, Self.projectTriggers)
+                    let outcome = try await ensureTriggers(client, company: company, project: project, hook: projectHook, Self.projectTriggers)
+                    refused += outcome.refused
+                    commitmentTriggersAdded += outcome.added
                 }
+            }
+            // Subscribe, then read: a commitment changed after the import read its project but before that project's
+            // trigger existed reaches Lentune by no webhook. So when triggers were added, the commitments are read
+            // (again) now that every later change is delivered; the import queued with the switch may have run
+            // before, or may still be running (then it runs once more).
+            if commitmentTriggersAdded > 0 {
+                try await Outbox.enqueue(.companyWide(.importPurchaseOrders, of: link, now: ctx.now()), on: ctx.db)
             }
             let state: ProcoreCompanyLink.HookState =
                 refused.isEmpty
@@ -75,24 +85,26 @@ public struct HookRegistration: Sendable {
             company: company, project: project, namespace: Self.namespace, destinationURL: url, authorization: authorization).id
     }
 
-    /// Adds the triggers the hook lacks; answers the ones Procore refused, each with its reason. A hook's triggers
-    /// are compared by event (Procore answers `CREATED` for a trigger created as `create`).
+    /// Adds the triggers the hook lacks; answers how many it added and the ones Procore refused, each with its
+    /// reason. A hook's triggers are compared by event (Procore answers `CREATED` for a trigger created as `create`).
     func ensureTriggers(
         _ client: Procore.Client, company: ProcoreID, project: ProcoreID?, hook: ProcoreID, _ wanted: [(resource: String, events: [String])]
-    ) async throws -> [String] {
+    ) async throws -> (added: Int, refused: [String]) {
         let existing = Set(try await client.triggers(company, project, hook).map { "\($0.resourceName)|\($0.eventType)" })
+        var added = 0
         var refused: [String] = []
         for (resource, events) in wanted {
             for event in events where !existing.contains("\(resource)|\(event)") {
                 do throws(Procore.Error) {
                     _ = try await client.createTrigger(company: company, project: project, hook: hook, resourceName: resource, eventType: event)
+                    added += 1
                 } catch {
                     guard error.isRefusal || { if case .status(403, _, _) = error { true } else { false } }() else { throw error }
                     refused.append("\(resource) \(event)\(project.map { " in project \($0)" } ?? "") (\(error.description))")
                 }
             }
         }
-        return refused
+        return (added, refused)
     }
 
     /// `hooks.unregister`: deletes Lentune's hooks (and so their triggers) from the company and its linked projects.

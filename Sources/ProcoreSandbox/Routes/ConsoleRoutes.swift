@@ -17,22 +17,12 @@ enum ConsoleRoutes {
         }
         app.post("_sandbox", "console", "commitments") { req async throws -> Response in
             let form = try req.content.decode([String: String].self)
-            return write(store: store, req: req) { data, ctx throws(Sync.ItemError) in
-                guard let project = Int64(form["project_id"] ?? "").flatMap({ id in data.projects.first { $0.id == id } }) else {
-                    throw Sync.ItemError("project_id", "choose a project")
-                }
-                var fields: JSON.Object = ["title": .string(form["title"] ?? ""), "status": .string(form["status"] ?? "Draft")]
-                if let number = form["number"], !number.isEmpty { fields["number"] = .string(number) }
-                if let vendor = Int64(form["vendor_id"] ?? "") { fields["vendor_id"] = .int(vendor) }
-                let po = try PurchaseOrderRoutes.upsert(&data, fields, project: project, existing: nil, ctx: ctx(project.companyID))
-                try addLine(&data, form: form, commitment: po, project: project, ctx: ctx(project.companyID))
-                return "Commitment \(po.number) created in \(project.name)."
-            }
+            return redirect(req, createCommitment(form, store: store))
         }
         app.post("_sandbox", "console", "commitments", ":id") { req async throws -> Response in
             let form = try req.content.decode([String: String].self)
             let id = Int64(req.parameters.get("id") ?? "") ?? 0
-            return write(store: store, req: req) { data, ctx throws(Sync.ItemError) in
+            return redirect(req, asWebUser(store: store) { data, ctx throws(Sync.ItemError) in
                 guard let index = data.purchaseOrders.firstIndex(where: { $0.id == id && $0.deletedAt == nil }),
                     let project = data.projects.first(where: { $0.id == data.purchaseOrders[index].projectID })
                 else { throw Sync.ItemError("commitment", "does not exist") }
@@ -51,15 +41,30 @@ enum ConsoleRoutes {
                     po = try PurchaseOrderRoutes.upsert(&data, ["status": wanted], project: project, existing: index, ctx: ctx(project.companyID))
                 }
                 return "Commitment \(po.number) saved."
-            }
+            })
         }
     }
 
-    /// Runs a console write as the Procore web user, then goes back to the console with its outcome.
-    static func write(
-        store: SandboxStore, req: Request,
-        _ body: (inout SandboxData, (Int64) -> APIContext) throws(Sync.ItemError) -> String
-    ) -> Response {
+    /// The console's New commitment form: a commitment with one line, made by the Procore web user (webhook events
+    /// included). Answers the notice the console shows.
+    static func createCommitment(_ form: [String: String], store: SandboxStore) -> Result<String, Sync.ItemError> {
+        asWebUser(store: store) { data, ctx throws(Sync.ItemError) in
+            guard let project = Int64(form["project_id"] ?? "").flatMap({ id in data.projects.first { $0.id == id } }) else {
+                throw Sync.ItemError("project_id", "choose a project")
+            }
+            var fields: JSON.Object = ["title": .string(form["title"] ?? ""), "status": .string(form["status"] ?? "Draft")]
+            if let number = form["number"], !number.isEmpty { fields["number"] = .string(number) }
+            if let vendor = Int64(form["vendor_id"] ?? "") { fields["vendor_id"] = .int(vendor) }
+            let po = try PurchaseOrderRoutes.upsert(&data, fields, project: project, existing: nil, ctx: ctx(project.companyID))
+            try addLine(&data, form: form, commitment: po, project: project, ctx: ctx(project.companyID))
+            return "Commitment \(po.number) created in \(project.name)."
+        }
+    }
+
+    /// Runs a console write as the Procore web user.
+    static func asWebUser(
+        store: SandboxStore, _ body: (inout SandboxData, (Int64) -> APIContext) throws(Sync.ItemError) -> String
+    ) -> Result<String, Sync.ItemError> {
         let now = store.clock()
         let outcome: Result<String, Sync.ItemError> = store.write { data in
             let user = data.users.first?.id ?? Seeds.defaultUserID
@@ -76,6 +81,11 @@ enum ConsoleRoutes {
                 return .failure(error)
             }
         }
+        return outcome
+    }
+
+    /// Back to the console with a write's outcome.
+    static func redirect(_ req: Request, _ outcome: Result<String, Sync.ItemError>) -> Response {
         let query: String
         switch outcome {
         case .success(let notice): query = "notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
