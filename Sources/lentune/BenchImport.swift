@@ -163,6 +163,17 @@ final class SandboxProcess: @unchecked Sendable {
         try await client.get(URI(string: baseURL.absoluteString + "/_sandbox/requests")).content.decode(RequestLog.self)
     }
 
+    /// The share of the sandbox's spike budget (`spike_limit` requests per `spike_window` seconds, Procore's 100 per
+    /// 10 s by default) that `requests` made in `seconds` used: 1 is every request the budget allowed.
+    func spikeBudgetShare(requests: Int, seconds: Double, _ client: any Client) async throws -> Double {
+        let response = try await client.get(URI(string: baseURL.absoluteString + "/_sandbox/settings"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let settings = try decoder.decode(SandboxSettings.self, from: Data(buffer: response.body ?? ByteBuffer()))
+        let allowed = Double(settings.spikeLimit) / settings.spikeWindow * seconds
+        return allowed > 0 ? Double(requests) / allowed : 0
+    }
+
     func clearRequests(_ client: any Client) async throws {
         _ = try await client.delete(URI(string: baseURL.absoluteString + "/_sandbox/requests"))
     }

@@ -120,14 +120,16 @@ struct InvoiceBench: AsyncParsableCommand {
         let origins = Set(ids.map { $0.rawValue.lowercasedText })
         let costs = try await client.directCosts(project: project).all().filter { $0.originId.map(origins.contains) ?? false }
         let claims = try await client.requisitions(project: project).all().filter { $0.originId.map(origins.contains) ?? false }
+        let share = try await sandbox.spikeBudgetShare(requests: rest, seconds: elapsed, app.client)
         printNow(String(format: """
               posting: %d invoices in %.1f s (%.1f invoices/s); %d posted in Lentune
                        in Procore: %d direct costs (%d distinct origin ids; %d expected), %d requisitions (%d distinct; %d expected)
-                       Procore requests: %d = %.2f per invoice (a direct cost: create + attach the PDF; a requisition: \
-            billing periods + create with its items); 429s: %d (target 0)
+                       Procore requests: %d = %.2f per invoice (target ≤ 1.1: a direct cost is one create with its PDF; a \
+            requisition one create with its items, billing periods read once per project and cached); 429s: %d (target 0)
+                       spike budget used: %.1f %% (the pacer spreads what is left of the hour's budget once that is closer)
               peak resident memory of Lentune: %d MB
             """, invoices, elapsed, Double(invoices) / elapsed, posted, costs.count, Set(costs.compactMap(\.originId)).count, directCosts,
             claims.count, Set(claims.compactMap(\.originId)).count, requisitions, rest, Double(rest) / Double(invoices), log.statuses["429"] ?? 0,
-            ProcessMemory.peakResidentKB() / 1024))
+            share * 100, ProcessMemory.peakResidentKB() / 1024))
     }
 }

@@ -123,13 +123,15 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         let inProcore = try await client.purchaseOrders(project.procoreProjectID!, Procore.ListFilter(), 100).all()
         let origins = Set(pushed.map { $0.rawValue.lowercasedText })
         let matching = inProcore.filter { $0.originId.map(origins.contains) ?? false }
+        var share = try await sandbox.spikeBudgetShare(requests: rest, seconds: elapsed, app.client)
         printNow(String(format: """
               push:   %d POs in %.1f s (%.1f POs/s); %d synced in Lentune; %d commitments with their origin_id in Procore \
             (%d distinct)
                       Procore requests: %d = %.3f per pushed PO (target ≤ 1.2; one commitment call and one status call per \
             100 POs of a project, one lines call per PO); 429s: %d (target 0)
+                      spike budget used: %.1f %% (requests ÷ what 100 per 10 s allows in that time; target ≥ 95 %%)
             """, pos, elapsed, Double(pos) / elapsed, synced, matching.count, Set(matching.compactMap(\.originId)).count, rest,
-            Double(rest) / Double(pos), log.statuses["429"] ?? 0))
+            Double(rest) / Double(pos), log.statuses["429"] ?? 0, share * 100))
 
         // 2. The initial import, after a switch to Procore purchase order.
         let before = try await ProcoreSettings.row(row.id, in: organisation, on: db)
@@ -145,11 +147,13 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         rest = log.counts.filter { $0.key.contains(" /rest/") }.values.reduce(0, +)
         let imported = try await PurchaseOrders.list(in: organisation, filter: .init(origin: .procore, perPage: 1), on: db).total
         let job = try await Outbox.jobs(in: organisation, filter: .init(kind: .importPurchaseOrders, limit: 1), on: db).first
+        share = try await sandbox.spikeBudgetShare(requests: rest, seconds: elapsed, app.client)
         printNow(String(format: """
               import: %d Procore-created commitments stored in %.1f s (%.1f/s); job %@%@
-                      Procore requests: %d (%.2f per commitment read); 429s: %d (target 0)
+                      Procore requests: %d (%.2f per commitment read); 429s: %d (target 0); spike budget used: %.1f %%
             """, imported, elapsed, Double(imported) / max(elapsed, 0.001), job?.state.rawValue ?? "?",
-            job?.lastError.map { ": \($0)" } ?? "", rest, Double(rest) / Double(max(imported + pos, 1)), log.statuses["429"] ?? 0))
+            job?.lastError.map { ": \($0)" } ?? "", rest, Double(rest) / Double(max(imported + pos, 1)), log.statuses["429"] ?? 0,
+            share * 100))
 
         // 3. Webhook-to-visible: another app creates commitments at `rate`; Lentune hears by webhook and reads each.
         if events > 0 { try await latency(app: app, sandbox: sandbox, organisation: organisation, project: project.procoreProjectID!, vendor: supplier.procoreVendors[row.id]!) }

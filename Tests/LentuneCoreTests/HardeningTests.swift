@@ -118,6 +118,19 @@ import Testing
         }
     }
 
+    /// Issue 29: amounts typed with a decimal comma, thousands separators, spaces or a currency sign are read correctly
+    /// or refused, never silently changed.
+    @Test func typedAmounts_areReadAsWritten_orRefused() {
+        let read: [(String, String)] = [
+            ("12.50", "12.5"), ("1,234.50", "1234.5"), ("1 234.50", "1234.5"), ("1\u{00A0}234.50", "1234.5"), ("1\u{202F}234", "1234"),
+            ("$1,234.50", "1234.5"), ("-$12", "-12"), ("$-12", "-12"), ("NZ$ 99", "99"), ("A$5.25", "5.25"), ("  $ 1 000 000 ", "1000000"),
+        ]
+        for (text, value) in read { #expect(Money.parse(text) == Decimal(string: value), "\(text)") }
+        for text in ["12,50", "1,5", "1 5", "1 234,50", "12 50", "$", "$-", "--12", "-$-12", "€12", "$$12", "1,2345.00", "12.50$", "1 000.5 0"] {
+            #expect(Money.parse(text) == nil, "\(text) should be refused")
+        }
+    }
+
     @Test func quantityWithACombiningMark_isNotANumber() {
         #expect(Money.parse("1\u{308}") == nil)
         #expect(Money.parse("١٢") == nil)

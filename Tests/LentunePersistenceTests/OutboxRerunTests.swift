@@ -13,6 +13,7 @@ import Testing
         ("done", .done),
         ("failed", .failed(error: "Procore refused the data")),
         ("cancelled", .cancelled(reason: "PO-00001 is draft: only approved and closed purchase orders are sent.")),
+        ("held", .held(reason: "Procore project WSA-01 has no open billing period for PO-00001's invoices; it posts when one opens.")),
         ("retry", .retry(at: Date(timeIntervalSince1970: 2_000_000_000), error: "Procore answered 503")),
         ("released", .released),
     ]
@@ -46,6 +47,7 @@ import Testing
                 case .done: #expect(final.state == .done)
                 case .failed: #expect(final.state == .failed)
                 case .cancelled: #expect(final.state == .cancelled)
+                case .held: #expect(final.state == .held)
                 case .retry(let at, _): #expect(final.state == .pending && final.nextAttemptAt == at)
                 case .released: #expect(final.state == .pending)
                 }

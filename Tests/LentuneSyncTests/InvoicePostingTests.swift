@@ -138,6 +138,7 @@ import Testing
             #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .held)
             #expect(try await Self.posting(w, invoice)?.lastError?.contains("is Draft in Procore") == true)
             #expect(try await Outbox.jobs(in: w.org, filter: .init(state: .failed), on: w.db).isEmpty)
+            #expect(try await Outbox.jobs(in: w.org, filter: .init(kind: .postInvoice, state: .held), on: w.db).count == 1)
             #expect(Self.requisitions(w, of: invoice).isEmpty)
 
             // Lentune's next push of the PO finds the commitment changed and sends its version, Approved; the push
@@ -147,6 +148,27 @@ import Testing
             #expect(w.sandbox.server.store.read { $0.purchaseOrders.first { $0.id == commitment }?.status } == "Approved")
             #expect(Self.requisitions(w, of: invoice).count == 1)
             #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .posted)
+        }
+    }
+
+    /// Issue 29: Close was allowed while an approved invoice against the PO had not posted, and Procore then refused
+    /// that invoice ("must be an approved commitment"). Close is refused, naming the invoice, until it has posted.
+    @Test(arguments: TestDatabase.kinds)
+    func closingAPOWithAnInvoiceWaitingToPost_isRefused_untilItPosts(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Close after posting")
+            let invoice = try await Self.approvedInvoice(
+                w, number: "INV-6001", lines: [(100, 15)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 100)])
+            await #expect(throws: PurchaseOrderCommands.Failure.invoicesWaiting(["INV-6001"])) {
+                _ = try await PurchaseOrderCommands.act(.close, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            }
+            #expect(try await PurchaseOrders.find(po.id, in: w.org, on: w.db)?.status == .approved)
+            #expect(PurchaseOrderCommands.Failure.invoicesWaiting(["INV-6001"]).message.contains("Invoice INV-6001 against this purchase order has not posted"))
+
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .posted)
+            let closed = try await PurchaseOrderCommands.act(.close, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            #expect(closed.status == .closed)
         }
     }
 
@@ -166,7 +188,12 @@ import Testing
             let outside = try await Self.approvedInvoice(
                 w, number: "INV-4002", lines: [(Decimal(string: "100.06")!, 15)], po: po,
                 allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[1].id, amount: 100)])
-            #expect(try await w.worker.runOnce().done == 1)
+            // The job ends Held, not Done (issue 29: the Integration log showed a held invoice as "✓ Done").
+            let run = try await w.worker.runOnce()
+            #expect(run.held == 1 && run.done == 0)
+            let heldJobs = try await Outbox.jobs(in: w.org, filter: .init(kind: .postInvoice, state: .held), on: w.db)
+            #expect(heldJobs.count == 1 && heldJobs.first?.lastError?.contains("differs from the amount allocated") == true)
+            #expect(heldJobs.first?.subject == .invoice(outside.id))
             #expect(Self.requisitions(w, of: outside).isEmpty && Self.directCosts(w, of: outside).isEmpty)
             #expect(try await Invoices.find(outside.id, in: w.org, on: w.db)?.status == .held)
             let held = try await Self.posting(w, outside)
@@ -186,7 +213,7 @@ import Testing
             }
             let invoice = try await Self.approvedInvoice(
                 w, number: "INV-5001", lines: [(200, 30)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 200)])
-            #expect(try await w.worker.runOnce().done == 1)
+            #expect(try await w.worker.runOnce().held == 1)
             #expect(try await Invoices.find(invoice.id, in: w.org, on: w.db)?.status == .held)
             #expect(try await Self.posting(w, invoice)?.lastError?.contains("no open billing period") == true)
             #expect(Self.requisitions(w, of: invoice).isEmpty)

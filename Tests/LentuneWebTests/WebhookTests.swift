@@ -420,6 +420,13 @@ import VaporTesting
             _ = try await Outbox.claim(limit: 1, worker: "w", lease: .seconds(60), now: now, on: f.db)
             try await Outbox.finish(failed.id, worker: "w", .failed(error: "Procore refused the data: name can't be blank"), now: now, on: f.db)
             try await Outbox.enqueue(SyncJob(organisationID: org, kind: .sweep, nextAttemptAt: now, createdAt: now), on: f.db)
+            // An invoice's posting that ended held (issue 29: it showed as "✓ Done"): Held, with its reason and record.
+            let invoice = Invoice.ID()
+            let held = SyncJob.post(invoice, organisation: org, companyLink: f.link.id, now: now.addingTimeInterval(1))
+            try await Outbox.enqueue(held, on: f.db)
+            _ = try await Outbox.claim(limit: 5, worker: "w", lease: .seconds(60), now: now.addingTimeInterval(2), on: f.db)
+            try await Outbox.finish(held.id, worker: "w", .held(reason: "Procore project WSA-01 has no open billing period"), now: now, on: f.db)
+            #expect(try await Outbox.job(held.id, on: f.db)?.state == .held)
 
             let officer = f.harness.client()
             try await officer.signIn("ap_officer@a.example")
@@ -433,6 +440,12 @@ import VaporTesting
             let onlyFailed = try await client.get("/administration/integration-log?state=failed")
             #expect(onlyFailed.body.string.contains(#"data-state="failed""#) && !onlyFailed.body.string.contains(#"data-state="pending""#))
             #expect(try await client.get("/administration/integration-log?state=broken").status == .badRequest)
+            let onlyHeld = try await client.get("/administration/integration-log?state=held").body.string
+            #expect(onlyHeld.contains(#"data-state="held""#) && onlyHeld.contains("⏸ Held") && !onlyHeld.contains(#"data-state="failed""#))
+            #expect(onlyHeld.contains("no open billing period") && onlyHeld.contains("A deleted invoice"))
+            #expect(!page.body.string.contains(#"data-state="done""#), "a held job is not shown as done")
+            // The summary counts every outcome under the filters, each a link to it.
+            #expect(page.body.string.contains("⏸ Held 1") && page.body.string.contains("✗ Failed 1") && page.body.string.contains("?state=held"))
 
             let retried = try await client.post("/administration/integration-log/jobs/\(failed.id)/retry", form: ["_csrf": client.csrf(from: page) ?? ""])
             #expect(retried.status == .ok)

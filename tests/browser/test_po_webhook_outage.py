@@ -79,6 +79,15 @@ def test_deliveries_during_an_outage_are_retried_and_discarded_ones_are_swept():
                 "project_stages": ["Course of Construction"], "rounding_tolerance": "0.05", "version": company["version"]})
             wait_for(lambda: any(p["procore_id"] for p in call("GET", base + "/api/v1/projects", token)["data"]), "the project import")
             wait_for(lambda: call("GET", api + "/_sandbox/state")["hooks"], "the webhook hook")
+            # The commitment triggers are on each project's hook, and the registration that adds them reads the
+            # commitments again (subscribe, then read): wait for that import too, so what arrives below arrives by
+            # webhook, not by that import.
+            def finished(kind):
+                jobs = call("GET", base + "/api/v1/sync/jobs?kind=" + kind, token)["data"]
+                return jobs and all(j["state"] in ("done", "failed", "cancelled") for j in jobs)
+
+            wait_for(lambda: finished("hooks.register"), "the hooks' registration")
+            wait_for(lambda: finished("po.import"), "the imports of the commitments")
             state = call("GET", api + "/_sandbox/state")
             project = next(p for p in state["projects"] if p.get("projectNumber") == "WSA-01")
             vendor = next(v for v in state["vendors"] if v["companyID"] == COMPANY)

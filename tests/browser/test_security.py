@@ -184,8 +184,9 @@ def test_no_secret_of_the_environment_reaches_the_log_at_trace(target):
                               stdout=subprocess.PIPE, stderr=open(worker_log, "w"), text=True)
     try:
         assert "is running" in worker.stdout.readline()
-        wait_for(lambda: "Starting service" in worker_log.read_text() or "service" in worker_log.read_text(),
-                 "the worker's service lines", timeout=30)
+        # Past its first line: the worker's trace of its database polls, which carry its configuration's reach.
+        wait_for(lambda: "Starting service" in worker_log.read_text() and len(worker_log.read_text()) > 1000,
+                 "the worker's service and trace lines", timeout=30)
     finally:
         worker.terminate()
         worker.wait(timeout=30)

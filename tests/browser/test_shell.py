@@ -105,5 +105,5 @@ def test_demo_prints_credentials_that_sign_in(demo, browser):
     assert heading(browser) == "Invoices"
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Purchase Orders"))
     numbers = [row.find_element(By.TAG_NAME, "a").text for row in browser.find_elements(By.CSS_SELECTOR, "#purchase-orders tbody tr")]
-    assert {"PO-0001", "PO-0002", "PO-0003"} <= set(numbers)
+    assert {"PO-00001", "PO-00002", "PO-00003"} <= set(numbers)
     assert (demo["dir"] / "lentune-demo.sqlite").exists()

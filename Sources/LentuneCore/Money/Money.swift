@@ -24,12 +24,28 @@ public enum Money {
     /// "999,999,999,999.99", for messages.
     public static var maximumText: String { display(maximum) }
 
-    /// Parses a user-typed amount such as "1,234.50" or "-12". Rejects anything that is not a plain decimal number
-    /// (no exponent, no currency symbol, at most `maxFractionDigits` decimals). A comma is read only as a thousands
-    /// separator in whole groups of three ("1,234.50", "12,000"); any other comma ("1,5", a decimal comma) is refused,
-    /// never dropped: "1,5" must not become 15 (issue 30).
+    /// Parses a user-typed amount such as "1,234.50", "$1 234.50" or "-12". Rejects anything that is not a plain
+    /// decimal number (no exponent, at most `maxFractionDigits` decimals). A dollar sign may lead ("$12", "-$12",
+    /// "NZ$12", "A$12"). A comma or a space (also a no-break space) is read only as a thousands separator in whole
+    /// groups of three ("1,234.50", "12 000"); any other ("1,5", "12,50": a decimal comma) is refused, never dropped or
+    /// moved: "12,50" must not become 1,250.00 (issues 29 and 30).
     public static func parse(_ text: String, maxFractionDigits: Int = 4) -> Decimal? {
-        let spaced = text.trimmingCharacters(in: .whitespaces)
+        var spaced = text.trimmingCharacters(in: .whitespaces)
+        var negative = false
+        if spaced.hasPrefix("-") {
+            negative = true
+            spaced.removeFirst()
+        }
+        for sign in ["NZ$", "A$", "$"] where spaced.hasPrefix(sign) {
+            spaced = spaced.dropFirst(sign.count).trimmingCharacters(in: .whitespaces)
+            break
+        }
+        if !negative, spaced.hasPrefix("-") {
+            negative = true
+            spaced.removeFirst()
+        }
+        spaced = String(spaced.unicodeScalars.map { [" ", "\u{00A0}", "\u{202F}"].contains($0) ? "," : Character($0) })
+        if negative { spaced = "-" + spaced }
         guard !spaced.contains(",") || hasThousandsGroups(spaced) else { return nil }
         let trimmed = spaced.replacingOccurrences(of: ",", with: "")
         guard !trimmed.isEmpty, trimmed.count <= 32 else { return nil }

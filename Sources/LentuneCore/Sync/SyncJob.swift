@@ -63,6 +63,10 @@ public struct SyncJob: Hashable, Sendable {
         case failed
         /// No longer wanted (the setting changed since it was queued).
         case cancelled
+        /// Ran, and its record waits (an invoice held: a PO line not in Procore yet, no open billing period, a
+        /// commitment not approved there); the reason is in `lastError`. Not done and not failed: whatever clears the
+        /// reason (the push, the sweep) queues the record again, and **Retry** tries it now (issue 29).
+        case held
     }
 
     public var id: ID
@@ -143,5 +147,28 @@ extension SyncJob {
             organisationID: organisation, companyLinkID: companyLink, kind: .postInvoice,
             payload: #"{"invoice_id":"\#(invoice.rawValue.lowercasedText)"}"#,
             dedupeKey: "invoice.post:\(invoice.rawValue.lowercasedText)", nextAttemptAt: now, createdAt: now)
+    }
+}
+
+extension SyncJob {
+    /// The record a job is about, read from its payload: what the Integration log names and links.
+    public enum Subject: Hashable, Sendable {
+        case purchaseOrder(PurchaseOrder.ID)
+        case invoice(Invoice.ID)
+        /// A Procore commitment (a pull), by id.
+        case commitment(ProcoreID)
+    }
+
+    public var subject: Subject? {
+        struct Fields: Decodable {
+            var purchase_order_id: UUID?
+            var invoice_id: UUID?
+            var commitment_id: Int64?
+        }
+        guard let fields = try? JSONDecoder().decode(Fields.self, from: Data(payload.utf8)) else { return nil }
+        if let id = fields.purchase_order_id { return .purchaseOrder(PurchaseOrder.ID(id)) }
+        if let id = fields.invoice_id { return .invoice(Invoice.ID(id)) }
+        if let id = fields.commitment_id { return .commitment(ProcoreID(id)) }
+        return nil
     }
 }

@@ -58,7 +58,7 @@ public enum DemoData {
             for (index, project) in projects.enumerated() {
                 let codes = costCodes[project.id]!
                 let po = PurchaseOrder(
-                    organisationID: org, number: String(format: "PO-%04d", index + 1),
+                    organisationID: org, number: PurchaseOrders.format(index + 1),
                     status: index == 0 ? .approved : .draft, supplierID: suppliers[index].id, projectID: project.id,
                     title: ["Ready-mix for level 2 slab", "Framing timber", "Stormwater pipes"][index],
                     lines: (0..<3).map { line in

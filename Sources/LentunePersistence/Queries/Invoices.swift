@@ -110,6 +110,13 @@ public enum Invoices {
         }
     }
 
+    /// The numbers of these invoices of `organisation` (the ones that exist), for lists that name them.
+    public static func numbers(of ids: [Invoice.ID], in organisation: Organisation.ID, on db: any Database) async throws -> [Invoice.ID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$id ~~ ids.map(\.rawValue)).all()
+        return Dictionary(rows.compactMap { row in row.id.map { (Invoice.ID($0), row.number) } }, uniquingKeysWith: { first, _ in first })
+    }
+
     public static func find(_ id: Invoice.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Invoice? {
         guard let record = try await InvoiceRecord.find(id.rawValue, in: organisation, on: db) else { return nil }
         return record.domain(lines: try await record.$lines.get(on: db), allocations: try await record.$allocations.get(on: db))
@@ -215,9 +222,12 @@ public enum Invoices {
         return sums
     }
 
-    /// What the posting schedule queues, oldest first: held invoices (tried again in case the reason went away) and
-    /// approved ones whose posting is not done: never queued, or queued and pending with no job waiting (the job was
-    /// lost). An approved invoice whose posting failed waits for a person's **Retry**.
+    /// The numbers of the approved invoices against a PO that have not posted yet (approved or held).
+    public static func waitingToPost(on purchaseOrder: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws -> [String] {
+        try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$purchaseOrderID == purchaseOrder.rawValue)
+            .filter(\.$status ~~ [Invoice.Status.approved.rawValue, Invoice.Status.held.rawValue]).sort(\.$number).all().map(\.number)
+    }
+
     /// The held invoices allocated to these POs (posted again once their push has finished).
     public static func held(on purchaseOrders: [PurchaseOrder.ID], in organisation: Organisation.ID, on db: any Database) async throws -> [Invoice.ID] {
         guard !purchaseOrders.isEmpty else { return [] }
@@ -226,6 +236,9 @@ public enum Invoices {
             .all().compactMap { $0.id.map(Invoice.ID.init) }
     }
 
+    /// What the posting schedule queues, oldest first: held invoices (tried again in case the reason went away) and
+    /// approved ones whose posting is not done: never queued, or queued and pending with no job waiting (the job was
+    /// lost). An approved invoice whose posting failed waits for a person's **Retry**.
     public static func awaitingPosting(in organisation: Organisation.ID, limit: Int, on db: any Database) async throws -> [Invoice.ID] {
         let rows = try await (db as! any SQLDatabase).raw("""
             SELECT i.id, i.status FROM invoices i

@@ -77,6 +77,8 @@ public enum Outbox {
         case failed(error: String)
         /// No longer wanted (the setting changed), with the reason.
         case cancelled(reason: String)
+        /// Its record waits for something in Procore, with the reason (`SyncJob.State.held`).
+        case held(reason: String)
         /// Handed back unfinished (shutdown): due at once, the attempt not counted.
         case released
     }
@@ -110,11 +112,12 @@ public enum Outbox {
                 next_attempt_at = \(bind: now), finished_at = CASE WHEN rerun THEN NULL ELSE \(bind: now) END,
                 attempts = CASE WHEN rerun THEN 0 ELSE attempts END, rerun = \(bind: false)
                 """
-        case .cancelled(let reason):
-            // The run found nothing to do with what it read; a change queued meanwhile (the PO approved again) may make
-            // it wanted: due again at once instead of cancelled.
+        case .cancelled(let reason), .held(let reason):
+            // The run found nothing to do with what it read, or its record must wait; a change queued meanwhile (the
+            // PO approved again, its lines sent) may be what it needed: due again at once.
+            let state = if case .held = outcome { "held" } else { "cancelled" }
             set = """
-                state = CASE WHEN rerun THEN 'pending' ELSE 'cancelled' END, last_error = \(bind: String(reason.prefix(4000))),
+                state = CASE WHEN rerun THEN 'pending' ELSE \(bind: state) END, last_error = \(bind: String(reason.prefix(4000))),
                 next_attempt_at = \(bind: now), finished_at = CASE WHEN rerun THEN NULL ELSE \(bind: now) END,
                 attempts = CASE WHEN rerun THEN 0 ELSE attempts END, rerun = \(bind: false)
                 """
@@ -159,7 +162,7 @@ public enum Outbox {
         try await (db as! any SQLDatabase).raw("""
             UPDATE outbox_jobs SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now), finished_at = NULL,
                 updated_at = \(bind: now)
-            WHERE \(condition) AND organisation_id = \(bind: organisation.rawValue) AND state IN ('failed', 'cancelled')
+            WHERE \(condition) AND organisation_id = \(bind: organisation.rawValue) AND state IN ('failed', 'cancelled', 'held')
                 AND (dedupe_key IS NULL OR dedupe_key NOT IN (
                     SELECT dedupe_key FROM outbox_jobs WHERE state IN ('pending', 'running') AND dedupe_key IS NOT NULL))
             RETURNING id
@@ -197,14 +200,36 @@ public enum Outbox {
 
     /// An organisation's jobs, newest first.
     public static func jobs(in organisation: Organisation.ID, filter: Filter = .init(), on db: any Database) async throws -> [SyncJob] {
+        try await (db as! any SQLDatabase).raw("""
+            SELECT \(unsafeRaw: columns) FROM outbox_jobs WHERE \(condition(organisation, filter))
+            ORDER BY created_at DESC LIMIT \(literal: filter.limit)
+            """).all().map(job)
+    }
+
+    /// How many of an organisation's jobs match the filter (all of them, not up to its limit), by state; the filter's
+    /// own state is left out, so the counts say what each outcome would show (the Integration log's summary).
+    public static func counts(in organisation: Organisation.ID, filter: Filter = .init(), on db: any Database) async throws -> [SyncJob.State: Int] {
+        var filter = filter
+        filter.state = nil
+        let rows = try await (db as! any SQLDatabase).raw("""
+            SELECT state, COUNT(*) AS n FROM outbox_jobs WHERE \(condition(organisation, filter)) GROUP BY state
+            """).all()
+        var result: [SyncJob.State: Int] = [:]
+        for row in rows {
+            if let state = SyncJob.State(rawValue: try row.decode(column: "state", as: String.self)) {
+                result[state] = try row.decode(column: "n", as: Int.self)
+            }
+        }
+        return result
+    }
+
+    static func condition(_ organisation: Organisation.ID, _ filter: Filter) -> SQLQueryString {
         var condition: SQLQueryString = "organisation_id = \(bind: organisation.rawValue)"
         if let link = filter.companyLink { condition = "\(condition) AND company_link_id = \(bind: link.rawValue)" }
         if let kind = filter.kind { condition = "\(condition) AND kind = \(bind: kind.rawValue)" }
         if let state = filter.state { condition = "\(condition) AND state = \(bind: state.rawValue)" }
         if let since = filter.since { condition = "\(condition) AND created_at >= \(bind: since)" }
-        return try await (db as! any SQLDatabase).raw("""
-            SELECT \(unsafeRaw: columns) FROM outbox_jobs WHERE \(condition) ORDER BY created_at DESC LIMIT \(literal: filter.limit)
-            """).all().map(job)
+        return condition
     }
 
     /// The jobs of `organisation` with one of these dedupe keys (a record's sync history), newest first.

@@ -373,6 +373,13 @@ public enum PurchaseOrders {
         return record.domain(lines: try await record.$lines.get(on: db))
     }
 
+    /// The numbers of these POs of `organisation` (the ones that exist), for lists that name them.
+    public static func numbers(of ids: [PurchaseOrder.ID], in organisation: Organisation.ID, on db: any Database) async throws -> [PurchaseOrder.ID: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$id ~~ ids.map(\.rawValue)).all()
+        return Dictionary(rows.compactMap { row in row.id.map { (PurchaseOrder.ID($0), row.number) } }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The PO with its lines, or `nil` if it does not exist in this organisation.
     public static func find(_ id: PurchaseOrder.ID, in organisation: Organisation.ID, on db: any Database) async throws
         -> PurchaseOrder?

@@ -18,6 +18,9 @@ public enum PurchaseOrderCommands {
         case notFound
         /// Retry on a PO that is not sent to Procore (a draft, a Procore PO, or its company is not on Lentune PO).
         case notSendable
+        /// Close while approved invoices against the PO have not posted to Procore yet (their numbers): Procore takes
+        /// subcontractor invoices only on approved commitments, so they would be refused there (issue 29).
+        case invoicesWaiting([String])
 
         public var message: String {
             switch self {
@@ -26,6 +29,10 @@ public enum PurchaseOrderCommands {
             case .notEditable(let status): "An \(status.title.lowercased()) purchase order can no longer be edited."
             case .notFound: "There is no such purchase order."
             case .notSendable: "This purchase order is not sent to Procore: only approved or closed Lentune purchase orders of a company on Lentune purchase order are."
+            case .invoicesWaiting(let numbers):
+                "\(numbers.count == 1 ? "Invoice \(numbers[0]) against this purchase order has" : "Invoices \(numbers.prefix(5).joined(separator: ", "))\(numbers.count > 5 ? " and \(numbers.count - 5) more" : "") against this purchase order have") "
+                    + "not posted to Procore yet, and Procore takes invoices only on an open (approved) commitment. Close it once "
+                    + "\(numbers.count == 1 ? "it has" : "they have") posted (the invoice's Procore panel says what it waits for)."
             }
         }
     }
@@ -77,6 +84,10 @@ public enum PurchaseOrderCommands {
             case .failure(let refusal):
                 throw Failure.workflow(refusal)
             case .success(let next):
+                if action == .close {
+                    let waiting = try await Invoices.waitingToPost(on: stored.id, in: organisation, on: tx)
+                    guard waiting.isEmpty else { throw Failure.invoicesWaiting(waiting) }
+                }
                 try await audit("purchase_order.\(action.rawValue)", next, actor: actor, now: now, before: stored, on: tx)
                 if [.approved, .closed].contains(next.status), next.origin == .lentune, source?.source == .lentune,
                     let link = try await PurchaseOrders.companyLink(ofProject: next.projectID, in: organisation, on: tx)

@@ -13,10 +13,12 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
     case permanent(String)
     /// The job no longer applies (the setting changed since it was queued).
     case cancelled(String)
+    /// The job's record waits for something in Procore (an invoice held), with the reason a person reads.
+    case held(String)
 
     public var description: String {
         switch self {
-        case .transient(let message, _), .permanent(let message), .cancelled(let message): message
+        case .transient(let message, _), .permanent(let message), .cancelled(let message), .held(let message): message
         }
     }
 
@@ -61,6 +63,7 @@ extension SyncError {
         case .transient(let message, _) where ctx.isLastAttempt(job): .failed("Gave up after \(job.attempts) attempts: \(message)")
         case .transient(let message, _): .pending(error: message)
         case .cancelled(let reason): .skipped(reason)
+        case .held(let reason): .failed("Held: \(reason)")
         }
     }
 }

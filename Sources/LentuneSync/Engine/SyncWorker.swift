@@ -92,6 +92,8 @@ public struct SyncWorker: Sendable {
         public var retried = 0
         public var failed = 0
         public var cancelled = 0
+        /// Ended with their record held (`SyncJob.State.held`).
+        public var held = 0
         /// Finished after the lease was lost: the outcome was not recorded (the new owner's stands).
         public var lostLeases = 0
         /// Still running after `maxRunTime`: the worker stopped waiting for them and went on; their leases lapse, so
@@ -135,6 +137,7 @@ public struct SyncWorker: Sendable {
             case .retry: summary.retried += 1
             case .failed: summary.failed += 1
             case .cancelled: summary.cancelled += 1
+            case .held: summary.held += 1
             case .released: break
             }
         }
@@ -319,6 +322,8 @@ public struct SyncWorker: Sendable {
             return .failed(error: message)
         case .cancelled(let reason):
             return .cancelled(reason: reason)
+        case .held(let reason):
+            return .held(reason: reason)
         case .transient(let message, let retryAfter):
             switch policy.decision(afterAttempt: job.attempts, serverWait: retryAfter, unit: random()) {
             case .retry(let wait): return .retry(at: now().addingTimeInterval(wait.seconds), error: message)
@@ -340,6 +345,7 @@ public enum SyncMetrics {
             case .retry: "retry"
             case .failed: "failed"
             case .cancelled: "cancelled"
+            case .held: "held"
             case .released: "released"
             }
         Counter(label: "lentune_sync_jobs_total", dimensions: [("kind", kind.rawValue), ("outcome", recorded ? name : "lease_lost")]).increment()

@@ -68,8 +68,7 @@ public enum InvoiceJobs {
             try await posted(invoice, procoreID: cost.id, url: url, ctx)
         case .requisition(let commitment):
             guard let po else { throw SyncError.permanent("Invoice \(invoice.number) has no purchase order to go against.") }
-            guard let requisition = try await postRequisition(invoice, po: po, commitment: commitment, project: project, procoreProject: procoreProject, client: client, ctx)
-            else { return }
+            let requisition = try await postRequisition(invoice, po: po, commitment: commitment, project: project, procoreProject: procoreProject, client: client, ctx)
             let url = environment.flatMap {
                 ProcoreWebLinks.url(.requisition(project: procoreProject, commitment: commitment, requisition: requisition.id), environment: $0)
             }
@@ -111,13 +110,14 @@ public enum InvoiceJobs {
         return cost
     }
 
-    /// The requisition on the commitment in the project's open billing period, or nil when the invoice was held.
+    /// The requisition on the commitment in the project's open billing period (the invoice held, `SyncError.held`,
+    /// when it cannot go yet).
     /// The periods are kept between requisitions; they are read again when none of them is open, or when Procore
     /// refuses the requisition (its period may have closed since).
     static func postRequisition(
         _ invoice: Invoice, po: PurchaseOrder, commitment: ProcoreID, project: LentuneCore.Project, procoreProject: ProcoreID,
         client: Procore.Client, _ ctx: JobContext
-    ) async throws -> Procore.Requisition? {
+    ) async throws -> Procore.Requisition {
         // Each allocated PO line's amount as work completed this period on the commitment's line, written with the
         // requisition in one call (so a requisition never exists without its amounts).
         var amounts: [PurchaseOrder.Line.ID: Decimal] = [:]
@@ -143,7 +143,6 @@ public enum InvoiceJobs {
         }
         guard let period = open else {
             try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
-            return nil
         }
         let write = Procore.RequisitionWrite(
             periodId: period.id, invoiceNumber: String(invoice.number.prefix(255)), billingDate: Procore.Day(utc: invoice.invoiceDate),
@@ -162,7 +161,6 @@ public enum InvoiceJobs {
             await cache.forget(project: procoreProject)
             guard let current = BillingPeriodCache.open(in: try await cache.periods(project: procoreProject, now: now, read: read)) else {
                 try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
-                return nil
             }
             guard current.id != period.id else {
                 // Procore takes subcontractor invoices only on approved commitments. One that is not (Lentune's own
@@ -176,7 +174,6 @@ public enum InvoiceJobs {
                     try await hold(
                         invoice, "The commitment of \(po.number) is \(status.rawValue) in Procore, which takes subcontractor invoices "
                             + "only on approved commitments; the invoice posts once it is approved.", ctx)
-                    return nil
                 }
                 return try await client.createRequisition(project: procoreProject, commitment: commitment, write)
             }
@@ -213,13 +210,14 @@ public enum InvoiceJobs {
         }
     }
 
-    /// Not posted until the reason goes away: the invoice is Held, the ledger says why, and the posting schedule
-    /// tries it again.
-    static func hold(_ invoice: Invoice, _ reason: String, _ ctx: JobContext) async throws {
+    /// Not posted until the reason goes away: the invoice is Held, the ledger says why, the job ends Held (not Done:
+    /// issue 29) with the reason, and the push or sweep that clears the reason queues it again. Always throws.
+    static func hold(_ invoice: Invoice, _ reason: String, _ ctx: JobContext) async throws -> Never {
         try await ctx.db.writeTransaction { tx in
             try await Invoices.setStatus(invoice.id, .held, in: invoice.organisationID, on: tx)
             try await SyncLedger.record(.failed("Held: \(reason)"), .invoice, invoice.id.rawValue, organisation: invoice.organisationID, now: ctx.now(), on: tx)
         }
+        throw SyncError.held(reason)
     }
 
     /// The direct cost: vendor (created in Procore first if missing), invoice number, dates, status and each line

@@ -373,7 +373,7 @@ enum OpenAPI {
             "parameters": [
               { "name": "company_id", "in": "query", "description": "The company's id in Lentune (uuid) or its Procore company id", "schema": { "type": "string", "pattern": "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[1-9][0-9]{0,17})$" } },
               { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["hooks.register", "hooks.unregister", "webhook.process", "sweep", "po.push", "po.pull", "po.import", "po.check", "reference.sync", "invoice.post", "noop"] } },
-              { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["pending", "running", "done", "failed", "cancelled"] } },
+              { "name": "state", "in": "query", "schema": { "type": "string", "enum": ["pending", "running", "done", "held", "failed", "cancelled"] } },
               { "name": "since", "in": "query", "description": "Queued on or after this day (UTC)", "schema": { "type": "string", "format": "date" } },
               { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500, "default": 100 } }
             ],
@@ -450,7 +450,7 @@ enum OpenAPI {
               "id": { "type": "string", "format": "uuid" },
               "company_id": { "type": ["string", "null"], "format": "uuid" },
               "kind": { "type": "string", "enum": ["hooks.register", "hooks.unregister", "webhook.process", "sweep", "po.push", "po.pull", "po.import", "po.check", "reference.sync", "invoice.post", "noop"] },
-              "state": { "type": "string", "enum": ["pending", "running", "done", "failed", "cancelled"] },
+              "state": { "type": "string", "enum": ["pending", "running", "done", "held", "failed", "cancelled"] },
               "attempts": { "type": "integer" },
               "next_attempt_at": { "type": "string", "format": "date-time" },
               "created_at": { "type": "string", "format": "date-time" },

@@ -1,3 +1,4 @@
+import FluentKit
 import Foundation
 import LentuneCore
 import LentunePersistence
@@ -13,6 +14,15 @@ enum IntegrationLogController {
         var kind: String?
         var state: String?
         var since: String?
+
+        /// The filters as a query string (the ones set).
+        var encoded: String {
+            [("company", company), ("kind", kind), ("state", state), ("since", since)]
+                .compactMap { name, value in
+                    value.flatMap { $0.isEmpty ? nil : "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+                }
+                .joined(separator: "&")
+        }
     }
 
     @Sendable static func show(req: Request) async throws -> Response {
@@ -38,11 +48,51 @@ enum IntegrationLogController {
             state: parse(query.state, "an outcome", SyncJob.State.init(rawValue:)),
             since: parse(query.since, "a date (YYYY-MM-DD)") { InputRules.date($0) }, limit: 200)
         let jobs = try await Outbox.jobs(in: viewer.organisationID, filter: filter, on: req.db)
+        let counts = try await Outbox.counts(in: viewer.organisationID, filter: filter, on: req.db)
         let events = try await WebhookEvents.recent(in: viewer.organisationID, limit: 50, on: req.db)
         let model = IntegrationLogView.Model(
-            viewer: viewer, rows: rows, jobs: jobs, events: events, query: query,
+            viewer: viewer, rows: rows, jobs: jobs, counts: counts,
+            subjects: try await subjects(of: jobs, in: viewer.organisationID, on: req.db), events: events, query: query,
             notice: notice ?? (errors.isEmpty ? nil : errors.joined(separator: " ")))
         return IntegrationLogView.page(model).response(status: errors.isEmpty ? status : .badRequest)
+    }
+
+    /// What each job is about, named and linked: the PO or invoice (its number, its page) and, once it is in
+    /// Procore, Procore's record (from the ledger).
+    static func subjects(of jobs: [SyncJob], in organisation: Organisation.ID, on db: any Database) async throws -> [SyncJob.ID: IntegrationLogView.Subject] {
+        var pos: [PurchaseOrder.ID] = []
+        var invoices: [Invoice.ID] = []
+        for job in jobs {
+            switch job.subject {
+            case .purchaseOrder(let id): pos.append(id)
+            case .invoice(let id): invoices.append(id)
+            case .commitment, nil: break
+            }
+        }
+        let poNumbers = try await PurchaseOrders.numbers(of: pos, in: organisation, on: db)
+        let invoiceNumbers = try await Invoices.numbers(of: invoices, in: organisation, on: db)
+        let poLedger = try await SyncLedger.records(of: pos.map(\.rawValue), kind: .purchaseOrder, in: organisation, on: db)
+        let invoiceLedger = try await SyncLedger.records(of: invoices.map(\.rawValue), kind: .invoice, in: organisation, on: db)
+        var result: [SyncJob.ID: IntegrationLogView.Subject] = [:]
+        for job in jobs {
+            switch job.subject {
+            case .purchaseOrder(let id):
+                let record = poLedger[id.rawValue]
+                result[job.id] = .init(
+                    name: poNumbers[id].map { "PO \($0)" } ?? "A deleted PO", link: poNumbers[id] == nil ? nil : SiteURL.purchaseOrder(id.rawValue).path,
+                    procore: record?.procoreID.map { "Commitment #\($0)" }, procoreLink: record?.procoreURL)
+            case .invoice(let id):
+                let record = invoiceLedger[id.rawValue]
+                result[job.id] = .init(
+                    name: invoiceNumbers[id].map { "Invoice \($0)" } ?? "A deleted invoice", link: invoiceNumbers[id] == nil ? nil : SiteURL.invoice(id.rawValue).path,
+                    procore: record?.procoreID.map { "#\($0)" }, procoreLink: record?.procoreURL)
+            case .commitment(let id):
+                result[job.id] = .init(name: "Procore commitment #\(id)", link: nil, procore: nil, procoreLink: nil)
+            case nil:
+                break
+            }
+        }
+        return result
     }
 
     @Sendable static func retry(req: Request) async throws -> Response {
@@ -50,7 +100,7 @@ enum IntegrationLogController {
         let id = SyncJob.ID(try req.idParameter())
         let retried = try await Outbox.retry(id, in: viewer.organisationID, now: req.application.lentune.now(), on: req.db)
         return try await page(req, status: retried ? .ok : .conflict,
-                              notice: retried ? "The job will run again in a moment." : "That job is not failed or cancelled (or another like it is already waiting).")
+                              notice: retried ? "The job will run again in a moment." : "That job is not failed, held or cancelled (or another like it is already waiting).")
     }
 
     @Sendable static func retryAll(req: Request) async throws -> Response {
@@ -78,9 +128,20 @@ enum IntegrationLogView {
         var viewer: Viewer
         var rows: [ProcoreCompanyLink]
         var jobs: [SyncJob]
+        /// Every job the filters match, by outcome (the table shows the newest 200).
+        var counts: [SyncJob.State: Int]
+        var subjects: [SyncJob.ID: Subject]
         var events: [WebhookEvents.Event]
         var query: IntegrationLogController.Query
         var notice: String?
+    }
+
+    /// A job's record in Lentune and, once there, in Procore.
+    struct Subject: Hashable {
+        var name: String
+        var link: String?
+        var procore: String?
+        var procoreLink: String?
     }
 
     static func page(_ model: Model) -> HTML {
@@ -90,7 +151,7 @@ enum IntegrationLogView {
             el("form", .method("get"), .action(SiteURL.integrationLog.path), .class("filters"), .id("log-filters")) {
                 select("company", "Company", [("", "All companies")] + model.rows.map { ($0.id.description, $0.name) }, model.query.company)
                 select("kind", "Job", [("", "All jobs")] + SyncJob.Kind.allCases.map { ($0.rawValue, $0.title) }, model.query.kind)
-                select("state", "Outcome", [("", "All outcomes")] + SyncJob.State.allCases.map { ($0.rawValue, title($0)) }, model.query.state)
+                select("state", "Outcome", [("", "All outcomes")] + outcomes.map { ($0.rawValue, title($0)) }, model.query.state)
                 el("label", .for("since")) { "Since" }
                 el("input", .type("date"), .id("since"), .name("since"), .value(model.query.since ?? ""))
                 el("button", .type("submit"), .class("secondary")) { "Filter" }
@@ -101,19 +162,21 @@ enum IntegrationLogView {
                 ReconcileView.form(rows: model.rows.filter(\.isLinked), csrf: model.viewer.csrfToken)
             }
             el("h2") { "Jobs" }
+            summary(model)
             if model.jobs.isEmpty {
                 Layout.emptyState("No jobs match. Jobs appear when a company is linked, a PO is approved or Procore sends a change.")
             } else {
                 Layout.table(
-                    id: "jobs", headers: ["Queued (UTC)", "Company", "Job", "Outcome", "Attempts", "Next attempt / finished", "Message", ""],
+                    id: "jobs", headers: ["Queued (UTC)", "Company", "Job", "Record", "Outcome", "Attempts", "Next attempt / finished", "Message", ""],
                     rows: model.jobs.map { job in
                         [
                             .text(stamp(job.createdAt)), .text(job.companyLinkID.flatMap { names[$0] } ?? "—"), .text(job.kind.title),
+                            subject(model.subjects[job.id]),
                             el("span", .class("state-\(job.state.rawValue)"), .data("state", job.state.rawValue)) { title(job.state) },
                             .text(String(job.attempts)),
                             .text(job.finishedAt.map(stamp) ?? (job.state == .pending ? stamp(job.nextAttemptAt) : "")),
                             .text(job.lastError ?? ""),
-                            [.failed, .cancelled].contains(job.state)
+                            [.failed, .cancelled, .held].contains(job.state)
                                 ? postButton(SiteURL.integrationLogRetry(job.id.rawValue).path, "Retry", id: nil, csrf: model.viewer.csrfToken)
                                 : .fragment([]),
                         ]
@@ -133,14 +196,45 @@ enum IntegrationLogView {
         }
     }
 
+    /// The outcomes in the order a person reads them (filter and summary).
+    static let outcomes: [SyncJob.State] = [.pending, .running, .done, .held, .failed, .cancelled]
+
     static func title(_ state: SyncJob.State) -> String {
         switch state {
         case .pending: "Waiting"
         case .running: "Running"
         case .done: "✓ Done"
+        case .held: "⏸ Held"
         case .failed: "✗ Failed"
         case .cancelled: "– Cancelled"
         }
+    }
+
+    /// "Waiting 2 · Running 0 · Done 120 · Held 3 · Failed 1 · Cancelled 4", each a link to the jobs with that
+    /// outcome (under the other filters).
+    static func summary(_ model: Model) -> HTML {
+        var items: [HTML] = []
+        for state in outcomes {
+            var query = model.query
+            query.state = state.rawValue
+            let count = model.counts[state] ?? 0
+            items.append(el("li", .data("outcome", state.rawValue)) {
+                el("a", .href(SiteURL.integrationLog.path + "?" + query.encoded), .class("state-\(state.rawValue)")) {
+                    "\(title(state)) \(count)"
+                }
+            })
+        }
+        return el("ul", .id("job-counts"), .class("counts")) { HTML.fragment(items) }
+    }
+
+    static func subject(_ subject: Subject?) -> HTML {
+        guard let subject else { return .text("—") }
+        let own: HTML = subject.link.map { link in el("a", .href(link)) { subject.name } } ?? .text(subject.name)
+        guard let procore = subject.procore else { return own }
+        let theirs: HTML = subject.procoreLink.map { link in
+            el("a", .href(link), .init("target", "_blank"), .init("rel", "noopener")) { "Procore \(procore)" }
+        } ?? .text("Procore \(procore)")
+        return .fragment([own, .text(" · "), theirs])
     }
 
     /// "2026-12-01 11:14:43" (UTC, as the column says).

@@ -55,6 +55,7 @@ enum SettingsController {
         case .done: return "Purchase orders: \(read) read from Procore (import finished \(IntegrationLogView.stamp(job.finishedAt ?? job.createdAt)) UTC)."
         case .failed: return "Purchase orders: import stopped after \(read): \(job.lastError ?? "see the Integration log")."
         case .cancelled: return "Purchase orders: \(read) read from Procore (import cancelled)."
+        case .held: return "Purchase orders: \(read) read from Procore (import waiting: \(job.lastError ?? "see the Integration log"))."
         }
     }
 
