@@ -184,10 +184,29 @@ import Testing
             #expect(try await w.worker.runOnce().done == 1)
             #expect(Self.requisitions(w, of: within).count == 1)
 
-            // Just outside (6 cents short): held with the reason, nothing in Procore.
-            let outside = try await Self.approvedInvoice(
-                w, number: "INV-4002", lines: [(Decimal(string: "100.06")!, 15)], po: po,
-                allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[1].id, amount: 100)])
+            // Just outside (6 cents short) is refused at Checked, with the numbers (issue 29) …
+            let short = Invoice(
+                organisationID: w.org, supplierID: w.supplier.id, number: "INV-4002", invoiceDate: Date(), projectID: w.project.id,
+                purchaseOrderID: po.id,
+                lines: [Invoice.Line(description: "Short", costCodeID: w.costCodes[0].id, costTypeID: w.costType.id, taxCodeID: w.gst.id,
+                                     amount: Decimal(string: "100.06")!, tax: 15)],
+                allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[1].id, amount: 100)],
+                statedTotalExcludingTax: Decimal(string: "100.06")!, statedTax: 15, approverID: w.admin.id)
+            let captured = try await InvoiceCommands.capture(short, document: nil, actor: w.admin, now: Date(), on: w.db)
+            do {
+                _ = try await InvoiceCommands.act(.check, on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+                Issue.record("Checked accepted an invoice 0.06 short of its allocation")
+            } catch InvoiceCommands.Failure.invalid(let problems) {
+                #expect(problems["allocations"]?.contains("$100.06 excluding tax and $100.00 of it is allocated") == true, "\(problems)")
+                #expect(problems["allocations"]?.contains("$0.06 is not allocated") == true, "\(problems)")
+            }
+            #expect(try await Invoices.find(captured.id, in: w.org, on: w.db)?.status == .unchecked)
+            // … and one checked and approved while the tolerance was wider, then narrowed before it posts, is held
+            // with the reason, nothing in Procore.
+            try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue).set(\.$roundingToleranceCents, to: 10).update()
+            _ = try await InvoiceCommands.act(.check, on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            let outside = try await InvoiceCommands.act(.approve(acceptingOverAllocation: false), on: captured.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            try await ProcoreCompanyLinkRecord.query(on: w.db).filter(\.$id == w.row.id.rawValue).set(\.$roundingToleranceCents, to: 5).update()
             // The job ends Held, not Done (issue 29: the Integration log showed a held invoice as "✓ Done").
             let run = try await w.worker.runOnce()
             #expect(run.held == 1 && run.done == 0)

@@ -129,3 +129,34 @@ def test_three_line_purchase_order_is_created_edited_approved_and_closed(demo, b
         sign_out(browser)
     finally:
         set_source(browser, demo, lentune=False, procore=False)
+
+
+def test_choosing_a_project_narrows_the_cost_codes_to_its_own(demo, browser):
+    """Issue 29: the cost code lists held every project's codes. Choosing a project shows only its codes (no reload);
+    a code already picked from another project is cleared when the project changes."""
+    sign_in(browser, demo["url"], AP, demo["password"])
+    try:
+        browser.get(demo["url"] + "/purchase-orders/new")
+        groups = browser.find_elements(By.CSS_SELECTOR, "select[name='lines[0][cost_code]'] optgroup")
+        assert len(groups) >= 2, "the demo has codes of several projects"
+        project = Select(browser.find_element(By.ID, "project"))
+        project.select_by_visible_text("WSA-01 Wharf Street Apartments")
+        shown = [g.get_attribute("label") for g in groups if not g.get_property("hidden")]
+        assert shown == ["WSA-01"], shown
+        browser.find_element(By.CSS_SELECTOR, "select[name='lines[0][cost_code]'] optgroup[label='WSA-01'] option").click()
+        assert Select(browser.find_element(By.NAME, "lines[0][cost_code]")).first_selected_option.get_attribute("value") != ""
+        other = next(o.text for o in project.options if o.get_attribute("value") and not o.text.startswith("WSA-01"))
+        project.select_by_visible_text(other)
+        assert Select(browser.find_element(By.NAME, "lines[0][cost_code]")).first_selected_option.get_attribute("value") == ""
+        shown = [g.get_attribute("label") for g in groups if not g.get_property("hidden")]
+        assert shown == [other.split()[0]], shown
+
+        # The invoice form: the same, its codes named "WSA-01 · …".
+        browser.get(demo["url"] + "/invoices/new")
+        Select(browser.find_element(By.ID, "project")).select_by_visible_text("WSA-01 Wharf Street Apartments")
+        codes = browser.find_elements(By.CSS_SELECTOR, "select[name='lines[0][cost_code]'] option[data-project]")
+        visible = {o.text.split(" · ")[0] for o in codes if not o.get_property("hidden")}
+        assert visible == {"WSA-01"}, visible
+        assert any(o.get_property("hidden") for o in codes)
+    finally:
+        sign_out(browser)

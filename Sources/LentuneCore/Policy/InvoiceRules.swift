@@ -199,6 +199,20 @@ public enum InvoiceWorkflow {
 
 /// Allocating an invoice's value to the lines of its PO.
 public enum InvoiceAllocations {
+    /// Why an invoice against a PO cannot be marked Checked: what is allocated to the PO's lines differs from its value
+    /// excluding tax by more than the rounding tolerance (issue 29: such an invoice was approved and then held). With
+    /// the numbers, so the officer knows what to allocate; `nil` when it may be checked.
+    public static func checkRefusal(_ invoice: Invoice, purchaseOrderNumber: String, tolerance: Decimal) -> String? {
+        guard invoice.purchaseOrderID != nil else { return nil }
+        let difference = invoice.statedTotalExcludingTax - invoice.allocatedExcludingTax
+        guard difference.magnitude > tolerance.magnitude else { return nil }
+        func dollars(_ amount: Decimal) -> String { "$" + Money.display(amount) }
+        let what = difference > 0 ? "\(dollars(difference)) is not allocated" : "\(dollars(-difference)) more is allocated than the invoice's value"
+        return "The invoice is \(dollars(invoice.statedTotalExcludingTax)) excluding tax and \(dollars(invoice.allocatedExcludingTax)) of it is "
+            + "allocated to \(purchaseOrderNumber)'s lines: \(what), more than the rounding tolerance of \(dollars(tolerance.magnitude)). "
+            + "Allocate it to the PO's lines before marking it Checked."
+    }
+
     /// The invoice-vs-PO indicator: the invoice's total excluding tax against the PO's (Lentune A1.5).
     public enum Comparison: String, Sendable {
         case equal, over, under

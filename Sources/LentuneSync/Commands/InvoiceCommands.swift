@@ -106,6 +106,12 @@ public enum InvoiceCommands {
         do {
             return try await Invoices.modify(id, in: organisation, on: db) { tx, stored in
                 var warnings: [String] = []
+                if case .check = action, let poID = stored.purchaseOrderID, let po = try await PurchaseOrders.find(poID, in: organisation, on: tx) {
+                    let tolerance = try await roundingTolerance(ofProject: po.projectID, in: organisation, on: tx)
+                    if let refusal = InvoiceAllocations.checkRefusal(stored, purchaseOrderNumber: po.number, tolerance: tolerance) {
+                        throw Failure.invalid(["allocations": refusal])
+                    }
+                }
                 if case .approve = action, let poID = stored.purchaseOrderID, let po = try await PurchaseOrders.find(poID, in: organisation, on: tx) {
                     let elsewhere = try await Invoices.allocatedElsewhere(to: poID, excluding: id, in: organisation, on: tx)
                     warnings = InvoiceAllocations.overRemaining(stored.allocations, po: po, allocatedElsewhere: elsewhere)
@@ -122,6 +128,14 @@ public enum InvoiceCommands {
         } catch Invoices.Error.notFound {
             throw Failure.notFound
         }
+    }
+
+    /// The rounding tolerance of the project's Procore company (the default when it is not in a linked company).
+    static func roundingTolerance(ofProject project: Project.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Decimal {
+        guard let link = try await PurchaseOrders.companyLink(ofProject: project, in: organisation, on: db),
+            let row = try await ProcoreSettings.link(link, on: db)
+        else { return ProcoreCompanyLink.defaultRoundingTolerance }
+        return row.roundingTolerance
     }
 
     /// **Send now** on an approved or held invoice, and **Retry** on one whose posting failed: queues its posting.

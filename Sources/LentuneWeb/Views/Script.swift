@@ -15,6 +15,27 @@ enum Script {
           boxes.forEach(function (box) { box.addEventListener("change", sync); });
           sync();
         });
+        // PO and invoice forms: choosing a project narrows every line's cost codes to that project's (issue 29), without
+        // a reload; with no project chosen (an invoice whose PO decides it) all are offered. The server refuses a code
+        // of another project either way.
+        (function () {
+          var project = document.getElementById("project");
+          if (!project || project.tagName !== "SELECT") { return; }
+          function narrow() {
+            var chosen = project.value;
+            document.querySelectorAll("select[name$='[cost_code]']").forEach(function (select) {
+              select.querySelectorAll("[data-project]").forEach(function (item) {
+                var other = chosen !== "" && item.getAttribute("data-project") !== chosen;
+                item.hidden = other;
+                item.disabled = other;
+              });
+              var picked = select.options[select.selectedIndex];
+              if (picked && (picked.disabled || picked.parentNode.disabled)) { select.value = ""; }
+            });
+          }
+          project.addEventListener("change", narrow);
+          narrow();
+        })();
         // Environment: the custom URLs matter only for Custom.
         (function () {
           var env = document.getElementById("environment");

@@ -200,10 +200,14 @@ enum InvoiceViews {
         return el("tr", .class(invalid ? "invalid" : "line"), .data("line", String(index))) {
             el("td") { el("input", .name(key + "[description]"), .value(line.description), .aria("label", "Line \(index + 1) description")) }
             el("td") {
+                // Each code names its project; the script shows only the chosen project's (the server refuses another's).
                 el("select", .name(key + "[cost_code]"), .aria("label", "Line \(index + 1) cost code")) {
-                    options(line.costCode, model.reference.costCodes.map { code in
-                        (code.id.description, (model.reference.projects.first { $0.id == code.projectID }?.code ?? "") + " · \(code.code) \(code.name)")
-                    })
+                    el("option", .value("")) { "—" }
+                    for code in model.reference.costCodes {
+                        el("option", .value(code.id.description), .data("project", code.projectID.description), .selected(code.id.description == line.costCode)) {
+                            (model.reference.projects.first { $0.id == code.projectID }?.code ?? "") + " · \(code.code) \(code.name)"
+                        }
+                    }
                 }
             }
             el("td") {
