@@ -5,7 +5,7 @@ import LentunePersistence
 import LentuneSync
 import LentuneTestSupport
 import ProcoreAPI
-import ProcoreSandbox
+@testable import ProcoreSandbox
 import Testing
 
 /// `invoice.post` against the sandbox over HTTP (issue 15): a direct cost in each mode that calls for one, a
@@ -237,10 +237,16 @@ import Testing
             #expect(try await Self.posting(w, invoice)?.lastError?.contains("no open billing period") == true)
             #expect(Self.requisitions(w, of: invoice).isEmpty)
 
-            // A period opens; the next sweep (every 15 minutes) tries the held invoice again.
-            w.sandbox.server.store.write { data in
-                if let index = data.billingPeriods.firstIndex(where: { $0.projectID == w.project.procoreProjectID }) { data.billingPeriods[index].status = "open" }
+            #expect(try await Self.posting(w, invoice)?.lastError?.contains("Invoicing tool, Billing Periods tab") == true)
+            // A period is opened "in Procore" (the sandbox console's Open, issue 29); the next sweep (every 15 minutes)
+            // tries the held invoice again.
+            let period = try #require(w.sandbox.server.store.read { data in data.billingPeriods.first { $0.projectID == w.project.procoreProjectID }?.id })
+            guard case .success(let opened) = ConsoleRoutes.setBillingPeriod(period, open: true, store: w.sandbox.server.store) else {
+                Issue.record("the console did not open the billing period")
+                return
             }
+            #expect(opened.hasSuffix("is open."))
+            #expect(w.sandbox.server.store.read { data in data.billingPeriods.filter { $0.projectID == w.project.procoreProjectID && $0.status == "open" }.count } == 1)
             func postings(_ jobs: [SyncJob]) -> [SyncJob] { jobs.filter { $0.kind == .postInvoice && $0.state == .pending } }
             #expect(postings(try await SweepTests.sweep(w)).map(\.dedupeKey) == ["invoice.post:\(invoice.id.rawValue.lowercasedText)"])
             let posted = try await w.worker.runOnce()

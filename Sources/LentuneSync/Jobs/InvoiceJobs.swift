@@ -142,7 +142,7 @@ public enum InvoiceJobs {
             open = BillingPeriodCache.open(in: try await cache.periods(project: procoreProject, now: now, read: read))
         }
         guard let period = open else {
-            try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
+            try await hold(invoice, noOpenPeriod(project.code, po.number), ctx)
         }
         let write = Procore.RequisitionWrite(
             periodId: period.id, invoiceNumber: String(invoice.number.prefix(255)), billingDate: Procore.Day(utc: invoice.invoiceDate),
@@ -160,7 +160,7 @@ public enum InvoiceJobs {
             guard error.isRefusal else { throw error }
             await cache.forget(project: procoreProject)
             guard let current = BillingPeriodCache.open(in: try await cache.periods(project: procoreProject, now: now, read: read)) else {
-                try await hold(invoice, "Procore project \(project.code) has no open billing period for \(po.number)'s invoices; it posts when one opens.", ctx)
+                try await hold(invoice, noOpenPeriod(project.code, po.number), ctx)
             }
             guard current.id != period.id else {
                 // Procore takes subcontractor invoices only on approved commitments. One that is not (Lentune's own
@@ -208,6 +208,12 @@ public enum InvoiceJobs {
                 .synced(procoreID: procoreID, url: url?.absoluteString), .invoice, invoice.id.rawValue, organisation: invoice.organisationID,
                 now: ctx.now(), on: tx)
         }
+    }
+
+    /// The hold's reason when the project has no open billing period, with where a person opens one.
+    static func noOpenPeriod(_ project: String, _ po: String) -> String {
+        "Procore project \(project) has no open billing period for \(po)'s invoices; it posts when one opens "
+            + "(in Procore: the project's Invoicing tool, Billing Periods tab)."
     }
 
     /// Not posted until the reason goes away: the invoice is Held, the ledger says why, the job ends Held (not Done:

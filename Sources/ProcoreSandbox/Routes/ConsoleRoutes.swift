@@ -19,6 +19,13 @@ enum ConsoleRoutes {
             let form = try req.content.decode([String: String].self)
             return redirect(req, createCommitment(form, store: store))
         }
+        // Open or close a billing period "in Procore" (issue 29: a "no open billing period" hold could not be cleared
+        // in the demo). Opening one closes the project's others: Procore keeps one open at a time.
+        app.post("_sandbox", "console", "billing-periods", ":id") { req async throws -> Response in
+            let form = try req.content.decode([String: String].self)
+            let id = Int64(req.parameters.get("id") ?? "") ?? 0
+            return redirect(req, setBillingPeriod(id, open: form["status"] == "open", store: store))
+        }
         app.post("_sandbox", "console", "commitments", ":id") { req async throws -> Response in
             let form = try req.content.decode([String: String].self)
             let id = Int64(req.parameters.get("id") ?? "") ?? 0
@@ -58,6 +65,26 @@ enum ConsoleRoutes {
             let po = try PurchaseOrderRoutes.upsert(&data, fields, project: project, existing: nil, ctx: ctx(project.companyID))
             try addLine(&data, form: form, commitment: po, project: project, ctx: ctx(project.companyID))
             return "Commitment \(po.number) created in \(project.name)."
+        }
+    }
+
+    /// Opens (closing the project's others) or closes a billing period.
+    static func setBillingPeriod(_ id: Int64, open: Bool, store: SandboxStore) -> Result<String, Sync.ItemError> {
+        let now = store.clock()
+        return store.write { data in
+            guard let index = data.billingPeriods.firstIndex(where: { $0.id == id }) else {
+                return .failure(Sync.ItemError("billing_period", "does not exist"))
+            }
+            let project = data.billingPeriods[index].projectID
+            for other in data.billingPeriods.indices where data.billingPeriods[other].projectID == project {
+                let status = other == index ? (open ? "open" : "closed") : (open ? "closed" : data.billingPeriods[other].status)
+                if data.billingPeriods[other].status != status {
+                    data.billingPeriods[other].status = status
+                    data.billingPeriods[other].updatedAt = now
+                }
+            }
+            let period = data.billingPeriods[index]
+            return .success("Billing period \(period.position) (\(period.startDate) – \(period.endDate)) is \(period.status).")
         }
     }
 
@@ -188,6 +215,16 @@ enum ConsoleRoutes {
                     let total = data.dcLineItems.filter { $0.holderID == cost.id }.reduce(Decimal(0)) { $0 + $1.amount }
                     return [String(cost.id), h(projectName(cost.projectID)), h(cost.directCostType), h(vendorName(cost.vendorID)), h(cost.invoiceNumber),
                             h(cost.status), money(total), h(cost.originID)]
+                })
+            let periods = data.billingPeriods.filter { projectIDs.contains($0.projectID) }.sorted { ($0.projectID, $0.position) < ($1.projectID, $1.position) }
+            body += "<h3>Billing periods</h3>" + table("billing-periods-\(company.id)", ["Id", "Project", "Period", "From", "To", "Due", "Status", ""],
+                periods.map { period in
+                    let target = period.status == "open" ? "closed" : "open"
+                    let button = "<form method=\"post\" action=\"/_sandbox/console/billing-periods/\(period.id)\" class=\"inline\">"
+                        + "<input type=\"hidden\" name=\"status\" value=\"\(target)\">"
+                        + "<button type=\"submit\" id=\"billing-period-\(period.id)-\(target)\">\(target == "open" ? "Open" : "Close")</button></form>"
+                    return [String(period.id), h(projectName(period.projectID)), String(period.position), h(period.startDate), h(period.endDate),
+                            h(period.dueDate), h(period.status), button]
                 })
             let requisitions = data.requisitions.filter { projectIDs.contains($0.projectID) }
             body += "<h3>Requisitions (subcontractor invoices)</h3>" + table("requisitions-\(company.id)", ["Id", "Commitment", "Period", "Invoice number", "Status", "This period", "origin_id"],
