@@ -291,7 +291,12 @@ struct SettingsFixture {
                         "grant_type": "client_credentials", "company_id": "4242",
                     ]
                 }
-                #expect(try await client.post("/administration/settings/procore/connection", form: fields("wrong-secret", page)).status == .seeOther)
+                let saved = try await client.post("/administration/settings/procore/connection", form: fields("wrong-secret", page))
+                #expect(saved.status == .seeOther)
+                // Saved, not vouched for (issue 29: "Saved." read as if wrong credentials worked).
+                let location = try #require(saved.headers.first(name: .location))
+                let after = try await client.get(location).body.string
+                #expect(after.contains("Connection settings saved. They have not been tried with Procore yet") && !after.contains(">Saved.<"))
                 page = try await client.get("/administration/settings/procore")
                 let test = try await client.post("/administration/settings/procore/test", form: ["_csrf": client.csrf(from: page) ?? ""])
                 #expect(test.body.string.contains("Procore refused the connection"))

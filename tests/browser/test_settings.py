@@ -51,7 +51,7 @@ def save_and_confirm(browser):
     if confirms:
         assert "Confirm the change of where purchase orders are created" in browser.find_element(By.ID, "confirm-changes").text
         click_and_wait(browser, confirms[0])
-    assert "Saved." in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "The Procore company list is saved." in browser.find_element(By.CSS_SELECTOR, ".flash").text
 
 
 def test_ticking_each_box_in_turn_and_saving(demo, browser):

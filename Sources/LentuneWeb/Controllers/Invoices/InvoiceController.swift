@@ -192,6 +192,11 @@ enum InvoiceController {
             switch req.query[String.self, at: "notice"] {
             case "captured": "Invoice captured."
             case "saved": "Invoice saved."
+            case "check": "Marked as checked: it now waits for its approver."
+            case "approve": "Approved. If its project is in Procore, it posts there in a moment (see the Procore panel)."
+            case "send_back": "Sent back with your reason."
+            case "reverse_approval": "Approval reversed: it can be changed again."
+            case "allocate": "Allocations saved."
             case "done": "Done."
             case "queued": "Queued for posting to Procore."
             default: nil
@@ -260,7 +265,7 @@ enum InvoiceController {
             form = ActionForm()
         }
         do {
-            var notice = "done"
+            var notice = req.parameters.get("action") ?? "done"
             switch req.parameters.get("action") {
             case "check": _ = try await InvoiceCommands.act(.check, on: invoice.id, organisation: org, actor: viewer.user, now: now, on: req.db)
             case "approve":

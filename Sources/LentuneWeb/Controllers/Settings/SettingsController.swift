@@ -39,10 +39,19 @@ enum SettingsController {
         var model = SettingsView.ProcoreModel(
             viewer: viewer, connection: connection, redirectURI: services.oauthRedirectURI.absoluteString,
             webhookURL: connection.map { services.webhookURL(connection: $0.id) }, webhookSecret: webhookSecret, rows: rows,
-            notice: notice ?? (req.query[String.self, at: "saved"] != nil ? "Saved." : nil), connectionErrors: connectionErrors,
+            notice: notice ?? savedNotice(req.query[String.self, at: "saved"]), connectionErrors: connectionErrors,
             rowErrors: rowErrors, submitted: submitted, confirmation: confirmation, test: test)
         model.imports = imports
         return SettingsView.procore(model).response(status: status)
+    }
+
+    /// What a save says (issue 29: "Saved." after wrong credentials read as if they worked).
+    static func savedNotice(_ what: String?) -> String? {
+        switch what {
+        case nil: nil
+        case "connection": "Connection settings saved. They have not been tried with Procore yet: Test connection does that."
+        default: "The Procore company list is saved."
+        }
     }
 
     /// A company on Procore purchase order: how its import of commitments stands ("importing: 120 read so far").
@@ -87,7 +96,7 @@ enum SettingsController {
                 now: req.application.lentune.now(), on: req.db)
             await req.application.lentune.sessions.invalidate(connection: saved.id)
             req.application.lentune.webhookConnections.forget(saved.id)
-            return req.redirect(to: SiteURL.settingsProcore.path + "?saved=1", redirectType: .normal)
+            return req.redirect(to: SiteURL.settingsProcore.path + "?saved=connection", redirectType: .normal)
         }
     }
 

@@ -373,7 +373,7 @@ enum InvoiceViews {
             if invoice.status == .unchecked, user.role.mayEditDocuments {
                 el("form", .method("post"), .action(path("check")), .class("inline")) {
                     Layout.csrfField(model.viewer.csrfToken)
-                    el("button", .type("submit"), .id("check")) { "Checked" }
+                    el("button", .type("submit"), .id("check")) { "Mark as checked" }
                 }
             }
             if invoice.status == .awaitingApproval, user.role.mayApprove {
