@@ -161,7 +161,11 @@ extension WebHarness {
             // An approved PO may still be edited (it goes back to draft and is approved again; DECISIONS.md).
             #expect(page.body.string.contains(#"id="edit""#))
             #expect(try await officer.get(path + "/edit").status == .ok)
-            #expect(try await officer.post(path + "/close", form: ["_csrf": officer.csrf(from: page) ?? ""]).status == .seeOther)
+            // Close asks first (issue 29), and closes only when confirmed.
+            let asked = try await officer.post(path + "/close", form: ["_csrf": officer.csrf(from: page) ?? ""])
+            #expect(asked.status == .ok && asked.body.string.contains(#"id="confirm-close""#) && asked.body.string.contains(#"<dd id="status">Approved</dd>"#))
+            #expect(try await officer.get(path).body.string.contains(#"<dd id="status">Approved</dd>"#))
+            #expect(try await officer.post(path + "/close", form: ["_csrf": officer.csrf(from: page) ?? "", "confirm": "yes"]).status == .seeOther)
             #expect(try await officer.get(path).body.string.contains(#"<dd id="status">Closed</dd>"#))
             // The next automatic number skips the one taken.
             #expect(try await officer.get("/purchase-orders/new").body.string.contains(#"value="PO-00002""#))

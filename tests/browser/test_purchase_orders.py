@@ -124,6 +124,12 @@ def test_three_line_purchase_order_is_created_edited_approved_and_closed(demo, b
         assert browser.find_element(By.ID, "status").text == "Approved"
         assert browser.find_elements(By.ID, "edit")  # approved POs may be revised (back to draft, approved again)
         click_and_wait(browser, browser.find_element(By.ID, "close"))
+        # Close asks first (issue 29); Keep it open leaves it approved.
+        assert "takes no more invoices" in browser.find_element(By.ID, "confirm-close-box").text
+        click_and_wait(browser, browser.find_element(By.ID, "keep-open"))
+        assert browser.find_element(By.ID, "status").text == "Approved"
+        click_and_wait(browser, browser.find_element(By.ID, "close"))
+        click_and_wait(browser, browser.find_element(By.ID, "confirm-close"))
         assert browser.find_element(By.ID, "status").text == "Closed"
         assert browser.find_element(By.ID, "source").text == "Source: Lentune"
         sign_out(browser)

@@ -280,6 +280,11 @@ enum PurchaseOrderController {
             throw Abort(.notFound)
         }
         let po = try await find(req, viewer)
+        if action == .close, (try? req.content.get(String.self, at: "confirm")) != "yes" {
+            // Close asks first (a closed PO takes no more invoices, and Lentune cannot reopen it).
+            let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
+            return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, confirmClose: true)).response(status: .ok)
+        }
         let next: PurchaseOrder
         do {
             next = try await PurchaseOrderCommands.act(

@@ -171,6 +171,8 @@ enum PurchaseOrderViews {
         var notice: String? = nil
         var error: String? = nil
         var sync = SyncPanel()
+        /// Close was pressed: ask before closing (issue 29: it closed at once, with no way back in Lentune).
+        var confirmClose = false
     }
 
     /// A PO's Procore state: the ledger (push for Lentune POs, pull for Procore POs) and the jobs that moved it.
@@ -190,6 +192,21 @@ enum PurchaseOrderViews {
         return Layout.page(title: "Purchase order \(po.number)", viewer: model.viewer, section: .purchaseOrders) {
             Layout.flash(model.notice, kind: "notice")
             Layout.flash(model.error)
+            if model.confirmClose {
+                el("section", .class("confirm"), .id("confirm-close-box"), .role("alertdialog"), .aria("labelledby", "confirm-close-title")) {
+                    el("h2", .id("confirm-close-title")) { "Close \(po.number)?" }
+                    el("p") {
+                        "A closed purchase order takes no more invoices, here or in Procore, and Lentune cannot reopen it: "
+                            + "in Procore a closed commitment is reopened by hand."
+                    }
+                    el("form", .method("post"), .action(SiteURL.purchaseOrderAction(po.id.rawValue, "close").path), .class("inline")) {
+                        Layout.csrfField(model.viewer.csrfToken)
+                        el("input", .type("hidden"), .name("confirm"), .value("yes"))
+                        el("button", .type("submit"), .id("confirm-close")) { "Close it" }
+                    }
+                    el("a", .href(SiteURL.purchaseOrder(po.id.rawValue).path), .class("button secondary"), .id("keep-open")) { "Keep it open" }
+                }
+            }
             el("dl", .class("facts")) {
                 el("dt") { "Source" }
                 el("dd", .id("source")) { po.origin == .procore ? "Source: Procore" : "Source: Lentune" }
