@@ -15,7 +15,8 @@ import Testing
     @Test func parse_acceptsPlainDecimals() {
         #expect(Money.parse("1,234.50") == Decimal(string: "1234.50"))
         #expect(Money.parse(" -12 ") == Decimal(-12))
-        for bad in ["", "abc", "1e5", "$5", "1.2.3", "-", ".", "1.23456", "12-3", String(repeating: "9", count: 40)] {
+        #expect(Money.parse("$5") == Decimal(5))  // a leading dollar sign is read (issue 29; it was refused before)
+        for bad in ["", "abc", "1e5", "5$", "1.2.3", "-", ".", "1.23456", "12-3", String(repeating: "9", count: 40)] {
             #expect(Money.parse(bad) == nil, "\(bad)")
         }
     }
