@@ -5,6 +5,7 @@ of the three modes, with the destination read back from the sandbox through Proc
 - Procore purchase order: a requisition on a commitment imported from Procore, allocated on the invoice page.
 """
 import json
+import re
 import tempfile
 import urllib.parse
 import urllib.request
@@ -123,6 +124,9 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
             assert [float(line["amount"]) for line in cost["line_items"]] == [250.0]
             assert cost["line_items"][0]["tax_code_id"] is not None
             assert [attachment["filename"] for attachment in cost["attachments"]] == ["supplier-invoice.pdf"]
+            # The page names what was made in Procore, with its id (issue 29).
+            made = browser.find_element(By.CSS_SELECTOR, "#procore-link, #procore-id").text
+            assert made.startswith("Direct cost BR-DC-1") and f"#{costs[0]['id']}" in made, made
             sign_out(browser)
 
             # Lentune purchase order: a PO raised here and pushed; an invoice against it becomes a requisition.
@@ -145,7 +149,7 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
                 return "✓ Synced" in browser.find_element(By.ID, "procore-sync").text
 
             wait_for(pushed, "the PO pushed to Procore", timeout=120)
-            commitment = int(browser.find_element(By.ID, "procore-commitment").text.lstrip("#").split()[0])
+            commitment = int(re.search(r"#(\d+)", browser.find_element(By.ID, "procore-commitment").text).group(1))
             # The PO appears beside the form once its number is entered (Show PO saves nothing).
             browser.get(demo["url"] + "/invoices/new")
             browser.find_element(By.ID, "purchase_order_number").send_keys(po_number)

@@ -416,10 +416,12 @@ enum InvoiceViews {
                 case .synced?:
                     " Posted " + (record?.lastSyncedAt.map { IntegrationLogView.stamp($0) + " UTC " } ?? "")
                     if let id = record?.procoreID {
+                        // Named for what was made in Procore (issue 29: "#4294968341" said nothing).
+                        let made = (invoice.purchaseOrderID == nil ? "Direct cost " : "Subcontractor invoice ") + "\(invoice.number) (#\(id))"
                         if let url = record?.procoreURL {
-                            el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener"), .id("procore-link")) { "#\(id) ↗" }
+                            el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener"), .id("procore-link")) { "\(made) ↗" }
                         } else {
-                            el("span", .id("procore-id")) { "#\(id)" }
+                            el("span", .id("procore-id")) { made }
                         }
                     }
                 case .pending?: " Waiting to post." + (record?.lastError.map { " Last attempt: \($0)" } ?? "")

@@ -226,9 +226,9 @@ enum PurchaseOrderViews {
                     el("dt") { "Procore commitment" }
                     el("dd", .id("procore-commitment")) {
                         if let url = model.sync.records.first(where: { $0.procoreURL != nil })?.procoreURL {
-                            el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener")) { "#\(commitment) ↗" }
+                            el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener")) { "Commitment \(po.number) (#\(commitment)) ↗" }
                         } else {
-                            "#\(commitment)"
+                            "Commitment \(po.number) (#\(commitment))"
                         }
                     }
                 }
