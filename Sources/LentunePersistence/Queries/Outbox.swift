@@ -211,16 +211,9 @@ public enum Outbox {
     public static func counts(in organisation: Organisation.ID, filter: Filter = .init(), on db: any Database) async throws -> [SyncJob.State: Int] {
         var filter = filter
         filter.state = nil
-        let rows = try await (db as! any SQLDatabase).raw("""
+        return try byState(try await (db as! any SQLDatabase).raw("""
             SELECT state, COUNT(*) AS n FROM outbox_jobs WHERE \(condition(organisation, filter)) GROUP BY state
-            """).all()
-        var result: [SyncJob.State: Int] = [:]
-        for row in rows {
-            if let state = SyncJob.State(rawValue: try row.decode(column: "state", as: String.self)) {
-                result[state] = try row.decode(column: "n", as: Int.self)
-            }
-        }
-        return result
+            """).all())
     }
 
     static func condition(_ organisation: Organisation.ID, _ filter: Filter) -> SQLQueryString {
@@ -262,7 +255,11 @@ public enum Outbox {
 
     /// Jobs by state across all organisations (the `/metrics` queue depth).
     public static func depth(on db: any Database) async throws -> [SyncJob.State: Int] {
-        let rows = try await (db as! any SQLDatabase).raw("SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state").all()
+        try byState(try await (db as! any SQLDatabase).raw("SELECT state, COUNT(*) AS n FROM outbox_jobs GROUP BY state").all())
+    }
+
+    /// `state, n` rows as counts by state.
+    static func byState(_ rows: [any SQLRow]) throws -> [SyncJob.State: Int] {
         var result: [SyncJob.State: Int] = [:]
         for row in rows {
             if let state = SyncJob.State(rawValue: try row.decode(column: "state", as: String.self)) {

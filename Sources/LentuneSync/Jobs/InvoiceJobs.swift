@@ -30,7 +30,10 @@ public enum InvoiceJobs {
             try await post(id, job: job, ctx)
         } catch {
             let classified = SyncError(any: error, job: job)
-            try? await SyncLedger.record(classified.ledgerUpdate(job, ctx), .invoice, id.rawValue, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
+            // A hold wrote its ledger row with the invoice's status, in one transaction.
+            if case .held = classified {} else {
+                try? await SyncLedger.record(classified.ledgerUpdate(job, ctx), .invoice, id.rawValue, organisation: job.organisationID, now: ctx.now(), on: ctx.db)
+            }
             throw classified
         }
     }

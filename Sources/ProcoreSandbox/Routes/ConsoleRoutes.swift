@@ -75,14 +75,16 @@ enum ConsoleRoutes {
             guard let index = data.billingPeriods.firstIndex(where: { $0.id == id }) else {
                 return .failure(Sync.ItemError("billing_period", "does not exist"))
             }
-            let project = data.billingPeriods[index].projectID
-            for other in data.billingPeriods.indices where data.billingPeriods[other].projectID == project {
-                let status = other == index ? (open ? "open" : "closed") : (open ? "closed" : data.billingPeriods[other].status)
-                if data.billingPeriods[other].status != status {
-                    data.billingPeriods[other].status = status
-                    data.billingPeriods[other].updatedAt = now
-                }
+            func set(_ period: Int, _ status: String) {
+                guard data.billingPeriods[period].status != status else { return }
+                data.billingPeriods[period].status = status
+                data.billingPeriods[period].updatedAt = now
             }
+            if open {
+                let project = data.billingPeriods[index].projectID
+                for other in data.billingPeriods.indices where data.billingPeriods[other].projectID == project { set(other, "closed") }
+            }
+            set(index, open ? "open" : "closed")
             let period = data.billingPeriods[index]
             return .success("Billing period \(period.position) (\(period.startDate) – \(period.endDate)) is \(period.status).")
         }
