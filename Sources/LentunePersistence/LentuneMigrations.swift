@@ -46,5 +46,7 @@ public enum LentuneMigrations {
         CreateProcoreReferenceLinks(),
         // 0022
         UpdateInvoicesAddRequestKey(),
+        // 0023 (issue 25)
+        UpdateSyncRecordsAddTarget(),
     ]
 }

@@ -157,6 +157,30 @@ final class SandboxProcess: @unchecked Sendable {
         var statuses: [String: Int]
         /// API requests seen and faults injected since the last clear.
         var injected: [String: Int]?
+        /// The last 500 requests, oldest first, with when the sandbox answered each.
+        var recent: [Entry]?
+
+        struct Entry: Decodable {
+            var method: String
+            var route: String
+            var at: String
+        }
+
+        /// Where the time between `start` and `end` went: seconds to the first API request, from the last one to the
+        /// end, and the gaps between requests longer than `gap` (what kept a run under its budget).
+        func timeline(from start: Date, to end: Date, gap: Double = 0.4) -> String {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let times = (recent ?? []).filter { $0.route.contains("/rest/") }.compactMap { formatter.date(from: $0.at) }
+            guard let first = times.first, let last = times.last else { return "no API requests" }
+            var gaps: [String] = []
+            for (earlier, later) in zip(times, times.dropFirst()) where later.timeIntervalSince(earlier) >= gap {
+                gaps.append(String(format: "%.1f s at +%.1f", later.timeIntervalSince(earlier), earlier.timeIntervalSince(start)))
+            }
+            return String(
+                format: "first request at +%.1f s, last at +%.1f s of %.1f s; gaps ≥ %.1f s: %@", first.timeIntervalSince(start),
+                last.timeIntervalSince(start), end.timeIntervalSince(start), gap, gaps.isEmpty ? "none" : gaps.joined(separator: ", "))
+        }
     }
 
     func requestCounts(_ client: any Client) async throws -> RequestLog {

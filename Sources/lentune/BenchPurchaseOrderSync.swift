@@ -115,9 +115,11 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         try await sandbox.clearRequests(app.client)
         try await setFaults(on: sandbox, app: app)
         var started = ContinuousClock.now
+        var startedAt = Date()
         try await drain()
         try await clearFaults(on: sandbox, app: app)
         var elapsed = seconds(ContinuousClock.now - started)
+        var endedAt = Date()
         var log = try await sandbox.requestCounts(app.client)
         var rest = log.counts.filter { $0.key.contains(" /rest/") }.values.reduce(0, +)
         var synced = 0
@@ -133,8 +135,9 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
                       Procore requests: %d = %.3f per pushed PO (target ≤ 1.2; one commitment call and one status call per \
             100 POs of a project, one lines call per PO); 429s: %d (target 0)
                       spike budget used: %.1f %% (requests ÷ what 100 per 10 s allows in that time; target ≥ 95 %%)
+                      %@
             """, pos, elapsed, Double(pos) / elapsed, synced, matching.count, Set(matching.compactMap(\.originId)).count, rest,
-            Double(rest) / Double(pos), log.statuses["429"] ?? 0, share * 100))
+            Double(rest) / Double(pos), log.statuses["429"] ?? 0, share * 100, log.timeline(from: startedAt, to: endedAt)))
 
         // 2. The initial import, after a switch to Procore purchase order.
         let before = try await ProcoreSettings.row(row.id, in: organisation, on: db)
@@ -144,9 +147,11 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         try await sandbox.clearRequests(app.client)
         try await setFaults(on: sandbox, app: app)
         started = ContinuousClock.now
+        startedAt = Date()
         try await drain()
         try await clearFaults(on: sandbox, app: app)
         elapsed = seconds(ContinuousClock.now - started)
+        endedAt = Date()
         log = try await sandbox.requestCounts(app.client)
         rest = log.counts.filter { $0.key.contains(" /rest/") }.values.reduce(0, +)
         let imported = try await PurchaseOrders.list(in: organisation, filter: .init(origin: .procore, perPage: 1), on: db).total
@@ -155,9 +160,10 @@ struct PurchaseOrderSyncBench: AsyncParsableCommand {
         printNow(String(format: """
               import: %d Procore-created commitments stored in %.1f s (%.1f/s); job %@%@
                       Procore requests: %d (%.2f per commitment read); 429s: %d (target 0); spike budget used: %.1f %%
+                      %@ (the last 500 requests)
             """, imported, elapsed, Double(imported) / max(elapsed, 0.001), job?.state.rawValue ?? "?",
             job?.lastError.map { ": \($0)" } ?? "", rest, Double(rest) / Double(max(imported + pos, 1)), log.statuses["429"] ?? 0,
-            share * 100))
+            share * 100, log.timeline(from: startedAt, to: endedAt)))
 
         // 3. Webhook-to-visible: another app creates commitments at `rate`; Lentune hears by webhook and reads each.
         if events > 0 { try await latency(app: app, sandbox: sandbox, organisation: organisation, project: project.procoreProjectID!, vendor: supplier.procoreVendors[row.id]!) }

@@ -39,7 +39,7 @@ import Testing
                 allowed.append("\(action.rawValue):\(status.rawValue)")
             }
         }
-        #expect(allowed == ["submit:draft", "approve:awaiting_approval", "close:approved"])
+        #expect(allowed == ["submit:draft", "approve:awaiting_approval", "close:approved", "reopen:closed"])
     }
 
     @Test func procoreOwnedPOs_takeNoAction() {

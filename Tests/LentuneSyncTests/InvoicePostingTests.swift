@@ -307,6 +307,82 @@ import Testing
         }
     }
 
+    /// Issue 29: a closed PO is reopened in Lentune: its push sets the commitment back to Approved in Procore, and
+    /// the invoice held because the PO was closed posts on it, without waiting for a sweep.
+    @Test(arguments: TestDatabase.kinds)
+    func aClosedPO_reopened_isApprovedAgainInProcore_andTheInvoiceHeldOnItPosts(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Closed too soon")
+            _ = try await PurchaseOrderCommands.act(.close, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(PurchaseOrderPushTests.commitments(w, of: po).map(\.status) == ["Closed"])
+            let late = try await Self.approvedInvoice(
+                w, number: "LATE-1", lines: [(300, 45)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 300)])
+            #expect(try await w.worker.runOnce().held == 1)
+            #expect(try await Invoices.find(late.id, in: w.org, on: w.db)?.status == .held)
+
+            let reopened = try await PurchaseOrderCommands.act(.reopen, on: po.id, organisation: w.org, actor: w.admin, now: Date(), on: w.db)
+            #expect(reopened.status == .approved)
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(PurchaseOrderPushTests.commitments(w, of: po).map(\.status) == ["Approved"])
+            #expect(try await w.worker.runOnce().done == 1)
+            #expect(Self.requisitions(w, of: late).count == 1)
+            #expect(try await Invoices.find(late.id, in: w.org, on: w.db)?.status == .posted)
+        }
+    }
+
+    /// The soak's SOAK-1-5 (issue 25): a direct cost written under neither box, its answer lost and the look-up
+    /// refused, then the company switched to Lentune purchase order. The retry is routed as a requisition, but looks
+    /// where the first run wrote first (the ledger's target), finds the direct cost and posts nothing again. And the
+    /// reverse: a requisition whose answer was lost, then a switch to neither, makes no direct cost.
+    @Test(arguments: TestDatabase.kinds)
+    func aPostingWhoseAnswerWasLost_thenAModeSwitch_isFoundWhereItWent_notPostedAgainElsewhere(kind: TestDatabase.Kind) async throws {
+        try await PurchaseOrderPushTests.world(kind) { w in
+            let po = try await Self.pushedPO(w, title: "Switched mid-post")
+            func allocatedInvoice(_ number: String) async throws -> Invoice {
+                try await Self.approvedInvoice(
+                    w, number: number, lines: [(300, 45)], po: po, allocations: [Invoice.Allocation(purchaseOrderLineID: po.lines[0].id, amount: 300)])
+            }
+            let project = try #require(w.project.procoreProjectID)
+            let costs = "/rest/v1.1/projects/\(project)/direct_costs"
+            let requisitions = "/rest/v1.1/requisitions"
+
+            try await Self.setSource(w, .none)
+            let cost = try await allocatedInvoice("SWITCH-1")
+            var faults = SandboxFaults()
+            faults.dropAfterCommit = ["POST \(costs)": 50]
+            faults.errorRates = ["GET \(costs)": 1.0]
+            w.sandbox.server.store.faults = faults
+            #expect(try await w.worker.runOnce().retried == 1)
+            #expect(Self.directCosts(w, of: cost).count == 1, "Procore has it; Lentune does not know")
+            #expect(try await Self.posting(w, cost)?.target == .directCost(company: w.row.procoreCompanyID, project: project))
+            w.sandbox.server.store.faults = SandboxFaults()
+            try await Self.setSource(w, .lentune)
+            w.sandbox.server.store.requestLog.clear()
+            #expect(try await w.later.runOnce().done == 1)
+            #expect(Self.requisitions(w, of: cost).isEmpty, "not posted a second time, as a subcontractor invoice")
+            #expect(Self.directCosts(w, of: cost).count == 1)
+            #expect(!w.sandbox.server.store.requestLog.all().contains { $0.method == "POST" })
+            let posted = try #require(try await Self.posting(w, cost))
+            #expect(posted.state == .synced && posted.procoreID == Self.directCosts(w, of: cost).first?.id)
+            #expect(try await Invoices.find(cost.id, in: w.org, on: w.db)?.status == .posted)
+
+            let requisition = try await allocatedInvoice("SWITCH-2")
+            faults = SandboxFaults()
+            faults.dropAfterCommit = ["POST \(requisitions)": 50]
+            faults.errorRates = ["GET \(requisitions)": 1.0]
+            w.sandbox.server.store.faults = faults
+            #expect(try await w.worker.runOnce().retried == 1)
+            #expect(Self.requisitions(w, of: requisition).count == 1)
+            w.sandbox.server.store.faults = SandboxFaults()
+            try await Self.setSource(w, .none)
+            #expect(try await w.later.runOnce().done == 1)
+            #expect(Self.directCosts(w, of: requisition).isEmpty, "not posted a second time, as a direct cost")
+            #expect(Self.requisitions(w, of: requisition).count == 1)
+            #expect(try await Self.posting(w, requisition)?.procoreID == Self.requisitions(w, of: requisition).first?.id)
+        }
+    }
+
     @Test(arguments: TestDatabase.kinds)
     func anOverheadsInvoice_isNeverPosted(kind: TestDatabase.Kind) async throws {
         try await PurchaseOrderPushTests.world(kind) { w in

@@ -132,6 +132,29 @@ def test_three_line_purchase_order_is_created_edited_approved_and_closed(demo, b
         click_and_wait(browser, browser.find_element(By.ID, "confirm-close"))
         assert browser.find_element(By.ID, "status").text == "Closed"
         assert browser.find_element(By.ID, "source").text == "Source: Lentune"
+        assert not browser.find_elements(By.ID, "new-invoice"), "a closed PO takes no invoices"
+        # Reopen (issue 29): approved again, and it takes invoices.
+        click_and_wait(browser, browser.find_element(By.ID, "reopen"))
+        assert browser.find_element(By.ID, "status").text == "Approved"
+        assert "Reopened" in browser.find_element(By.CLASS_NAME, "notice").text
+
+        # Invoice from PO (issue 29): the form starts from the PO's lines and remaining amounts, each allocated to
+        # its line; once saved, the invoice is fully allocated and may be marked as checked at once.
+        click_and_wait(browser, browser.find_element(By.ID, "new-invoice"))
+        amounts = [browser.find_element(By.NAME, f"lines[{i}][amount]").get_attribute("value") for i in range(3)]
+        assert amounts == ["9.99", "2.01", "10005.00"], amounts
+        assert browser.find_element(By.NAME, "lines[0][description]").get_attribute("value") == "Ready-mix"
+        assert browser.find_element(By.ID, "purchase_order_number").get_attribute("value").startswith("PO-")
+        assert browser.find_element(By.ID, "total_excluding_tax").get_attribute("value") == "10017.00"
+        number = "FROM-PO-" + ("L" if lentune else "N")
+        browser.find_element(By.ID, "number").send_keys(number)
+        browser.execute_script("arguments[0].value = '2026-11-28'", browser.find_element(By.ID, "invoice_date"))
+        Select(browser.find_element(By.ID, "approver")).select_by_index(1)
+        click_and_wait(browser, browser.find_element(By.ID, "save-invoice"))
+        assert not browser.find_elements(By.ID, "form-errors"), browser.find_element(By.ID, "form-errors").text
+        assert "Allocated: 10,017.00 of 10,017.00" in browser.find_element(By.ID, "allocated").text
+        click_and_wait(browser, browser.find_element(By.ID, "check"))
+        assert browser.find_element(By.ID, "status").text == "Awaiting approval", browser.find_element(By.TAG_NAME, "main").text[:800]
         sign_out(browser)
     finally:
         set_source(browser, demo, lentune=False, procore=False)

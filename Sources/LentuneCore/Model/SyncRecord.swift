@@ -53,11 +53,13 @@ public struct SyncRecord: Hashable, Sendable {
     public var attempts: Int
     public var lastError: String?
     public var lastSyncedAt: Date?
+    /// Where in Procore it is written, or was last being written (issue 25).
+    public var target: ProcoreTarget?
 
     public init(
         id: ID = ID(), organisationID: Organisation.ID, entityKind: EntityKind, entityID: UUID, direction: Direction = .push,
         procoreID: ProcoreID? = nil, procoreURL: String? = nil, state: State = .notSynced, attempts: Int = 0,
-        lastError: String? = nil, lastSyncedAt: Date? = nil
+        lastError: String? = nil, lastSyncedAt: Date? = nil, target: ProcoreTarget? = nil
     ) {
         self.id = id
         self.organisationID = organisationID
@@ -70,6 +72,7 @@ public struct SyncRecord: Hashable, Sendable {
         self.attempts = attempts
         self.lastError = lastError
         self.lastSyncedAt = lastSyncedAt
+        self.target = target
     }
 }
 

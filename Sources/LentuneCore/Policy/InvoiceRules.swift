@@ -238,6 +238,24 @@ public enum InvoiceAllocations {
         return [Invoice.Allocation(purchaseOrderLineID: line.id, amount: invoice.statedTotalExcludingTax)]
     }
 
+    /// What an invoice against `po` starts from (issue 29, "invoice from PO"): one line per PO line with something
+    /// left to invoice, carrying its description, coding and tax code, the amount remaining excluding tax
+    /// (`allocatedElsewhere`: what other invoices took) and the tax on it at the line's own rate; each allocated to
+    /// its PO line. Fully invoiced lines are left out.
+    public static func remainingLines(of po: PurchaseOrder, allocatedElsewhere: [PurchaseOrder.Line.ID: Decimal]) -> [(line: Invoice.Line, allocation: Invoice.Allocation)] {
+        po.lines.sorted { $0.position < $1.position }.compactMap { line in
+            let remaining = line.amount - (allocatedElsewhere[line.id] ?? 0)
+            guard remaining > 0 else { return nil }
+            let tax = line.amount == 0 ? 0 : (remaining * line.tax / line.amount).roundedToCents()
+            return (
+                Invoice.Line(
+                    description: line.description, costCodeID: line.costCodeID, costTypeID: line.costTypeID, taxCodeID: line.taxCodeID,
+                    amount: remaining, tax: tax),
+                Invoice.Allocation(purchaseOrderLineID: line.id, amount: remaining)
+            )
+        }
+    }
+
     /// An allocation by quantity: its value is the quantity at the PO line's unit cost.
     public static func byQuantity(_ quantity: Decimal, of line: PurchaseOrder.Line) -> Invoice.Allocation {
         Invoice.Allocation(purchaseOrderLineID: line.id, basis: .quantity(quantity), amount: quantity * line.unitCost)

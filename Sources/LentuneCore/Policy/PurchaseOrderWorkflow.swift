@@ -1,10 +1,11 @@
 import Foundation
 
-/// Draft → Awaiting approval → Approved → Closed. Submitting a PO whose total (incl. tax) is within the raiser's
+/// Draft → Awaiting approval → Approved → Closed, and Closed → Approved again (**Reopen**, issue 29: an invoice
+/// that arrives after a PO was closed, or a close by mistake). Submitting a PO whose total (incl. tax) is within the raiser's
 /// approval limit approves it at once (Lentune's "Personal Limit").
 public enum PurchaseOrderWorkflow {
     public enum Action: String, Sendable, CaseIterable {
-        case submit, approve, close
+        case submit, approve, close, reopen
     }
 
     public enum Refusal: Error, Equatable, Sendable {
@@ -27,8 +28,9 @@ public enum PurchaseOrderWorkflow {
     public static func apply(
         _ action: Action, to po: PurchaseOrder, by actor: User, project: PurchaseOrderPolicy.ProjectSource?
     ) -> Result<PurchaseOrder, Refusal> {
-        if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(po, project: project) {
-            // Closing an approved PO is still a change of a Procore-owned PO: refused the same way.
+        // Closing an approved PO is still a change of a Procore-owned PO: refused the same way. Reopening is the one
+        // change a closed PO takes.
+        if case .failure(let refusal) = PurchaseOrderPolicy.mayEdit(po, project: project), !(action == .reopen && refusal == .closed) {
             return .failure(.policy(refusal))
         }
         var next = po
@@ -48,6 +50,12 @@ public enum PurchaseOrderWorkflow {
         case (.close, .approved):
             guard actor.role.mayEditDocuments else { return .failure(.role(action)) }
             next.status = .closed
+        case (.reopen, .closed):
+            // Approved again as it was (its approver stands): on Lentune purchase order the push sets its commitment
+            // back to Approved, which Procore allows (only its vendor and lines are locked), and the invoices held
+            // on it post.
+            guard actor.role.mayEditDocuments else { return .failure(.role(action)) }
+            next.status = .approved
         default:
             return .failure(.notAllowed(action: action, status: po.status))
         }
@@ -72,6 +80,7 @@ extension PurchaseOrderWorkflow.Action {
         case .submit: "submitted for approval"
         case .approve: "approved"
         case .close: "closed"
+        case .reopen: "reopened"
         }
     }
 }

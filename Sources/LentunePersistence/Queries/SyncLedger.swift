@@ -24,14 +24,7 @@ public enum SyncLedger {
         _ update: Update, _ kind: SyncRecord.EntityKind, _ entity: UUID, direction: SyncRecord.Direction = .push,
         organisation: Organisation.ID, now: Date, on db: any Database
     ) async throws {
-        // The row exists first (a concurrent writer's insert is a no-op, never a constraint failure that would abort
-        // the caller's transaction on PostgreSQL), then it is read and updated.
-        try await (db as! any SQLDatabase).raw("""
-            INSERT INTO sync_records (id, organisation_id, entity_kind, entity_id, direction, state, attempts, updated_at)
-            VALUES (\(bind: UUID()), \(bind: organisation.rawValue), \(bind: kind.rawValue), \(bind: entity), \(bind: direction.rawValue),
-                \(bind: SyncRecord.State.notSynced.rawValue), 0, \(bind: now))
-            ON CONFLICT (entity_kind, entity_id, direction) DO NOTHING
-            """).run()
+        try await ensureRow(kind, entity, direction: direction, organisation: organisation, now: now, on: db)
         guard let record = try await SyncRecordRecord.scoped(to: organisation, on: db)
             .filter(\.$entityKind == kind.rawValue).filter(\.$entityID == entity).filter(\.$direction == direction.rawValue).first()
         else { return }  // the entity belongs to another organisation: nothing of it is touched
@@ -59,6 +52,31 @@ public enum SyncLedger {
             try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$id == entity)
                 .set(\.$syncState, to: record.state).update()
         }
+    }
+
+    /// Records where in Procore the record is about to be written, before the write and committed on its own, so
+    /// that a run routing it elsewhere later looks there first (issue 25). Leaves its state as it is.
+    public static func aim(
+        _ target: ProcoreTarget, _ kind: SyncRecord.EntityKind, _ entity: UUID, direction: SyncRecord.Direction = .push,
+        organisation: Organisation.ID, now: Date, on db: any Database
+    ) async throws {
+        try await ensureRow(kind, entity, direction: direction, organisation: organisation, now: now, on: db)
+        try await SyncRecordRecord.scoped(to: organisation, on: db).filter(\.$entityKind == kind.rawValue).filter(\.$entityID == entity)
+            .filter(\.$direction == direction.rawValue).set(\.$procoreTarget, to: target.text).update()
+    }
+
+    /// The row exists first (a concurrent writer's insert is a no-op, never a constraint failure that would abort the
+    /// caller's transaction on PostgreSQL), then it is read and updated.
+    static func ensureRow(
+        _ kind: SyncRecord.EntityKind, _ entity: UUID, direction: SyncRecord.Direction, organisation: Organisation.ID, now: Date,
+        on db: any Database
+    ) async throws {
+        try await (db as! any SQLDatabase).raw("""
+            INSERT INTO sync_records (id, organisation_id, entity_kind, entity_id, direction, state, attempts, updated_at)
+            VALUES (\(bind: UUID()), \(bind: organisation.rawValue), \(bind: kind.rawValue), \(bind: entity), \(bind: direction.rawValue),
+                \(bind: SyncRecord.State.notSynced.rawValue), 0, \(bind: now))
+            ON CONFLICT (entity_kind, entity_id, direction) DO NOTHING
+            """).run()
     }
 
     /// The record's ledger rows (push and pull).

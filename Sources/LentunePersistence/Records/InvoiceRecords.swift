@@ -177,6 +177,8 @@ public final class SyncRecordRecord: Model, TenantRecord, @unchecked Sendable {
     @Field(key: "attempts") public var attempts: Int
     @OptionalField(key: "last_error") public var lastError: String?
     @OptionalField(key: "last_synced_at") public var lastSyncedAt: Date?
+    /// `ProcoreTarget.text` (migration 0023).
+    @OptionalField(key: "procore_target") public var procoreTarget: String?
 
     public init() {}
 
@@ -192,6 +194,7 @@ public final class SyncRecordRecord: Model, TenantRecord, @unchecked Sendable {
         attempts = record.attempts
         lastError = record.lastError
         lastSyncedAt = record.lastSyncedAt
+        procoreTarget = record.target?.text
     }
 
     public var domain: SyncRecord {
@@ -200,6 +203,6 @@ public final class SyncRecordRecord: Model, TenantRecord, @unchecked Sendable {
             entityKind: SyncRecord.EntityKind(rawValue: entityKind) ?? .purchaseOrder, entityID: entityID,
             direction: SyncRecord.Direction(rawValue: direction) ?? .push, procoreID: procoreID, procoreURL: procoreURL,
             state: SyncRecord.State(rawValue: state) ?? .notSynced, attempts: attempts, lastError: lastError,
-            lastSyncedAt: lastSyncedAt)
+            lastSyncedAt: lastSyncedAt, target: procoreTarget.flatMap(ProcoreTarget.init(text:)))
     }
 }

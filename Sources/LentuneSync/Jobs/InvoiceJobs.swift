@@ -60,13 +60,32 @@ public enum InvoiceJobs {
         if let poID = invoice.purchaseOrderID { po = try await PurchaseOrders.find(poID, in: organisation, on: ctx.db) }
         let client = try await ctx.sessions.client(organisation: organisation, company: row.procoreCompanyID, on: ctx.db)
         let environment = try await ProcoreSettings.connection(for: organisation, on: ctx.db)?.domain.environment
-        switch InvoiceRouting.destination(for: invoice, source: source, purchaseOrder: po, tolerance: row.roundingTolerance) {
+        let destination = InvoiceRouting.destination(for: invoice, source: source, purchaseOrder: po, tolerance: row.roundingTolerance)
+        let target: ProcoreTarget? =
+            switch destination {
+            case .directCost: .directCost(company: row.procoreCompanyID, project: procoreProject)
+            case .requisition(let commitment): .requisition(company: row.procoreCompanyID, project: procoreProject, commitment: commitment)
+            case .notIntegrated, .held: nil
+            }
+        // An earlier run may have written it where it is no longer routed (a mode switch, a PO synced or closed since):
+        // there first, so it never reaches Procore twice.
+        let ledger = try await SyncLedger.records(of: invoice.id.rawValue, in: organisation, on: ctx.db)
+            .first { $0.entityKind == .invoice && $0.direction == .push }
+        if let earlier = ledger?.target, earlier != target, let found = try await existing(invoice, at: earlier, ctx) {
+            try await posted(invoice, procoreID: found, url: environment.flatMap { ProcoreWebLinks.url(earlier.link(found), environment: $0) }, ctx)
+            return
+        }
+        if let target, ledger?.target != target {
+            try await SyncLedger.aim(target, .invoice, invoice.id.rawValue, organisation: organisation, now: ctx.now(), on: ctx.db)
+        }
+        switch destination {
         case .notIntegrated:
             throw SyncError.cancelled("Project \(project.code) is not linked to Procore: its invoices are not posted there.")
         case .held(let reason):
             try await hold(invoice, reason.message, ctx)
         case .directCost:
-            let cost = try await postDirectCost(invoice, row: row, project: procoreProject, client: client, job: job, ctx)
+            let mayExist = job.attempts > 1 || ledger?.target == target || (ledger?.attempts ?? 0) > 0 || ledger?.lastError != nil
+            let cost = try await postDirectCost(invoice, row: row, project: procoreProject, client: client, mayExist: mayExist, ctx)
             let url = environment.flatMap { ProcoreWebLinks.url(.directCost(project: procoreProject, directCost: cost.id), environment: $0) }
             try await posted(invoice, procoreID: cost.id, url: url, ctx)
         case .requisition(let commitment):
@@ -79,9 +98,23 @@ public enum InvoiceJobs {
         }
     }
 
+    /// The id of the invoice's record at `target` in Procore, found by its `origin_id`, if an earlier run made it.
+    static func existing(_ invoice: Invoice, at target: ProcoreTarget, _ ctx: JobContext) async throws -> ProcoreID? {
+        let client = try await ctx.sessions.client(organisation: invoice.organisationID, company: target.company, on: ctx.db)
+        let origin = Procore.ListFilter(originID: invoice.id.rawValue.lowercasedText)
+        switch target {
+        case .directCost(_, let project):
+            return try await client.directCosts(project: project, filter: origin).all().first?.id
+        case .requisition(_, let project, let commitment):
+            return try await client.requisitions(project: project, filter: origin, commitment: commitment).all().first?.id
+        }
+    }
+
     /// The direct cost, its lines coded by budget codes decided before the write and its PDF in the same request.
+    /// `mayExist`: an earlier run may already have created it (its answer lost: this job ran before, the ledger aimed it
+    /// here or records an earlier attempt), so the create looks it up by `origin_id` first.
     static func postDirectCost(
-        _ invoice: Invoice, row: ProcoreCompanyLink, project: ProcoreID, client: Procore.Client, job: SyncJob, _ ctx: JobContext
+        _ invoice: Invoice, row: ProcoreCompanyLink, project: ProcoreID, client: Procore.Client, mayExist: Bool, _ ctx: JobContext
     ) async throws -> Procore.DirectCost {
         let budgetCodes = ReferenceWrites.BudgetCodeBook(project: project, row: row, client: client, db: ctx.db)
         let write = try await directCost(invoice, row: row, client: client, budgetCodes: budgetCodes, ctx)
@@ -89,7 +122,6 @@ public enum InvoiceJobs {
         if invoice.attachment != nil, let pdf = try await Invoices.document(of: invoice.id, in: invoice.organisationID, on: ctx.db) {
             uploads.append(Procore.Upload(filename: pdf.filename, data: pdf.bytes))
         }
-        let mayExist = try await mayExist(invoice, job: job, ctx)
         // (A Result, not a catch with a pattern: Swift 6.3's SIL pass crashes on the latter here.)
         let first: Result<Procore.DirectCost, Procore.Error>
         do throws(Procore.Error) {
@@ -184,14 +216,6 @@ public enum InvoiceJobs {
             again.periodId = current.id
             return try await client.createRequisition(project: procoreProject, commitment: commitment, again)
         }
-    }
-
-    /// Whether an earlier run may already have created the invoice's direct cost (its answer lost): this job has run
-    /// before, or the ledger records an earlier attempt. Then the create looks it up by `origin_id` first.
-    static func mayExist(_ invoice: Invoice, job: SyncJob, _ ctx: JobContext) async throws -> Bool {
-        if job.attempts > 1 { return true }
-        let ledger = try await SyncLedger.records(of: invoice.id.rawValue, in: invoice.organisationID, on: ctx.db).first { $0.entityKind == .invoice }
-        return (ledger?.attempts ?? 0) > 0 || ledger?.lastError != nil
     }
 
     /// The invoice's PDF on the direct cost, once. It normally went with the create; a direct cost found by its

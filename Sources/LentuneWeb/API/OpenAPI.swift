@@ -157,7 +157,7 @@ enum OpenAPI {
         "/purchase-orders/{id}/{action}": {
           "parameters": [
             { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
-            { "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["submit", "approve", "close"] } }
+            { "name": "action", "in": "path", "required": true, "schema": { "type": "string", "enum": ["submit", "approve", "close", "reopen"] } }
           ],
           "post": {
             "summary": "Submit (auto-approves within the raiser's limit), approve (approvers and administrators) or close",

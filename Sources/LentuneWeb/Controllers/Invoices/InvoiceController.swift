@@ -45,7 +45,19 @@ enum InvoiceController {
 
     @Sendable static func new(req: Request) async throws -> Response {
         let viewer = try editor(req)
+        // **New invoice** on a PO's page: the form starts from the PO's remaining lines.
+        if let id = req.query[String.self, at: "purchase_order"].flatMap(UUID.init(uuidString:)),
+            let po = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: req.db)
+        {
+            return try await form(req, viewer, input: try await copying(po, into: InvoiceInput(), req, viewer), existing: nil, poNumber: po.number)
+        }
         return try await form(req, viewer, input: InvoiceInput(), existing: nil)
+    }
+
+    /// `input` with `po`'s remaining lines copied in, each allocated to its PO line.
+    static func copying(_ po: PurchaseOrder, into input: InvoiceInput, _ req: Request, _ viewer: Viewer, excluding invoice: Invoice.ID = Invoice.ID()) async throws -> InvoiceInput {
+        let elsewhere = try await Invoices.allocatedElsewhere(to: po.id, excluding: invoice, in: viewer.organisationID, on: req.db)
+        return input.copying(po, allocatedElsewhere: elsewhere)
     }
 
     @Sendable static func edit(req: Request) async throws -> Response {
@@ -79,6 +91,7 @@ enum InvoiceController {
             var tax_code: String?
             var amount: String?
             var tax: String?
+            var po_line: String?
         }
 
         var supplier: String?
@@ -111,7 +124,7 @@ enum InvoiceController {
             approver: fields.approver ?? "",
             lines: lines.map {
                 .init(description: $0.description ?? "", costCode: $0.cost_code ?? "", costType: $0.cost_type ?? "", taxCode: $0.tax_code ?? "",
-                      amount: $0.amount ?? "", tax: $0.tax ?? "")
+                      amount: $0.amount ?? "", tax: $0.tax ?? "", purchaseOrderLine: $0.po_line ?? "")
             })
         let poNumber = (fields.purchase_order_number ?? "").trimmingCharacters(in: .whitespaces)
         var po: PurchaseOrder?
@@ -148,8 +161,12 @@ enum InvoiceController {
     /// The one path of the form for a new invoice and an edit: read it, parse it, capture or update, and show the form
     /// again with every message when something is refused (or with the PO beside it for **Show PO**).
     static func save(_ req: Request, _ viewer: Viewer, existing: Invoice?) async throws -> Response {
-        let (input, poNumber, document, po, readErrors, showPO) = try await read(req, viewer, keeping: existing)
-        if showPO { return try await form(req, viewer, input: input, existing: existing, poNumber: poNumber, errors: readErrors.filter { $0.key != "document" }) }
+        var (input, poNumber, document, po, readErrors, showPO) = try await read(req, viewer, keeping: existing)
+        if showPO {
+            // Show PO with no lines typed yet copies the PO's remaining lines (each allocated to its PO line).
+            if let po, input.lines.isEmpty { input = try await copying(po, into: input, req, viewer, excluding: existing?.id ?? Invoice.ID()) }
+            return try await form(req, viewer, input: input, existing: existing, poNumber: poNumber, errors: readErrors.filter { $0.key != "document" })
+        }
         var errors = readErrors
         var parsed: Invoice?
         switch input.parse(organisation: viewer.organisationID, id: existing?.id ?? Invoice.ID(), po: po) {

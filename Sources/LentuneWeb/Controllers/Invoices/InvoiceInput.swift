@@ -11,6 +11,8 @@ struct InvoiceInput: Sendable {
         var taxCode = ""
         var amount = ""
         var tax = ""
+        /// The PO line it was copied from (invoice from PO): the line's amount is allocated to it.
+        var purchaseOrderLine = ""
     }
 
     struct Allocation: Sendable {
@@ -117,6 +119,18 @@ struct InvoiceInput: Sendable {
                 parsedAllocations.append(Invoice.Allocation(purchaseOrderLineID: .init(lineID), amount: amount))
             }
         }
+        // Lines copied from the PO's lines allocate their amounts to them, unless allocations are given.
+        if allocations.isEmpty {
+            for (index, line) in zip(lines.indices, lines.prefix(500)) where !line.purchaseOrderLine.isEmpty {
+                let field = "lines[\(index)].purchase_order_line_id"
+                guard let lineID = uuid(line.purchaseOrderLine, field, "purchase order line") else { continue }
+                guard let po, po.lines.contains(where: { $0.id.rawValue == lineID }) else {
+                    errors[field] = "Line \(index + 1) was copied from a line that is not on the purchase order: remove it or copy the PO's lines again."
+                    continue
+                }
+                parsedAllocations.append(Invoice.Allocation(purchaseOrderLineID: .init(lineID), amount: parsedLines[index].amount))
+            }
+        }
         guard errors.isEmpty, let supplier, let invoiceDate, let excluding, let including else { return .failure(FieldErrors(errors)) }
         let invoice = Invoice(
             id: id, organisationID: organisation, supplierID: .init(supplier), number: number.trimmingCharacters(in: .whitespaces),
@@ -124,5 +138,31 @@ struct InvoiceInput: Sendable {
             purchaseOrderID: poID.map { .init($0) }, lines: parsedLines, allocations: parsedAllocations,
             statedTotalExcludingTax: excluding, statedTax: including - excluding, approverID: approver.map { .init($0) })
         return .success(invoice)
+    }
+}
+
+extension InvoiceInput {
+    /// The form of an invoice against `po` (issue 29, "invoice from PO"): its supplier, project and number, and its
+    /// lines with what is left to invoice on them (`InvoiceAllocations.remainingLines`), each allocated to its PO line;
+    /// the totals are those lines'. Whatever was typed in the header is kept.
+    func copying(_ po: PurchaseOrder, allocatedElsewhere: [PurchaseOrder.Line.ID: Decimal]) -> InvoiceInput {
+        var input = self
+        let remaining = InvoiceAllocations.remainingLines(of: po, allocatedElsewhere: allocatedElsewhere)
+        if input.supplier.isEmpty { input.supplier = po.supplierID.description }
+        if input.project.isEmpty { input.project = po.projectID.description }
+        input.purchaseOrder = po.id.description
+        input.lines = remaining.map { entry in
+            Line(
+                description: entry.line.description, costCode: entry.line.costCodeID?.description ?? "",
+                costType: entry.line.costTypeID?.description ?? "", taxCode: entry.line.taxCodeID?.description ?? "",
+                amount: Money.format(entry.line.amount), tax: Money.format(entry.line.tax),
+                purchaseOrderLine: entry.allocation.purchaseOrderLineID.description)
+        }
+        input.allocations = []
+        let excluding = remaining.reduce(Decimal(0)) { $0 + $1.line.amount }
+        let tax = remaining.reduce(Decimal(0)) { $0 + $1.line.tax }
+        if input.totalExcludingTax.isEmpty { input.totalExcludingTax = Money.format(excluding) }
+        if input.totalIncludingTax.isEmpty { input.totalIncludingTax = Money.format(excluding + tax) }
+        return input
     }
 }

@@ -281,7 +281,7 @@ enum PurchaseOrderController {
         }
         let po = try await find(req, viewer)
         if action == .close, (try? req.content.get(String.self, at: "confirm")) != "yes" {
-            // Close asks first (a closed PO takes no more invoices, and Lentune cannot reopen it).
+            // Close asks first (a closed PO takes no more invoices until someone reopens it).
             let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
             return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, confirmClose: true)).response(status: .ok)
         }
@@ -298,6 +298,7 @@ enum PurchaseOrderController {
             await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
             let notice = switch next.status {
             case .approved where action == .submit: "Approved: the total is within your approval limit."
+            case .approved where action == .reopen: "Reopened: it takes invoices again."
             case .awaitingApproval: "Submitted for approval."
             case .approved: "Approved."
             case .closed: "Closed."

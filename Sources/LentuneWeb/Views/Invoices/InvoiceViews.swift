@@ -198,7 +198,10 @@ enum InvoiceViews {
             .fragment([el("option", .value("")) { "—" }] + items.map { value, text in el("option", .value(value), .selected(value == selected)) { text } })
         }
         return el("tr", .class(invalid ? "invalid" : "line"), .data("line", String(index))) {
-            el("td") { el("input", .name(key + "[description]"), .value(line.description), .aria("label", "Line \(index + 1) description")) }
+            el("td") {
+                el("input", .name(key + "[description]"), .value(line.description), .aria("label", "Line \(index + 1) description"))
+                if !line.purchaseOrderLine.isEmpty { el("input", .type("hidden"), .name(key + "[po_line]"), .value(line.purchaseOrderLine)) }
+            }
             el("td") {
                 // Each code names its project; the script shows only the chosen project's (the server refuses another's).
                 el("select", .name(key + "[cost_code]"), .aria("label", "Line \(index + 1) cost code")) {
@@ -416,8 +419,10 @@ enum InvoiceViews {
                 case .synced?:
                     " Posted " + (record?.lastSyncedAt.map { IntegrationLogView.stamp($0) + " UTC " } ?? "")
                     if let id = record?.procoreID {
-                        // Named for what was made in Procore (issue 29: "#4294968341" said nothing).
-                        let made = (invoice.purchaseOrderID == nil ? "Direct cost " : "Subcontractor invoice ") + "\(invoice.number) (#\(id))"
+                        // Named for what was made in Procore (issue 29: "#4294968341" said nothing), as the ledger
+                        // records it: an invoice with a PO goes as a direct cost when its company is on neither box.
+                        let kind = record?.target?.title ?? (invoice.purchaseOrderID == nil ? "Direct cost" : "Subcontractor invoice")
+                        let made = "\(kind) \(invoice.number) (#\(id))"
                         if let url = record?.procoreURL {
                             el("a", .href(url), .init("target", "_blank"), .init("rel", "noopener"), .id("procore-link")) { "\(made) ↗" }
                         } else {

@@ -196,8 +196,8 @@ enum PurchaseOrderViews {
                 el("section", .class("confirm"), .id("confirm-close-box"), .role("alertdialog"), .aria("labelledby", "confirm-close-title")) {
                     el("h2", .id("confirm-close-title")) { "Close \(po.number)?" }
                     el("p") {
-                        "A closed purchase order takes no more invoices, here or in Procore, and Lentune cannot reopen it: "
-                            + "in Procore a closed commitment is reopened by hand."
+                        "A closed purchase order takes no more invoices, here or in Procore, until it is reopened "
+                            + "(Reopen on this page; on Lentune purchase order its commitment is approved again in Procore)."
                     }
                     el("form", .method("post"), .action(SiteURL.purchaseOrderAction(po.id.rawValue, "close").path), .class("inline")) {
                         Layout.csrfField(model.viewer.csrfToken)
@@ -265,7 +265,7 @@ enum PurchaseOrderViews {
                 el("dd", .id("total-incl")) { Money.display(totals.includingTax) }
             }
             syncSection(model)
-            if editable {
+            if editable || actions.contains(.reopen) {
                 el("div", .class("actions")) {
                     if PurchaseOrderWorkflow.mayEditContent(po), model.viewer.user.role.mayEditDocuments {
                         el("a", .href(SiteURL.editPurchaseOrder(po.id.rawValue).path), .class("button secondary"), .id("edit")) { "Edit" }
@@ -278,9 +278,18 @@ enum PurchaseOrderViews {
                                 case .submit: "Submit for approval"
                                 case .approve: "Approve"
                                 case .close: "Close"
+                                case .reopen: "Reopen"
                                 }
                             }
                         }
+                    }
+                }
+            }
+            // An invoice against it starts from its remaining lines (Procore's POs take invoices too).
+            if po.status == .approved, model.viewer.user.role.mayEditDocuments {
+                el("p", .class("actions")) {
+                    el("a", .href(SiteURL.newInvoice.path + "?purchase_order=\(po.id.rawValue.uuidString)"), .class("button secondary"), .id("new-invoice")) {
+                        "New invoice against \(po.number)"
                     }
                 }
             }
