@@ -78,7 +78,10 @@ def capture(browser, demo, pdf_path, number, amount, tax, supplier=None, po_numb
     Select(browser.find_element(By.NAME, "lines[0][cost_type]")).select_by_visible_text("M Materials")
     Select(browser.find_element(By.NAME, "lines[0][tax_code]")).select_by_visible_text("GST 15%")
     browser.find_element(By.NAME, "lines[0][amount]").send_keys(amount)
-    browser.find_element(By.NAME, "lines[0][tax]").send_keys(tax)
+    # The GST is worked out as the amount is typed (issue 29); typed over here, as a person would to change it.
+    gst = browser.find_element(By.NAME, "lines[0][tax]")
+    gst.clear()
+    gst.send_keys(tax)
     browser.find_element(By.ID, "document").send_keys(str(pdf_path))
     click_and_wait(browser, browser.find_element(By.ID, "save-invoice"))
     assert not browser.find_elements(By.ID, "form-errors"), browser.find_element(By.ID, "form-errors").text

@@ -189,3 +189,51 @@ def test_choosing_a_project_narrows_the_cost_codes_to_its_own(demo, browser):
         assert any(o.get_property("hidden") for o in codes)
     finally:
         sign_out(browser)
+
+
+def test_lines_work_out_gst_as_typed_and_can_be_added_and_removed(demo, browser):
+    """Issue 29: GST is worked out from the tax code as the amount is typed (a PO line's amount from quantity × unit
+    cost), the invoice form says what its lines add up to, and lines are added and removed without a fixed count."""
+    sign_in(browser, demo["url"], AP, demo["password"])
+    try:
+        browser.get(demo["url"] + "/invoices/new")
+        Select(browser.find_element(By.NAME, "lines[0][tax_code]")).select_by_visible_text("GST 15%")
+        browser.find_element(By.NAME, "lines[0][amount]").send_keys("$1,234.50")
+        # 1,234.50 × 15 % = 185.175 → 185.18, rounded as the server rounds.
+        assert browser.find_element(By.NAME, "lines[0][tax]").get_attribute("value") == "185.18"
+        assert "1,234.50 excl. GST and 185.18 GST (1,419.68 incl. GST)" in browser.find_element(By.ID, "lines-total").text
+        # A GST typed by hand is kept when the amount changes.
+        tax = browser.find_element(By.NAME, "lines[0][tax]")
+        tax.clear()
+        tax.send_keys("185.17")
+        browser.find_element(By.NAME, "lines[0][amount]").send_keys("0")
+        assert tax.get_attribute("value") == "185.17"
+        # "12,50" is not an amount: nothing is worked out from it.
+        Select(browser.find_element(By.NAME, "lines[1][tax_code]")).select_by_visible_text("GST 15%")
+        browser.find_element(By.NAME, "lines[1][amount]").send_keys("12,50")
+        assert browser.find_element(By.NAME, "lines[1][tax]").get_attribute("value") == ""
+        rows = len(browser.find_elements(By.CSS_SELECTOR, "#invoice-lines tbody tr"))
+        browser.find_element(By.ID, "add-line").click()
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#invoice-lines tbody tr")) == rows + 1
+        assert browser.find_elements(By.NAME, f"lines[{rows}][amount]")
+
+        # A PO: two lines, one of them added; a blank one removed; the amounts and GST shown before saving.
+        browser.get(demo["url"] + "/purchase-orders/new")
+        Select(browser.find_element(By.ID, "supplier")).select_by_visible_text("Placemakers Ltd")
+        Select(browser.find_element(By.ID, "project")).select_by_visible_text("WSA-01 Wharf Street Apartments")
+        browser.find_element(By.ID, "title").send_keys("Lines added in the browser")
+        fill_line(browser, 0, "Ready-mix", "3", "3.33")
+        assert browser.find_element(By.NAME, "lines[0][amount]").get_attribute("placeholder") == "9.99"
+        assert browser.find_elements(By.CSS_SELECTOR, "#line-items tbody tr output.gst")[0].get_attribute("value") == "1.50"
+        rows = len(browser.find_elements(By.CSS_SELECTOR, "#line-items tbody tr"))
+        browser.find_element(By.ID, "add-line").click()
+        fill_line(browser, rows, "Added line", "1000", "10.005")
+        assert browser.find_elements(By.CSS_SELECTOR, "#line-items tbody tr output.gst")[rows].get_attribute("value") == "1,500.75"
+        browser.find_elements(By.CSS_SELECTOR, "#line-items tbody tr button.remove-line")[1].click()
+        assert len([r for r in browser.find_elements(By.CSS_SELECTOR, "#line-items tbody tr") if r.is_displayed()]) == rows
+        click_and_wait(browser, browser.find_element(By.ID, "save-po"))
+        errors = browser.find_elements(By.ID, "form-errors")
+        assert not errors, errors[0].text if errors else ""
+        assert totals(browser) == ("10,014.99", "1,502.25", "11,517.24")
+    finally:
+        sign_out(browser)

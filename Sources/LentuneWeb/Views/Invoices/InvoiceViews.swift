@@ -161,6 +161,8 @@ enum InvoiceViews {
                         for (index, line) in lines.enumerated() { lineRow(index, line, model: model) }
                     }
                 }
+                // What the lines add up to, worked out by the script as they are typed (the server checks on save).
+                el("p", .id("lines-total"), .aria("live", "polite")) { "" }
                 el("button", .type("submit"), .id("save-invoice")) { model.existing == nil ? "Capture invoice" : "Save" }
                 " "
                 el("a", .href(model.existing.map { SiteURL.invoice($0.id.rawValue).path } ?? SiteURL.invoices.path)) { "Cancel" }
@@ -220,7 +222,11 @@ enum InvoiceViews {
             }
             el("td") {
                 el("select", .name(key + "[tax_code]"), .aria("label", "Line \(index + 1) tax code")) {
-                    options(line.taxCode, model.reference.taxCodes.map { ($0.id.description, $0.name) })
+                    // The rate lets the script work out the GST as the amount is typed (issue 29).
+                    el("option", .value("")) { "—" }
+                    for tax in model.reference.taxCodes {
+                        el("option", .value(tax.id.description), .data("rate", "\(tax.rate)"), .selected(tax.id.description == line.taxCode)) { tax.name }
+                    }
                 }
             }
             el("td") { el("input", .name(key + "[amount]"), .value(line.amount), .init("inputmode", "decimal"), .init("size", "9"), .aria("label", "Line \(index + 1) amount")) }

@@ -70,7 +70,7 @@ extension PurchaseOrderViews {
                 el("table", .id("line-items")) {
                     el("thead") {
                         el("tr") {
-                            for label in ["Description", "Cost code", "Cost type", "Tax code", "Quantity", "Unit cost", "Amount (empty: quantity × unit cost)"] {
+                            for label in ["Description", "Cost code", "Cost type", "Tax code", "Quantity", "Unit cost", "Amount excl. GST"] {
                                 el("th", .init("scope", "col")) { label }
                             }
                         }
@@ -129,7 +129,7 @@ extension PurchaseOrderViews {
                 el("select", .name(key + "[tax_code]"), .aria("label", "Line \(index + 1) tax code")) {
                     el("option", .value("")) { "—" }
                     for tax in model.reference.taxCodes {
-                        el("option", .value(tax.id.description), .selected(tax.id.description == line.taxCode)) { tax.name }
+                        el("option", .value(tax.id.description), .data("rate", "\(tax.rate)"), .selected(tax.id.description == line.taxCode)) { tax.name }
                     }
                 }
             }
