@@ -430,8 +430,7 @@ final class BatchReference: Sendable {
         var costCodes: [Project.ID: [CostCode.ID: CostCode]] = [:]
         var taxCodes: [TaxCode.ID: TaxCode]?
         var taxMappings: [ProcoreCompanyLink.ID: TaxMapping] = [:]
-        var costTypes: [String: ProcoreID] = [:]
-        var vendors: [String: ProcoreID] = [:]
+        var procoreIDs: [String: ProcoreID] = [:]
         var books: [String: ReferenceWrites.BudgetCodeBook] = [:]
     }
 
@@ -501,18 +500,18 @@ final class BatchReference: Sendable {
     }
 
     func costType(_ type: CostType.ID, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> ProcoreID {
-        let key = "\(row.id):\(type)"
-        if let known = cached({ $0.costTypes[key] }) { return known }
-        let id = try await ReferenceWrites.ensureCostType(type, row: row, client: client, on: ctx.db)
-        keep { $0.costTypes[key] = id }
-        return id
+        try await procoreID("cost type \(row.id):\(type)") { try await ReferenceWrites.ensureCostType(type, row: row, client: client, on: ctx.db) }
     }
 
     func vendor(_ supplier: Supplier.ID, row: ProcoreCompanyLink, client: Procore.Client, _ ctx: JobContext) async throws -> ProcoreID {
-        let key = "\(row.id):\(supplier)"
-        if let known = cached({ $0.vendors[key] }) { return known }
-        let id = try await ReferenceWrites.ensureVendor(supplier, row: row, client: client, on: ctx.db)
-        keep { $0.vendors[key] = id }
+        try await procoreID("vendor \(row.id):\(supplier)") { try await ReferenceWrites.ensureVendor(supplier, row: row, client: client, on: ctx.db) }
+    }
+
+    /// A Procore id the batch found (or made) already, or finds now.
+    private func procoreID(_ key: String, _ find: () async throws -> ProcoreID) async throws -> ProcoreID {
+        if let known = cached({ $0.procoreIDs[key] }) { return known }
+        let id = try await find()
+        keep { $0.procoreIDs[key] = id }
         return id
     }
 
