@@ -48,5 +48,7 @@ public enum LentuneMigrations {
         UpdateInvoicesAddRequestKey(),
         // 0023 (issue 25)
         UpdateSyncRecordsAddTarget(),
+        // 0024 (issue 29)
+        UpdateAuditEventsAddEntity(),
     ]
 }

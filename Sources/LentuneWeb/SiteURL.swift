@@ -18,6 +18,7 @@ public enum SiteURL: Hashable, Sendable {
     case suppliers
     case projects
     case project(UUID)
+    case supplier(UUID)
     case administration
     case users
     case auditLog
@@ -55,6 +56,8 @@ public enum SiteURL: Hashable, Sendable {
     case taxMapping(UUID)
     case purchaseOrderSync(UUID)
     case newInvoice
+    case approvals
+    case approveSelected
     case invoice(UUID)
     case invoiceAction(UUID, String)
     case invoiceDocument(UUID)
@@ -69,6 +72,8 @@ public enum SiteURL: Hashable, Sendable {
         case .signIn: "/sign-in"
         case .signOut: "/sign-out"
         case .invoices: "/invoices"
+        case .approvals: "/approvals"
+        case .approveSelected: "/approvals/approve"
         case .purchaseOrders: "/purchase-orders"
         case .newPurchaseOrder: "/purchase-orders/new"
         case .purchaseOrder(let id): "/purchase-orders/\(id.lowercasedText)"
@@ -80,6 +85,7 @@ public enum SiteURL: Hashable, Sendable {
         case .suppliers: "/suppliers"
         case .projects: "/projects"
         case .project(let id): "/projects/\(id.lowercasedText)"
+        case .supplier(let id): "/suppliers/\(id.lowercasedText)"
         case .administration: "/administration"
         case .users: "/administration/users"
         case .auditLog: "/administration/audit-log"
@@ -136,6 +142,7 @@ public enum SiteURL: Hashable, Sendable {
         case .apiPurchaseOrder: ["api", "v1", "purchase-orders", ":id"]
         case .apiPurchaseOrderAction: ["api", "v1", "purchase-orders", ":id", ":action"]
         case .project: ["projects", ":id"]
+        case .supplier: ["suppliers", ":id"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
         case .apiProcoreCompanySweep: ["api", "v1", "procore", "companies", ":id", "sweep"]
         case .procoreWebhook: ["webhooks", "procore", ":connection"]

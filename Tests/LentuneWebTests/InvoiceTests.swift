@@ -2,6 +2,7 @@ import FluentKit
 import Foundation
 import LentuneCore
 import LentunePersistence
+import LentuneSync
 import LentuneTestSupport
 @testable import LentuneWeb
 import Testing
@@ -281,6 +282,85 @@ import VaporTesting
             #expect(back.contains("Page 1 of 2") && back.contains("id=\"next-page\""))
             #expect(try await person.get("/invoices?page=7").body.string.contains("Page 1 of 2"))
             #expect(try await person.get("/invoices?page=99999999999999999999999").status == .ok)
+        }
+    }
+
+    /// Issue 29: the list searches number, supplier name and amount (excluding or including GST, as typed), counts
+    /// what matches, and exports exactly what is filtered as CSV (a formula-looking number made harmless); the
+    /// approver's **Approvals** inbox lists what waits for them, with its count in the navigation.
+    @Test(arguments: TestDatabase.kinds)
+    func theListSearchesCountsAndExports_andApprovalsListsWhatWaitsForMe(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let token = try await h.apiToken("ap_officer@a.example")
+            let client = h.client()
+            for (number, excluding, including) in [("ALPHA-1", "100.00", "115.00"), ("BETA-2", "1234.50", "1419.68"), ("=HYPERLINK(1)", "80.00", "92.00")] {
+                let tax = (Decimal(string: including)! - Decimal(string: excluding)!).description
+                let body = Self.body(h, number: number, excluding: excluding, including: including, lines: [(excluding, tax)])
+                #expect(try await client.api(.POST, "/api/v1/invoices", token: token, body: body).status == .created)
+            }
+            let org = h.orgA.organisation.id
+            let approver = try #require(try await Accounts.user(email: "approver@a.example", on: h.app.db)).domain
+            let officer = try #require(try await Accounts.user(email: "ap_officer@a.example", on: h.app.db)).domain
+            // BETA-2 is assigned to the approver and checked: it waits for them.
+            var beta = try #require(try await Invoices.recent(in: org, limit: 10, on: h.app.db).first { $0.number == "BETA-2" })
+            beta = try #require(try await Invoices.find(beta.id, in: org, on: h.app.db))
+            beta.approverID = approver.id
+            _ = try await InvoiceCommands.update(beta, document: nil, actor: officer, now: Date(), on: h.app.db)
+            _ = try await InvoiceCommands.act(.check, on: beta.id, organisation: org, actor: officer, now: Date(), on: h.app.db)
+
+            let person = h.client()
+            _ = try await person.signIn("ap_officer@a.example")
+            func listed(_ query: String) async throws -> (numbers: [String], count: String?) {
+                let page = try await person.get("/invoices?" + query).body.string
+                let numbers = page.matches(of: /<a href="\/invoices\/[0-9a-f-]+">([^<]+)<\/a>/).map { String($0.output.1) }
+                let count = page.firstMatch(of: /id="result-count">([^<]+)</).map { String($0.output.1) }
+                return (numbers, count)
+            }
+            #expect(try await listed("q=alpha") == (["ALPHA-1"], "1 invoice"))
+            #expect(try await listed("q=1%2C234.50").numbers == ["BETA-2"], "an amount excluding GST, with a thousands separator")
+            #expect(try await listed("q=%241419.68").numbers == ["BETA-2"], "an amount including GST, with a dollar sign")
+            #expect(try await listed("q=\(h.orgA.supplier.name.prefix(5).lowercased())").count == "3 invoices", "the supplier's name, any case")
+            #expect(try await listed("q=%25").numbers.isEmpty, "% is a character, not a wildcard")
+            #expect(try await listed("q=nothing-like-it").count == "0 invoices")
+
+            // The supplier's and the project's pages list their invoices (issue 29); another organisation's is a 404.
+            let supplierPage = try await person.get("/suppliers/\(h.orgA.supplier.id.rawValue.uuidString)").body.string
+            #expect(supplierPage.contains("Invoices (3)") && supplierPage.contains(">ALPHA-1<") && supplierPage.contains("Purchase orders (0)"))
+            #expect(try await person.get("/projects/\(h.orgA.project.id.rawValue.uuidString)").body.string.contains("Invoices (3)"))
+            #expect(try await person.get("/suppliers/\(h.orgB.supplier.id.rawValue.uuidString)").status == .notFound)
+            #expect(try await person.get("/suppliers").body.string.contains("href=\"/suppliers/\(h.orgA.supplier.id.rawValue.lowercasedText)\""))
+
+            let export = try await person.get("/invoices?q=-&format=csv")
+            #expect(export.headers.contentType?.subType == "csv")
+            let rows = export.body.string.dropFirst().split(separator: "\r\n").map(String.init)
+            #expect(rows.first?.hasPrefix("Number,Supplier,Project") == true)
+            #expect(rows.count == 1 + 2, "the header, ALPHA-1 and BETA-2 (what the search for \"-\" matches): \(rows)")
+            #expect(rows.contains { $0.hasPrefix("BETA-2,") && $0.contains(",1234.50,185.18,1419.68,") })
+            let formula = try await person.get("/invoices?q=HYPERLINK&format=csv").body.string
+            #expect(formula.contains("\r\n'=HYPERLINK(1),"), "a cell a spreadsheet would run is prefixed: \(formula)")
+
+            // The approver: Approvals lists BETA-2 alone, and the navigation counts it.
+            let approving = h.client()
+            _ = try await approving.signIn("approver@a.example")
+            let inbox = try await approving.get("/approvals").body.string
+            #expect(inbox.contains(">BETA-2<") && !inbox.contains(">ALPHA-1<"))
+            #expect(inbox.contains("id=\"approvals-count\"") && inbox.contains(">1</span>"))
+            // Approve selected approves it, and nothing waits any more.
+            let page = try await approving.get("/approvals")
+            let done = try await approving.post("/approvals/approve", form: ["_csrf": approving.csrf(from: page) ?? "", "ids[]": beta.id.rawValue.uuidString])
+            #expect(done.status == .seeOther, "\(done.status)")
+            #expect(try await Invoices.find(beta.id, in: org, on: h.app.db)?.status == .approved)
+            let after = try await approving.get("/approvals").body.string
+            #expect(after.contains("Nothing waits for your approval.") && !after.contains("id=\"approvals-count\""))
+            #expect(try await approving.get("/approvals?notice=Approved%201%20of%201.").body.string.contains("Approved 1 of 1."))
+            // The invoice's own history (issue 29): captured, changed, checked and approved, oldest first, by whom.
+            let history = try await approving.get("/invoices/\(beta.id.rawValue.lowercasedText)").body.string
+            let section = try #require(history.range(of: "id=\"history\"").map { String(history[$0.lowerBound...]) })
+            let actions = section.matches(of: /<td>(invoice\.[a-z_]+)<\/td>/).map { String($0.output.1) }
+            #expect(actions == ["invoice.captured", "invoice.updated", "invoice.check", "invoice.approve"], "\(actions)")
+            #expect(section.contains("approver@a.example") && section.contains("ap_officer@a.example"))
+            #expect(try await listed("assigned=me").numbers.isEmpty, "nothing is assigned to the AP officer")
+            #expect(!(try await person.get("/invoices").body.string.contains("nav-approvals")), "an AP officer does not approve")
         }
     }
 

@@ -384,6 +384,12 @@ extension WebHarness {
             #expect(!first.body.string.contains("PO-B"))
             #expect(try await client.get("/purchase-orders?page=2").body.string.contains("Page 2 of 2"))
             #expect(try await client.get("/purchase-orders?q=steel").body.string.contains("30 purchase orders"))
+            // Export CSV (issue 29): exactly what the filters match, whatever the page size.
+            let export = try await client.get("/purchase-orders?q=steel&format=csv")
+            #expect(export.headers.contentType?.subType == "csv")
+            let rows = export.body.string.dropFirst().split(separator: "\r\n")
+            #expect(rows.first == "Number,Title,Supplier,Project,Total incl. tax,Status,Source,Sync")
+            #expect(rows.count == 31 && rows.dropFirst().allSatisfy { $0.contains(",Odd steel,") } && !rows.contains { $0.contains("PO-B") })
             #expect(try await client.get("/purchase-orders?status=approved").body.string.contains("5 purchase orders"))
             #expect(try await client.get("/purchase-orders?source=procore").body.string.contains("1 purchase order<"))
             #expect(try await client.get("/purchase-orders?sync=synced").body.string.contains("1 purchase order<"))

@@ -430,7 +430,13 @@ import VaporTesting
 
             let officer = f.harness.client()
             try await officer.signIn("ap_officer@a.example")
-            #expect(try await officer.get("/administration/integration-log").status == .forbidden)
+            // The AP officer reads the log (issue 29: why has my invoice not posted?) but has none of its actions,
+            // and a hand-made Retry all is refused.
+            let read = try await officer.get("/administration/integration-log")
+            #expect(read.status == .ok && read.body.string.contains("no open billing period"))
+            #expect(!read.body.string.contains("id=\"retry-all\"") && !read.body.string.contains(">Retry</button>"))
+            let refused = try await officer.post("/administration/integration-log/retry-failed", form: ["_csrf": officer.csrf(from: read) ?? ""])
+            #expect(refused.status == .forbidden)
 
             let client = try await f.harness.signedInAdmin()
             let page = try await client.get("/administration/integration-log")

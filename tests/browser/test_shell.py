@@ -6,7 +6,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD
 
-NAVIGATION = ["Invoices", "Purchase Orders", "Suppliers", "Projects", "Administration"]
+NAVIGATION = ["Approvals", "Invoices", "Purchase Orders", "Suppliers", "Projects", "Administration"]
 
 
 def sign_in(browser, url, email, password=PASSWORD, open_page=True):
@@ -87,6 +87,7 @@ def test_ap_officer_has_no_administration(server, browser):
     sign_in(browser, server.url, "ap@harbour.example")
     assert heading(browser) == "Invoices"
     assert "Administration" not in nav_labels(browser)
+    assert "Approvals" not in nav_labels(browser), "an AP officer approves nothing"
     browser.get(server.url + "/administration")
     assert heading(browser) == "Access denied"
     assert "Only administrators can open this page." in browser.find_element(By.CLASS_NAME, "error-detail").text

@@ -88,10 +88,12 @@ public struct AuditEvent: Hashable, Sendable {
     public var subject: String
     public var before: String?
     public var after: String?
+    /// The record it is about (a PO's or an invoice's id), when there is one.
+    public var entityID: UUID?
 
     public init(
         id: ID = ID(), organisationID: Organisation.ID, actorID: User.ID?, actorEmail: String, occurredAt: Date,
-        action: String, subject: String, before: String? = nil, after: String? = nil
+        action: String, subject: String, before: String? = nil, after: String? = nil, entityID: UUID? = nil
     ) {
         self.id = id
         self.organisationID = organisationID
@@ -102,5 +104,6 @@ public struct AuditEvent: Hashable, Sendable {
         self.subject = subject
         self.before = before
         self.after = after
+        self.entityID = entityID
     }
 }

@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 
@@ -103,14 +104,28 @@ public enum AuditLog {
         }
     }
 
+    /// The newest events, narrowed by `search` (part of the action, the subject or the actor's email, any case).
     public static func recent(
-        organisation: Organisation.ID, limit: Int = 200, on db: any Database
+        organisation: Organisation.ID, search: String? = nil, limit: Int = 200, on db: any Database
     ) async throws -> [AuditEvent] {
-        try await AuditEventRecord.scoped(to: organisation, on: db)
-            .sort(\.$occurredAt, .descending)
-            .limit(limit)
-            .all()
-            .map(\.domain)
+        var query = AuditEventRecord.scoped(to: organisation, on: db)
+        if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            let like = (db as? any SQLDatabase)?.dialect.name == "postgresql" ? "ILIKE" : "LIKE"
+            let escaped = String(search.prefix(100)).replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let pattern = "%" + escaped + "%"
+            query = query.filter(.sql(embed: """
+                ("action" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR "subject" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' \
+                OR "actor_email" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')
+                """))
+        }
+        return try await query.sort(\.$occurredAt, .descending).limit(limit).all().map(\.domain)
+    }
+
+    /// One record's history, oldest first (issue 29: on each PO and invoice page).
+    public static func history(of entity: UUID, in organisation: Organisation.ID, limit: Int = 200, on db: any Database) async throws -> [AuditEvent] {
+        try await AuditEventRecord.scoped(to: organisation, on: db).filter(\.$entityID == entity)
+            .sort(\.$occurredAt).limit(limit).all().map(\.domain)
     }
 }
 

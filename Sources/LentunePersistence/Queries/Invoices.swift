@@ -142,12 +142,22 @@ public enum Invoices {
         public var project: Project.ID?
         /// The posting state in the sync ledger (pending, synced, failed, skipped).
         public var posting: SyncRecord.State?
+        /// Matches the invoice number or the supplier's name (part of either, any case), or, when it reads as an
+        /// amount, the total excluding or including GST (issue 29).
+        public var search: String?
+        /// Whose approval it waits for (the Approvals inbox: "Assigned to me").
+        public var approver: User.ID?
 
-        public init(status: Invoice.Status? = nil, supplier: Supplier.ID? = nil, project: Project.ID? = nil, posting: SyncRecord.State? = nil) {
+        public init(
+            status: Invoice.Status? = nil, supplier: Supplier.ID? = nil, project: Project.ID? = nil, posting: SyncRecord.State? = nil,
+            search: String? = nil, approver: User.ID? = nil
+        ) {
             self.status = status
             self.supplier = supplier
             self.project = project
             self.posting = posting
+            self.search = search
+            self.approver = approver
         }
     }
 
@@ -159,12 +169,39 @@ public enum Invoices {
         try await filtered(in: organisation, filter, on: db).count()
     }
 
+    /// The search's condition: part of the number or of the supplier's name, any case, `%` and `_` taken literally;
+    /// and, when the text reads as an amount (`Money.parse`: "1,234.50", "$1234.5"), the total excluding or
+    /// including GST to the cent.
+    static func searchCondition(_ search: String, organisation: Organisation.ID, dialect: String) -> SQLQueryString {
+        let text = String(search.prefix(100))
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let pattern = "%" + escaped + "%"
+        // SQLite's LIKE ignores ASCII case already; PostgreSQL needs ILIKE for the same behaviour.
+        let like = dialect == "postgresql" ? "ILIKE" : "LIKE"
+        var condition: SQLQueryString = """
+            ("invoices"."number" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR "invoices"."supplier_id" IN \
+            (SELECT "id" FROM "suppliers" WHERE "organisation_id" = \(bind: organisation.rawValue) AND "name" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')
+            """
+        if let amount = Money.parse(text, maxFractionDigits: 2), amount.magnitude < 1_000_000_000_000, let cents = try? Scaled.money(amount) {
+            condition = condition + """
+                 OR "invoices"."stated_total_excl_tax_cents" = \(bind: cents) \
+                OR "invoices"."stated_total_excl_tax_cents" + "invoices"."stated_tax_cents" = \(bind: cents)
+                """
+        }
+        return condition + ")"
+    }
+
     /// The organisation's invoices that `filter` matches.
     static func filtered(in organisation: Organisation.ID, _ filter: Filter, on db: any Database) -> QueryBuilder<InvoiceRecord> {
         var query = InvoiceRecord.scoped(to: organisation, on: db)
         if let status = filter.status { query = query.filter(\.$status == status.rawValue) }
         if let supplier = filter.supplier { query = query.filter(\.$supplierID == supplier.rawValue) }
         if let project = filter.project { query = query.filter(\.$projectID == project.rawValue) }
+        if let approver = filter.approver { query = query.filter(\.$approverID == approver.rawValue) }
+        if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            query = query.filter(.sql(embed: searchCondition(search, organisation: organisation, dialect: (db as? any SQLDatabase)?.dialect.name ?? "sqlite")))
+        }
         if let posting = filter.posting {
             // One read: the ledger row joined in (an invoice has one, for its posting), not its ids read first.
             query = query.join(SyncRecordRecord.self, on: \InvoiceRecord.$id == \SyncRecordRecord.$entityID)

@@ -536,6 +536,13 @@ extension ReferenceData {
         try await TaxCodeRecord.scoped(to: organisation, on: db).sort(\.$code).all().map(\.domain)
     }
 
+    /// One supplier with its Procore vendor links, or `nil` (also when it is another organisation's).
+    public static func supplier(_ id: Supplier.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Supplier? {
+        guard let record = try await SupplierRecord.find(id.rawValue, in: organisation, on: db) else { return nil }
+        let links = try await ReferenceLinks.links(.supplier, in: organisation, entities: [id.rawValue], on: db)
+        return record.domain(links: links[id.rawValue] ?? [:])
+    }
+
     public static func project(_ id: Project.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Project? {
         try await ProjectRecord.find(id.rawValue, in: organisation, on: db)?.domain
     }

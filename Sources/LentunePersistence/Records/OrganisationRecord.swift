@@ -105,6 +105,8 @@ public final class AuditEventRecord: Model, TenantRecord, @unchecked Sendable {
     @Field(key: "subject") public var subject: String
     @OptionalField(key: "before") public var before: String?
     @OptionalField(key: "after") public var after: String?
+    /// The record it is about (migration 0024).
+    @OptionalField(key: "entity_id") public var entityID: UUID?
 
     public init() {}
 
@@ -118,13 +120,14 @@ public final class AuditEventRecord: Model, TenantRecord, @unchecked Sendable {
         subject = event.subject
         before = event.before
         after = event.after
+        entityID = event.entityID
     }
 
     public var domain: AuditEvent {
         AuditEvent(
             id: .init(id!), organisationID: .init(organisationID), actorID: actorID.map { .init($0) },
             actorEmail: actorEmail, occurredAt: occurredAt, action: action, subject: subject, before: before,
-            after: after)
+            after: after, entityID: entityID)
     }
 }
 

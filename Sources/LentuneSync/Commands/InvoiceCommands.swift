@@ -196,7 +196,8 @@ public enum InvoiceCommands {
             AuditEvent(
                 organisationID: invoice.organisationID, actorID: actor.id, actorEmail: actor.email, occurredAt: now, action: action,
                 subject: "Invoice \(invoice.number)", before: detail,
-                after: "\(invoice.status.title); \(invoice.lines.count) line\(invoice.lines.count == 1 ? "" : "s"); total \(Money.format(invoice.statedTotalIncludingTax))"),
+                after: "\(invoice.status.title); \(invoice.lines.count) line\(invoice.lines.count == 1 ? "" : "s"); total \(Money.format(invoice.statedTotalIncludingTax))",
+                entityID: invoice.id.rawValue),
             on: tx)
     }
 }

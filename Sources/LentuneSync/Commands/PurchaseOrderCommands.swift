@@ -142,7 +142,7 @@ public enum PurchaseOrderCommands {
         try await AuditLog.record(
             AuditEvent(
                 organisationID: po.organisationID, actorID: actor.id, actorEmail: actor.email, occurredAt: now, action: action,
-                subject: "Purchase order \(po.number)", before: before.map(describe), after: describe(po)),
+                subject: "Purchase order \(po.number)", before: before.map(describe), after: describe(po), entityID: po.id.rawValue),
             on: tx)
     }
 }

@@ -18,8 +18,9 @@ enum AdministrationController {
 
     @Sendable static func auditLog(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let events = try await AuditLog.recent(organisation: viewer.organisationID, on: req.db)
-        return AdministrationView.auditLog(viewer: viewer, events: events).response()
+        let search = req.query[String.self, at: "q"].map { String($0.prefix(100)) }
+        let events = try await AuditLog.recent(organisation: viewer.organisationID, search: search, on: req.db)
+        return AdministrationView.auditLog(viewer: viewer, events: events, search: search).response()
     }
 }
 
@@ -48,19 +49,41 @@ enum AdministrationView {
         }
     }
 
-    static func auditLog(viewer: Viewer, events: [AuditEvent]) -> HTML {
+    static func auditLog(viewer: Viewer, events: [AuditEvent], search: String? = nil) -> HTML {
         Layout.page(title: "Audit log", viewer: viewer, section: .administration) {
+            // Filterable (issue 29): part of what was done, the subject ("PO-00004") or who did it.
+            el("form", .method("get"), .action(SiteURL.auditLog.path), .class("filters"), .id("audit-filters")) {
+                el("label", .for("q")) { "Search" }
+                el("input", .id("q"), .name("q"), .type("search"), .value(search ?? ""), .init("placeholder", "Action, subject or email"))
+                el("button", .type("submit"), .class("secondary")) { "Filter" }
+            }
             if events.isEmpty {
-                Layout.emptyState("Nothing has been changed yet.")
+                Layout.emptyState((search ?? "").isEmpty ? "Nothing has been changed yet." : "No events match.")
             } else {
-                Layout.table(
-                    id: "audit-log", headers: ["When (UTC)", "Who", "What", "Subject", "Before", "After"],
-                    rows: events.map { event in
-                        [
-                            .text(event.occurredAt.formatted(.iso8601)), .text(event.actorEmail), .text(event.action),
-                            .text(event.subject), .text(event.before ?? ""), .text(event.after ?? ""),
-                        ]
-                    })
+                table(events, id: "audit-log")
+            }
+        }
+    }
+
+    static func table(_ events: [AuditEvent], id: String) -> HTML {
+        Layout.table(
+            id: id, headers: ["When (UTC)", "Who", "What", "Subject", "Before", "After"],
+            rows: events.map { event in
+                [
+                    .text(event.occurredAt.formatted(.iso8601)), .text(event.actorEmail), .text(event.action),
+                    .text(event.subject), .text(event.before ?? ""), .text(event.after ?? ""),
+                ]
+            })
+    }
+
+    /// A PO's or invoice's own history, oldest first, on its page (issue 29).
+    static func history(_ events: [AuditEvent]) -> HTML {
+        el("section", .id("history")) {
+            el("h2") { "History" }
+            if events.isEmpty {
+                Layout.emptyState("No changes recorded yet.")
+            } else {
+                table(events, id: "history-events")
             }
         }
     }

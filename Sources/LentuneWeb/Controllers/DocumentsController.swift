@@ -36,6 +36,33 @@ enum DocumentsController {
         guard let project = try await ReferenceData.project(.init(try req.idParameter()), in: viewer.organisationID, on: req.db)
         else { throw Abort(.notFound) }
         let costCodes = try await ReferenceData.costCodes(in: viewer.organisationID, project: project.id, on: req.db)
-        return DocumentsView.project(viewer: viewer, project: project, costCodes: costCodes).response()
+        let documents = try await documents(viewer, req, purchaseOrders: .init(projectID: project.id), invoices: .init(project: project.id))
+        return DocumentsView.project(viewer: viewer, project: project, costCodes: costCodes, documents: documents, procore: try await procoreContext(viewer, req))
+            .response()
+    }
+
+    /// A supplier's page (issue 29): its Procore vendors (linked into Procore), and its newest POs and invoices.
+    @Sendable static func supplier(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        guard let supplier = try await ReferenceData.supplier(.init(try req.idParameter()), in: viewer.organisationID, on: req.db)
+        else { throw Abort(.notFound) }
+        let documents = try await documents(viewer, req, purchaseOrders: .init(supplierID: supplier.id), invoices: .init(supplier: supplier.id))
+        return DocumentsView.supplier(viewer: viewer, supplier: supplier, documents: documents, procore: try await procoreContext(viewer, req)).response()
+    }
+
+    /// The newest POs and invoices a filter matches, with how many there are in all.
+    static func documents(
+        _ viewer: Viewer, _ req: Request, purchaseOrders: PurchaseOrders.Filter, invoices: Invoices.Filter
+    ) async throws -> DocumentsView.Documents {
+        let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
+        var poFilter = purchaseOrders
+        poFilter.perPage = 20
+        let pos = try await PurchaseOrders.list(in: viewer.organisationID, filter: poFilter, names: reference.listNames, on: req.db)
+        let invoicePage = try await Invoices.list(in: viewer.organisationID, filter: invoices, after: nil, limit: 20, on: req.db)
+        return DocumentsView.Documents(
+            purchaseOrders: pos.items, purchaseOrderTotal: pos.total, invoices: invoicePage.items,
+            invoiceTotal: try await Invoices.count(in: viewer.organisationID, filter: invoices, on: req.db),
+            suppliers: Dictionary(uniqueKeysWithValues: reference.suppliers.map { ($0.id, $0.name) }),
+            projects: Dictionary(uniqueKeysWithValues: reference.projects.map { ($0.id, $0.code) }))
     }
 }

@@ -146,7 +146,7 @@ enum IntegrationLogView {
 
     static func page(_ model: Model) -> HTML {
         let names = Dictionary(uniqueKeysWithValues: model.rows.map { ($0.id, $0.name) })
-        return Layout.page(title: "Integration log", viewer: model.viewer, section: .administration) {
+        return Layout.page(title: "Integration log", viewer: model.viewer, section: model.viewer.user.role.mayAdminister ? .administration : nil) {
             if let notice = model.notice { el("p", .class("notice"), .role("status")) { notice } }
             el("form", .method("get"), .action(SiteURL.integrationLog.path), .class("filters"), .id("log-filters")) {
                 select("company", "Company", [("", "All companies")] + model.rows.map { ($0.id.description, $0.name) }, model.query.company)
@@ -156,10 +156,14 @@ enum IntegrationLogView {
                 el("input", .type("date"), .id("since"), .name("since"), .value(model.query.since ?? ""))
                 el("button", .type("submit"), .class("secondary")) { "Filter" }
             }
-            el("div", .class("actions")) {
-                postButton(SiteURL.integrationLogRetryAll.path, "Retry all failed", id: "retry-all", csrf: model.viewer.csrfToken)
-                postButton(SiteURL.integrationLogSweep.path, "Sweep now", id: "sweep-now", csrf: model.viewer.csrfToken)
-                ReconcileView.form(rows: model.rows.filter(\.isLinked), csrf: model.viewer.csrfToken)
+            // Everyone may read the log (issue 29: the AP officer could not see why an invoice had not posted);
+            // its actions are the administrator's. An invoice's own Retry is on its page.
+            if model.viewer.user.role.mayAdminister {
+                el("div", .class("actions")) {
+                    postButton(SiteURL.integrationLogRetryAll.path, "Retry all failed", id: "retry-all", csrf: model.viewer.csrfToken)
+                    postButton(SiteURL.integrationLogSweep.path, "Sweep now", id: "sweep-now", csrf: model.viewer.csrfToken)
+                    ReconcileView.form(rows: model.rows.filter(\.isLinked), csrf: model.viewer.csrfToken)
+                }
             }
             el("h2") { "Jobs" }
             summary(model)
@@ -176,7 +180,7 @@ enum IntegrationLogView {
                             .text(String(job.attempts)),
                             .text(job.finishedAt.map(stamp) ?? (job.state == .pending ? stamp(job.nextAttemptAt) : "")),
                             .text(job.lastError ?? ""),
-                            [.failed, .cancelled, .held].contains(job.state)
+                            [.failed, .cancelled, .held].contains(job.state) && model.viewer.user.role.mayAdminister
                                 ? postButton(SiteURL.integrationLogRetry(job.id.rawValue).path, "Retry", id: nil, csrf: model.viewer.csrfToken)
                                 : .fragment([]),
                         ]

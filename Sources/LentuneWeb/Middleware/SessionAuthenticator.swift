@@ -23,8 +23,14 @@ struct SessionAuthenticator: Middleware {
         return request.eventLoop.makeFutureWithTask {
             let hash = Tokens.sha256(token)
             if let identity = try await SignedIn.session(tokenHash: hash, now: request.application.lentune.now(), on: request.db) {
-                request.viewer = Viewer(
+                var viewer = Viewer(
                     user: identity.user, organisation: identity.organisation, csrfToken: identity.csrfToken, sessionTokenHash: hash)
+                // Pages show the approver's count in the navigation: one indexed count, for page requests only.
+                if identity.user.role.mayApprove, request.method == .GET, !request.url.path.hasPrefix("/assets/") {
+                    viewer.awaitingMyApproval = try await Invoices.count(
+                        in: identity.organisation.id, filter: .init(status: .awaitingApproval, approver: identity.user.id), on: request.db)
+                }
+                request.viewer = viewer
             }
         }.flatMap { next.respond(to: request) }
     }

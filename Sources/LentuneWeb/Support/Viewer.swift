@@ -9,6 +9,8 @@ public struct Viewer: Sendable {
     public var organisation: Organisation
     public var csrfToken: String
     public var sessionTokenHash: String
+    /// Invoices awaiting this user's approval (the navigation's Approvals count; read for pages, 0 otherwise).
+    public var awaitingMyApproval = 0
 
     public var organisationID: Organisation.ID { organisation.id }
 }

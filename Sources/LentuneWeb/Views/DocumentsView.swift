@@ -26,7 +26,7 @@ enum DocumentsView {
                     id: "suppliers", headers: ["Name", "Source", "Procore vendor"],
                     rows: suppliers.map { supplier in
                         [
-                            .text(supplier.name),
+                            el("a", .href(SiteURL.supplier(supplier.id.rawValue).path)) { supplier.name },
                             .text(supplier.procoreVendors.isEmpty ? "Lentune" : "Procore"),
                             supplier.procoreVendors.isEmpty
                                 ? .text("not linked")
@@ -64,8 +64,95 @@ enum DocumentsView {
         }
     }
 
-    static func project(viewer: Viewer, project: Project, costCodes: [CostCode]) -> HTML {
-        Layout.page(title: "\(project.code) \(project.name)", viewer: viewer, section: .projects) {
+    /// A supplier's or project's newest POs and invoices, each with how many there are and a link to the whole list.
+    struct Documents {
+        var purchaseOrders: [PurchaseOrders.ListItem]
+        var purchaseOrderTotal: Int
+        var invoices: [Invoice]
+        var invoiceTotal: Int
+        var suppliers: [Supplier.ID: String]
+        var projects: [Project.ID: String]
+    }
+
+    static func related(_ documents: Documents, purchaseOrderList: String, invoiceList: String) -> HTML {
+        .fragment([
+            el("section", .id("purchase-orders-of")) {
+                el("h2") { "Purchase orders (\(documents.purchaseOrderTotal))" }
+                if documents.purchaseOrders.isEmpty {
+                    Layout.emptyState("No purchase orders.")
+                } else {
+                    Layout.table(
+                        id: "related-purchase-orders", headers: ["Number", "Title", "Supplier", "Project", "Total incl. tax", "Status"],
+                        rows: documents.purchaseOrders.map { po in
+                            [
+                                el("a", .href(SiteURL.purchaseOrder(po.id.rawValue).path)) { po.number }, .text(po.title), .text(po.supplier),
+                                .text(po.projectCode), .text(Money.display(po.totalIncludingTax)), .text(po.status.title),
+                            ]
+                        })
+                    if documents.purchaseOrderTotal > documents.purchaseOrders.count {
+                        el("p") { el("a", .href(purchaseOrderList)) { "All \(documents.purchaseOrderTotal) purchase orders ›" } }
+                    }
+                }
+            },
+            el("section", .id("invoices-of")) {
+                el("h2") { "Invoices (\(documents.invoiceTotal))" }
+                if documents.invoices.isEmpty {
+                    Layout.emptyState("No invoices.")
+                } else {
+                    Layout.table(
+                        id: "related-invoices", headers: ["Number", "Supplier", "Project", "Date", "Stage", "Total incl. GST"],
+                        rows: documents.invoices.map { invoice in
+                            [
+                                el("a", .href(SiteURL.invoice(invoice.id.rawValue).path)) { invoice.number },
+                                .text(documents.suppliers[invoice.supplierID] ?? "—"), .text(invoice.projectID.flatMap { documents.projects[$0] } ?? "—"),
+                                .text(day(invoice.invoiceDate)), .text(invoice.status.title), .text(Money.display(invoice.statedTotalIncludingTax)),
+                            ]
+                        })
+                    if documents.invoiceTotal > documents.invoices.count {
+                        el("p") { el("a", .href(invoiceList)) { "All \(documents.invoiceTotal) invoices ›" } }
+                    }
+                }
+            },
+        ])
+    }
+
+    static func supplier(viewer: Viewer, supplier: Supplier, documents: Documents, procore: ProcoreContext) -> HTML {
+        let rows = Dictionary(procore.rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return Layout.page(title: supplier.name, viewer: viewer, section: .suppliers) {
+            el("dl", .class("facts")) {
+                el("dt") { "Source" }
+                el("dd", .id("source")) { supplier.procoreVendors.isEmpty ? "Lentune" : "Procore" }
+                el("dt") { "Procore vendor" }
+                el("dd", .id("procore-vendors")) {
+                    if supplier.procoreVendors.isEmpty { "not linked" }
+                    for (row, vendor) in supplier.procoreVendors.sorted(by: { $0.value < $1.value }) {
+                        if let company = rows[row] {
+                            procore.link(.vendor(company: company.procoreCompanyID, vendor: vendor), id: vendor)
+                            " (\(company.name)) "
+                        } else {
+                            "#\(vendor) "
+                        }
+                    }
+                }
+            }
+            related(
+                documents, purchaseOrderList: SiteURL.purchaseOrders.path + "?supplier=\(supplier.id.rawValue.uuidString)",
+                invoiceList: SiteURL.invoices.path + "?supplier=\(supplier.id.rawValue.uuidString)")
+        }
+    }
+
+    static func project(viewer: Viewer, project: Project, costCodes: [CostCode], documents: Documents, procore: ProcoreContext) -> HTML {
+        let names = Dictionary(uniqueKeysWithValues: procore.rows.map { ($0.id, $0.name) })
+        return Layout.page(title: "\(project.code) \(project.name)", viewer: viewer, section: .projects) {
+            el("dl", .class("facts")) {
+                el("dt") { "Source" }
+                el("dd", .id("source")) { project.procoreCompanyLinkID.flatMap { names[$0] }.map { "Procore (\($0))" } ?? "Lentune" }
+                el("dt") { "Procore project" }
+                el("dd", .id("procore-project")) { project.procoreProjectID.map { procore.link(.project($0), id: $0) } ?? .text("not linked") }
+            }
+            related(
+                documents, purchaseOrderList: SiteURL.purchaseOrders.path + "?project=\(project.id.rawValue.uuidString)",
+                invoiceList: SiteURL.invoices.path + "?project=\(project.id.rawValue.uuidString)")
             el("h2") { "Cost codes" }
             if costCodes.isEmpty {
                 Layout.emptyState("This project has no cost codes yet.")

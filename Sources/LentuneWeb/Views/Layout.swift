@@ -3,6 +3,7 @@ import Vapor
 
 /// The main navigation's sections, in the order they appear.
 public enum Section: String, CaseIterable, Sendable {
+    case approvals = "Approvals"
     case invoices = "Invoices"
     case purchaseOrders = "Purchase Orders"
     case suppliers = "Suppliers"
@@ -11,6 +12,7 @@ public enum Section: String, CaseIterable, Sendable {
 
     var url: SiteURL {
         switch self {
+        case .approvals: .approvals
         case .invoices: .invoices
         case .purchaseOrders: .purchaseOrders
         case .suppliers: .suppliers
@@ -19,7 +21,13 @@ public enum Section: String, CaseIterable, Sendable {
         }
     }
 
-    func isVisible(to role: Role) -> Bool { self != .administration || role.mayAdminister }
+    func isVisible(to role: Role) -> Bool {
+        switch self {
+        case .administration: role.mayAdminister
+        case .approvals: role.mayApprove
+        default: true
+        }
+    }
 }
 
 enum Layout {
@@ -57,9 +65,18 @@ enum Layout {
                         for item in Section.allCases where item.isVisible(to: viewer.user.role) {
                             el("li") {
                                 el(
-                                    "a", .href(item.url.path),
+                                    "a", .href(item.url.path), .id("nav-\(item.url.path.dropFirst())"),
                                     item == section ? .aria("current", "page") : .none
-                                ) { item.rawValue }
+                                ) {
+                                    item.rawValue
+                                    // How many invoices wait for this user's approval (issue 29), in the navigation.
+                                    if item == .approvals, viewer.awaitingMyApproval > 0 {
+                                        " "
+                                        el("span", .class("count"), .id("approvals-count"), .aria("label", "\(viewer.awaitingMyApproval) waiting")) {
+                                            "\(viewer.awaitingMyApproval)"
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

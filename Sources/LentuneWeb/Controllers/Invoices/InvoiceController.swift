@@ -16,6 +16,15 @@ enum InvoiceController {
         var supplier: String?
         var project: String?
         var posting: String?
+        /// Search: part of the number or the supplier's name, or an amount (`Invoices.Filter.search`).
+        var q: String?
+        /// "me": the invoices whose approver is the viewer.
+        var assigned: String?
+        /// "csv": every invoice the filters match, as a file.
+        var format: String?
+        /// What **Approve selected** did (shown on the Approvals page it returns to).
+        var notice: String?
+        var error: String?
         var after: String?
         var before: String?
         /// The page number shown ("Page N of M"); it travels with a cursor and is trusted only with one.
@@ -23,13 +32,58 @@ enum InvoiceController {
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
+        try await list(req, query: (try? req.query.decode(ListQuery.self)) ?? ListQuery(), approvals: false)
+    }
+
+    /// **Approvals** (issue 29): the invoices waiting for the viewer's approval, newest first like the list, with its
+    /// search and export.
+    @Sendable static func approvals(req: Request) async throws -> Response {
+        var query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
+        (query.status, query.assigned) = (Invoice.Status.awaitingApproval.rawValue, "me")
+        return try await list(req, query: query, approvals: true)
+    }
+
+    struct Selection: Content {
+        var ids: [String]?
+    }
+
+    /// **Approve selected** on the Approvals page: each selected invoice is approved as its own Approve would
+    /// (over-allocation is not accepted in bulk: such an invoice is named and left for its page). Back to the page with
+    /// how many were approved and why any were not.
+    @Sendable static func approveSelected(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
+        guard viewer.user.role.mayApprove else { throw Abort(.forbidden, reason: "Only approvers and administrators can approve invoices.") }
+        let ids = ((try? req.content.decode(Selection.self))?.ids ?? []).prefix(200).compactMap(UUID.init(uuidString:))
+        var approved = 0
+        var refusals: [String] = []
+        for id in ids {
+            do {
+                _ = try await InvoiceCommands.act(
+                    .approve(acceptingOverAllocation: false), on: .init(id), organisation: viewer.organisationID, actor: viewer.user,
+                    now: req.application.lentune.now(), on: req.db)
+                approved += 1
+            } catch let failure as InvoiceCommands.Failure {
+                let number = try await Invoices.find(.init(id), in: viewer.organisationID, on: req.db)?.number ?? "An invoice"
+                refusals.append("\(number): \(failure.message)")
+            }
+        }
+        var items = [URLQueryItem(name: "notice", value: ids.isEmpty ? "Select the invoices to approve first." : "Approved \(approved) of \(ids.count).")]
+        if !refusals.isEmpty { items.append(URLQueryItem(name: "error", value: String(refusals.joined(separator: " ").prefix(1500)))) }
+        var components = URLComponents()
+        components.queryItems = items
+        return req.redirect(to: SiteURL.approvals.path + "?" + (components.percentEncodedQuery ?? ""))
+    }
+
+    static func list(_ req: Request, query: ListQuery, approvals: Bool) async throws -> Response {
+        let viewer = try req.requireViewer()
         var filter = Invoices.Filter()
         filter.status = query.status.flatMap(Invoice.Status.init(rawValue:))
         filter.posting = query.posting.flatMap(SyncRecord.State.init(rawValue:))
         filter.supplier = query.supplier.flatMap(UUID.init(uuidString:)).map { .init($0) }
         filter.project = query.project.flatMap(UUID.init(uuidString:)).map { .init($0) }
+        filter.search = query.q.map { String($0.prefix(100)) }
+        if query.assigned == "me" { filter.approver = viewer.user.id }
+        if query.format == "csv" { return try await csv(req, viewer, filter: filter) }
         let after = query.after.flatMap(ReferenceLists.Cursor.init(token:))
         let before = after == nil ? query.before.flatMap(ReferenceLists.Cursor.init(token:)) : nil
         let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, before: before, limit: pageSize, on: req.db)
@@ -40,7 +94,33 @@ enum InvoiceController {
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
         let postings = try await SyncLedger.records(of: page.items.map(\.id.rawValue), kind: .invoice, in: viewer.organisationID, on: req.db)
         return InvoiceViews.list(.init(
-            viewer: viewer, query: query, page: page, number: number, pages: pages, reference: reference, postings: postings)).response()
+            viewer: viewer, query: query, page: page, number: number, pages: pages, total: total, reference: reference, postings: postings,
+            approvals: approvals)).response()
+    }
+
+    /// The filtered list as CSV, newest first: every invoice it matches, up to `CSVExport.maximumRows`.
+    static func csv(_ req: Request, _ viewer: Viewer, filter: Invoices.Filter) async throws -> Response {
+        let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
+        let suppliers = Dictionary(uniqueKeysWithValues: reference.suppliers.map { ($0.id, $0.name) })
+        let projects = Dictionary(uniqueKeysWithValues: reference.projects.map { ($0.id, $0.code) })
+        var rows: [[String]] = [["Number", "Supplier", "Project", "Invoice date", "Due date", "Stage", "Total excl. GST", "GST", "Total incl. GST", "Procore", "Procore id"]]
+        var after: ReferenceLists.Cursor?
+        let day = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()
+        repeat {
+            let page = try await Invoices.list(in: viewer.organisationID, filter: filter, after: after, limit: 500, on: req.db)
+            let postings = try await SyncLedger.records(of: page.items.map(\.id.rawValue), kind: .invoice, in: viewer.organisationID, on: req.db)
+            for invoice in page.items {
+                let posting = postings[invoice.id.rawValue]
+                rows.append([
+                    invoice.number, suppliers[invoice.supplierID] ?? "", invoice.projectID.flatMap { projects[$0] } ?? "",
+                    invoice.invoiceDate.formatted(day), invoice.dueDate?.formatted(day) ?? "", invoice.status.title,
+                    Money.format(invoice.statedTotalExcludingTax), Money.format(invoice.statedTax), Money.format(invoice.statedTotalIncludingTax),
+                    posting?.state.rawValue ?? "", posting?.procoreID.map(String.init) ?? "",
+                ])
+            }
+            after = page.next
+        } while after != nil && rows.count <= CSVExport.maximumRows
+        return CSVExport.response(rows, filename: "invoices.csv")
     }
 
     @Sendable static func new(req: Request) async throws -> Response {
@@ -248,7 +328,8 @@ enum InvoiceController {
         let posting = if let posting { posting } else { try await Posting.read(invoice, on: req.db) }
         let response = InvoiceViews.show(.init(
             viewer: viewer, invoice: invoice, reference: reference, po: po, allocatedElsewhere: elsewhere, users: users, posting: posting.record,
-            history: posting.history, notice: notice, error: error)).response()
+            history: posting.history, notice: notice, error: error,
+            audit: try await AuditLog.history(of: invoice.id.rawValue, in: viewer.organisationID, on: req.db))).response()
         response.status = status
         return response
     }

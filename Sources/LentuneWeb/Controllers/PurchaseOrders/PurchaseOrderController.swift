@@ -21,6 +21,8 @@ enum PurchaseOrderController {
         var per_page: String?
         var after: String?
         var before: String?
+        /// "csv": every PO the filters match, as a file (issue 29).
+        var format: String?
     }
 
     /// The list's filter from its query, and a message per parameter that is not valid (an unknown status, a
@@ -114,12 +116,30 @@ enum PurchaseOrderController {
         let query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
         var (filter, errors) = filter(query)
         let reference = try await req.application.lentune.listReferences.reference(viewer.organisationID, on: req.db)
+        if query.format == "csv" { return try await csv(filter, viewer: viewer, reference: reference, req: req) }
         let (items, total) = try await list(filter: &filter, errors: &errors, viewer: viewer, reference: reference, req: req)
         return PurchaseOrderViews.list(.init(
             viewer: viewer, items: items, total: total, filter: filter, query: query, reference: reference,
             button: viewer.user.role.mayEditDocuments ? reference.newPurchaseOrderButton : .failure(.noEligibleProject),
             error: errors.isEmpty ? nil : pageMessage(errors, query: query)))
             .response(status: errors.isEmpty ? .ok : .badRequest)
+    }
+
+    /// The filtered list as CSV, in the list's order: every PO it matches, up to `CSVExport.maximumRows`.
+    static func csv(_ filter: PurchaseOrders.Filter, viewer: Viewer, reference: PurchaseOrderReference, req: Request) async throws -> Response {
+        var filter = filter
+        (filter.page, filter.perPage, filter.before) = (1, PurchaseOrders.Filter.maximumPerPage, nil)
+        var rows: [[String]] = [["Number", "Title", "Supplier", "Project", "Total incl. tax", "Status", "Source", "Sync"]]
+        while rows.count <= CSVExport.maximumRows {
+            let (items, _) = try await PurchaseOrders.list(in: viewer.organisationID, filter: filter, names: reference.listNames, on: req.db)
+            rows += items.map { item in
+                [item.number, item.title, item.supplier, item.projectCode, Money.format(item.totalIncludingTax), item.status.title,
+                 item.origin == .procore ? "Procore" : "Lentune", item.syncState.rawValue]
+            }
+            guard items.count == filter.perPage, let last = items.last else { break }
+            filter.after = last.cursor
+        }
+        return CSVExport.response(rows, filename: "purchase-orders.csv")
     }
 
     // MARK: - New and create
@@ -186,7 +206,8 @@ enum PurchaseOrderController {
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         return PurchaseOrderViews.show(.init(
             viewer: viewer, po: po, reference: reference, notice: req.query[String.self, at: "notice"],
-            error: req.query[String.self, at: "error"], sync: try await syncPanel(po, records: records, on: req.db))).response()
+            error: req.query[String.self, at: "error"], sync: try await syncPanel(po, records: records, on: req.db),
+            history: try await AuditLog.history(of: po.id.rawValue, in: viewer.organisationID, on: req.db))).response()
     }
 
     /// The PO's Procore state: its ledger rows (read by the caller, with the PO) and its push and pull jobs.

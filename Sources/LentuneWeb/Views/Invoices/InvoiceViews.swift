@@ -15,35 +15,63 @@ enum InvoiceViews {
         /// "Page `number` of `pages`".
         var number: Int
         var pages: Int
+        /// How many invoices the filters match.
+        var total: Int
         var reference: PurchaseOrderReference
         var postings: [UUID: SyncRecord]
+        /// The Approvals inbox (the same list, waiting for the viewer's approval).
+        var approvals = false
     }
 
     static func list(_ model: ListModel) -> HTML {
         let suppliers = Dictionary(uniqueKeysWithValues: model.reference.suppliers.map { ($0.id, $0.name) })
         let projects = Dictionary(uniqueKeysWithValues: model.reference.projects.map { ($0.id, $0.code) })
         let q = model.query
-        return Layout.page(title: "Invoices", viewer: model.viewer, section: .invoices) {
-            if model.viewer.user.role.mayEditDocuments {
+        let base = model.approvals ? SiteURL.approvals.path : SiteURL.invoices.path
+        return Layout.page(title: model.approvals ? "Approvals" : "Invoices", viewer: model.viewer, section: model.approvals ? .approvals : .invoices) {
+            if model.approvals {
+                Layout.flash(q.notice.map { String($0.prefix(200)) }, kind: "notice")
+                Layout.flash(q.error.map { String($0.prefix(1500)) })
+                el("p", .id("approvals-intro")) { "Invoices waiting for your approval (assigned to you at the Check stage)." }
+            } else if model.viewer.user.role.mayEditDocuments {
                 el("p") { el("a", .href(SiteURL.newInvoice.path), .class("button"), .id("new-invoice")) { "New invoice" } }
             }
-            el("form", .method("get"), .action(SiteURL.invoices.path), .class("filters"), .id("invoice-filters")) {
-                PurchaseOrderViews.select("status", label: "Stage", selected: q.status, options: Invoice.Status.allCases.map { ($0.rawValue, $0.title) })
+            el("form", .method("get"), .action(base), .class("filters"), .id("invoice-filters")) {
+                el("label", .for("q")) { "Search" }
+                el("input", .id("q"), .name("q"), .type("search"), .value(q.q ?? ""), .init("placeholder", "Number, supplier or amount"))
+                if !model.approvals {
+                    PurchaseOrderViews.select("status", label: "Stage", selected: q.status, options: Invoice.Status.allCases.map { ($0.rawValue, $0.title) })
+                }
                 PurchaseOrderViews.select("supplier", label: "Supplier", selected: q.supplier, options: model.reference.suppliers.map { ($0.id.description, $0.name) })
                 PurchaseOrderViews.select("project", label: "Project", selected: q.project, options: model.reference.projects.map { ($0.id.description, "\($0.code) \($0.name)") })
                 PurchaseOrderViews.select("posting", label: "Posting", selected: q.posting, options: [
                     (SyncRecord.State.pending.rawValue, "Waiting to post"), (SyncRecord.State.synced.rawValue, "Posted"),
                     (SyncRecord.State.failed.rawValue, "Failed or held"), (SyncRecord.State.skipped.rawValue, "Not posted (overheads)"),
                 ])
+                if !model.approvals, model.viewer.user.role.mayApprove {
+                    el("label", .class("check")) {
+                        el("input", .type("checkbox"), .name("assigned"), .value("me"), .id("assigned"), .checked(q.assigned == "me"))
+                        " Assigned to me"
+                    }
+                }
                 el("button", .type("submit")) { "Filter" }
             }
+            el("p", .class("list-meta")) {
+                el("span", .id("result-count")) { model.total == 1 ? "1 invoice" : "\(model.total) invoices" }
+                " · "
+                el("a", .href(base + "?" + filterQuery(q, extra: [URLQueryItem(name: "format", value: "csv")])), .id("export-csv")) { "Export CSV" }
+            }
             if model.page.items.isEmpty {
-                Layout.emptyState(q.status == nil && q.supplier == nil && q.project == nil && q.posting == nil ? "No invoices yet." : "No invoices match.")
+                let filtered = [q.status, q.supplier, q.project, q.posting, q.q, q.assigned].contains { !($0 ?? "").isEmpty }
+                Layout.emptyState(model.approvals ? "Nothing waits for your approval." : filtered ? "No invoices match." : "No invoices yet.")
             } else {
-                Layout.table(
-                    id: "invoices", headers: ["Number", "Supplier", "Project", "Date", "Stage", "Total incl. GST", "Procore"],
+                let table = Layout.table(
+                    id: "invoices", headers: (model.approvals ? ["Select"] : []) + ["Number", "Supplier", "Project", "Date", "Stage", "Total incl. GST", "Procore"],
                     rows: model.page.items.map { invoice in
-                        [
+                        (model.approvals
+                            ? [el("input", .type("checkbox"), .name("ids[]"), .value(invoice.id.rawValue.uuidString), .class("select"), .aria("label", "Select \(invoice.number)"))]
+                            : [])
+                        + [
                             el("a", .href(SiteURL.invoice(invoice.id.rawValue).path)) { invoice.number },
                             .text(suppliers[invoice.supplierID] ?? "—"), .text(invoice.projectID.flatMap { projects[$0] } ?? "—"),
                             .text(invoice.invoiceDate.formatted(day)), .text(invoice.status.title),
@@ -51,14 +79,24 @@ enum InvoiceViews {
                             model.postings[invoice.id.rawValue].map { PurchaseOrderViews.badge($0.state) } ?? .text(""),
                         ]
                     })
+                if model.approvals {
+                    // Approve selected: each as its own Approve would (an over-allocated one is left for its page).
+                    el("form", .method("post"), .action(SiteURL.approveSelected.path), .id("approve-selected-form")) {
+                        Layout.csrfField(model.viewer.csrfToken)
+                        table
+                        el("button", .type("submit"), .id("approve-selected")) { "Approve selected" }
+                    }
+                } else {
+                    table
+                }
                 if model.page.next != nil || model.page.previous != nil {
                     el("nav", .class("pagination"), .aria("label", "Pages")) {
                         if let previous = model.page.previous {
-                            el("a", .href(page(q, "before", previous, number: model.number - 1)), .init("rel", "prev"), .id("previous-page")) { "‹ Previous" }
+                            el("a", .href(page(q, "before", previous, number: model.number - 1, base: base)), .init("rel", "prev"), .id("previous-page")) { "‹ Previous" }
                         }
                         el("span", .id("page-number")) { " Page \(model.number) of \(model.pages) " }
                         if let next = model.page.next {
-                            el("a", .href(page(q, "after", next, number: model.number + 1)), .init("rel", "next"), .id("next-page")) { "Next ›" }
+                            el("a", .href(page(q, "after", next, number: model.number + 1, base: base)), .init("rel", "next"), .id("next-page")) { "Next ›" }
                         }
                     }
                 }
@@ -67,12 +105,18 @@ enum InvoiceViews {
     }
 
     /// The next or previous page: the same filters, continuing after the last row shown or before the first.
-    static func page(_ q: InvoiceController.ListQuery, _ direction: String, _ cursor: ReferenceLists.Cursor, number: Int) -> String {
+    static func page(_ q: InvoiceController.ListQuery, _ direction: String, _ cursor: ReferenceLists.Cursor, number: Int, base: String = SiteURL.invoices.path) -> String {
+        base + "?" + filterQuery(q, extra: [URLQueryItem(name: direction, value: cursor.token), URLQueryItem(name: "page", value: String(max(1, number)))])
+    }
+
+    /// The list's filters as a query, with `extra` after them.
+    static func filterQuery(_ q: InvoiceController.ListQuery, extra: [URLQueryItem]) -> String {
         var components = URLComponents()
-        let filters: [(String, String?)] = [("status", q.status), ("supplier", q.supplier), ("project", q.project), ("posting", q.posting)]
-        components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } }
-            + [URLQueryItem(name: direction, value: cursor.token), URLQueryItem(name: "page", value: String(max(1, number)))]
-        return SiteURL.invoices.path + "?" + (components.percentEncodedQuery ?? "")
+        let filters: [(String, String?)] = [
+            ("q", q.q), ("status", q.status), ("supplier", q.supplier), ("project", q.project), ("posting", q.posting), ("assigned", q.assigned),
+        ]
+        components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } } + extra
+        return components.percentEncodedQuery ?? ""
     }
 
     // MARK: - Form
@@ -247,6 +291,8 @@ enum InvoiceViews {
         var history: [SyncJob]
         var notice: String?
         var error: String?
+        /// Who captured, checked, approved or changed it (the audit log's events about it).
+        var audit: [AuditEvent] = []
     }
 
     static func show(_ model: ShowModel) -> HTML {
@@ -298,6 +344,7 @@ enum InvoiceViews {
                     if let po = model.po { purchaseOrder(po, model) }
                     stages(model)
                     posting(model)
+                    AdministrationView.history(model.audit)
                 }
                 if invoice.attachment != nil {
                     el("div", .class("invoice-document")) {

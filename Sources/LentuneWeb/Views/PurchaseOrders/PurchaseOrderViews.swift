@@ -32,7 +32,11 @@ enum PurchaseOrderViews {
             }
             Layout.flash(model.error)
             filters(model)
-            el("p", .class("hint"), .id("result-count")) { "\(model.total) purchase order\(model.total == 1 ? "" : "s")" }
+            el("p", .class("hint list-meta")) {
+                el("span", .id("result-count")) { "\(model.total) purchase order\(model.total == 1 ? "" : "s")" }
+                " · "
+                el("a", .href(SiteURL.purchaseOrders.path + "?" + csvQuery(model.query)), .id("export-csv")) { "Export CSV" }
+            }
             if model.items.isEmpty {
                 Layout.emptyState("No purchase orders match.")
             } else {
@@ -173,6 +177,8 @@ enum PurchaseOrderViews {
         var sync = SyncPanel()
         /// Close was pressed: ask before closing (issue 29: it closed at once, with no way back in Lentune).
         var confirmClose = false
+        /// Who changed it and how (the audit log's events about it).
+        var history: [AuditEvent] = []
     }
 
     /// A PO's Procore state: the ledger (push for Lentune POs, pull for Procore POs) and the jobs that moved it.
@@ -285,6 +291,7 @@ enum PurchaseOrderViews {
                     }
                 }
             }
+            AdministrationView.history(model.history)
             // An invoice against it starts from its remaining lines (Procore's POs take invoices too).
             if po.status == .approved, model.viewer.user.role.mayEditDocuments {
                 el("p", .class("actions")) {
@@ -294,5 +301,18 @@ enum PurchaseOrderViews {
                 }
             }
         }
+    }
+}
+
+extension PurchaseOrderViews {
+    /// The list's filters with `format=csv` (the export of what the list shows).
+    static func csvQuery(_ q: PurchaseOrderController.ListQuery) -> String {
+        var components = URLComponents()
+        let filters: [(String, String?)] = [
+            ("q", q.q), ("project", q.project), ("supplier", q.supplier), ("status", q.status), ("source", q.source), ("sync", q.sync),
+        ]
+        components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } }
+            + [URLQueryItem(name: "format", value: "csv")]
+        return components.percentEncodedQuery ?? ""
     }
 }
