@@ -107,13 +107,22 @@ enum Layout {
     }
 
     /// A simple table: header labels, then rows of cells.
+    /// A table scrolls inside itself when the page is narrower than it (issue 29: at 390 px every page scrolled
+    /// sideways); the page never does.
     static func table(id: String, headers: [String], rows: [[HTML]]) -> HTML {
-        el("table", .id(id)) {
-            el("thead") { el("tr") { for label in headers { el("th", .init("scope", "col")) { label } } } }
-            el("tbody") {
-                for row in rows { el("tr") { for cell in row { el("td") { cell } } } }
+        scroll {
+            el("table", .id(id)) {
+                el("thead") { el("tr") { for label in headers { el("th", .init("scope", "col")) { label } } } }
+                el("tbody") {
+                    for row in rows { el("tr") { for cell in row { el("td") { cell } } } }
+                }
             }
         }
+    }
+
+    /// `content` in a box that scrolls sideways by itself when it is wider than the page.
+    static func scroll(@HTMLBuilder _ content: () -> HTML) -> HTML {
+        el("div", .class("scroll")) { content() }
     }
 }
 

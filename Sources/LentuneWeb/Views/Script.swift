@@ -186,7 +186,8 @@ enum Script {
             var first = row.querySelector("input");
             if (first) { first.focus(); }
           });
-          table.parentNode.insertBefore(add, table.nextSibling);
+          var box = table.closest(".scroll") || table;
+          box.parentNode.insertBefore(add, box.nextSibling);
         })();
         // Environment: the custom URLs matter only for Custom.
         (function () {

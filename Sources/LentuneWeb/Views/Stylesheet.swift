@@ -1,7 +1,7 @@
 /// The whole stylesheet: small enough to ship as a constant, served at `/assets/app.css`.
 enum Stylesheet {
     static let css = """
-        :root { --ink: #1d2430; --muted: #5b6472; --line: #d9dde3; --accent: #0b5cad; --bad: #b00020; --ok: #1b7f3b; }
+        :root { --ink: #1d2430; --muted: #5b6472; --line: #d9dde3; --accent: #0b5cad; --bad: #b00020; --ok: #166534; }
         * { box-sizing: border-box; }
         body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); }
         header.top { display: flex; align-items: center; gap: 1.5rem; padding: .6rem 1.25rem; border-bottom: 1px solid var(--line); background: #f7f8fa; }
@@ -65,5 +65,36 @@ enum Stylesheet {
         .indicator-red { color: var(--bad); }
         .indicator-orange { color: #b35900; }
         .flash.warning { background: #fff4e0; color: #8a4b00; }
+        .scroll { overflow-x: auto; max-width: 100%; position: relative; }
+        /* A form's fields fill their grid cell and never spill into the next (issue 29: Project over Title, Approver
+           over the file input); a field's label and control sit at the top of the cell. */
+        .po-form .field, #invoice-form .field { align-content: start; min-width: 0; }
+        .po-form .field > input, .po-form .field > select, #invoice-form .field > input, #invoice-form .field > select { width: 100%; min-width: 0; }
+        input[type=file] { max-width: 100%; }
+        code { overflow-wrap: anywhere; }
+        .list-meta { color: var(--muted); }
+        nav .count { display: inline-block; min-width: 1.4em; padding: 0 .35em; border-radius: 1em; background: var(--accent); color: #fff;
+            font-size: .8em; text-align: center; font-weight: 600; }
+        label.check { display: inline-flex; align-items: center; gap: .3rem; }
+        :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+        /* Phones (issue 29: at 390 px every page scrolled sideways): the header wraps, the navigation takes a line of
+           its own, tables scroll inside themselves (.scroll), forms and facts take one column, the PDF goes below. */
+        @media (max-width: 40rem) {
+            header.top { flex-wrap: wrap; gap: .4rem 1rem; padding: .5rem .75rem; }
+            header.top nav { order: 3; width: 100%; }
+            nav ul { flex-wrap: wrap; gap: .2rem .9rem; }
+            .who { margin-left: auto; flex-wrap: wrap; gap: .2rem .6rem; font-size: .9em; }
+            main { padding: .75rem; }
+            .invoice-layout { grid-template-columns: minmax(0, 1fr); }
+            .invoice-document iframe { height: 60vh; }
+            dl.facts { grid-template-columns: minmax(0, 1fr); }
+            dl.facts dd { margin: 0 0 .4rem; }
+            input, select, textarea { max-width: 100%; }
+            .filters > * { max-width: 100%; }
+            .actions { flex-wrap: wrap; }
+            .po-form .grid, #invoice-form .grid { grid-template-columns: minmax(0, 1fr); }
+            form.stack { max-width: 100%; grid-template-columns: minmax(0, 1fr); }
+            form.stack input:not([type=checkbox]):not([type=radio]), form.stack select { width: 100%; }
+        }
         """
 }

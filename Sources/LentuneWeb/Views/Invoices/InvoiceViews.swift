@@ -197,12 +197,14 @@ enum InvoiceViews {
                     }
                 }
                 if let message = model.errors["lines"] { el("p", .class("field-error"), .id("lines-error")) { message } }
-                el("table", .id("invoice-lines")) {
-                    el("thead") {
-                        el("tr") { for label in ["Description", "Cost code", "Cost type", "Tax code", "Amount excl. GST", "GST"] { el("th", .init("scope", "col")) { label } } }
-                    }
-                    el("tbody") {
-                        for (index, line) in lines.enumerated() { lineRow(index, line, model: model) }
+                Layout.scroll {
+                    el("table", .id("invoice-lines")) {
+                        el("thead") {
+                            el("tr") { for label in ["Description", "Cost code", "Cost type", "Tax code", "Amount excl. GST", "GST"] { el("th", .init("scope", "col")) { label } } }
+                        }
+                        el("tbody") {
+                            for (index, line) in lines.enumerated() { lineRow(index, line, model: model) }
+                        }
                     }
                 }
                 // What the lines add up to, worked out by the script as they are typed (the server checks on save).

@@ -67,16 +67,18 @@ extension PurchaseOrderViews {
                         String(input.description.prefix(PurchaseOrderInput.maxDescription))
                     }
                 }
-                el("table", .id("line-items")) {
-                    el("thead") {
-                        el("tr") {
-                            for label in ["Description", "Cost code", "Cost type", "Tax code", "Quantity", "Unit cost", "Amount excl. GST"] {
-                                el("th", .init("scope", "col")) { label }
+                Layout.scroll {
+                    el("table", .id("line-items")) {
+                        el("thead") {
+                            el("tr") {
+                                for label in ["Description", "Cost code", "Cost type", "Tax code", "Quantity", "Unit cost", "Amount excl. GST"] {
+                                    el("th", .init("scope", "col")) { label }
+                                }
                             }
                         }
-                    }
-                    el("tbody") {
-                        for (index, line) in lines.enumerated() { lineRow(index, line, model: model) }
+                        el("tbody") {
+                            for (index, line) in lines.enumerated() { lineRow(index, line, model: model) }
+                        }
                     }
                 }
                 el("button", .type("submit"), .id("save-po")) { editing ? "Save" : "Create purchase order" }

@@ -153,15 +153,17 @@ extension SettingsView {
             } else {
                 el("form", .method("post"), .action(SiteURL.procoreCompanies.path), .id("companies-form")) {
                     Layout.csrfField(model.viewer.csrfToken)
-                    el("table", .id("companies")) {
-                        el("thead") {
-                            el("tr") {
-                                for label in ["Procore company", "Linked", "Procore purchase order", "Lentune purchase order", "Project stages to import", "Rounding tolerance for invoice amount", "Webhooks"] {
-                                    el("th", .init("scope", "col")) { label }
+                    Layout.scroll {
+                        el("table", .id("companies")) {
+                            el("thead") {
+                                el("tr") {
+                                    for label in ["Procore company", "Linked", "Procore purchase order", "Lentune purchase order", "Project stages to import", "Rounding tolerance for invoice amount", "Webhooks"] {
+                                        el("th", .init("scope", "col")) { label }
+                                    }
                                 }
                             }
+                            el("tbody") { for row in model.rows { companyRow(row, model: model, stages: ProcoreStages.offered(for: row.link)) } }
                         }
-                        el("tbody") { for row in model.rows { companyRow(row, model: model, stages: ProcoreStages.offered(for: row.link)) } }
                     }
                     el("button", .type("submit"), .id("save-companies")) { "Save" }
                 }

@@ -52,17 +52,19 @@ enum SettingsView {
             el("h2") { "Configurations" }
             el("section", .id("invoices-interface")) {
                 el("h3") { "Invoices interface" }
-                el("table", .id("interfaces")) {
-                    el("tbody") {
-                        el("tr") {
-                            el("td") { "Procore" }
-                            el("td") {
-                                connection?.status == ProcoreConnection.Status.connected.rawValue
-                                    ? "Connected" + (connection?.connectedAs.map { " as \($0)" } ?? "") : "Not connected"
-                            }
-                            el("td") {
-                                el("a", .href(SiteURL.settingsProcore.path), .class("cog"), .id("procore-settings"), .title("Settings"),
-                                   .aria("label", "Procore settings")) { .raw("&#9881;") }
+                Layout.scroll {
+                    el("table", .id("interfaces")) {
+                        el("tbody") {
+                            el("tr") {
+                                el("td") { "Procore" }
+                                el("td") {
+                                    connection?.status == ProcoreConnection.Status.connected.rawValue
+                                        ? "Connected" + (connection?.connectedAs.map { " as \($0)" } ?? "") : "Not connected"
+                                }
+                                el("td") {
+                                    el("a", .href(SiteURL.settingsProcore.path), .class("cog"), .id("procore-settings"), .title("Settings"),
+                                       .aria("label", "Procore settings")) { .raw("&#9881;") }
+                                }
                             }
                         }
                     }

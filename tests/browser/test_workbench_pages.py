@@ -1,0 +1,72 @@
+"""Issue 29: every page an AP team works in, at 1366 px and at 390 px, signed in as the demo administrator: no page
+scrolls sideways at 390 px (tables scroll inside themselves, the navigation wraps, the PDF goes below the form),
+axe-core finds no serious or critical violation, and a screenshot of each is kept as a test artefact
+(`$LENTUNE_ARTIFACTS`, by default `.artifacts/screenshots`)."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from axe_selenium_python import Axe
+from selenium.webdriver.common.by import By
+
+from test_shell import sign_in
+
+ARTIFACTS = Path(os.environ.get("LENTUNE_ARTIFACTS", Path(__file__).resolve().parents[2] / ".artifacts")) / "screenshots"
+WIDTHS = {"1366": (1366, 900), "390": (390, 844)}
+
+
+def first_link(browser, url, pattern):
+    browser.get(url)
+    for anchor in browser.find_elements(By.CSS_SELECTOR, "main a[href]"):
+        href = anchor.get_attribute("href")
+        if re.search(pattern, href or ""):
+            return href
+    return None
+
+
+def pages(browser, demo):
+    base = demo["url"]
+    found = {
+        "invoices": base + "/invoices", "new-invoice": base + "/invoices/new", "approvals": base + "/approvals",
+        "purchase-orders": base + "/purchase-orders", "new-purchase-order": base + "/purchase-orders/new",
+        "suppliers": base + "/suppliers", "projects": base + "/projects", "administration": base + "/administration",
+        "integration-log": base + "/administration/integration-log", "audit-log": base + "/administration/audit-log",
+        "users": base + "/administration/users", "procore-settings": base + "/administration/settings/procore",
+    }
+    for name, (listing, pattern) in {
+        "invoice": ("/invoices", r"/invoices/[0-9a-f-]{36}$"), "purchase-order": ("/purchase-orders", r"/purchase-orders/[0-9a-f-]{36}$"),
+        "supplier": ("/suppliers", r"/suppliers/[0-9a-f-]{36}$"), "project": ("/projects", r"/projects/[0-9a-f-]{36}$"),
+    }.items():
+        link = first_link(browser, base + listing, pattern)
+        assert link, f"the demo has a {name} to open"
+        found[name] = link
+    return found
+
+
+@pytest.mark.parametrize("width", list(WIDTHS), ids=[f"{w}px" for w in WIDTHS])
+def test_every_page_fits_its_width_and_passes_axe(demo, browser, width):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sign_in(browser, demo["url"], demo["email"], demo["password"])
+    browser.set_window_size(*WIDTHS[width])
+    problems = []
+    for name, url in pages(browser, demo).items():
+        browser.get(url)
+        browser.save_screenshot(str(ARTIFACTS / f"{name}-{width}.png"))
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 1:
+            wide = browser.execute_script("""
+                const limit = document.documentElement.clientWidth;
+                return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > limit + 1
+                    && !e.closest('.scroll')).slice(0, 5).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className);
+                """)
+            problems.append(f"{name}: scrolls sideways by {overflow} px ({wide})")
+        axe = Axe(browser)
+        axe.inject()
+        results = axe.run()
+        for violation in results["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [node["target"] for node in violation["nodes"][:3]]
+                problems.append(f"{name}: axe {violation['impact']} {violation['id']}: {violation['help']} {targets}")
+    assert not problems, "\n".join(problems)
