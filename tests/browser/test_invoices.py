@@ -196,3 +196,35 @@ def test_capture_check_approve_and_post_in_each_mode(browser):
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_the_procore_panel_updates_itself_while_the_posting_runs(browser):
+    """Issue 29, live status: Procore answers slowly (6 s a request); the approved invoice's page says it waits, then,
+    with no reload, shows it posted, its stage Posted, and the link to the direct cost."""
+    with tempfile.TemporaryDirectory(prefix="lentune-live-") as tmp:
+        pdf_path = Path(tmp) / "supplier-invoice.pdf"
+        pdf_path.write_bytes(PDF)
+        process, demo = start_demo(tmp)
+        try:
+            sign_in(browser, demo["url"], demo["email"], demo["password"])
+            url = capture(browser, demo, pdf_path, "BR-LIVE-1", "90.00", "13.50", supplier="Placemakers Ltd")
+            click_and_wait(browser, browser.find_element(By.ID, "check"))
+            faults_request = urllib.request.Request(
+                demo["sandbox"].rstrip("/") + "/_sandbox/faults", method="PUT", data=json.dumps({"latencyMilliseconds": 6000}).encode(),
+                headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(faults_request, timeout=30).read()
+            click_and_wait(browser, browser.find_element(By.ID, "approve"))
+            assert "Waiting to post" in browser.find_element(By.ID, "posting-state").text, browser.find_element(By.ID, "posting-state").text
+            browser.execute_script("window.notReloaded = true")
+            # (Read by script: the panel is replaced in place, so an element found a moment earlier may be gone.)
+            def text(element_id):
+                return browser.execute_script("const e = document.getElementById(arguments[0]); return e ? e.textContent : ''", element_id)
+
+            wait_for(lambda: "✓" in text("posting-state"), "the panel showing the posting", timeout=120)
+            assert browser.execute_script("return window.notReloaded === true"), "the page updated in place, without a reload"
+            assert text("status").strip() == "Posted"
+            assert "Direct cost BR-LIVE-1" in text("posting-state")
+        finally:
+            urllib.request.urlopen(urllib.request.Request(demo["sandbox"].rstrip("/") + "/_sandbox/faults", method="DELETE"), timeout=30).read()
+            process.terminate()
+            process.wait(timeout=20)

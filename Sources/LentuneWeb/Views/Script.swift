@@ -189,6 +189,34 @@ enum Script {
           var box = table.closest(".scroll") || table;
           box.parentNode.insertBefore(add, box.nextSibling);
         })();
+        // Live status (issue 29): a PO or invoice page whose Procore panel says a job waits or runs reads itself again
+        // every 3 s and puts each [data-refresh] part (the panel, the stage) in place as the server now shows it, with
+        // no reload and no jump; it stops once nothing is pending, while the tab is hidden, and after ten minutes.
+        (function () {
+          if (!document.querySelector("[data-live]") || !window.fetch || !window.DOMParser) { return; }
+          var started = Date.now();
+          function poll() {
+            if (Date.now() - started > 600000) { return; }
+            if (document.hidden) { setTimeout(poll, 3000); return; }
+            fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+              .then(function (response) { return response.ok ? response.text() : null; })
+              .then(function (html) {
+                if (!html) { return; }
+                var fresh = new DOMParser().parseFromString(html, "text/html");
+                var live = false;
+                document.querySelectorAll("[data-refresh][id]").forEach(function (part) {
+                  var now = fresh.getElementById(part.id);
+                  if (!now) { return; }
+                  if (now.hasAttribute("data-live")) { live = true; }
+                  if (now.innerHTML !== part.innerHTML) { part.innerHTML = now.innerHTML; }
+                  if (!now.hasAttribute("data-live")) { part.removeAttribute("data-live"); }
+                });
+                if (live) { setTimeout(poll, 3000); }
+              })
+              .catch(function () { setTimeout(poll, 10000); });
+          }
+          setTimeout(poll, 3000);
+        })();
         // Environment: the custom URLs matter only for Custom.
         (function () {
           var env = document.getElementById("environment");

@@ -308,7 +308,7 @@ enum InvoiceViews {
                 el("div", .class("invoice-main")) {
                     el("dl", .class("facts")) {
                         el("dt") { "Stage" }
-                        el("dd", .id("status")) { invoice.status.title }
+                        el("dd", .id("status"), .data("refresh", "")) { invoice.status.title }
                         if let reason = invoice.sendBackReason {
                             el("dt") { "Sent back" }
                             el("dd", .id("send-back-reason")) { reason }
@@ -466,7 +466,9 @@ enum InvoiceViews {
         let invoice = model.invoice
         let record = model.posting
         let mayPost = model.viewer.user.role.mayEditDocuments || model.viewer.user.role.mayApprove
-        return el("section", .id("procore-posting")) {
+        // While its posting waits or runs, the script reads the page again every few seconds and puts this panel
+        // (and the stage) as they are now in place (issue 29: live status).
+        return el("section", .id("procore-posting"), .data("refresh", ""), record?.state == .pending ? .data("live", "") : .none) {
             el("h2") { "Procore" }
             el("p", .id("posting-state")) {
                 PurchaseOrderViews.badge(record?.state ?? .notSynced)

@@ -124,7 +124,8 @@ enum PurchaseOrderViews {
         let direction: SyncRecord.Direction = po.origin == .procore ? .pull : .push
         let record = model.sync.records.first { $0.direction == direction }
         let mayAct = model.viewer.user.role.mayEditDocuments
-        return el("section", .id("procore-sync")) {
+        // Live while its push or pull waits or runs (see the invoice's panel).
+        return el("section", .id("procore-sync"), .data("refresh", ""), record?.state == .pending ? .data("live", "") : .none) {
             el("h2") { "Procore" }
             el("p", .id("sync-state")) {
                 badge(record?.state ?? .notSynced)
@@ -217,7 +218,7 @@ enum PurchaseOrderViews {
                 el("dt") { "Source" }
                 el("dd", .id("source")) { po.origin == .procore ? "Source: Procore" : "Source: Lentune" }
                 el("dt") { "Status" }
-                el("dd", .id("status")) { po.status.title }
+                el("dd", .id("status"), .data("refresh", "")) { po.status.title }
                 el("dt") { "Supplier" }
                 el("dd") { model.reference.suppliers.first { $0.id == po.supplierID }?.name ?? "—" }
                 el("dt") { "Project" }
