@@ -21,6 +21,7 @@ public enum SiteURL: Hashable, Sendable {
     case supplier(UUID)
     case administration
     case users
+    case user(UUID)
     case auditLog
     case settings
     case settingsIntegrations
@@ -88,6 +89,7 @@ public enum SiteURL: Hashable, Sendable {
         case .supplier(let id): "/suppliers/\(id.lowercasedText)"
         case .administration: "/administration"
         case .users: "/administration/users"
+        case .user(let id): "/administration/users/\(id.lowercasedText)"
         case .auditLog: "/administration/audit-log"
         case .settings: "/administration/settings"
         case .settingsIntegrations: "/administration/settings/integrations"
@@ -143,6 +145,7 @@ public enum SiteURL: Hashable, Sendable {
         case .apiPurchaseOrderAction: ["api", "v1", "purchase-orders", ":id", ":action"]
         case .project: ["projects", ":id"]
         case .supplier: ["suppliers", ":id"]
+        case .user: ["administration", "users", ":id"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
         case .apiProcoreCompanySweep: ["api", "v1", "procore", "companies", ":id", "sweep"]
         case .procoreWebhook: ["webhooks", "procore", ":connection"]

@@ -77,6 +77,8 @@ func routes(_ app: Application) {
     let administrators = signedIn.grouped(RequireRole(allowed: \.mayAdminister))
     administrators.get(SiteURL.components(.administration), use: AdministrationController.index)
     administrators.get(SiteURL.components(.users), use: AdministrationController.users)
+    administrators.post(SiteURL.components(.users), use: AdministrationController.createUser)
+    administrators.post(SiteURL.components(.user(UUID())), use: AdministrationController.updateUser)
     administrators.get(SiteURL.components(.auditLog), use: AdministrationController.auditLog)
     signedIn.get(SiteURL.components(.integrationLog), use: IntegrationLogController.show)
     administrators.post(SiteURL.components(.integrationLogRetry(UUID())), use: IntegrationLogController.retry)

@@ -9,12 +9,16 @@ public enum Accounts {
         case invalidEmail(String)
         case emailTaken(String)
         case emptyName
+        case userNotFound
+        case lastAdministrator
 
         public var description: String {
             switch self {
             case .invalidEmail(let email): "“\(email)” is not a valid email address."
             case .emailTaken(let email): "A user with the email \(email) already exists."
             case .emptyName: "The organisation name must not be empty."
+            case .userNotFound: "There is no such user."
+            case .lastAdministrator: "This is the organisation's last administrator: make another user an administrator first."
             }
         }
     }
@@ -57,6 +61,38 @@ public enum Accounts {
             throw Error.emailTaken(normalised)
         }
         return record.domain
+    }
+
+    /// Changes a user's role and approval limit (issue 29: users managed in the browser), with an audit event, in one
+    /// transaction. The organisation keeps at least one administrator: on PostgreSQL its administrators' rows are
+    /// locked first, so two administrators demoting each other at once cannot both succeed.
+    public static func update(
+        user id: User.ID, in organisation: Organisation.ID, role: Role, approvalLimit: Decimal, actor: User, now: Date, on db: any Database
+    ) async throws -> User {
+        try await db.writeTransaction { tx in
+            if let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" {
+                try await sql.raw("""
+                    SELECT id FROM users WHERE organisation_id = \(bind: organisation.rawValue) AND role = \(bind: Role.administrator.rawValue) FOR UPDATE
+                    """).run()
+            }
+            guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
+            let before = record.domain
+            if before.role == .administrator, role != .administrator {
+                let administrators = try await UserRecord.scoped(to: organisation, on: tx).filter(\.$role == Role.administrator.rawValue).count()
+                guard administrators > 1 else { throw Error.lastAdministrator }
+            }
+            record.role = role.rawValue
+            record.approvalLimitCents = try Scaled.money(approvalLimit)
+            try await record.save(on: tx)
+            let after = record.domain
+            try await AuditLog.record(
+                AuditEvent(
+                    organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now, action: "user.changed",
+                    subject: "User \(after.email)", before: "\(before.role.title); approval limit \(Money.format(before.approvalLimit))",
+                    after: "\(after.role.title); approval limit \(Money.format(after.approvalLimit))", entityID: id.rawValue),
+                on: tx)
+            return after
+        }
     }
 
     public static func user(email: String, on db: any Database) async throws -> UserRecord? {

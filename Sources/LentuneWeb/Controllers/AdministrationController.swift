@@ -13,7 +13,107 @@ enum AdministrationController {
     @Sendable static func users(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
-        return AdministrationView.users(viewer: viewer, users: users).response()
+        return AdministrationView.users(viewer: viewer, users: users, notice: req.query[String.self, at: "notice"].flatMap(UserNotice.init(rawValue:))?.text)
+            .response()
+    }
+
+    /// What the Users page says after a change (a fixed set: the address carries a word, never the text).
+    enum UserNotice: String {
+        case created, changed
+        var text: String { self == .created ? "User added. Give them their email and password; they can sign in now." : "User changed." }
+    }
+
+    struct UserForm: Content {
+        var email: String?
+        var name: String?
+        var role: String?
+        var approval_limit: String?
+        var password: String?
+    }
+
+    /// The approval limit typed, or the message: an amount of at least zero, at most a trillion.
+    static func approvalLimit(_ text: String?) -> Result<Decimal, Refusal> {
+        let text = (text ?? "").trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return .success(0) }
+        guard let value = Money.parse(text, maxFractionDigits: 2), value >= 0, value < 1_000_000_000_000 else {
+            return .failure(Refusal(message: "The approval limit must be an amount of at least 0.00 (“\(text.prefix(20))” is not)."))
+        }
+        return .success(value)
+    }
+
+    struct Refusal: Error {
+        var message: String
+    }
+
+    /// **Add user** (issue 29: users were added only with `lentune user create`): email, name, role, approval limit
+    /// and a first password of at least 8 characters, which the administrator passes on.
+    @Sendable static func createUser(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let form = (try? req.content.decode(UserForm.self)) ?? UserForm()
+        var errors: [String: String] = [:]
+        let role = form.role.flatMap(Role.init(rawValue:))
+        if role == nil { errors["role"] = "Choose a role." }
+        let name = (form.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty || name.count > 200 || InputRules.hasForbiddenControlCharacter(name) { errors["name"] = "Enter the person's name (at most 200 characters)." }
+        let password = form.password ?? ""
+        if password.count < 8 || password.count > 200 { errors["password"] = "Give a first password of 8 to 200 characters." }
+        var limit: Decimal = 0
+        switch approvalLimit(form.approval_limit) {
+        case .success(let value): limit = value
+        case .failure(let refusal): errors["approval_limit"] = refusal.message
+        }
+        let email = String((form.email ?? "").prefix(320))
+        if errors.isEmpty, let role {
+            do {
+                let cost = req.application.lentune.config.passwordCost
+                // bcrypt off the event loop (a quarter of a second at production cost).
+                let hash = try await req.application.threadPool.runIfActive { try Bcrypt.hash(password, cost: cost) }
+                let (organisation, actor, now, limit) = (viewer.organisationID, viewer.user, req.application.lentune.now(), limit)
+                try await req.db.writeTransaction { tx in
+                    let user = try await Accounts.createUser(
+                        organisation: organisation, email: email, name: name, role: role, passwordHash: hash, approvalLimit: limit, on: tx)
+                    try await AuditLog.record(
+                        AuditEvent(
+                            organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now, action: "user.created",
+                            subject: "User \(user.email)", after: "\(user.role.title); approval limit \(Money.format(user.approvalLimit))",
+                            entityID: user.id.rawValue),
+                        on: tx)
+                }
+                return req.redirect(to: SiteURL.users.path + "?notice=created")
+            } catch let error as Accounts.Error {
+                errors["email"] = error.description
+            }
+        }
+        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
+        return AdministrationView.users(viewer: viewer, users: users, form: form, errors: errors).response(status: .unprocessableEntity)
+    }
+
+    /// A user's role and approval limit changed; the last administrator stays one.
+    @Sendable static func updateUser(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let id = User.ID(try req.idParameter())
+        let form = (try? req.content.decode(UserForm.self)) ?? UserForm()
+        var error: String?
+        if let role = form.role.flatMap(Role.init(rawValue:)) {
+            switch approvalLimit(form.approval_limit) {
+            case .success(let limit):
+                do {
+                    _ = try await Accounts.update(
+                        user: id, in: viewer.organisationID, role: role, approvalLimit: limit, actor: viewer.user, now: req.application.lentune.now(),
+                        on: req.db)
+                    return req.redirect(to: SiteURL.users.path + "?notice=changed")
+                } catch Accounts.Error.userNotFound {
+                    throw Abort(.notFound)
+                } catch let failure as Accounts.Error {
+                    error = failure.description
+                }
+            case .failure(let refusal): error = refusal.message
+            }
+        } else {
+            error = "Choose a role."
+        }
+        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
+        return AdministrationView.users(viewer: viewer, users: users, error: error).response(status: .conflict)
     }
 
     @Sendable static func auditLog(req: Request) async throws -> Response {
@@ -36,13 +136,46 @@ enum AdministrationView {
         }
     }
 
-    static func users(viewer: Viewer, users: [User]) -> HTML {
-        Layout.page(title: "Users", viewer: viewer, section: .administration) {
+    static func users(
+        viewer: Viewer, users: [User], notice: String? = nil, error: String? = nil, form: AdministrationController.UserForm = .init(),
+        errors: [String: String] = [:]
+    ) -> HTML {
+        func roles(_ selected: String?) -> HTML {
+            .fragment(Role.allCases.map { role in el("option", .value(role.rawValue), .selected(role.rawValue == selected)) { role.title } })
+        }
+        return Layout.page(title: "Users", viewer: viewer, section: .administration) {
+            Layout.flash(notice, kind: "notice")
+            Layout.flash(error)
             Layout.table(
-                id: "users", headers: ["Email", "Name", "Role"],
-                rows: users.map { [.text($0.email), .text($0.name), .text($0.role.title)] })
+                id: "users", headers: ["Email", "Name", "Role and approval limit"],
+                rows: users.map { user in
+                    [
+                        .text(user.email), .text(user.name),
+                        el("form", .method("post"), .action(SiteURL.user(user.id.rawValue).path), .class("inline-fields")) {
+                            Layout.csrfField(viewer.csrfToken)
+                            el("select", .name("role"), .aria("label", "Role of \(user.email)")) { roles(user.role.rawValue) }
+                            el("input", .name("approval_limit"), .value(Money.format(user.approvalLimit)), .init("inputmode", "decimal"), .init("size", "10"),
+                               .aria("label", "Approval limit of \(user.email)"))
+                            el("button", .type("submit"), .class("secondary")) { "Save" }
+                        },
+                    ]
+                })
+            el("h2") { "Add user" }
+            el("form", .method("post"), .action(SiteURL.users.path), .class("stack"), .id("add-user")) {
+                Layout.csrfField(viewer.csrfToken)
+                for (field, label, type) in [("email", "Email", "email"), ("name", "Name", "text"), ("approval_limit", "Approval limit (purchase orders up to it approve themselves)", "text"), ("password", "First password (at least 8 characters; give it to them)", "password")] {
+                    el("label", .for("new-\(field)")) { label }
+                    let value = field == "email" ? form.email : field == "name" ? form.name : field == "approval_limit" ? form.approval_limit : nil
+                    el("input", .id("new-\(field)"), .name(field), .type(type), .value(value ?? ""), field == "password" ? .init("autocomplete", "new-password") : .none)
+                    if let message = errors[field] { el("p", .class("field-error")) { message } }
+                }
+                el("label", .for("new-role")) { "Role" }
+                el("select", .id("new-role"), .name("role")) { roles(form.role ?? Role.apOfficer.rawValue) }
+                if let message = errors["role"] { el("p", .class("field-error")) { message } }
+                el("button", .type("submit"), .id("add-user-button")) { "Add user" }
+            }
             el("p", .class("hint")) {
-                "Add users with "
+                "Scripted: "
                 el("code") { "lentune user create --org NAME --email EMAIL --role ROLE" }
                 "."
             }

@@ -190,7 +190,7 @@ enum Script {
           box.parentNode.insertBefore(add, box.nextSibling);
         })();
         // Live status (issue 29): a PO or invoice page whose Procore panel says a job waits or runs reads itself again
-        // every 3 s and puts each [data-refresh] part (the panel, the stage) in place as the server now shows it, with
+        // every 3 s and puts each [data-refresh] part (the panel) and the stage (#status) in place as the server now shows it, with
         // no reload and no jump; it stops once nothing is pending, while the tab is hidden, and after ten minutes.
         (function () {
           if (!document.querySelector("[data-live]") || !window.fetch || !window.DOMParser) { return; }
@@ -204,7 +204,7 @@ enum Script {
                 if (!html) { return; }
                 var fresh = new DOMParser().parseFromString(html, "text/html");
                 var live = false;
-                document.querySelectorAll("[data-refresh][id]").forEach(function (part) {
+                document.querySelectorAll("[data-refresh][id], #status").forEach(function (part) {
                   var now = fresh.getElementById(part.id);
                   if (!now) { return; }
                   if (now.hasAttribute("data-live")) { live = true; }

@@ -308,7 +308,7 @@ enum InvoiceViews {
                 el("div", .class("invoice-main")) {
                     el("dl", .class("facts")) {
                         el("dt") { "Stage" }
-                        el("dd", .id("status"), .data("refresh", "")) { invoice.status.title }
+                        el("dd", .id("status")) { invoice.status.title }
                         if let reason = invoice.sendBackReason {
                             el("dt") { "Sent back" }
                             el("dd", .id("send-back-reason")) { reason }

@@ -218,7 +218,7 @@ enum PurchaseOrderViews {
                 el("dt") { "Source" }
                 el("dd", .id("source")) { po.origin == .procore ? "Source: Procore" : "Source: Lentune" }
                 el("dt") { "Status" }
-                el("dd", .id("status"), .data("refresh", "")) { po.status.title }
+                el("dd", .id("status")) { po.status.title }
                 el("dt") { "Supplier" }
                 el("dd") { model.reference.suppliers.first { $0.id == po.supplierID }?.name ?? "—" }
                 el("dt") { "Project" }

@@ -1,0 +1,68 @@
+import FluentKit
+import Foundation
+import LentuneCore
+import LentunePersistence
+import LentuneTestSupport
+@testable import LentuneWeb
+import Testing
+import Vapor
+import VaporTesting
+
+/// Issue 29: administrators manage users in the browser: add one (who can then sign in), change a role and approval
+/// limit, never leave the organisation without an administrator; bad input changes nothing; others are refused.
+@Suite struct UserAdministrationTests {
+    @Test(arguments: TestDatabase.kinds)
+    func anAdministratorAddsAndChangesUsers_andTheLastAdministratorStays(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let admin = h.client()
+            try await admin.signIn("administrator@a.example")
+            let page = try await admin.get("/administration/users")
+            let csrf = try #require(admin.csrf(from: page))
+            let before = try await UserRecord.query(on: h.app.db).count()
+
+            // A short password is refused with its message, and nothing is stored.
+            let short = try await admin.post("/administration/users", form: [
+                "_csrf": csrf, "email": "new@a.example", "name": "New Person", "role": "ap_officer", "approval_limit": "500", "password": "short",
+            ])
+            #expect(short.status == .unprocessableEntity && short.body.string.contains("Give a first password of 8 to 200 characters."))
+            #expect(try await UserRecord.query(on: h.app.db).count() == before)
+
+            let added = try await admin.post("/administration/users", form: [
+                "_csrf": csrf, "email": "New@A.example", "name": "New Person", "role": "ap_officer", "approval_limit": "$1,500.00",
+                "password": "a long password",
+            ])
+            #expect(added.status == .seeOther)
+            let user = try #require(try await Accounts.user(email: "new@a.example", on: h.app.db)).domain
+            #expect(user.role == .apOfficer && user.approvalLimit == 1500 && user.organisationID == h.orgA.organisation.id)
+            let newcomer = h.client()
+            #expect(try await newcomer.signIn("new@a.example", password: "a long password").status == .seeOther)
+            #expect(try await admin.post("/administration/users", form: [
+                "_csrf": csrf, "email": "new@a.example", "name": "Again", "role": "approver", "password": "a long password",
+            ]).body.string.contains("already exists"))
+
+            // Made an approver with a higher limit; the change is in the audit log.
+            #expect(try await admin.post("/administration/users/\(user.id.rawValue.lowercasedText)", form: [
+                "_csrf": csrf, "role": "approver", "approval_limit": "25000",
+            ]).status == .seeOther)
+            let changed = try #require(try await Accounts.user(email: "new@a.example", on: h.app.db)).domain
+            #expect(changed.role == .approver && changed.approvalLimit == 25000)
+            #expect(try await AuditLog.history(of: user.id.rawValue, in: h.orgA.organisation.id, on: h.app.db).map(\.action) == ["user.created", "user.changed"])
+
+            // The only administrator cannot be demoted (not even by themselves).
+            let me = try #require(try await Accounts.user(email: "administrator@a.example", on: h.app.db)).domain
+            let demote = try await admin.post("/administration/users/\(me.id.rawValue.lowercasedText)", form: ["_csrf": csrf, "role": "approver"])
+            #expect(demote.status == .conflict && demote.body.string.contains("last administrator"))
+            #expect(try await Accounts.user(email: "administrator@a.example", on: h.app.db)?.role == Role.administrator.rawValue)
+
+            // Another organisation's user is not found; a non-administrator is refused.
+            let other = try #require(try await Accounts.user(email: "administrator@b.example", on: h.app.db)).domain
+            #expect(try await admin.post("/administration/users/\(other.id.rawValue.lowercasedText)", form: ["_csrf": csrf, "role": "auditor"]).status == .notFound)
+            let officer = h.client()
+            try await officer.signIn("ap_officer@a.example")
+            let officerPage = try await officer.get("/invoices")
+            #expect(try await officer.post("/administration/users", form: [
+                "_csrf": officer.csrf(from: officerPage) ?? "", "email": "x@a.example", "name": "X", "role": "administrator", "password": "a long password",
+            ]).status == .forbidden)
+        }
+    }
+}
