@@ -72,6 +72,7 @@ enum Stylesheet {
         .po-form .field > input, .po-form .field > select, #invoice-form .field > input, #invoice-form .field > select { width: 100%; min-width: 0; }
         input[type=file] { max-width: 100%; }
         code { overflow-wrap: anywhere; }
+        fieldset { min-width: 0; }
         .list-meta { color: var(--muted); }
         nav .count { display: inline-block; min-width: 1.4em; padding: 0 .35em; border-radius: 1em; background: var(--accent); color: #fff;
             font-size: .8em; text-align: center; font-weight: 600; }

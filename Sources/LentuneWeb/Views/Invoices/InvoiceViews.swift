@@ -83,7 +83,11 @@ enum InvoiceViews {
                     // Approve selected: each as its own Approve would (an over-allocated one is left for its page).
                     el("form", .method("post"), .action(SiteURL.approveSelected.path), .id("approve-selected-form")) {
                         Layout.csrfField(model.viewer.csrfToken)
-                        table
+                        // One group of checkboxes, named for assistive technology (axe: checkboxgroup).
+                        el("fieldset", .class("stages")) {
+                            el("legend", .class("visually-hidden")) { "Invoices to approve" }
+                            table
+                        }
                         el("button", .type("submit"), .id("approve-selected")) { "Approve selected" }
                     }
                 } else {
