@@ -146,10 +146,8 @@ public enum AuditLog {
     ) async throws -> [AuditEvent] {
         var query = AuditEventRecord.scoped(to: organisation, on: db)
         if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            let like = (db as? any SQLDatabase)?.dialect.name == "postgresql" ? "ILIKE" : "LIKE"
-            let escaped = String(search.prefix(100)).replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            let pattern = "%" + escaped + "%"
+            let like = ContainsSearch.likeOperator(dialect: (db as? any SQLDatabase)?.dialect.name)
+            let pattern = ContainsSearch.pattern(String(search.prefix(100)))
             query = query.filter(.sql(embed: """
                 ("action" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR "subject" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' \
                 OR "actor_email" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')

@@ -174,11 +174,8 @@ public enum Invoices {
     /// including GST to the cent.
     static func searchCondition(_ search: String, organisation: Organisation.ID, dialect: String) -> SQLQueryString {
         let text = String(search.prefix(100))
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        let pattern = "%" + escaped + "%"
-        // SQLite's LIKE ignores ASCII case already; PostgreSQL needs ILIKE for the same behaviour.
-        let like = dialect == "postgresql" ? "ILIKE" : "LIKE"
+        let pattern = ContainsSearch.pattern(text)
+        let like = ContainsSearch.likeOperator(dialect: dialect)
         var condition: SQLQueryString = """
             ("invoices"."number" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR "invoices"."supplier_id" IN \
             (SELECT "id" FROM "suppliers" WHERE "organisation_id" = \(bind: organisation.rawValue) AND "name" \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')

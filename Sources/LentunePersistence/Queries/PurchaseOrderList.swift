@@ -258,11 +258,8 @@ extension PurchaseOrders {
     public static func listConditions(organisation: Organisation.ID, filter: Filter, dialect: String) -> SQLQueryString {
         var conditions: [SQLQueryString] = ["organisation_id = \(bind: organisation.rawValue)"]
         if let search = filter.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            let escaped = search.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-            let pattern = "%" + escaped + "%"
-            // SQLite's LIKE ignores ASCII case already; PostgreSQL needs ILIKE for the same behaviour.
-            let like = dialect == "postgresql" ? "ILIKE" : "LIKE"
+            let pattern = ContainsSearch.pattern(search)
+            let like = ContainsSearch.likeOperator(dialect: dialect)
             conditions.append("""
                 (number \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\' OR title \(unsafeRaw: like) \(bind: pattern) ESCAPE '\\')
                 """)
