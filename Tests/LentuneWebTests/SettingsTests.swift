@@ -171,6 +171,22 @@ struct SettingsFixture {
         }
     }
 
+    /// A misspelt filter, or a value with no name (schemathesis sent `?company_id=64&=false`), is refused by name;
+    /// the list is never silently unfiltered.
+    @Test func syncJobs_refusesAParameterItDoesNotKnow_andAValueWithoutAName() async throws {
+        try await SettingsFixture.with(.sqlite) { f in
+            let token = try await f.harness.apiToken("administrator@a.example")
+            let client = f.harness.client()
+            #expect(try await client.api(.GET, "/api/v1/sync/jobs?state=failed", token: token).status == .ok)
+            let misspelt = try await client.api(.GET, "/api/v1/sync/jobs?stat=failed", token: token)
+            #expect(misspelt.status == .badRequest)
+            #expect(misspelt.body.string.contains("is not a parameter of this list"))
+            let nameless = try await client.api(.GET, "/api/v1/sync/jobs?company_id=64&=false", token: token)
+            #expect(nameless.status == .badRequest)
+            #expect(nameless.body.string.contains("has a value without a parameter name"))
+        }
+    }
+
     @Test func openAPIDocument_isValidJSONAndListsTheCompanyPaths() async throws {
         try await WebHarness.with { h in
             let reply = try await h.client().get("/api/v1/openapi.json", accept: "application/json")

@@ -50,7 +50,12 @@ enum SyncAPI {
         for item in (req.url.query ?? "").split(separator: "&") {
             let name = String(item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
             let decoded = name.removingPercentEncoding ?? name
-            if !decoded.isEmpty, !known.contains(decoded) { errors[String(decoded.prefix(100))] = "is not a parameter of this list" }
+            if decoded.isEmpty {
+                // `?=false`: a value without a name is no filter this list can apply.
+                errors["query"] = "has a value without a parameter name"
+            } else if !known.contains(decoded) {
+                errors[String(decoded.prefix(100))] = "is not a parameter of this list"
+            }
         }
         var filter = Outbox.Filter()
         if let raw = query.company_id {
