@@ -22,6 +22,7 @@ public enum SiteURL: Hashable, Sendable {
     case administration
     case users
     case user(UUID)
+    case userPassword(UUID)
     case auditLog
     case settings
     case settingsIntegrations
@@ -47,6 +48,7 @@ public enum SiteURL: Hashable, Sendable {
     case integrationLog
     case integrationLogRetry(UUID)
     case integrationLogRetryAll
+    case integrationLogRetrySelected
     case integrationLogSweep
     case integrationLogReconcile
     case integrationLogReconcileRepair
@@ -90,6 +92,7 @@ public enum SiteURL: Hashable, Sendable {
         case .administration: "/administration"
         case .users: "/administration/users"
         case .user(let id): "/administration/users/\(id.lowercasedText)"
+        case .userPassword(let id): "/administration/users/\(id.lowercasedText)/password"
         case .auditLog: "/administration/audit-log"
         case .settings: "/administration/settings"
         case .settingsIntegrations: "/administration/settings/integrations"
@@ -115,6 +118,7 @@ public enum SiteURL: Hashable, Sendable {
         case .integrationLog: "/administration/integration-log"
         case .integrationLogRetry(let id): "/administration/integration-log/jobs/\(id.lowercasedText)/retry"
         case .integrationLogRetryAll: "/administration/integration-log/retry-failed"
+        case .integrationLogRetrySelected: "/administration/integration-log/retry-selected"
         case .integrationLogSweep: "/administration/integration-log/sweep"
         case .integrationLogReconcile: "/administration/integration-log/reconcile"
         case .integrationLogReconcileRepair: "/administration/integration-log/reconcile/repair"
@@ -146,6 +150,7 @@ public enum SiteURL: Hashable, Sendable {
         case .project: ["projects", ":id"]
         case .supplier: ["suppliers", ":id"]
         case .user: ["administration", "users", ":id"]
+        case .userPassword: ["administration", "users", ":id", "password"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
         case .apiProcoreCompanySweep: ["api", "v1", "procore", "companies", ":id", "sweep"]
         case .procoreWebhook: ["webhooks", "procore", ":connection"]

@@ -348,11 +348,12 @@ import VaporTesting
             // Approve selected approves it, and nothing waits any more.
             let page = try await approving.get("/approvals")
             let done = try await approving.post("/approvals/approve", form: ["_csrf": approving.csrf(from: page) ?? "", "ids[]": beta.id.rawValue.uuidString])
-            #expect(done.status == .seeOther, "\(done.status)")
+            #expect(done.status == .ok && done.body.string.contains("Approved 1 of 1."), "\(done.status)")
             #expect(try await Invoices.find(beta.id, in: org, on: h.app.db)?.status == .approved)
             let after = try await approving.get("/approvals").body.string
             #expect(after.contains("Nothing waits for your approval.") && !after.contains("id=\"approvals-count\""))
-            #expect(try await approving.get("/approvals?notice=Approved%201%20of%201.").body.string.contains("Approved 1 of 1."))
+            // What was done is said on the page the action answers, never taken from an address.
+            #expect(!(try await approving.get("/approvals?notice=Approved%201%20of%201.").body.string.contains("Approved 1 of 1.")))
             // The invoice's own history (issue 29): captured, changed, checked and approved, oldest first, by whom.
             let history = try await approving.get("/invoices/\(beta.id.rawValue.lowercasedText)").body.string
             let section = try #require(history.range(of: "id=\"history\"").map { String(history[$0.lowerBound...]) })

@@ -472,3 +472,44 @@ extension WebHarness {
         }
     }
 }
+
+/// Issue 29: the lists sort by their visible columns; the heading says which, and its link turns the order round.
+@Suite struct ListSortPageTests {
+    @Test func purchaseOrderAndInvoiceLists_sortByAColumn_andTheHeadingSaysSo() async throws {
+        try await WebHarness.with { h in
+            for number in ["PO-002", "PO-003", "PO-001"] {
+                try await PurchaseOrders.insert(h.orgA.purchaseOrder(number: number, lines: 1), on: h.app.db)
+            }
+            let client = h.client()
+            try await client.signIn("ap_officer@a.example")
+            func numbers(_ body: String) -> [String] { body.matches(of: />(PO-00\d)</).map { String($0.output.1) } }
+            let newest = try await client.get("/purchase-orders").body.string
+            #expect(numbers(newest) == ["PO-001", "PO-003", "PO-002"])
+            #expect(newest.contains(#"href="/purchase-orders?sort=number""#))
+            let ascending = try await client.get("/purchase-orders?sort=number").body.string
+            #expect(numbers(ascending) == ["PO-001", "PO-002", "PO-003"])
+            #expect(ascending.contains(#"<th scope="col" aria-sort="ascending"><a href="/purchase-orders?sort=number&amp;dir=desc""#))
+            let descending = try await client.get("/purchase-orders?sort=number&dir=desc").body.string
+            #expect(numbers(descending) == ["PO-003", "PO-002", "PO-001"])
+            // The filter form and the export keep the order.
+            #expect(descending.contains(#"<input type="hidden" name="sort" value="number">"#))
+            #expect(descending.contains("sort=number&amp;dir=desc&amp;format=csv"))
+            let csv = try await client.get("/purchase-orders?sort=number&dir=desc&format=csv").body.string
+            #expect(csv.matches(of: /\r\n(PO-00\d),/).map { String($0.output.1) } == ["PO-003", "PO-002", "PO-001"])
+            // An unknown column is the default order, not an error.
+            #expect(numbers(try await client.get("/purchase-orders?sort=colour").body.string) == ["PO-001", "PO-003", "PO-002"])
+            // The invoice list's headings sort the same way.
+            for (number, amount) in [("INV-A", Decimal(100)), ("INV-B", Decimal(300)), ("INV-C", Decimal(200))] {
+                try await Invoices.insert(Invoice(
+                    organisationID: h.orgA.organisation.id, supplierID: h.orgA.supplier.id, number: number,
+                    invoiceDate: Date(timeIntervalSince1970: 1_800_000_000), lines: [.init(description: "Work", amount: amount, tax: 0)],
+                    statedTotalExcludingTax: amount, statedTax: 0), on: h.app.db)
+            }
+            let invoices = try await client.get("/invoices?sort=total").body.string
+            #expect(invoices.contains(#"aria-sort="descending""#) && invoices.contains(#"href="/invoices?sort=number""#))
+            #expect(invoices.matches(of: />(INV-[ABC])</).map { String($0.output.1) } == ["INV-B", "INV-C", "INV-A"])
+            let byNumber = try await client.get("/invoices?sort=number&dir=desc").body.string
+            #expect(byNumber.matches(of: />(INV-[ABC])</).map { String($0.output.1) } == ["INV-C", "INV-B", "INV-A"])
+        }
+    }
+}

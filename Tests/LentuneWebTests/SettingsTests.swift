@@ -448,13 +448,17 @@ extension WebHarness {
             #expect(!after.body.string.contains(#"id="sync-retry""#))
             // Refresh is for Procore POs only; an unknown action is a 400.
             let refresh = try await client.post(path + "/sync", form: ["_csrf": csrf, "do": "refresh"])
-            #expect(refresh.headers.first(name: .location)?.contains("error=") == true)
+            #expect(refresh.status == .conflict && refresh.body.string.contains("Only a purchase order read from a linked Procore company can be refreshed."))
             #expect(try await client.post(path + "/sync", form: ["_csrf": csrf, "do": "merge"]).status == .badRequest)
             // A draft cannot be retried: a clear message, nothing queued.
             let draft = f.harness.orgA.purchaseOrder(number: "PO-78")
             try await PurchaseOrders.insert(draft, on: f.db)
             let refused = try await client.post("/purchase-orders/\(draft.id)/sync", form: ["_csrf": csrf, "do": "retry"])
-            #expect(refused.headers.first(name: .location)?.contains("error=") == true)
+            #expect(refused.status == .conflict && refused.body.string.contains("class=\"flash error\""), "\(refused.body.string.prefix(300))")
+            // A notice is a fixed word in the address, never free text from it.
+            #expect(try await client.get(path + "?notice=saved").body.string.contains("Saved."))
+            let spoofed = try await client.get(path + "?notice=Your%20account%20is%20locked.&error=Call%20us")
+            #expect(!spoofed.body.string.contains("Your account is locked.") && !spoofed.body.string.contains("Call us"))
             #expect(try await Outbox.jobs(in: org, filter: .init(kind: .pushPurchaseOrder), on: f.db).count == 1)
         }
     }

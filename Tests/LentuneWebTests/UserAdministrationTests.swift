@@ -66,3 +66,46 @@ import VaporTesting
         }
     }
 }
+
+extension UserAdministrationTests {
+    /// Issue 29: an administrator sets a user's password (a forgotten one had no way back but the command line): the
+    /// old one stops working, the user is signed out everywhere, the audit log says so; a short one changes nothing;
+    /// another organisation's user is not found and a non-administrator is refused.
+    @Test(arguments: TestDatabase.kinds)
+    func anAdministratorSetsAPassword_andTheUserIsSignedOutEverywhere(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let admin = h.client()
+            try await admin.signIn("administrator@a.example")
+            let page = try await admin.get("/administration/users")
+            let csrf = try #require(admin.csrf(from: page))
+            #expect(page.body.string.contains(">Set password</button>"))
+            let officer = try #require(try await Accounts.user(email: "ap_officer@a.example", on: h.app.db)).domain
+            let path = "/administration/users/\(officer.id.rawValue.lowercasedText)/password"
+            let signedIn = h.client()
+            try await signedIn.signIn("ap_officer@a.example")
+            #expect(try await signedIn.get("/invoices").status == .ok)
+
+            let short = try await admin.post(path, form: ["_csrf": csrf, "password": "short"])
+            #expect(short.status == .unprocessableEntity && short.body.string.contains("Give a new password of 8 to 200 characters."))
+            #expect(try await signedIn.get("/invoices").status == .ok, "a refused change signs nobody out")
+
+            let set = try await admin.post(path, form: ["_csrf": csrf, "password": "a brand new password"])
+            #expect(set.status == .seeOther && set.headers.first(name: .location) == "/administration/users?notice=password")
+            #expect(try await admin.get("/administration/users?notice=password").body.string.contains("Password set."))
+            #expect(try await signedIn.get("/invoices").status != .ok, "the user's session ended")
+            #expect(try await h.client().signIn("ap_officer@a.example").status != .seeOther, "the old password no longer works")
+            #expect(try await h.client().signIn("ap_officer@a.example", password: "a brand new password").status == .seeOther)
+            let history = try await AuditLog.history(of: officer.id.rawValue, in: h.orgA.organisation.id, on: h.app.db)
+            #expect(history.map(\.action) == ["user.password_set"])
+            #expect(!history.contains { ($0.after ?? "").contains("brand new") })
+
+            let other = try #require(try await Accounts.user(email: "administrator@b.example", on: h.app.db)).domain
+            #expect(try await admin.post("/administration/users/\(other.id.rawValue.lowercasedText)/password", form: [
+                "_csrf": csrf, "password": "another long one",
+            ]).status == .notFound)
+            let approver = h.client()
+            try await approver.signIn("approver@a.example")
+            #expect(try await approver.post(path, form: ["_csrf": approver.csrf(from: try await approver.get("/invoices")) ?? "", "password": "taken over!"]).status == .forbidden)
+        }
+    }
+}

@@ -466,6 +466,69 @@ import VaporTesting
     }
 }
 
+extension ConnectionAPITests {
+    /// Issue 29: the Integration log exports what its filters match as CSV, and **Retry selected** runs the ticked
+    /// jobs again (those that can: failed, held or cancelled), in the viewer's organisation only.
+    @Test(arguments: TestDatabase.kinds)
+    func integrationLog_exportsCSV_andRetriesTheSelectedJobs(kind: TestDatabase.Kind) async throws {
+        try await SettingsFixture.with(kind) { f in
+            let org = f.link.organisationID
+            let now = Date()
+            var failed: [SyncJob] = []
+            for n in 0..<2 {
+                let job = SyncJob(
+                    organisationID: org, companyLinkID: f.link.id, kind: .registerHooks, dedupeKey: "hooks:test:\(n)",
+                    nextAttemptAt: now.addingTimeInterval(Double(n)), createdAt: now.addingTimeInterval(Double(n)))
+                try await Outbox.enqueue(job, on: f.db)
+                _ = try await Outbox.claim(limit: 1, worker: "w", lease: .seconds(60), now: now.addingTimeInterval(Double(n)), on: f.db)
+                try await Outbox.finish(job.id, worker: "w", .failed(error: "=HYPERLINK(\"x\") refused \(n)"), now: now, on: f.db)
+                failed.append(job)
+            }
+            let waiting = SyncJob(organisationID: org, kind: .sweep, nextAttemptAt: now, createdAt: now.addingTimeInterval(5))
+            try await Outbox.enqueue(waiting, on: f.db)
+
+            let client = try await f.harness.signedInAdmin()
+            let page = try await client.get("/administration/integration-log")
+            #expect(page.body.string.contains(#"id="retry-selected""#) && page.body.string.contains(#"name="ids[]""#))
+            #expect(page.body.string.contains(#"href="/administration/integration-log?format=csv""#))
+            let csv = try await client.get("/administration/integration-log?state=failed&format=csv")
+            #expect(csv.status == .ok && csv.headers.contentType?.subType == "csv")
+            let lines = csv.body.string.split(separator: "\r\n").map(String.init)
+            #expect(lines.count == 3, "a header and the two failed jobs: \(lines)")
+            #expect(lines.first?.contains("Queued (UTC),Company,Job,Record") == true)
+            #expect(lines.dropFirst().allSatisfy { $0.contains(",failed,") && $0.contains("'=HYPERLINK") }, "\(lines)")
+
+            // Retry selected: the first failed job and the waiting one; only the failed one can run again.
+            let csrf = client.csrf(from: page) ?? ""
+            let retried = try await client.post("/administration/integration-log/retry-selected", fields: [
+                ("_csrf", csrf), ("ids[]", failed[0].id.rawValue.uuidString), ("ids[]", waiting.id.rawValue.uuidString),
+            ])
+            #expect(retried.status == .ok && retried.body.string.contains("1 of 2 selected jobs will run again."), "\(retried.body.string.prefix(500))")
+            #expect(try await Outbox.job(failed[0].id, on: f.db)?.state == .pending)
+            #expect(try await Outbox.job(failed[1].id, on: f.db)?.state == .failed)
+            #expect(try await client.post("/administration/integration-log/retry-selected", form: ["_csrf": csrf]).status == .unprocessableEntity)
+
+            // Another organisation's administrator selects them: nothing moves. The AP officer may not retry at all.
+            let other = f.harness.client()
+            try await other.signIn("administrator@b.example")
+            let otherPage = try await other.get("/administration/integration-log")
+            let foreign = try await other.post("/administration/integration-log/retry-selected", form: [
+                "_csrf": other.csrf(from: otherPage) ?? "", "ids[]": failed[1].id.rawValue.uuidString,
+            ])
+            #expect(foreign.body.string.contains("0 of 1 selected job will run again."))
+            #expect(try await Outbox.job(failed[1].id, on: f.db)?.state == .failed)
+            let officer = f.harness.client()
+            try await officer.signIn("ap_officer@a.example")
+            let read = try await officer.get("/administration/integration-log")
+            #expect(!read.body.string.contains(#"id="retry-selected""#) && !read.body.string.contains(#"name="ids[]""#))
+            #expect(try await officer.post("/administration/integration-log/retry-selected", form: [
+                "_csrf": officer.csrf(from: read) ?? "", "ids[]": failed[1].id.rawValue.uuidString,
+            ]).status == .forbidden)
+            #expect(try await Outbox.job(failed[1].id, on: f.db)?.state == .failed)
+        }
+    }
+}
+
 @Suite struct ReferenceDataPageTests {
     @Test func referenceDataView_countsAndSyncNow_andThePagesShowTheSource() async throws {
         try await SettingsFixture.with { f in

@@ -95,6 +95,27 @@ public enum Accounts {
         }
     }
 
+    /// An administrator sets a user's password (issue 29: a forgotten password had no way back but the command
+    /// line): the new hash replaces the old, every session of the user ends (they sign in again with it), and the audit
+    /// log says who did it (never the password). API tokens stay: they belong to scripts, not to a password.
+    public static func setPassword(
+        of id: User.ID, in organisation: Organisation.ID, passwordHash: String, actor: User, now: Date, on db: any Database
+    ) async throws -> User {
+        try await db.writeTransaction { tx in
+            guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
+            record.passwordHash = passwordHash
+            try await record.save(on: tx)
+            try await SessionRecord.query(on: tx).filter(\.$userID == id.rawValue).delete()
+            let user = record.domain
+            try await AuditLog.record(
+                AuditEvent(
+                    organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now, action: "user.password_set",
+                    subject: "User \(user.email)", after: "new password set; signed out everywhere", entityID: id.rawValue),
+                on: tx)
+            return user
+        }
+    }
+
     public static func user(email: String, on db: any Database) async throws -> UserRecord? {
         try await UserRecord.query(on: db).filter(\.$email == User.normalise(email: email)).first()
     }

@@ -147,10 +147,13 @@ public enum Invoices {
         public var search: String?
         /// Whose approval it waits for (the Approvals inbox: "Assigned to me").
         public var approver: User.ID?
+        /// The column the list is ordered by (issue 29), and in which direction; the id breaks ties.
+        public var sort: Sort
+        public var ascending: Bool
 
         public init(
             status: Invoice.Status? = nil, supplier: Supplier.ID? = nil, project: Project.ID? = nil, posting: SyncRecord.State? = nil,
-            search: String? = nil, approver: User.ID? = nil
+            search: String? = nil, approver: User.ID? = nil, sort: Sort = .date, ascending: Bool = false
         ) {
             self.status = status
             self.supplier = supplier
@@ -158,6 +161,60 @@ public enum Invoices {
             self.posting = posting
             self.search = search
             self.approver = approver
+            self.sort = sort
+            self.ascending = ascending
+        }
+    }
+
+    /// The list's sortable columns: invoice date (the default, newest first), number, supplier's name, stage (in the
+    /// workflow's order) and total including GST.
+    public enum Sort: String, Sendable, CaseIterable {
+        case date, number, supplier, stage, total
+
+        /// The column's value in SQL (the same expression orders the rows and places a cursor).
+        var expression: SQLQueryString {
+            switch self {
+            case .date: #""invoices"."invoice_date""#
+            case .number: #""invoices"."number""#
+            case .supplier:
+                #"COALESCE((SELECT "suppliers"."name" FROM "suppliers" WHERE "suppliers"."id" = "invoices"."supplier_id"), '')"#
+            case .stage:
+                #"(CASE "invoices"."status" WHEN 'unchecked' THEN 0 WHEN 'awaiting_approval' THEN 1 WHEN 'approved' THEN 2 WHEN 'held' THEN 3 ELSE 4 END)"#
+            case .total: #"("invoices"."stated_total_excl_tax_cents" + "invoices"."stated_tax_cents")"#
+            }
+        }
+
+        static func stageRank(_ status: Invoice.Status) -> Int {
+            switch status {
+            case .unchecked: 0
+            case .awaitingApproval: 1
+            case .approved: 2
+            case .held: 3
+            case .posted: 4
+            }
+        }
+
+        /// A row's place under this order, as a cursor's key.
+        func key(_ record: InvoiceRecord, suppliers: [UUID: String]) -> String {
+            switch self {
+            case .date: String(format: "%.6f", record.invoiceDate.timeIntervalSince1970)
+            case .number: record.number
+            case .supplier: suppliers[record.supplierID] ?? ""
+            case .stage: String(Invoice.Status(rawValue: record.status).map(Self.stageRank) ?? 4)
+            // Stored amounts are bounded far below Int64's range; checked all the same.
+            case .total: String(record.statedTotalExcludingTaxCents.addingReportingOverflow(record.statedTaxCents).partialValue)
+            }
+        }
+
+        /// A cursor's key as a bound value of this column, or nil when it cannot be one (a cursor of another order).
+        func bound(_ key: String) -> SQLQueryString? {
+            switch self {
+            case .date:
+                guard let seconds = Double(key), seconds.isFinite, abs(seconds) < 1e11 else { return nil }
+                return "\(bind: Date(timeIntervalSince1970: seconds))"
+            case .number, .supplier: return "\(bind: key)"
+            case .stage, .total: return Int64(key).map { "\(bind: $0)" }
+            }
         }
     }
 
@@ -209,37 +266,48 @@ public enum Invoices {
         return query
     }
 
+    /// One page in the filter's order (`Filter.sort`, the id breaking ties), keyset-paged like the PO list: a page
+    /// continues after the last row's (value, id) or, going back, before the first row's, so every page costs the same
+    /// and new invoices neither skip nor repeat a row. A cursor of another order is not a place in this one and
+    /// starts at the top.
     public static func list(
         in organisation: Organisation.ID, filter: Filter, after: ReferenceLists.Cursor?, before: ReferenceLists.Cursor? = nil, limit: Int,
         on db: any Database
     ) async throws -> ReferenceLists.Page<Invoice> {
         var query = filtered(in: organisation, filter, on: db)
+        let sort = filter.sort
+        let suppliers: [UUID: String] = sort == .supplier
+            ? Dictionary(try await SupplierRecord.scoped(to: organisation, on: db).all().compactMap { record in record.id.map { ($0, record.name) } },
+                         uniquingKeysWith: { first, _ in first })
+            : [:]
         func cursor(_ record: InvoiceRecord) -> ReferenceLists.Cursor {
-            ReferenceLists.Cursor(key: String(format: "%.6f", record.invoiceDate.timeIntervalSince1970), id: record.id!)
+            ReferenceLists.Cursor(key: sort.key(record, suppliers: suppliers), id: record.id!)
         }
-        func date(_ cursor: ReferenceLists.Cursor) -> Date? {
-            Double(cursor.key).flatMap { $0.isFinite && abs($0) < 1e11 ? Date(timeIntervalSince1970: $0) : nil }
+        /// The rows beyond `cursor`, reading forward (`forward`) or backward in the list's order.
+        func beyond(_ cursor: ReferenceLists.Cursor, forward: Bool) -> SQLQueryString? {
+            guard let value = sort.bound(cursor.key) else { return nil }
+            let op: SQLQueryString = forward == filter.ascending ? ">" : "<"
+            return "(\(sort.expression) \(op) \(value) OR (\(sort.expression) = \(value) AND \"invoices\".\"id\" \(op) \(bind: cursor.id)))"
         }
-        if let before, let date = date(before) {
-            // Going back: the rows just newer than the cursor, read oldest first, shown newest first.
-            let rows = try await query.group(.or) { group in
-                group.filter(\.$invoiceDate > date).group(.and) { same in same.filter(\.$invoiceDate == date).filter(\.$id > before.id) }
-            }.sort(\.$invoiceDate).sort(\.$id).limit(limit + 1).all()
+        func ordered(_ query: QueryBuilder<InvoiceRecord>, ascending: Bool) -> QueryBuilder<InvoiceRecord> {
+            let direction: SQLQueryString = ascending ? "ASC" : "DESC"
+            return query.sort(.sql(embed: "\(sort.expression) \(direction)")).sort(\.$id, ascending ? .ascending : .descending)
+        }
+        if let before, let condition = beyond(before, forward: false) {
+            // Going back: the rows just before the cursor, read in the other direction, shown in the list's.
+            let rows = try await ordered(query.filter(.sql(embed: condition)), ascending: !filter.ascending).limit(limit + 1).all()
             let shown = Array(rows.prefix(limit).reversed())
             return ReferenceLists.Page(
                 items: shown.map { $0.domain(lines: [], allocations: []) }, next: shown.last.map(cursor),
                 previous: rows.count > limit ? shown.first.map(cursor) : nil)
         }
-        if let after, let date = date(after) {
-            query = query.group(.or) { group in
-                group.filter(\.$invoiceDate < date).group(.and) { same in same.filter(\.$invoiceDate == date).filter(\.$id < after.id) }
-            }
-        }
-        let rows = try await query.sort(\.$invoiceDate, .descending).sort(\.$id, .descending).limit(limit + 1).all()
+        let continuing = after.flatMap { beyond($0, forward: true) }
+        if let continuing { query = query.filter(.sql(embed: continuing)) }
+        let rows = try await ordered(query, ascending: filter.ascending).limit(limit + 1).all()
         let shown = Array(rows.prefix(limit))
         return ReferenceLists.Page(
             items: shown.map { $0.domain(lines: [], allocations: []) }, next: rows.count > limit ? shown.last.map(cursor) : nil,
-            previous: after != nil ? shown.first.map(cursor) : nil)
+            previous: continuing != nil ? shown.first.map(cursor) : nil)
     }
 
     /// What other invoices of the organisation have allocated to each line of the PO (for the over-allocation warning).

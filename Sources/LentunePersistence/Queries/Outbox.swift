@@ -152,6 +152,12 @@ public enum Outbox {
         try await requeue(where: "id = \(bind: id.rawValue)", organisation: organisation, now: now, on: db) > 0
     }
 
+    /// **Retry selected**: these jobs of `organisation`, those failed, held or cancelled; how many.
+    public static func retry(_ ids: [SyncJob.ID], in organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await requeue(where: "id IN (\(binds: ids.map(\.rawValue)))", organisation: organisation, now: now, on: db)
+    }
+
     /// **Retry all failed**: every failed job of `organisation`; how many.
     public static func retryAllFailed(in organisation: Organisation.ID, now: Date, on db: any Database) async throws -> Int {
         try await requeue(where: "state = 'failed'", organisation: organisation, now: now, on: db)
@@ -189,12 +195,15 @@ public enum Outbox {
         public var since: Date?
         public var limit: Int
 
+        /// The most jobs one read returns (the Integration log's CSV export; the API allows 500).
+        public static let maximumLimit = 10_001
+
         public init(companyLink: ProcoreCompanyLink.ID? = nil, kind: SyncJob.Kind? = nil, state: SyncJob.State? = nil, since: Date? = nil, limit: Int = 100) {
             self.companyLink = companyLink
             self.kind = kind
             self.state = state
             self.since = since
-            self.limit = min(max(1, limit), 500)
+            self.limit = min(max(1, limit), Self.maximumLimit)
         }
     }
 

@@ -27,6 +27,13 @@ extension PurchaseOrders {
         public var after: ListCursor?
         /// … or before it (Previous); `page` is then only the number shown.
         public var before: ListCursor?
+        /// The column the list is ordered by (issue 29): newest first unless another is chosen. A list ordered by
+        /// another column is paged by number alone (cursors name places in the newest-first order).
+        public var sort: Sort = .created
+        public var ascending = false
+
+        /// Ordered newest first, the order the cursors and the reversed read of the older half serve.
+        var isNewestFirst: Bool { sort == .created && !ascending }
 
         public init(
             search: String? = nil, projectID: Project.ID? = nil, supplierID: Supplier.ID? = nil, status: PurchaseOrder.Status? = nil,
@@ -56,7 +63,25 @@ extension PurchaseOrders {
             filter.page = 1
             filter.after = nil
             filter.before = nil
+            (filter.sort, filter.ascending) = (.created, false)
             return filter
+        }
+    }
+
+    /// The PO list's sortable columns: when raised (the default, newest first), number, supplier's name, project's
+    /// code, total including tax, and status in the workflow's order.
+    public enum Sort: String, Sendable, CaseIterable {
+        case created, number, supplier, project, total, status
+
+        var expression: SQLQueryString {
+            switch self {
+            case .created: "created_at"
+            case .number: "number"
+            case .supplier: #"COALESCE((SELECT "suppliers"."name" FROM "suppliers" WHERE "suppliers"."id" = "purchase_orders"."supplier_id"), '')"#
+            case .project: #"COALESCE((SELECT "projects"."code" FROM "projects" WHERE "projects"."id" = "purchase_orders"."project_id"), '')"#
+            case .total: "(total_excl_tax_cents + tax_cents)"
+            case .status: "(CASE status WHEN 'draft' THEN 0 WHEN 'awaiting_approval' THEN 1 WHEN 'approved' THEN 2 ELSE 3 END)"
+            }
         }
     }
 
@@ -149,7 +174,12 @@ extension PurchaseOrders {
                 ? "(TIMESTAMPTZ 'epoch' + \(bind: Int64(cursor.position)!) * INTERVAL '1 microsecond', \(bind: cursor.id))"
                 : "(\(bind: Double(cursor.position)!), \(bind: cursor.id))"
         }
-        if let after = filter.after {
+        if !filter.isNewestFirst {
+            // Another order: by page number, an OFFSET in that order (the id breaks ties), cursors not used.
+            let (start, overflow) = (filter.page - 1).multipliedReportingOverflow(by: filter.perPage)
+            guard !overflow, start < total || start == 0 else { return ([], total) }
+            (descending, limit, offset) = (!filter.ascending, filter.perPage, start)
+        } else if let after = filter.after {
             range = "\(range) AND (created_at, id) < \(try place(after))"
             (descending, limit) = (true, filter.perPage)
         } else if let before = filter.before {
@@ -165,7 +195,14 @@ extension PurchaseOrders {
         }
         let direction = descending ? "DESC" : "ASC"
         // The place is computed in the outer query, for the page's rows only (not for every row an OFFSET skips).
-        let page: SQLQueryString = """
+        let page: SQLQueryString = !filter.isNewestFirst ? """
+            SELECT \(unsafeRaw: ListRow.columns), \(position) AS position FROM (
+                SELECT \(unsafeRaw: ListRow.columns), \(filter.sort.expression) AS sort_key FROM purchase_orders WHERE \(range)
+                ORDER BY sort_key \(unsafeRaw: direction), id \(unsafeRaw: direction)
+                LIMIT \(literal: limit) OFFSET \(literal: offset)
+            ) AS page
+            ORDER BY sort_key \(unsafeRaw: direction), id \(unsafeRaw: direction)
+            """ : """
             SELECT page.*, \(position) AS position FROM (
                 SELECT \(unsafeRaw: ListRow.columns) FROM purchase_orders WHERE \(range)
                 ORDER BY created_at \(unsafeRaw: direction), id \(unsafeRaw: direction)
@@ -179,7 +216,7 @@ extension PurchaseOrders {
         } else {
             records = try await sql.raw(page).all().map(ListRow.init(sql:))
         }
-        if !descending { records.reverse() }
+        if !descending, filter.isNewestFirst { records.reverse() }
 
         var suppliers = names?.suppliers ?? [:]
         var projects = names?.projects ?? [:]

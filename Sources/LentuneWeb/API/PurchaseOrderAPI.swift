@@ -102,6 +102,8 @@ enum PurchaseOrderAPI {
         let viewer = try req.requireViewer()
         let query = (try? req.query.decode(PurchaseOrderController.ListQuery.self)) ?? .init()
         var (filter, errors) = PurchaseOrderController.filter(query, emptyMeansAll: false)
+        // The API lists newest first, the order its cursors name places in (the pages' column sorting is not its).
+        (filter.sort, filter.ascending) = (.created, false)
         guard errors.isEmpty else {
             return APIController.problem(.badRequest, "Some query parameters are not valid.", errors: errors)
         }

@@ -19,8 +19,35 @@ enum AdministrationController {
 
     /// What the Users page says after a change (a fixed set: the address carries a word, never the text).
     enum UserNotice: String {
-        case created, changed
-        var text: String { self == .created ? "User added. Give them their email and password; they can sign in now." : "User changed." }
+        case created, changed, password
+        var text: String {
+            switch self {
+            case .created: "User added. Give them their email and password; they can sign in now."
+            case .changed: "User changed."
+            case .password: "Password set. They were signed out everywhere and sign in with the new one."
+            }
+        }
+    }
+
+    /// **Set password** on a user's row: at least 8 characters; the user's sessions end.
+    @Sendable static func setPassword(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let id = User.ID(try req.idParameter())
+        let password = (try? req.content.decode(UserForm.self))?.password ?? ""
+        guard (8...200).contains(password.count) else {
+            let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
+            return AdministrationView.users(viewer: viewer, users: users, error: "Give a new password of 8 to 200 characters.")
+                .response(status: .unprocessableEntity)
+        }
+        let cost = req.application.lentune.config.passwordCost
+        let hash = try await req.application.threadPool.runIfActive { try Bcrypt.hash(password, cost: cost) }
+        do {
+            _ = try await Accounts.setPassword(
+                of: id, in: viewer.organisationID, passwordHash: hash, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+        } catch Accounts.Error.userNotFound {
+            throw Abort(.notFound)
+        }
+        return req.redirect(to: SiteURL.users.path + "?notice=" + UserNotice.password.rawValue)
     }
 
     struct UserForm: Content {
@@ -147,7 +174,7 @@ enum AdministrationView {
             Layout.flash(notice, kind: "notice")
             Layout.flash(error)
             Layout.table(
-                id: "users", headers: ["Email", "Name", "Role and approval limit"],
+                id: "users", headers: ["Email", "Name", "Role and approval limit", "Password"],
                 rows: users.map { user in
                     [
                         .text(user.email), .text(user.name),
@@ -157,6 +184,12 @@ enum AdministrationView {
                             el("input", .name("approval_limit"), .value(Money.format(user.approvalLimit)), .init("inputmode", "decimal"), .init("size", "10"),
                                .aria("label", "Approval limit of \(user.email)"))
                             el("button", .type("submit"), .class("secondary")) { "Save" }
+                        },
+                        el("form", .method("post"), .action(SiteURL.userPassword(user.id.rawValue).path), .class("inline-fields")) {
+                            Layout.csrfField(viewer.csrfToken)
+                            el("input", .name("password"), .type("password"), .init("autocomplete", "new-password"), .init("size", "14"),
+                               .init("minlength", "8"), .aria("label", "New password for \(user.email)"))
+                            el("button", .type("submit"), .class("secondary")) { "Set password" }
                         },
                     ]
                 })

@@ -14,6 +14,8 @@ enum IntegrationLogController {
         var kind: String?
         var state: String?
         var since: String?
+        /// "csv": every job the filters match (up to `CSVExport.maximumRows`), as a file.
+        var format: String?
 
         /// The filters as a query string (the ones set).
         var encoded: String {
@@ -47,6 +49,7 @@ enum IntegrationLogController {
             kind: parse(query.kind, "a job kind", SyncJob.Kind.init(rawValue:)),
             state: parse(query.state, "an outcome", SyncJob.State.init(rawValue:)),
             since: parse(query.since, "a date (YYYY-MM-DD)") { InputRules.date($0) }, limit: 200)
+        if query.format == "csv", errors.isEmpty { return try await csv(viewer, filter: filter, rows: rows, on: req.db) }
         let jobs = try await Outbox.jobs(in: viewer.organisationID, filter: filter, on: req.db)
         let counts = try await Outbox.counts(in: viewer.organisationID, filter: filter, on: req.db)
         let events = try await WebhookEvents.recent(in: viewer.organisationID, limit: 50, on: req.db)
@@ -55,6 +58,27 @@ enum IntegrationLogController {
             subjects: try await subjects(of: jobs, in: viewer.organisationID, on: req.db), events: events, query: query,
             notice: notice ?? (errors.isEmpty ? nil : errors.joined(separator: " ")))
         return IntegrationLogView.page(model).response(status: errors.isEmpty ? status : .badRequest)
+    }
+
+    /// The filtered log as CSV, newest first: every job it matches, up to `CSVExport.maximumRows`, with its record
+    /// and Procore's, as the table shows them.
+    static func csv(_ viewer: Viewer, filter: Outbox.Filter, rows: [ProcoreCompanyLink], on db: any Database) async throws -> Response {
+        var filter = filter
+        filter.limit = CSVExport.maximumRows + 1
+        let jobs = try await Outbox.jobs(in: viewer.organisationID, filter: filter, on: db)
+        let subjects = try await subjects(of: jobs, in: viewer.organisationID, on: db)
+        let names = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.name) })
+        let stamp = IntegrationLogView.stamp
+        var table: [[String]] = [["Queued (UTC)", "Company", "Job", "Record", "Procore record", "Procore link", "Outcome", "Attempts", "Finished (UTC)", "Next attempt (UTC)", "Message"]]
+        for job in jobs {
+            let subject = subjects[job.id]
+            table.append([
+                stamp(job.createdAt), job.companyLinkID.flatMap { names[$0] } ?? "", job.kind.title, subject?.name ?? "",
+                subject?.procore ?? "", subject?.procoreLink ?? "", job.state.rawValue, String(job.attempts),
+                job.finishedAt.map(stamp) ?? "", job.state == .pending ? stamp(job.nextAttemptAt) : "", job.lastError ?? "",
+            ])
+        }
+        return CSVExport.response(table, filename: "integration-log.csv")
     }
 
     /// What each job is about, named and linked: the PO or invoice (its number, its page) and, once it is in
@@ -101,6 +125,21 @@ enum IntegrationLogController {
         let retried = try await Outbox.retry(id, in: viewer.organisationID, now: req.application.lentune.now(), on: req.db)
         return try await page(req, status: retried ? .ok : .conflict,
                               notice: retried ? "The job will run again in a moment." : "That job is not failed, held or cancelled (or another like it is already waiting).")
+    }
+
+    struct Selection: Content {
+        var ids: [String]?
+    }
+
+    /// **Retry selected**: the ticked jobs that are failed, held or cancelled run again (up to 200 at once).
+    @Sendable static func retrySelected(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let ids = ((try? req.content.decode(Selection.self))?.ids ?? []).prefix(200).compactMap(UUID.init(uuidString:)).map(SyncJob.ID.init)
+        guard !ids.isEmpty else { return try await page(req, status: .unprocessableEntity, notice: "Select the jobs to retry first.") }
+        let count = try await Outbox.retry(ids, in: viewer.organisationID, now: req.application.lentune.now(), on: req.db)
+        let left = ids.count - count
+        return try await page(req, status: .ok, notice: "\(count) of \(ids.count) selected job\(ids.count == 1 ? "" : "s") will run again."
+            + (left == 0 ? "" : " \(left) \(left == 1 ? "was" : "were") not failed, held or cancelled, or another like it already waits."))
     }
 
     @Sendable static func retryAll(req: Request) async throws -> Response {
@@ -167,24 +206,26 @@ enum IntegrationLogView {
             }
             el("h2") { "Jobs" }
             summary(model)
+            el("p", .class("list-meta")) {
+                el("a", .href(SiteURL.integrationLog.path + "?" + ([model.query.encoded, "format=csv"].filter { !$0.isEmpty }.joined(separator: "&"))), .id("export-csv")) {
+                    "Export CSV"
+                }
+            }
             if model.jobs.isEmpty {
                 Layout.emptyState("No jobs match. Jobs appear when a company is linked, a PO is approved or Procore sends a change.")
+            } else if model.viewer.user.role.mayAdminister {
+                // Retry selected and each row's Retry share one form (a form may not hold another): the row's button
+                // posts to its own job's address.
+                el("form", .method("post"), .action(SiteURL.integrationLogRetrySelected.path), .id("retry-selected-form")) {
+                    Layout.csrfField(model.viewer.csrfToken)
+                    el("fieldset", .class("stages")) {
+                        el("legend", .class("visually-hidden")) { "Jobs to retry" }
+                        jobsTable(model, names: names)
+                    }
+                    el("button", .type("submit"), .class("secondary"), .id("retry-selected")) { "Retry selected" }
+                }
             } else {
-                Layout.table(
-                    id: "jobs", headers: ["Queued (UTC)", "Company", "Job", "Record", "Outcome", "Attempts", "Next attempt / finished", "Message", ""],
-                    rows: model.jobs.map { job in
-                        [
-                            .text(stamp(job.createdAt)), .text(job.companyLinkID.flatMap { names[$0] } ?? "—"), .text(job.kind.title),
-                            subject(model.subjects[job.id]),
-                            el("span", .class("state-\(job.state.rawValue)"), .data("state", job.state.rawValue)) { title(job.state) },
-                            .text(String(job.attempts)),
-                            .text(job.finishedAt.map(stamp) ?? (job.state == .pending ? stamp(job.nextAttemptAt) : "")),
-                            .text(job.lastError ?? ""),
-                            [.failed, .cancelled, .held].contains(job.state) && model.viewer.user.role.mayAdminister
-                                ? postButton(SiteURL.integrationLogRetry(job.id.rawValue).path, "Retry", id: nil, csrf: model.viewer.csrfToken)
-                                : .fragment([]),
-                        ]
-                    })
+                jobsTable(model, names: names)
             }
             el("h2") { "Webhook events" }
             if model.events.isEmpty {
@@ -199,6 +240,36 @@ enum IntegrationLogView {
             }
         }
     }
+
+    /// The jobs, each with its record and Procore's; for administrators a box to select it and **Retry** where it
+    /// can run again (inside the page's Retry selected form).
+    static func jobsTable(_ model: Model, names: [ProcoreCompanyLink.ID: String]) -> HTML {
+        let admin = model.viewer.user.role.mayAdminister
+        return Layout.table(
+            id: "jobs",
+            headers: (admin ? ["Select"] : []) + ["Queued (UTC)", "Company", "Job", "Record", "Outcome", "Attempts", "Next attempt / finished", "Message", ""],
+            rows: model.jobs.map { job in
+                (admin
+                    ? [retriable(job)
+                        ? el("input", .type("checkbox"), .name("ids[]"), .value(job.id.rawValue.uuidString), .class("select"),
+                             .aria("label", "Select \(job.kind.title) queued \(stamp(job.createdAt))"))
+                        : .fragment([])]
+                    : [])
+                + [
+                    .text(stamp(job.createdAt)), .text(job.companyLinkID.flatMap { names[$0] } ?? "—"), .text(job.kind.title),
+                    subject(model.subjects[job.id]),
+                    el("span", .class("state-\(job.state.rawValue)"), .data("state", job.state.rawValue)) { title(job.state) },
+                    .text(String(job.attempts)),
+                    .text(job.finishedAt.map(stamp) ?? (job.state == .pending ? stamp(job.nextAttemptAt) : "")),
+                    .text(job.lastError ?? ""),
+                    retriable(job) && admin
+                        ? el("button", .type("submit"), .class("secondary"), .init("formaction", SiteURL.integrationLogRetry(job.id.rawValue).path)) { "Retry" }
+                        : .fragment([]),
+                ]
+            })
+    }
+
+    static func retriable(_ job: SyncJob) -> Bool { [.failed, .cancelled, .held].contains(job.state) }
 
     /// The outcomes in the order a person reads them (filter and summary).
     static let outcomes: [SyncJob.State] = [.pending, .running, .done, .held, .failed, .cancelled]

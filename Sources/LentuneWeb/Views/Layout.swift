@@ -120,6 +120,46 @@ enum Layout {
         }
     }
 
+    /// A column heading of a sortable list: a link that orders the list by it (issue 29), marked for assistive
+    /// technology (`aria-sort`) and by an arrow when the list is in its order.
+    struct Heading {
+        var label: String
+        /// The address that orders the list by this column (nil: not sortable).
+        var link: String? = nil
+        /// The list's direction when it is ordered by this column; nil otherwise.
+        var ascending: Bool? = nil
+    }
+
+    /// `table` with headings that sort.
+    static func table(id: String, headings: [Heading], rows: [[HTML]]) -> HTML {
+        scroll {
+            el("table", .id(id)) {
+                el("thead") {
+                    el("tr") {
+                        for heading in headings {
+                            el("th", attributes: [
+                                .init("scope", "col"),
+                                heading.ascending.map { .aria("sort", $0 ? "ascending" : "descending") } ?? .none,
+                            ]) {
+                                if let link = heading.link {
+                                    el("a", .href(link), .class("sort"), .data("sort", heading.label)) {
+                                        heading.label
+                                        if let ascending = heading.ascending { el("span", .aria("hidden", "true")) { ascending ? " ▲" : " ▼" } }
+                                    }
+                                } else {
+                                    heading.label
+                                }
+                            }
+                        }
+                    }
+                }
+                el("tbody") {
+                    for row in rows { el("tr") { for cell in row { el("td") { cell } } } }
+                }
+            }
+        }
+    }
+
     /// `content` in a box that scrolls sideways by itself when it is wider than the page.
     static func scroll(@HTMLBuilder _ content: () -> HTML) -> HTML {
         el("div", .class("scroll")) { content() }

@@ -78,7 +78,13 @@ struct WebHarness {
 
         @discardableResult
         func post(_ path: String, form: [String: String]) async throws -> TestingHTTPResponse {
-            let body = form.map { key, value in
+            try await post(path, fields: form.map { ($0.key, $0.value) })
+        }
+
+        /// A form post whose fields may repeat a name (`ids[]` for each ticked box).
+        @discardableResult
+        func post(_ path: String, fields: [(String, String)]) async throws -> TestingHTTPResponse {
+            let body = fields.map { key, value in
                 "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
             }.joined(separator: "&")
             return try await send(

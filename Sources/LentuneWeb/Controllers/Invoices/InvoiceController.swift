@@ -22,6 +22,9 @@ enum InvoiceController {
         var assigned: String?
         /// "csv": every invoice the filters match, as a file.
         var format: String?
+        /// The column the list is ordered by (`Invoices.Sort`) and "asc" or "desc" (each column has its own default).
+        var sort: String?
+        var dir: String?
         /// What **Approve selected** did (shown on the Approvals page it returns to).
         var notice: String?
         var error: String?
@@ -31,14 +34,21 @@ enum InvoiceController {
         var page: String?
     }
 
+    /// The list's filters from the address; a notice is never taken from it (a link could make the page say anything).
+    static func query(_ req: Request) -> ListQuery {
+        var query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
+        (query.notice, query.error) = (nil, nil)
+        return query
+    }
+
     @Sendable static func list(req: Request) async throws -> Response {
-        try await list(req, query: (try? req.query.decode(ListQuery.self)) ?? ListQuery(), approvals: false)
+        try await list(req, query: query(req), approvals: false)
     }
 
     /// **Approvals** (issue 29): the invoices waiting for the viewer's approval, newest first like the list, with its
     /// search and export.
     @Sendable static func approvals(req: Request) async throws -> Response {
-        var query = (try? req.query.decode(ListQuery.self)) ?? ListQuery()
+        var query = query(req)
         (query.status, query.assigned) = (Invoice.Status.awaitingApproval.rawValue, "me")
         return try await list(req, query: query, approvals: true)
     }
@@ -67,11 +77,12 @@ enum InvoiceController {
                 refusals.append("\(number): \(failure.message)")
             }
         }
-        var items = [URLQueryItem(name: "notice", value: ids.isEmpty ? "Select the invoices to approve first." : "Approved \(approved) of \(ids.count).")]
-        if !refusals.isEmpty { items.append(URLQueryItem(name: "error", value: String(refusals.joined(separator: " ").prefix(1500)))) }
-        var components = URLComponents()
-        components.queryItems = items
-        return req.redirect(to: SiteURL.approvals.path + "?" + (components.percentEncodedQuery ?? ""))
+        // The Approvals page as it now stands, with what was done (rendered here: a notice never travels in the address).
+        var query = ListQuery()
+        (query.status, query.assigned) = (Invoice.Status.awaitingApproval.rawValue, "me")
+        query.notice = ids.isEmpty ? "Select the invoices to approve first." : "Approved \(approved) of \(ids.count)."
+        query.error = refusals.isEmpty ? nil : String(refusals.joined(separator: " ").prefix(1500))
+        return try await list(req, query: query, approvals: true)
     }
 
     static func list(_ req: Request, query: ListQuery, approvals: Bool) async throws -> Response {
@@ -83,6 +94,7 @@ enum InvoiceController {
         filter.project = query.project.flatMap(UUID.init(uuidString:)).map { .init($0) }
         filter.search = query.q.map { String($0.prefix(100)) }
         if query.assigned == "me" { filter.approver = viewer.user.id }
+        (filter.sort, filter.ascending) = order(query)
         if query.format == "csv" { return try await csv(req, viewer, filter: filter) }
         let after = query.after.flatMap(ReferenceLists.Cursor.init(token:))
         let before = after == nil ? query.before.flatMap(ReferenceLists.Cursor.init(token:)) : nil
@@ -98,7 +110,18 @@ enum InvoiceController {
             approvals: approvals)).response()
     }
 
-    /// The filtered list as CSV, newest first: every invoice it matches, up to `CSVExport.maximumRows`.
+    /// The list's order from the address: a known column (else the invoice date) and its direction (else the
+    /// column's own: newest and largest first, names and numbers from A, stages in the workflow's order).
+    static func order(_ query: ListQuery) -> (Invoices.Sort, ascending: Bool) {
+        let sort = query.sort.flatMap(Invoices.Sort.init(rawValue:)) ?? .date
+        switch query.dir {
+        case "asc": return (sort, true)
+        case "desc": return (sort, false)
+        default: return (sort, ![.date, .total].contains(sort))
+        }
+    }
+
+    /// The filtered list as CSV, in the list's order: every invoice it matches, up to `CSVExport.maximumRows`.
     static func csv(_ req: Request, _ viewer: Viewer, filter: Invoices.Filter) async throws -> Response {
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, lines: false, on: req.db)
         let suppliers = Dictionary(uniqueKeysWithValues: reference.suppliers.map { ($0.id, $0.name) })

@@ -23,6 +23,10 @@ enum PurchaseOrderController {
         var before: String?
         /// "csv": every PO the filters match, as a file (issue 29).
         var format: String?
+        /// The column the list is ordered by (`PurchaseOrders.Sort`), and "asc" or "desc" (each column has its own
+        /// default: newest and largest first, numbers and names from A, statuses in the workflow's order). Pages only.
+        var sort: String?
+        var dir: String?
     }
 
     /// The list's filter from its query, and a message per parameter that is not valid (an unknown status, a
@@ -65,6 +69,12 @@ enum PurchaseOrderController {
         if let search = query.q, InputRules.hasForbiddenControlCharacter(search) || search.count > 200 {
             errors["q"] = search.count > 200 ? "q may have at most 200 characters." : InputRules.controlCharacterMessage("The search")
             filter.search = nil
+        }
+        if let sort = query.sort.flatMap(PurchaseOrders.Sort.init(rawValue:)) {
+            filter.sort = sort
+            filter.ascending = query.dir.map { $0 == "asc" } ?? ![.created, .total].contains(sort)
+        } else if query.dir == "asc" {
+            filter.ascending = true
         }
         if filter.after != nil, filter.before != nil { errors["before"] = "Give after or before, not both." }
         // A page link whose cursor is unusable starts again at the first page (its number would not match).
@@ -137,7 +147,8 @@ enum PurchaseOrderController {
                  item.origin == .procore ? "Procore" : "Lentune", item.syncState.rawValue]
             }
             guard items.count == filter.perPage, let last = items.last else { break }
-            filter.after = last.cursor
+            // Newest first continues after the last row; another order goes by page number.
+            if filter.sort == .created, !filter.ascending { filter.after = last.cursor } else { filter.page += 1 }
         }
         return CSVExport.response(rows, filename: "purchase-orders.csv")
     }
@@ -195,19 +206,52 @@ enum PurchaseOrderController {
 
     // MARK: - Show, edit, update
 
+    /// What a change on the PO page did, named by a fixed word in the address it returns to (a notice is never free
+    /// text from the address: a link could then make Lentune's page say anything).
+    enum Notice: String, CaseIterable {
+        case saved, submitted, approved, closed, reopened, queued, refreshed
+        case approvedWithinLimit = "approved-within-limit"
+
+        func text(_ po: PurchaseOrder) -> String {
+            switch self {
+            case .saved: "Saved."
+            case .submitted: "Submitted for approval."
+            case .approved: "Approved."
+            case .approvedWithinLimit: "Approved: the total is within your approval limit."
+            case .closed: "Closed."
+            case .reopened: "Reopened: it takes invoices again."
+            case .queued: "Queued: \(po.number) will be sent to Procore in a moment."
+            case .refreshed: "Read again from Procore just now."
+            }
+        }
+
+        func redirect(_ req: Request, _ po: PurchaseOrder) -> Response {
+            req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + "?notice=" + rawValue, redirectType: .normal)
+        }
+    }
+
     @Sendable static func show(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
+        let id = PurchaseOrder.ID(try req.idParameter())
+        return try await render(req, viewer, id) { po in req.query[String.self, at: "notice"].flatMap(Notice.init(rawValue:))?.text(po) }
+    }
+
+    /// The PO page as it stands, with a notice, an error (a refusal, answered with `status`) or the close question.
+    static func render(
+        _ req: Request, _ viewer: Viewer, _ id: PurchaseOrder.ID, status: HTTPResponseStatus = .ok, error: String? = nil,
+        confirmClose: Bool = false, notice: (PurchaseOrder) -> String? = { _ in nil }
+    ) async throws -> Response {
         // The PO and its ledger rows from one snapshot: read apart, a push landing between the two reads showed
         // "✓ Synced" beside no commitment (a browser test met it once in CI).
         let (po, records) = try await req.db.readSnapshot { db in
-            let po = try await find(req, viewer, on: db)
+            guard let po = try await PurchaseOrders.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
             return (po, try await SyncLedger.records(of: po.id.rawValue, in: viewer.organisationID, on: db))
         }
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
         return PurchaseOrderViews.show(.init(
-            viewer: viewer, po: po, reference: reference, notice: req.query[String.self, at: "notice"],
-            error: req.query[String.self, at: "error"], sync: try await syncPanel(po, records: records, on: req.db),
-            history: try await AuditLog.history(of: po.id.rawValue, in: viewer.organisationID, on: req.db))).response()
+            viewer: viewer, po: po, reference: reference, notice: notice(po), error: error,
+            sync: try await syncPanel(po, records: records, on: req.db), confirmClose: confirmClose,
+            history: try await AuditLog.history(of: po.id.rawValue, in: viewer.organisationID, on: req.db))).response(status: status)
     }
 
     /// The PO's Procore state: its ledger rows (read by the caller, with the PO) and its push and pull jobs.
@@ -227,30 +271,24 @@ enum PurchaseOrderController {
         let viewer = try requireEditor(req)
         let po = try await find(req, viewer)
         let lentune = req.application.lentune
-        func back(notice: String? = nil, error: String? = nil) -> Response {
-            var query = ""
-            if let notice { query = "?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
-            if let error { query = "?error=" + (error.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
-            return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + query, redirectType: .normal)
-        }
         switch (try? req.content.decode(SyncForm.self))?.do {
         case "retry":
             do {
                 _ = try await PurchaseOrderCommands.retryPush(po.id, organisation: viewer.organisationID, actor: viewer.user, now: lentune.now(), on: req.db)
-                return back(notice: "Queued: \(po.number) will be sent to Procore in a moment.")
+                return Notice.queued.redirect(req, po)
             } catch let failure as PurchaseOrderCommands.Failure {
-                return back(error: failure.message)
+                return try await render(req, viewer, po.id, status: .conflict, error: failure.message)
             }
         case "refresh":
             guard let job = try await PurchaseOrderJobs.refreshJob(for: po, now: lentune.now(), on: req.db) else {
-                return back(error: "Only a purchase order read from a linked Procore company can be refreshed.")
+                return try await render(req, viewer, po.id, status: .conflict, error: "Only a purchase order read from a linked Procore company can be refreshed.")
             }
             do {
                 try await lentune.engine.perform(job, on: req.db, logger: req.logger)
                 await lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
-                return back(notice: "Read again from Procore just now.")
+                return Notice.refreshed.redirect(req, po)
             } catch {
-                return back(error: "Procore could not be read: \(error.description)")
+                return try await render(req, viewer, po.id, status: .badGateway, error: "Procore could not be read: \(error.description)")
             }
         default:
             throw Abort(.badRequest, reason: "Choose Retry or Refresh.")
@@ -291,7 +329,7 @@ enum PurchaseOrderController {
                 return PurchaseOrderViews.form(.init(viewer: viewer, reference: reference, input: input, existing: po, errors: ["project": failure.message]))
                     .response(status: .conflict)
             }
-            return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + "?notice=Saved.", redirectType: .normal)
+            return Notice.saved.redirect(req, po)
         }
     }
 
@@ -303,29 +341,27 @@ enum PurchaseOrderController {
         let po = try await find(req, viewer)
         if action == .close, (try? req.content.get(String.self, at: "confirm")) != "yes" {
             // Close asks first (a closed PO takes no more invoices until someone reopens it).
-            let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
-            return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, confirmClose: true)).response(status: .ok)
+            return try await render(req, viewer, po.id, confirmClose: true)
         }
         let next: PurchaseOrder
         do {
             next = try await PurchaseOrderCommands.act(
                 action, on: po.id, organisation: viewer.organisationID, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
         } catch let failure as PurchaseOrderCommands.Failure {
-            let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
             let status: HTTPResponseStatus = if case .workflow(.role) = failure { .forbidden } else { .conflict }
-            return PurchaseOrderViews.show(.init(viewer: viewer, po: po, reference: reference, error: failure.message)).response(status: status)
+            return try await render(req, viewer, po.id, status: status, error: failure.message)
         }
         do {
             await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
-            let notice = switch next.status {
-            case .approved where action == .submit: "Approved: the total is within your approval limit."
-            case .approved where action == .reopen: "Reopened: it takes invoices again."
-            case .awaitingApproval: "Submitted for approval."
-            case .approved: "Approved."
-            case .closed: "Closed."
-            default: "Saved."
+            let notice: Notice = switch next.status {
+            case .approved where action == .submit: .approvedWithinLimit
+            case .approved where action == .reopen: .reopened
+            case .awaitingApproval: .submitted
+            case .approved: .approved
+            case .closed: .closed
+            default: .saved
             }
-            return req.redirect(to: SiteURL.purchaseOrder(po.id.rawValue).path + "?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), redirectType: .normal)
+            return notice.redirect(req, po)
         }
     }
 

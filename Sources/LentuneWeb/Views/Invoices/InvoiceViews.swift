@@ -54,6 +54,9 @@ enum InvoiceViews {
                         " Assigned to me"
                     }
                 }
+                // Filtering keeps the list's order.
+                if let sort = q.sort { el("input", .type("hidden"), .name("sort"), .value(sort)) }
+                if let dir = q.dir { el("input", .type("hidden"), .name("dir"), .value(dir)) }
                 el("button", .type("submit")) { "Filter" }
             }
             el("p", .class("list-meta")) {
@@ -66,7 +69,12 @@ enum InvoiceViews {
                 Layout.emptyState(model.approvals ? "Nothing waits for your approval." : filtered ? "No invoices match." : "No invoices yet.")
             } else {
                 let table = Layout.table(
-                    id: "invoices", headers: (model.approvals ? ["Select"] : []) + ["Number", "Supplier", "Project", "Date", "Stage", "Total incl. GST", "Procore"],
+                    id: "invoices",
+                    headings: (model.approvals ? [Layout.Heading(label: "Select")] : []) + [
+                        heading("Number", .number, q, base: base), heading("Supplier", .supplier, q, base: base), Layout.Heading(label: "Project"),
+                        heading("Date", .date, q, base: base), heading("Stage", .stage, q, base: base),
+                        heading("Total incl. GST", .total, q, base: base), Layout.Heading(label: "Procore"),
+                    ],
                     rows: model.page.items.map { invoice in
                         (model.approvals
                             ? [el("input", .type("checkbox"), .name("ids[]"), .value(invoice.id.rawValue.uuidString), .class("select"), .aria("label", "Select \(invoice.number)"))]
@@ -113,11 +121,22 @@ enum InvoiceViews {
         base + "?" + filterQuery(q, extra: [URLQueryItem(name: direction, value: cursor.token), URLQueryItem(name: "page", value: String(max(1, number)))])
     }
 
-    /// The list's filters as a query, with `extra` after them.
+    /// A sortable column's heading: its link orders the list by it (the other way round when it already is), from
+    /// the first page, under the same filters.
+    static func heading(_ label: String, _ sort: Invoices.Sort, _ q: InvoiceController.ListQuery, base: String) -> Layout.Heading {
+        let (current, ascending) = InvoiceController.order(q)
+        var next = q
+        next.sort = sort.rawValue
+        next.dir = current == sort ? (ascending ? "desc" : "asc") : nil
+        return Layout.Heading(label: label, link: base + "?" + filterQuery(next, extra: []), ascending: current == sort ? ascending : nil)
+    }
+
+    /// The list's filters (and its order) as a query, with `extra` after them.
     static func filterQuery(_ q: InvoiceController.ListQuery, extra: [URLQueryItem]) -> String {
         var components = URLComponents()
         let filters: [(String, String?)] = [
             ("q", q.q), ("status", q.status), ("supplier", q.supplier), ("project", q.project), ("posting", q.posting), ("assigned", q.assigned),
+            ("sort", q.sort), ("dir", q.dir),
         ]
         components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } } + extra
         return components.percentEncodedQuery ?? ""

@@ -41,7 +41,12 @@ enum PurchaseOrderViews {
                 Layout.emptyState("No purchase orders match.")
             } else {
                 Layout.table(
-                    id: "purchase-orders", headers: ["Number", "Supplier", "Project", "Total incl. tax", "Status", "Source", "Sync"],
+                    id: "purchase-orders",
+                    headings: [
+                        heading("Number", .number, model), heading("Supplier", .supplier, model), heading("Project", .project, model),
+                        heading("Total incl. tax", .total, model), heading("Status", .status, model), Layout.Heading(label: "Source"),
+                        Layout.Heading(label: "Sync"),
+                    ],
                     rows: model.items.map { item in
                         [
                             el("a", .href(SiteURL.purchaseOrder(item.id.rawValue).path)) { item.number },
@@ -77,6 +82,9 @@ enum PurchaseOrderViews {
             select("status", label: "Status", selected: q.status, options: PurchaseOrder.Status.allCases.map { ($0.rawValue, $0.title) })
             select("source", label: "Source", selected: q.source, options: [("lentune", "Lentune"), ("procore", "Procore")])
             select("sync", label: "Sync", selected: q.sync, options: SyncRecord.State.allCases.map { ($0.rawValue, $0.rawValue.replacingOccurrences(of: "_", with: " ").capitalized) })
+            // Filtering keeps the list's order.
+            if let sort = q.sort { el("input", .type("hidden"), .name("sort"), .value(sort)) }
+            if let dir = q.dir { el("input", .type("hidden"), .name("dir"), .value(dir)) }
             el("button", .type("submit")) { "Filter" }
         }
     }
@@ -93,18 +101,15 @@ enum PurchaseOrderViews {
         /// Next and Previous name the row they continue from, so every page costs the same to read.
         func link(_ page: Int, after: PurchaseOrders.ListCursor? = nil, before: PurchaseOrders.ListCursor? = nil) -> String {
             var items = [URLQueryItem]()
-            let q = model.query
-            for (key, value) in [("q", q.q), ("project", q.project), ("supplier", q.supplier), ("status", q.status), ("source", q.source), ("sync", q.sync)] {
-                if let value, !value.isEmpty { items.append(URLQueryItem(name: key, value: value)) }
-            }
             if page > 1 {
                 items.append(URLQueryItem(name: "page", value: String(page)))
-                if let after { items.append(URLQueryItem(name: "after", value: after.token)) }
-                if let before { items.append(URLQueryItem(name: "before", value: before.token)) }
+                // Cursors name places in the newest-first order; another order is paged by number.
+                if model.filter.sort == .created, !model.filter.ascending {
+                    if let after { items.append(URLQueryItem(name: "after", value: after.token)) }
+                    if let before { items.append(URLQueryItem(name: "before", value: before.token)) }
+                }
             }
-            var components = URLComponents()
-            components.queryItems = items
-            let query = components.percentEncodedQuery ?? ""
+            let query = query(model.query, extra: items)
             return SiteURL.purchaseOrders.path + (query.isEmpty ? "" : "?" + query)
         }
         let page = model.filter.page
@@ -308,12 +313,30 @@ enum PurchaseOrderViews {
 extension PurchaseOrderViews {
     /// The list's filters with `format=csv` (the export of what the list shows).
     static func csvQuery(_ q: PurchaseOrderController.ListQuery) -> String {
+        query(q, extra: [URLQueryItem(name: "format", value: "csv")])
+    }
+
+    /// The list's filters and order as a query, with `extra` after them.
+    static func query(_ q: PurchaseOrderController.ListQuery, extra: [URLQueryItem]) -> String {
         var components = URLComponents()
         let filters: [(String, String?)] = [
             ("q", q.q), ("project", q.project), ("supplier", q.supplier), ("status", q.status), ("source", q.source), ("sync", q.sync),
+            ("sort", q.sort), ("dir", q.dir),
         ]
         components.queryItems = filters.compactMap { key, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: key, value: $0) } }
-            + [URLQueryItem(name: "format", value: "csv")]
+            + extra
         return components.percentEncodedQuery ?? ""
+    }
+
+    /// A sortable column's heading: its link orders the list by it (the other way round when it already is), from
+    /// the first page, under the same filters.
+    static func heading(_ label: String, _ sort: PurchaseOrders.Sort, _ model: ListModel) -> Layout.Heading {
+        let current = model.filter.sort == sort
+        var next = model.query
+        next.sort = sort.rawValue
+        next.dir = current ? (model.filter.ascending ? "desc" : "asc") : nil
+        let query = query(next, extra: [])
+        return Layout.Heading(
+            label: label, link: SiteURL.purchaseOrders.path + (query.isEmpty ? "" : "?" + query), ascending: current ? model.filter.ascending : nil)
     }
 }
