@@ -160,12 +160,15 @@ def demo():
             [LENTUNE, "demo", "--port", str(port)], env=env, cwd=tmp,
             stdout=subprocess.PIPE, stderr=open(Path(tmp) / "demo.log", "w"), text=True,
         )
-        output = read_until(process, "password:")
+        output = read_until(process, "API client:")
         url = re.search(r"running at (http://\S+)", output)
         email = re.search(r"administrator:\s+(\S+)", output)
+        officer = re.search(r"AP officer:\s+(\S+)", output)
         password = re.search(r"password:\s+(\S+)", output)
-        assert url and email and password, f"demo printed: {output!r}"
-        yield {"url": url.group(1), "email": email.group(1), "password": password.group(1), "dir": Path(tmp)}
+        console = re.search(r"console:\s+(http://\S+)", output)
+        assert url and email and officer and password and console, f"demo printed: {output!r}"
+        yield {"url": url.group(1), "email": email.group(1), "officer": officer.group(1), "password": password.group(1),
+               "console": console.group(1), "dir": Path(tmp)}
         process.terminate()
         process.wait(timeout=10)
 

@@ -245,7 +245,10 @@ enum ConsoleRoutes {
             })
         return """
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Procore sandbox</title>
-            <style>body{font:14px system-ui,sans-serif;margin:1.5rem;max-width:90rem}table{border-collapse:collapse;margin:.5rem 0 1rem}\
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>body{font:14px system-ui,sans-serif;margin:1.5rem;max-width:90rem}\
+            table{border-collapse:collapse;margin:.5rem 0 1rem;display:block;max-width:100%;overflow-x:auto}\
+            input,select,textarea{max-width:100%}@media (max-width:40rem){body{margin:.75rem}}\
             td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}.notice{color:#075}.error{color:#a00}\
             form.stack label{display:block;margin:.2rem 0}.inline{display:inline}</style></head><body>\(body)</body></html>
             """
