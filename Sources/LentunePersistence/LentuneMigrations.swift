@@ -50,5 +50,7 @@ public enum LentuneMigrations {
         UpdateSyncRecordsAddTarget(),
         // 0024 (issue 29)
         UpdateAuditEventsAddEntity(),
+        // 0025 (issue 29)
+        UpdateUsersAddDeactivatedAt(),
     ]
 }

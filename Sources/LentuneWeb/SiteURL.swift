@@ -23,6 +23,7 @@ public enum SiteURL: Hashable, Sendable {
     case users
     case user(UUID)
     case userPassword(UUID)
+    case userActive(UUID)
     case auditLog
     case settings
     case settingsIntegrations
@@ -93,6 +94,7 @@ public enum SiteURL: Hashable, Sendable {
         case .users: "/administration/users"
         case .user(let id): "/administration/users/\(id.lowercasedText)"
         case .userPassword(let id): "/administration/users/\(id.lowercasedText)/password"
+        case .userActive(let id): "/administration/users/\(id.lowercasedText)/active"
         case .auditLog: "/administration/audit-log"
         case .settings: "/administration/settings"
         case .settingsIntegrations: "/administration/settings/integrations"
@@ -151,6 +153,7 @@ public enum SiteURL: Hashable, Sendable {
         case .supplier: ["suppliers", ":id"]
         case .user: ["administration", "users", ":id"]
         case .userPassword: ["administration", "users", ":id", "password"]
+        case .userActive: ["administration", "users", ":id", "active"]
         case .apiProcoreCompany: ["api", "v1", "procore", "companies", ":id"]
         case .apiProcoreCompanySweep: ["api", "v1", "procore", "companies", ":id", "sweep"]
         case .procoreWebhook: ["webhooks", "procore", ":connection"]

@@ -80,6 +80,7 @@ func routes(_ app: Application) {
     administrators.post(SiteURL.components(.users), use: AdministrationController.createUser)
     administrators.post(SiteURL.components(.user(UUID())), use: AdministrationController.updateUser)
     administrators.post(SiteURL.components(.userPassword(UUID())), use: AdministrationController.setPassword)
+    administrators.post(SiteURL.components(.userActive(UUID())), use: AdministrationController.setActive)
     administrators.get(SiteURL.components(.auditLog), use: AdministrationController.auditLog)
     signedIn.get(SiteURL.components(.integrationLog), use: IntegrationLogController.show)
     administrators.post(SiteURL.components(.integrationLogRetry(UUID())), use: IntegrationLogController.retry)

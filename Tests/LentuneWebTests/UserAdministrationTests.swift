@@ -109,3 +109,47 @@ extension UserAdministrationTests {
         }
     }
 }
+
+extension UserAdministrationTests {
+    /// Issue 29: a deactivated user is signed out at once, cannot sign in (the answer is a wrong password's) or use an
+    /// API token, and is not offered as an approver; reactivated, they can sign in again. Nobody deactivates
+    /// themselves or the last active administrator; each change is audited.
+    @Test(arguments: TestDatabase.kinds)
+    func aDeactivatedUser_cannotSignInOrUseATokenUntilReactivated(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let admin = h.client()
+            try await admin.signIn("administrator@a.example")
+            let csrf = try #require(admin.csrf(from: try await admin.get("/administration/users")))
+            let approver = try #require(try await Accounts.user(email: "approver@a.example", on: h.app.db)).domain
+            let path = "/administration/users/\(approver.id.rawValue.lowercasedText)/active"
+            let session = h.client()
+            try await session.signIn("approver@a.example")
+            let token = try await h.apiToken("approver@a.example")
+            #expect(try await session.get("/invoices").status == .ok)
+            #expect(try await admin.get("/invoices/new").body.string.contains(">A Approver (Approver)<"))
+
+            let off = try await admin.post(path, form: ["_csrf": csrf, "active": "false"])
+            #expect(off.status == .seeOther && off.headers.first(name: .location) == "/administration/users?notice=deactivated")
+            #expect(try await admin.get("/administration/users").body.string.contains(">Reactivate</button>"))
+            #expect(try await session.get("/invoices").status != .ok, "the session ended")
+            let refused = try await h.client().signIn("approver@a.example")
+            #expect(refused.status == .unauthorized && refused.body.string.contains("The email or password is incorrect."))
+            #expect(try await h.client().api(.GET, "/api/v1/invoices", token: token).status == .unauthorized)
+            #expect(!(try await admin.get("/invoices/new").body.string.contains(">A Approver (Approver)<")), "no longer offered as an approver")
+
+            let on = try await admin.post(path, form: ["_csrf": csrf, "active": "true"])
+            #expect(on.status == .seeOther)
+            #expect(try await h.client().signIn("approver@a.example").status == .seeOther)
+            #expect(try await h.client().api(.GET, "/api/v1/invoices", token: token).status == .ok)
+            #expect(try await AuditLog.history(of: approver.id.rawValue, in: h.orgA.organisation.id, on: h.app.db).map(\.action)
+                == ["user.deactivated", "user.reactivated"])
+
+            // Not yourself, and not the last active administrator; a bad value is a 400 and changes nothing.
+            let me = try #require(try await Accounts.user(email: "administrator@a.example", on: h.app.db)).domain
+            let myself = try await admin.post("/administration/users/\(me.id.rawValue.lowercasedText)/active", form: ["_csrf": csrf, "active": "false"])
+            #expect(myself.status == .conflict && myself.body.string.contains("You cannot deactivate yourself"))
+            #expect(try await admin.post(path, form: ["_csrf": csrf, "active": "maybe"]).status == .badRequest)
+            #expect(try await Accounts.user(email: "approver@a.example", on: h.app.db)?.deactivatedAt == nil)
+        }
+    }
+}

@@ -11,6 +11,7 @@ public enum Accounts {
         case emptyName
         case userNotFound
         case lastAdministrator
+        case deactivatingYourself
 
         public var description: String {
             switch self {
@@ -19,6 +20,7 @@ public enum Accounts {
             case .emptyName: "The organisation name must not be empty."
             case .userNotFound: "There is no such user."
             case .lastAdministrator: "This is the organisation's last administrator: make another user an administrator first."
+            case .deactivatingYourself: "You cannot deactivate yourself: ask another administrator."
             }
         }
     }
@@ -78,8 +80,7 @@ public enum Accounts {
             guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
             let before = record.domain
             if before.role == .administrator, role != .administrator {
-                let administrators = try await UserRecord.scoped(to: organisation, on: tx).filter(\.$role == Role.administrator.rawValue).count()
-                guard administrators > 1 else { throw Error.lastAdministrator }
+                guard try await activeAdministrators(in: organisation, on: tx) > 1 else { throw Error.lastAdministrator }
             }
             record.role = role.rawValue
             record.approvalLimitCents = try Scaled.money(approvalLimit)
@@ -92,6 +93,44 @@ public enum Accounts {
                     after: "\(after.role.title); approval limit \(Money.format(after.approvalLimit))", entityID: id.rawValue),
                 on: tx)
             return after
+        }
+    }
+
+    /// How many of the organisation's administrators are active (the last one stays one, and stays active).
+    static func activeAdministrators(in organisation: Organisation.ID, on db: any Database) async throws -> Int {
+        try await UserRecord.scoped(to: organisation, on: db).filter(\.$role == Role.administrator.rawValue).filter(\.$deactivatedAt == nil).count()
+    }
+
+    /// Deactivates or reactivates a user (issue 29). A deactivated user cannot sign in or use an API token (their
+    /// sessions end now) and is no longer offered as an approver; their history stays. Nobody deactivates
+    /// themselves, and the organisation keeps an active administrator (rows locked on PostgreSQL, as for a role
+    /// change). Audited.
+    public static func setActive(
+        _ active: Bool, user id: User.ID, in organisation: Organisation.ID, actor: User, now: Date, on db: any Database
+    ) async throws -> User {
+        try await db.writeTransaction { tx in
+            if let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" {
+                try await sql.raw("""
+                    SELECT id FROM users WHERE organisation_id = \(bind: organisation.rawValue) AND role = \(bind: Role.administrator.rawValue) FOR UPDATE
+                    """).run()
+            }
+            guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
+            let user = record.domain
+            guard active != (record.deactivatedAt == nil) else { return user }
+            if !active {
+                guard id != actor.id else { throw Error.deactivatingYourself }
+                if user.role == .administrator, try await activeAdministrators(in: organisation, on: tx) <= 1 { throw Error.lastAdministrator }
+            }
+            record.deactivatedAt = active ? nil : now
+            try await record.save(on: tx)
+            if !active { try await SessionRecord.query(on: tx).filter(\.$userID == id.rawValue).delete() }
+            try await AuditLog.record(
+                AuditEvent(
+                    organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now,
+                    action: active ? "user.reactivated" : "user.deactivated", subject: "User \(user.email)",
+                    after: active ? "active" : "deactivated; signed out everywhere", entityID: id.rawValue),
+                on: tx)
+            return user
         }
     }
 

@@ -560,4 +560,18 @@ extension Accounts {
     public static func users(in organisation: Organisation.ID, on db: any Database) async throws -> [User] {
         try await UserRecord.scoped(to: organisation, on: db).sort(\.$email).all().map(\.domain)
     }
+
+    /// The users who may sign in (not deactivated): those offered as approvers.
+    public static func activeUsers(in organisation: Organisation.ID, on db: any Database) async throws -> [User] {
+        try await UserRecord.scoped(to: organisation, on: db).filter(\.$deactivatedAt == nil).sort(\.$email).all().map(\.domain)
+    }
+
+    /// When each deactivated user of the organisation was deactivated (the Users page).
+    public static func deactivated(in organisation: Organisation.ID, on db: any Database) async throws -> [User.ID: Date] {
+        var found: [User.ID: Date] = [:]
+        for record in try await UserRecord.scoped(to: organisation, on: db).filter(\.$deactivatedAt != nil).all() {
+            if let id = record.id, let at = record.deactivatedAt { found[.init(id)] = at }
+        }
+        return found
+    }
 }

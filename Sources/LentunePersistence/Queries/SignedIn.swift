@@ -22,7 +22,7 @@ public enum SignedIn {
             SELECT s.csrf_token, s.expires_at, u.id AS user_id, u.organisation_id, u.email, u.name, u.role,
                    u.approval_limit_cents, o.name AS organisation_name
             FROM user_sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id
-            WHERE s.token_hash = \(bind: tokenHash)
+            WHERE s.token_hash = \(bind: tokenHash) AND u.deactivated_at IS NULL
             """).first()
         else { return nil }
         let expires = try row.decode(column: "expires_at", as: Date.self)
@@ -42,7 +42,7 @@ public enum SignedIn {
             SELECT t.id AS token_id, t.last_used_at, u.id AS user_id, u.organisation_id, u.email, u.name, u.role,
                    u.approval_limit_cents, o.name AS organisation_name
             FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = u.organisation_id
-            WHERE t.token_hash = \(bind: tokenHash)
+            WHERE t.token_hash = \(bind: tokenHash) AND u.deactivated_at IS NULL
             """).first()
         else { return nil }
         var identity = try identity(row)

@@ -41,6 +41,8 @@ public final class UserRecord: Model, TenantRecord, @unchecked Sendable {
     @Field(key: "role") public var role: String
     @Field(key: "password_hash") public var passwordHash: String
     @Field(key: "approval_limit_cents") public var approvalLimitCents: Int64
+    /// When an administrator deactivated the user; nil while active (issue 29).
+    @OptionalField(key: "deactivated_at") public var deactivatedAt: Date?
 
     public init() {}
 

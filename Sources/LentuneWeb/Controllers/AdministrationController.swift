@@ -12,21 +12,49 @@ enum AdministrationController {
 
     @Sendable static func users(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
-        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
-        return AdministrationView.users(viewer: viewer, users: users, notice: req.query[String.self, at: "notice"].flatMap(UserNotice.init(rawValue:))?.text)
-            .response()
+        return try await usersPage(req, viewer, notice: req.query[String.self, at: "notice"].flatMap(UserNotice.init(rawValue:))?.text)
     }
 
     /// What the Users page says after a change (a fixed set: the address carries a word, never the text).
     enum UserNotice: String {
-        case created, changed, password
+        case created, changed, password, deactivated, reactivated
         var text: String {
             switch self {
+            case .deactivated: "User deactivated: they were signed out everywhere and can no longer sign in."
+            case .reactivated: "User reactivated: they can sign in again."
             case .created: "User added. Give them their email and password; they can sign in now."
             case .changed: "User changed."
             case .password: "Password set. They were signed out everywhere and sign in with the new one."
             }
         }
+    }
+
+    /// **Deactivate** / **Reactivate** on a user's row (`active` = "false" or "true").
+    @Sendable static func setActive(req: Request) async throws -> Response {
+        let viewer = try req.requireViewer()
+        let id = User.ID(try req.idParameter())
+        guard let active = (try? req.content.get(String.self, at: "active")).flatMap({ ["true": true, "false": false][$0] }) else {
+            throw Abort(.badRequest, reason: "Choose Deactivate or Reactivate.")
+        }
+        do {
+            _ = try await Accounts.setActive(active, user: id, in: viewer.organisationID, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+        } catch Accounts.Error.userNotFound {
+            throw Abort(.notFound)
+        } catch let failure as Accounts.Error {
+            return try await usersPage(req, viewer, error: failure.description, status: .conflict)
+        }
+        return req.redirect(to: SiteURL.users.path + "?notice=" + (active ? UserNotice.reactivated : .deactivated).rawValue)
+    }
+
+    /// The Users page with the organisation's users as they are now.
+    static func usersPage(
+        _ req: Request, _ viewer: Viewer, notice: String? = nil, error: String? = nil, form: UserForm = .init(), errors: [String: String] = [:],
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
+        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
+        let deactivated = try await Accounts.deactivated(in: viewer.organisationID, on: req.db)
+        return AdministrationView.users(viewer: viewer, users: users, deactivated: deactivated, notice: notice, error: error, form: form, errors: errors)
+            .response(status: status)
     }
 
     /// **Set password** on a user's row: at least 8 characters; the user's sessions end.
@@ -35,9 +63,7 @@ enum AdministrationController {
         let id = User.ID(try req.idParameter())
         let password = (try? req.content.decode(UserForm.self))?.password ?? ""
         guard (8...200).contains(password.count) else {
-            let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
-            return AdministrationView.users(viewer: viewer, users: users, error: "Give a new password of 8 to 200 characters.")
-                .response(status: .unprocessableEntity)
+            return try await usersPage(req, viewer, error: "Give a new password of 8 to 200 characters.", status: .unprocessableEntity)
         }
         let cost = req.application.lentune.config.passwordCost
         let hash = try await req.application.threadPool.runIfActive { try Bcrypt.hash(password, cost: cost) }
@@ -111,8 +137,7 @@ enum AdministrationController {
                 errors["email"] = error.description
             }
         }
-        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
-        return AdministrationView.users(viewer: viewer, users: users, form: form, errors: errors).response(status: .unprocessableEntity)
+        return try await usersPage(req, viewer, form: form, errors: errors, status: .unprocessableEntity)
     }
 
     /// A user's role and approval limit changed; the last administrator stays one.
@@ -139,8 +164,7 @@ enum AdministrationController {
         } else {
             error = "Choose a role."
         }
-        let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
-        return AdministrationView.users(viewer: viewer, users: users, error: error).response(status: .conflict)
+        return try await usersPage(req, viewer, error: error, status: .conflict)
     }
 
     @Sendable static func auditLog(req: Request) async throws -> Response {
@@ -164,7 +188,8 @@ enum AdministrationView {
     }
 
     static func users(
-        viewer: Viewer, users: [User], notice: String? = nil, error: String? = nil, form: AdministrationController.UserForm = .init(),
+        viewer: Viewer, users: [User], deactivated: [User.ID: Date] = [:], notice: String? = nil, error: String? = nil,
+        form: AdministrationController.UserForm = .init(),
         errors: [String: String] = [:]
     ) -> HTML {
         func roles(_ selected: String?) -> HTML {
@@ -174,7 +199,7 @@ enum AdministrationView {
             Layout.flash(notice, kind: "notice")
             Layout.flash(error)
             Layout.table(
-                id: "users", headers: ["Email", "Name", "Role and approval limit", "Password"],
+                id: "users", headers: ["Email", "Name", "Role and approval limit", "Password", "Status"],
                 rows: users.map { user in
                     [
                         .text(user.email), .text(user.name),
@@ -190,6 +215,18 @@ enum AdministrationView {
                             el("input", .name("password"), .type("password"), .init("autocomplete", "new-password"), .init("size", "14"),
                                .init("minlength", "8"), .aria("label", "New password for \(user.email)"))
                             el("button", .type("submit"), .class("secondary")) { "Set password" }
+                        },
+                        el("form", .method("post"), .action(SiteURL.userActive(user.id.rawValue).path), .class("inline-fields")) {
+                            Layout.csrfField(viewer.csrfToken)
+                            if let since = deactivated[user.id] {
+                                el("span", .class("state-cancelled")) { "Deactivated \(since.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day()))" }
+                                el("input", .type("hidden"), .name("active"), .value("true"))
+                                el("button", .type("submit"), .class("secondary")) { "Reactivate" }
+                            } else {
+                                el("span") { "Active" }
+                                el("input", .type("hidden"), .name("active"), .value("false"))
+                                el("button", .type("submit"), .class("secondary"), .aria("label", "Deactivate \(user.email)")) { "Deactivate" }
+                            }
                         },
                     ]
                 })

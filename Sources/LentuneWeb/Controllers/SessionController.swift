@@ -51,7 +51,8 @@ enum SessionController {
         // Verify against a dummy hash for unknown users so both answers take the same time.
         let hash = user?.passwordHash ?? services.dummyPasswordHash
         let matches = (try? await req.password.async.verify(password, created: hash)) ?? false
-        guard let user, matches, !password.isEmpty else {
+        // A deactivated user gets the same answer as a wrong password (nothing said about the account).
+        guard let user, matches, !password.isEmpty, user.deactivatedAt == nil else {
             // The attempt's row stays: it is the failure counted from now on.
             req.logger.notice("sign-in refused", metadata: ["known_user": .stringConvertible(user != nil)])
             return SignInView.page(csrfToken: csrf, email: email, error: wrongCredentials, next: safeNext(form.next))

@@ -177,7 +177,7 @@ enum InvoiceController {
             po = try await PurchaseOrders.find(.init(id), in: viewer.organisationID, on: req.db)
             if poNumber == nil { number = po?.number ?? "" }
         }
-        let approvers = try await Accounts.users(in: viewer.organisationID, on: req.db).filter { $0.role.mayApprove }
+        let approvers = try await Accounts.activeUsers(in: viewer.organisationID, on: req.db).filter { $0.role.mayApprove }
         let response = InvoiceViews.form(.init(
             viewer: viewer, reference: reference, approvers: approvers, input: input, poNumber: number, po: po, existing: existing,
             errors: errors)).response()
