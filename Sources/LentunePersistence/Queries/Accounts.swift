@@ -72,11 +72,7 @@ public enum Accounts {
         user id: User.ID, in organisation: Organisation.ID, role: Role, approvalLimit: Decimal, actor: User, now: Date, on db: any Database
     ) async throws -> User {
         try await db.writeTransaction { tx in
-            if let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" {
-                try await sql.raw("""
-                    SELECT id FROM users WHERE organisation_id = \(bind: organisation.rawValue) AND role = \(bind: Role.administrator.rawValue) FOR UPDATE
-                    """).run()
-            }
+            try await lockAdministrators(of: organisation, on: tx)
             guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
             let before = record.domain
             if before.role == .administrator, role != .administrator {
@@ -96,6 +92,15 @@ public enum Accounts {
         }
     }
 
+    /// On PostgreSQL, locks the organisation's administrators' rows for the transaction, so two changes that could
+    /// each leave it without an active administrator run one after the other (SQLite has one writer already).
+    static func lockAdministrators(of organisation: Organisation.ID, on tx: any Database) async throws {
+        guard let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("""
+            SELECT id FROM users WHERE organisation_id = \(bind: organisation.rawValue) AND role = \(bind: Role.administrator.rawValue) FOR UPDATE
+            """).run()
+    }
+
     /// How many of the organisation's administrators are active (the last one stays one, and stays active).
     static func activeAdministrators(in organisation: Organisation.ID, on db: any Database) async throws -> Int {
         try await UserRecord.scoped(to: organisation, on: db).filter(\.$role == Role.administrator.rawValue).filter(\.$deactivatedAt == nil).count()
@@ -109,11 +114,7 @@ public enum Accounts {
         _ active: Bool, user id: User.ID, in organisation: Organisation.ID, actor: User, now: Date, on db: any Database
     ) async throws -> User {
         try await db.writeTransaction { tx in
-            if let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" {
-                try await sql.raw("""
-                    SELECT id FROM users WHERE organisation_id = \(bind: organisation.rawValue) AND role = \(bind: Role.administrator.rawValue) FOR UPDATE
-                    """).run()
-            }
+            try await lockAdministrators(of: organisation, on: tx)
             guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
             let user = record.domain
             guard active != (record.deactivatedAt == nil) else { return user }
