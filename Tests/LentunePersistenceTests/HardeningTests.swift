@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 import LentunePropertyTesting
@@ -121,6 +122,75 @@ import Testing
             #expect(!numbersA.contains("PO-00005"))
             #expect(Set(numbersB) == Set((1...10).map(PurchaseOrders.format)))
             #expect(try await PurchaseOrders.count(in: a.organisation.id, on: db) == 21)
+        }
+    }
+}
+
+/// Issue 30 (8b): on SQLite, contention is a wait, never "database is locked". Two deferred transactions that each
+/// read and then write deadlock, and SQLite answers one of them BUSY at once rather than wait (its busy handler is
+/// not called when waiting could deadlock); `writeTransaction` runs one at a time per process so that never happens.
+/// On a file, as `lentune serve` runs, with the pool's connections on every event loop.
+@Suite struct SQLiteContentionTests {
+    @Test func readThenWriteTransactions_atOnce_allCommit_onASQLiteFile() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lentune-contention-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try LentuneDatabase(location: .sqliteFile(path: folder.appendingPathComponent("lentune.sqlite").path))
+        try await database.migrate()
+        let organisation = try await Accounts.organisation(named: "Contention Ltd", on: database.db).domain.id
+        let writers = 40
+        let outcomes = await withTaskGroup(of: String?.self) { group in
+            for n in 0..<writers {
+                group.addTask {
+                    do {
+                        try await database.db.writeTransaction { tx in
+                            let sql = tx as! any SQLDatabase
+                            // Read (a shared lock), let the others read too, then write.
+                            _ = try await sql.raw("SELECT name FROM organisations WHERE id = \(bind: organisation.rawValue)").first()
+                            try await Task.sleep(for: .milliseconds(2))
+                            try await sql.raw("UPDATE organisations SET name = \(bind: "Contention \(n)") WHERE id = \(bind: organisation.rawValue)").run()
+                        }
+                        return nil
+                    } catch {
+                        return String(describing: error)
+                    }
+                }
+            }
+            var failures: [String] = []
+            for await outcome in group { if let outcome { failures.append(outcome) } }
+            return failures
+        }
+        await database.shutdown()
+        #expect(outcomes.isEmpty, "\(outcomes.count) of \(writers) failed: \(Set(outcomes).sorted())")
+    }
+}
+
+/// Issue 30 (5): the sign-in throttle cannot be raced. Each attempt is recorded before the earlier ones are counted,
+/// so of 30 concurrent attempts for one email at most 5 see fewer than 5 others (the limit) and reach the password
+/// check. Counted first, many could see none.
+@Suite struct SignInThrottleRaceTests {
+    @Test(arguments: TestDatabase.kinds)
+    func thirtyConcurrentAttempts_atMostTheLimitSeeRoom(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let now = Date()
+            let limit = 5
+            let seen = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<30 {
+                    group.addTask {
+                        try await SignInFailures.begin(
+                            email: "Race@Example.com", at: now, since: now.addingTimeInterval(-900), on: database.db
+                        ).earlier.count
+                    }
+                }
+                var counts: [Int] = []
+                for try await count in group { counts.append(count) }
+                return counts
+            }
+            #expect(seen.count == 30)
+            let admitted = seen.filter { $0 < limit }.count
+            // At most the limit; under a true race it can be fewer (each attempt may see the others' inserts first),
+            // which errs on the side of refusing.
+            #expect(admitted <= limit, "\(kind): \(admitted) of 30 saw room (earlier counts \(seen.sorted()))")
         }
     }
 }

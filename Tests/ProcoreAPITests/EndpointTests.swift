@@ -102,16 +102,26 @@ import Testing
 }
 
 @Suite struct PacerTests {
-    @Test func spreadsTheRemainingBudgetUntilReset() async {
+    @Test func spreadsTheRemainingBudgetOfALongWindowUntilReset() async {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let pacer = Procore.RateLimitPacer(clock: { t0 }, sleep: { _ in })
         #expect(await pacer.spacing(at: t0) == 0)  // nothing known yet
-        await pacer.record(limit: 25, remaining: 20, reset: t0.addingTimeInterval(10), status: 200, retryAfter: nil)
-        #expect(await pacer.spacing(at: t0) == 0.45)  // (10 s - 1 s of header rounding) / 20
-        await pacer.record(limit: 25, remaining: 0, reset: t0.addingTimeInterval(4), status: 200, retryAfter: nil)
+        await pacer.record(limit: 250, remaining: 200, reset: t0.addingTimeInterval(100), status: 200, retryAfter: nil)
+        #expect(await pacer.spacing(at: t0) == 0.495)  // (100 s - 1 s of header rounding) / 200
+        await pacer.record(limit: 250, remaining: 0, reset: t0.addingTimeInterval(4), status: 200, retryAfter: nil)
         #expect(await pacer.spacing(at: t0) == 4)  // nothing left: wait for the reset
-        // Past the reset the figures are stale: the steady rate of the window (10 s / 25) applies.
+        // Past the reset the figures are stale: the steady rate of the window (100 s / 250) applies.
         #expect(await pacer.spacing(at: t0.addingTimeInterval(5)) == 0.4)
+    }
+
+    /// The spike window's budget is for bursts: it is not spread, `acquire`'s checks (what is left, the pacer's own
+    /// count) hold the pacer to it. Past its reset the figures are stale, and the steady rate applies until an answer.
+    @Test func aShortWindowsBudget_isNotSpread() async {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let pacer = Procore.RateLimitPacer(clock: { t0 }, sleep: { _ in })
+        await pacer.record(limit: 25, remaining: 20, reset: t0.addingTimeInterval(10), status: 200, retryAfter: nil)
+        #expect(await pacer.spacing(at: t0) == 0)
+        #expect(await pacer.spacing(at: t0.addingTimeInterval(11)) == 0.4)
     }
 
     @Test func a429_blocksEveryoneUntilRetryAfter() async throws {

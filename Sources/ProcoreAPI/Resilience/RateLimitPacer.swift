@@ -3,8 +3,9 @@ import Metrics
 
 extension Procore {
     /// Paces requests made with one token so Procore's budget is never exhausted: it reads `X-Rate-Limit-Limit`,
-    /// `-Remaining` and `-Reset` on every answer and spreads the remaining budget evenly until the reset, so neither the
-    /// hourly nor the 10-second window runs dry. On a 429 everyone waits until the reset or `Retry-After`.
+    /// `-Remaining` and `-Reset` on every answer; the hourly budget it spreads evenly until the reset, the 10-second
+    /// (spike) budget it uses in bursts up to what is left, so neither window runs dry and a batch uses the spike
+    /// window whole. On a 429 everyone waits until the reset or `Retry-After`.
     /// Shared by every caller using the same token (an actor: concurrent callers queue for slots).
     public actor RateLimitPacer {
         public struct State: Sendable, Equatable {
@@ -26,6 +27,10 @@ extension Procore {
         /// never exceed the budget.
         private var windowLength: TimeInterval { state.limit.flatMap { windows[$0] } ?? 0 }
         private var inFlight = 0
+        /// The latest figures the headers gave for each budget, by its limit, and the ticket of the request whose
+        /// answer gave them. The headers name one budget at a time; a budget they stopped naming still holds what it
+        /// said, less every request started since, until its reset (`unnamedBudgetsWait`).
+        private var reported: [Int: (remaining: Int, reset: Date, ticket: Int)] = [:]
         /// Tickets order requests by start; an answer older than the last one recorded does not overwrite newer
         /// budget figures (answers to concurrent requests arrive in any order).
         private var lastTicket = 0
@@ -67,14 +72,14 @@ extension Procore {
                 if let blocked = state.blockedUntil, blocked > now {
                     wait = blocked.timeIntervalSince(now)
                 } else if let remaining = state.remaining, let reset = state.reset, reset > now,
-                    Double(remaining - inFlight) * (1 - headroom) < 1,
-                    // The reset header is rounded up to a whole second: within its last second the true reset may
-                    // already have passed, and our own count can tell.
-                    !(reset.timeIntervalSince(now) < 1 && ownWindowHasRoom(at: now))
+                    Double(remaining - inFlight) * (1 - headroom) < 1
                 {
-                    wait = reset.timeIntervalSince(now) < 1 ? min(0.05, reset.timeIntervalSince(now)) : reset.timeIntervalSince(now) - 1
+                    // The reset header is rounded up to a whole second, so it is never early.
+                    wait = reset.timeIntervalSince(now)
                 } else if let reset = state.reset, reset <= now, state.remaining != nil, inFlight > 0, !ownWindowHasRoom(at: now) {
                     wait = 0.01  // stale figures and no room by our own count: wait for the answer in flight
+                } else if let until = unnamedBudgetsWait(at: now) {
+                    wait = until
                 } else if nextSlot > now {
                     wait = nextSlot.timeIntervalSince(now)
                 } else {
@@ -113,6 +118,9 @@ extension Procore {
                 if let remaining { state.remaining = remaining }
                 if let reset { state.reset = reset }
                 if let limit, let remaining, status != 429 { dropBudgetsNoLongerHeld(named: limit, remaining: remaining, at: now) }
+                if let limit, let remaining, let reset, ticket != .max, ticket >= (reported[limit]?.ticket ?? 0) {
+                    reported[limit] = (remaining, reset, ticket)
+                }
             } else if let remaining, let current = state.remaining, limit == state.limit {
                 // An older request the server counted after a newer one: its figure may be the lower, truer one.
                 state.remaining = min(current, remaining)
@@ -127,6 +135,23 @@ extension Procore {
             if status == 429 { Counter(label: "procore_throttled_total", dimensions: [("token", label)]).increment() }
         }
 
+        /// How long until every budget the headers named before, and no longer name, has room by what they said of it
+        /// (its remaining figure less the requests started since), or nil when each has room. A budget past its reset
+        /// is forgotten here (its window has turned); `ownWindowsWait` still counts it.
+        func unnamedBudgetsWait(at now: Date) -> TimeInterval? {
+            var wait: TimeInterval?
+            for (limit, figures) in reported {
+                guard figures.reset > now else {
+                    reported[limit] = nil
+                    continue
+                }
+                guard limit != state.limit, windows[limit] != nil else { continue }
+                let left = Double(figures.remaining - (lastTicket - figures.ticket)) * (1 - headroom)
+                if left < 1 { wait = max(wait ?? 0, figures.reset.timeIntervalSince(now)) }
+            }
+            return wait
+        }
+
         /// Whether this pacer's own count of the current budget's window leaves room under the limit.
         func ownWindowHasRoom(at now: Date) -> Bool {
             guard let limit = state.limit, windowLength > 0 else { return false }
@@ -136,6 +161,9 @@ extension Procore {
         /// A margin on every window (a second for the hourly window, a quarter for the spike window), for the server's
         /// clock and its reset header, which is rounded up to a whole second.
         static func margin(_ length: TimeInterval) -> TimeInterval { length > 60 ? 1.0 : 0.25 }
+
+        /// The longest window whose budget is used in a burst rather than spread (`spacing`).
+        static let burstWindow: TimeInterval = 60
 
         /// How long until every budget seen so far has room by this pacer's own count (0: now).
         ///
@@ -214,11 +242,18 @@ extension Procore {
         /// (minus requests still in flight, whose cost the headers do not show yet).
         /// Once the reported reset has passed, the figures are stale: a sliding window frees one request at a time,
         /// so the pacer falls back to the window's steady rate (length / limit) until a fresh answer arrives.
+        ///
+        /// A short window (the spike window, at most a minute) is not spread: its budget is there to be used in a
+        /// burst, and the checks in `acquire` hold the pacer to it (what the latest answer says is left, less the
+        /// requests in flight; its own count of every window). A rolling window refills as its oldest requests leave
+        /// it, so a burst that fits it never meets a 429. The hourly window is spread, so one batch does not take an
+        /// hour's budget from everything else using the token.
         func spacing(at time: Date) -> TimeInterval {
             guard let remaining = state.remaining, let reset = state.reset, let limit = state.limit, limit > 0 else { return 0 }
             let steady = windowLength / (Double(limit) * (1 - headroom))
             let window = reset.timeIntervalSince(time)
             guard window > 0 else { return steady }
+            if windowLength > 0, windowLength <= Self.burstWindow { return 0 }
             let usable = Double(remaining - inFlight) * (1 - headroom)
             guard usable >= 1 else { return window }
             // The reset header is rounded up to a whole second; spread the budget over the time actually left (at
