@@ -171,6 +171,10 @@ public enum Invoices {
     public enum Sort: String, Sendable, CaseIterable {
         case date, number, supplier, stage, total
 
+        /// The direction a column starts in, as people read it: newest and largest first; numbers and names from A,
+        /// stages in the workflow's order.
+        public var startsAscending: Bool { ![.date, .total].contains(self) }
+
         /// The column's value in SQL (the same expression orders the rows and places a cursor).
         var expression: SQLQueryString {
             switch self {

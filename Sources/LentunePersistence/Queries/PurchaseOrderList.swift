@@ -73,6 +73,10 @@ extension PurchaseOrders {
     public enum Sort: String, Sendable, CaseIterable {
         case created, number, supplier, project, total, status
 
+        /// The direction a column starts in, as people read it: newest and largest first; numbers and names from A,
+        /// statuses in the workflow's order.
+        public var startsAscending: Bool { ![.created, .total].contains(self) }
+
         var expression: SQLQueryString {
             switch self {
             case .created: "created_at"

@@ -111,13 +111,13 @@ enum InvoiceController {
     }
 
     /// The list's order from the address: a known column (else the invoice date) and its direction (else the
-    /// column's own: newest and largest first, names and numbers from A, stages in the workflow's order).
+    /// column's own, `Invoices.Sort.startsAscending`).
     static func order(_ query: ListQuery) -> (Invoices.Sort, ascending: Bool) {
         let sort = query.sort.flatMap(Invoices.Sort.init(rawValue:)) ?? .date
         switch query.dir {
         case "asc": return (sort, true)
         case "desc": return (sort, false)
-        default: return (sort, ![.date, .total].contains(sort))
+        default: return (sort, sort.startsAscending)
         }
     }
 

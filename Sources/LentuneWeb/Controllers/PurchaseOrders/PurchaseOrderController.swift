@@ -72,7 +72,7 @@ enum PurchaseOrderController {
         }
         if let sort = query.sort.flatMap(PurchaseOrders.Sort.init(rawValue:)) {
             filter.sort = sort
-            filter.ascending = query.dir.map { $0 == "asc" } ?? ![.created, .total].contains(sort)
+            filter.ascending = query.dir.map { $0 == "asc" } ?? sort.startsAscending
         } else if query.dir == "asc" {
             filter.ascending = true
         }
@@ -244,7 +244,7 @@ enum PurchaseOrderController {
         // The PO and its ledger rows from one snapshot: read apart, a push landing between the two reads showed
         // "✓ Synced" beside no commitment (a browser test met it once in CI).
         let (po, records) = try await req.db.readSnapshot { db in
-            guard let po = try await PurchaseOrders.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
+            let po = try await find(id, viewer, on: db)
             return (po, try await SyncLedger.records(of: po.id.rawValue, in: viewer.organisationID, on: db))
         }
         let reference = try await PurchaseOrderReference.load(viewer.organisationID, on: req.db)
@@ -377,9 +377,12 @@ enum PurchaseOrderController {
 
     /// The PO the path names, in the viewer's organisation (404 otherwise); on `db` when given (a snapshot).
     static func find(_ req: Request, _ viewer: Viewer, on db: (any Database)? = nil) async throws -> PurchaseOrder {
-        guard let po = try await PurchaseOrders.find(.init(try req.idParameter()), in: viewer.organisationID, on: db ?? req.db) else {
-            throw Abort(.notFound)
-        }
+        try await find(.init(try req.idParameter()), viewer, on: db ?? req.db)
+    }
+
+    /// The PO with this id in the viewer's organisation, 404 otherwise.
+    static func find(_ id: PurchaseOrder.ID, _ viewer: Viewer, on db: any Database) async throws -> PurchaseOrder {
+        guard let po = try await PurchaseOrders.find(id, in: viewer.organisationID, on: db) else { throw Abort(.notFound) }
         return po
     }
 
