@@ -160,9 +160,10 @@ extension Procore {
 
         /// A margin on every window (a second for the hourly window, a quarter for the spike window), for the server's
         /// clock and its reset header, which is rounded up to a whole second.
-        static func margin(_ length: TimeInterval) -> TimeInterval { length > 60 ? 1.0 : 0.25 }
+        static func margin(_ length: TimeInterval) -> TimeInterval { length > burstWindow ? 1.0 : 0.25 }
 
-        /// The longest window whose budget is used in a burst rather than spread (`spacing`).
+        /// The longest window taken to be the spike window: its budget is used in a burst rather than spread
+        /// (`spacing`), and its margin is a quarter of a second.
         static let burstWindow: TimeInterval = 60
 
         /// How long until every budget seen so far has room by this pacer's own count (0: now).
