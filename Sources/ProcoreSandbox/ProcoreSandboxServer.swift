@@ -29,6 +29,7 @@ public final class ProcoreSandboxServer: Sendable {
         OAuthRoutes.register(app, store: store)
         AdminRoutes.register(app, sandbox: self)
         ConsoleRoutes.register(app, store: store)
+        WebAppRoutes.register(app, store: store)
         let api: any RoutesBuilder = app
         CompanyRoutes.register(api, store: store)
         VendorRoutes.register(api, store: store)

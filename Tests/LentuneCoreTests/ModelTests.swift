@@ -85,3 +85,24 @@ import Testing
         #expect(UUID(text: good) == UUID(uuidString: good))
     }
 }
+
+/// "View in Procore" addresses (issue 29: every Procore id is a link into Procore's web app).
+@Suite struct ProcoreWebLinksTests {
+    @Test func eachEnvironmentsLinks_areItsWebAppsPaths() throws {
+        let commitment = ProcoreWebLinks.Target.commitment(project: 42, commitment: 4_294_968_001)
+        #expect(ProcoreWebLinks.url(commitment, environment: .production)?.absoluteString
+            == "https://app.procore.com/42/project/commitments/purchase_order_contracts/4294968001")
+        #expect(ProcoreWebLinks.url(.directCost(project: 42, directCost: 7), environment: .developerSandbox)?.absoluteString
+            == "https://sandbox.procore.com/42/project/direct_costs/7")
+        // A custom environment (the local sandbox): the API's origin, never its path, query or credentials.
+        let custom = ProcoreEnvironment.custom(
+            authBaseURL: try #require(URL(string: "http://127.0.0.1:8081")),
+            apiBaseURL: try #require(URL(string: "https://user:pw@procore.example:8443/base/path?x=1#f")))
+        #expect(ProcoreWebLinks.url(.requisition(project: 1, commitment: 2, requisition: 3), environment: custom)?.absoluteString
+            == "https://procore.example:8443/1/project/commitments/purchase_order_contracts/2/invoices/3")
+        let loopback = ProcoreEnvironment.custom(
+            authBaseURL: try #require(URL(string: "http://127.0.0.1:8081")), apiBaseURL: try #require(URL(string: "http://127.0.0.1:8081")))
+        #expect(ProcoreWebLinks.url(.vendor(company: 4242, vendor: 9), environment: loopback)?.absoluteString
+            == "http://127.0.0.1:8081/4242/company/directory/vendors/9")
+    }
+}

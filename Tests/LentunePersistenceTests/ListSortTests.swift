@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 import LentuneCore
 import LentuneTestSupport
@@ -114,6 +115,68 @@ import Testing
                     #expect(keys == (ascending ? keys.sorted() : keys.sorted(by: >)), "\(sort) ascending \(ascending): \(keys)")
                 }
             }
+        }
+    }
+}
+
+extension ListSortTests {
+    /// The Integration log ordered by each of its columns (issue 29), both ways, on both databases: the judge is the
+    /// jobs' own values sorted here (outcomes in reading order, kinds by the name shown, company by its name), with
+    /// ties in any order but never out of order; every job appears once.
+    @Test(arguments: TestDatabase.kinds)
+    func integrationLog_everySortAndDirection_isInTheColumnsOrder(kind: TestDatabase.Kind) async throws {
+        try await TestDatabase.with(kind) { database in
+            let db = database.db
+            let fixture = try await Fixture.make(on: db)
+            let org = fixture.organisation.id
+            let box = try SecretBox(base64Key: SecretBox.generateKey())
+            let connection = ProcoreConnectionRecord(
+                organisationID: org, environment: .production, clientID: "cid", sealedClientSecret: try box.seal("s"), grantType: .clientCredentials,
+                redirectURI: nil, sealedWebhookSecret: try box.seal("h"))
+            try await connection.create(on: db)
+            let zulu = ProcoreCompanyLink(organisationID: org, connectionID: .init(connection.id!), procoreCompanyID: 1, name: "Zulu Homes")
+            let alpha = ProcoreCompanyLink(organisationID: org, connectionID: .init(connection.id!), procoreCompanyID: 2, name: "Alpha Build")
+            try await ProcoreSettings.insert(zulu, on: db)
+            try await ProcoreSettings.insert(alpha, on: db)
+            let kinds: [SyncJob.Kind] = [.pushPurchaseOrder, .sweep, .postInvoice, .syncReferenceData]
+            let states: [SyncJob.State] = [.failed, .done, .pending, .held, .cancelled, .running]
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            var jobs: [SyncJob] = []
+            for n in 0..<13 {
+                let job = SyncJob(
+                    organisationID: org, companyLinkID: n % 3 == 2 ? nil : (n % 2 == 0 ? zulu.id : alpha.id), kind: kinds[n % 4],
+                    nextAttemptAt: start.addingTimeInterval(Double(100 + n % 5)), createdAt: start.addingTimeInterval(Double(n % 6)))
+                try await Outbox.enqueue(job, on: db)
+                let state = states[n % 6]
+                let finished: Date? = [.done, .failed, .held, .cancelled].contains(state) ? start.addingTimeInterval(Double(50 + n % 4)) : nil
+                try await (db as! any SQLDatabase).raw("""
+                    UPDATE outbox_jobs SET state = \(bind: state.rawValue), attempts = \(bind: n % 3), finished_at = \(bind: finished)
+                    WHERE id = \(bind: job.id.rawValue)
+                    """).run()
+                jobs.append(try #require(try await Outbox.jobs(in: org, filter: .init(limit: 100), on: db).first { $0.id == job.id }))
+            }
+            let companies = [zulu.id: "Zulu Homes", alpha.id: "Alpha Build"]
+            let outcomeRank: [SyncJob.State: Int] = [.pending: 0, .running: 1, .done: 2, .held: 3, .failed: 4, .cancelled: 5]
+            func value(_ job: SyncJob, _ sort: Outbox.Sort) -> String {
+                switch sort {
+                case .queued: String(format: "%012.3f", job.createdAt.timeIntervalSince1970)
+                case .company: job.companyLinkID.flatMap { companies[$0] } ?? ""
+                case .kind: job.kind.title
+                case .outcome: String(outcomeRank[job.state]!)
+                case .attempts: String(job.attempts)
+                case .finished: String(format: "%012.3f", (job.finishedAt ?? job.nextAttemptAt).timeIntervalSince1970)
+                }
+            }
+            for sort in Outbox.Sort.allCases {
+                for ascending in [true, false] {
+                    let listed = try await Outbox.jobs(in: org, filter: .init(limit: 100, sort: sort, ascending: ascending), on: db)
+                    #expect(Set(listed.map(\.id)) == Set(jobs.map(\.id)) && listed.count == jobs.count, "\(sort) \(ascending)")
+                    let values = listed.map { value($0, sort) }
+                    #expect(values == (ascending ? values.sorted() : values.sorted(by: >)), "\(sort) ascending \(ascending): \(values)")
+                }
+            }
+            // The default is newest first.
+            #expect(Outbox.Filter().sort == .queued && !Outbox.Filter().ascending)
         }
     }
 }

@@ -153,3 +153,60 @@ extension UserAdministrationTests {
         }
     }
 }
+
+extension UserAdministrationTests {
+    /// Issue 29: the invoices waiting for a user's approval do not wait for nobody when the user leaves. Deactivating
+    /// them asks who approves those invoices instead (refused, changing nothing, until someone is chosen; refused
+    /// for someone who cannot approve); the chosen approver gets them in the same change, each audited. Invoices
+    /// already approved keep their approver (their history).
+    @Test(arguments: TestDatabase.kinds)
+    func deactivatingAnApprover_handsTheirWaitingInvoicesToTheApproverChosen(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let org = h.orgA.organisation.id
+            let leaving = try #require(try await Accounts.user(email: "approver@a.example", on: h.app.db)).domain
+            let successor = try #require(try await Accounts.user(email: "administrator@a.example", on: h.app.db)).domain
+            let auditor = try #require(try await Accounts.user(email: "auditor@a.example", on: h.app.db)).domain
+            func invoice(_ number: String, _ status: Invoice.Status) -> Invoice {
+                Invoice(
+                    organisationID: org, supplierID: h.orgA.supplier.id, number: number, invoiceDate: Date(timeIntervalSince1970: 1_800_000_000),
+                    status: status, projectID: h.orgA.project.id, lines: [.init(description: "Concrete", amount: 10, tax: 1.5)],
+                    statedTotalExcludingTax: 10, statedTax: 1.5, approverID: leaving.id)
+            }
+            let waiting = [invoice("W-1", .awaitingApproval), invoice("W-2", .unchecked)]
+            let approved = invoice("A-1", .approved)
+            for each in waiting + [approved] { try await Invoices.insert(each, on: h.app.db) }
+
+            let admin = h.client()
+            try await admin.signIn("administrator@a.example")
+            let users = try await admin.get("/administration/users")
+            #expect(users.body.string.contains("Their 2 invoices to approve go to"))
+            let csrf = try #require(admin.csrf(from: users))
+            let path = "/administration/users/\(leaving.id.rawValue.lowercasedText)/active"
+            func approvers() async throws -> [UUID?] {
+                var found: [UUID?] = []
+                for each in waiting { found.append(try await Invoices.find(each.id, in: org, on: h.app.db)?.approverID?.rawValue) }
+                return found
+            }
+
+            let unsaid = try await admin.post(path, form: ["_csrf": csrf, "active": "false"])
+            #expect(unsaid.status == .conflict && unsaid.body.string.contains("2 invoices wait for this user&#39;s approval: choose who approves them instead"))
+            let toAuditor = try await admin.post(path, form: ["_csrf": csrf, "active": "false", "reassign_to": auditor.id.rawValue.uuidString])
+            #expect(toAuditor.status == .conflict && toAuditor.body.string.contains("another active approver or administrator"))
+            let toThemselves = try await admin.post(path, form: ["_csrf": csrf, "active": "false", "reassign_to": leaving.id.rawValue.uuidString])
+            #expect(toThemselves.status == .conflict)
+            #expect(try await Accounts.user(email: "approver@a.example", on: h.app.db)?.deactivatedAt == nil, "nothing changed")
+            #expect(try await approvers() == [leaving.id.rawValue, leaving.id.rawValue])
+
+            let handed = try await admin.post(path, form: ["_csrf": csrf, "active": "false", "reassign_to": successor.id.rawValue.uuidString])
+            #expect(handed.status == .seeOther)
+            #expect(try await Accounts.user(email: "approver@a.example", on: h.app.db)?.deactivatedAt != nil)
+            #expect(try await approvers() == [successor.id.rawValue, successor.id.rawValue])
+            #expect(try await Invoices.find(approved.id, in: org, on: h.app.db)?.approverID == leaving.id, "an approved invoice keeps its approver")
+            for each in waiting {
+                #expect(try await AuditLog.history(of: each.id.rawValue, in: org, on: h.app.db).map(\.action) == ["invoice.approver.reassigned"])
+            }
+            // The successor finds the one awaiting approval in their Approvals inbox.
+            #expect(try await admin.get("/approvals").body.string.contains("W-1"))
+        }
+    }
+}

@@ -2,7 +2,9 @@ import Foundation
 
 /// Where a person sees a Procore record in Procore's web app ("View in Procore"). Procore's web addresses are not part
 /// of its API documentation; these are the patterns of its web app (the company address is the one procore-api.md §1.3
-/// quotes), kept in this one place. A custom environment (such as the local sandbox) has no web app: no link.
+/// quotes), kept in this one place. A custom environment's web app is taken to be at its API's origin, with the same
+/// paths: the local sandbox serves its records' pages there (`ProcoreSandbox/Routes/WebAppRoutes.swift`), so the
+/// demo's links open the record they name.
 public enum ProcoreWebLinks {
     public enum Target: Sendable, Hashable {
         case company(ProcoreID)
@@ -18,7 +20,12 @@ public enum ProcoreWebLinks {
         switch environment {
         case .production: host = "https://app.procore.com"
         case .developerSandbox: host = "https://sandbox.procore.com"
-        case .custom: return nil
+        case .custom(_, let api):
+            // Its origin: scheme, host and port, nothing else of the API's address.
+            guard var origin = URLComponents(url: api, resolvingAgainstBaseURL: false), origin.host?.isEmpty == false else { return nil }
+            (origin.path, origin.query, origin.fragment, origin.user, origin.password) = ("", nil, nil, nil, nil)
+            guard let base = origin.string else { return nil }
+            host = base
         }
         let path: String =
             switch target {

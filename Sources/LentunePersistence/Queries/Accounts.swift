@@ -12,6 +12,10 @@ public enum Accounts {
         case userNotFound
         case lastAdministrator
         case deactivatingYourself
+        /// Deactivating the approver of invoices not yet approved, without saying who approves them instead.
+        case reassignmentNeeded(invoices: Int)
+        /// The user chosen to take a deactivated approver's invoices is not an active approver or administrator.
+        case reassignmentRefused
 
         public var description: String {
             switch self {
@@ -21,6 +25,9 @@ public enum Accounts {
             case .userNotFound: "There is no such user."
             case .lastAdministrator: "This is the organisation's last administrator: make another user an administrator first."
             case .deactivatingYourself: "You cannot deactivate yourself: ask another administrator."
+            case .reassignmentNeeded(let count):
+                "\(count) invoice\(count == 1 ? " waits" : "s wait") for this user's approval: choose who approves \(count == 1 ? "it" : "them") instead, then Deactivate."
+            case .reassignmentRefused: "Invoices can only go to another active approver or administrator."
             }
         }
     }
@@ -106,30 +113,74 @@ public enum Accounts {
         try await UserRecord.scoped(to: organisation, on: db).filter(\.$role == Role.administrator.rawValue).filter(\.$deactivatedAt == nil).count()
     }
 
+    /// The invoices whose approver is `user` and that are not approved yet (unchecked or awaiting approval): what a
+    /// deactivation hands to someone else.
+    static func awaitingApproval(by user: User.ID, in organisation: Organisation.ID, on db: any Database) -> QueryBuilder<InvoiceRecord> {
+        InvoiceRecord.scoped(to: organisation, on: db).filter(\.$approverID == user.rawValue)
+            .filter(\.$status ~~ [Invoice.Status.unchecked.rawValue, Invoice.Status.awaitingApproval.rawValue])
+    }
+
+    /// How many invoices wait for each user's approval (unchecked or awaiting approval), for the Users page.
+    public static func invoicesAwaitingApproval(in organisation: Organisation.ID, on db: any Database) async throws -> [User.ID: Int] {
+        var counts: [User.ID: Int] = [:]
+        for record in try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$approverID != nil)
+            .filter(\.$status ~~ [Invoice.Status.unchecked.rawValue, Invoice.Status.awaitingApproval.rawValue]).all() {
+            if let approver = record.approverID { counts[.init(approver), default: 0] += 1 }
+        }
+        return counts
+    }
+
     /// Deactivates or reactivates a user (issue 29). A deactivated user cannot sign in or use an API token (their
     /// sessions end now) and is no longer offered as an approver; their history stays. Nobody deactivates
     /// themselves, and the organisation keeps an active administrator (rows locked on PostgreSQL, as for a role
-    /// change). Audited.
+    /// change). The invoices waiting for the user's approval go to `reassignTo` (an active approver or administrator)
+    /// in the same transaction, each audited; without one, a user who has such invoices is not deactivated (they
+    /// would wait for nobody). Audited.
     public static func setActive(
-        _ active: Bool, user id: User.ID, in organisation: Organisation.ID, actor: User, now: Date, on db: any Database
+        _ active: Bool, user id: User.ID, in organisation: Organisation.ID, actor: User, reassignTo: User.ID? = nil, now: Date,
+        on db: any Database
     ) async throws -> User {
         try await db.writeTransaction { tx in
             try await lockAdministrators(of: organisation, on: tx)
             guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
             let user = record.domain
             guard active != (record.deactivatedAt == nil) else { return user }
+            var reassigned: [InvoiceRecord] = []
+            var successor: User?
             if !active {
                 guard id != actor.id else { throw Error.deactivatingYourself }
                 if user.role == .administrator, try await activeAdministrators(in: organisation, on: tx) <= 1 { throw Error.lastAdministrator }
+                reassigned = try await awaitingApproval(by: id, in: organisation, on: tx).sort(\.$number).all()
+                if !reassigned.isEmpty {
+                    guard let reassignTo else { throw Error.reassignmentNeeded(invoices: reassigned.count) }
+                    guard reassignTo != id, let chosen = try await UserRecord.find(reassignTo.rawValue, in: organisation, on: tx),
+                          chosen.deactivatedAt == nil, chosen.domain.role.mayApprove
+                    else { throw Error.reassignmentRefused }
+                    successor = chosen.domain
+                }
             }
             record.deactivatedAt = active ? nil : now
             try await record.save(on: tx)
             if !active { try await SessionRecord.query(on: tx).filter(\.$userID == id.rawValue).delete() }
+            if let successor {
+                for invoice in reassigned {
+                    invoice.approverID = successor.id.rawValue
+                    try await invoice.save(on: tx)
+                    try await AuditLog.record(
+                        AuditEvent(
+                            organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now,
+                            action: "invoice.approver.reassigned", subject: "Invoice \(invoice.number)",
+                            before: "approver \(user.email)", after: "approver \(successor.email) (\(user.email) deactivated)",
+                            entityID: invoice.id),
+                        on: tx)
+                }
+            }
+            let handedOver = successor.map { "; \(reassigned.count) invoice\(reassigned.count == 1 ? "" : "s") to approve reassigned to \($0.email)" } ?? ""
             try await AuditLog.record(
                 AuditEvent(
                     organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now,
                     action: active ? "user.reactivated" : "user.deactivated", subject: "User \(user.email)",
-                    after: active ? "active" : "deactivated; signed out everywhere", entityID: id.rawValue),
+                    after: active ? "active" : "deactivated; signed out everywhere" + handedOver, entityID: id.rawValue),
                 on: tx)
             return user
         }

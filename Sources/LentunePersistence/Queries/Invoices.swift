@@ -280,11 +280,14 @@ public enum Invoices {
     ) async throws -> ReferenceLists.Page<Invoice> {
         var query = filtered(in: organisation, filter, on: db)
         let sort = filter.sort
-        let suppliers: [UUID: String] = sort == .supplier
-            ? Dictionary(try await SupplierRecord.scoped(to: organisation, on: db).all().compactMap { record in record.id.map { ($0, record.name) } },
-                         uniquingKeysWith: { first, _ in first })
-            : [:]
-        func cursor(_ record: InvoiceRecord) -> ReferenceLists.Cursor {
+        /// The names of the suppliers of the rows a page's cursors are placed at (ordered by supplier: at most two).
+        func supplierNames(_ rows: [InvoiceRecord]) async throws -> [UUID: String] {
+            guard sort == .supplier else { return [:] }
+            let ids = Set([rows.first, rows.last].compactMap { $0?.supplierID })
+            let named = try await SupplierRecord.scoped(to: organisation, on: db).filter(\.$id ~~ Array(ids)).all()
+            return Dictionary(named.compactMap { record in record.id.map { ($0, record.name) } }, uniquingKeysWith: { first, _ in first })
+        }
+        func cursor(_ record: InvoiceRecord, _ suppliers: [UUID: String]) -> ReferenceLists.Cursor {
             ReferenceLists.Cursor(key: sort.key(record, suppliers: suppliers), id: record.id!)
         }
         /// The rows beyond `cursor`, reading forward (`forward`) or backward in the list's order.
@@ -301,17 +304,19 @@ public enum Invoices {
             // Going back: the rows just before the cursor, read in the other direction, shown in the list's.
             let rows = try await ordered(query.filter(.sql(embed: condition)), ascending: !filter.ascending).limit(limit + 1).all()
             let shown = Array(rows.prefix(limit).reversed())
+            let names = try await supplierNames(shown)
             return ReferenceLists.Page(
-                items: shown.map { $0.domain(lines: [], allocations: []) }, next: shown.last.map(cursor),
-                previous: rows.count > limit ? shown.first.map(cursor) : nil)
+                items: shown.map { $0.domain(lines: [], allocations: []) }, next: shown.last.map { cursor($0, names) },
+                previous: rows.count > limit ? shown.first.map { cursor($0, names) } : nil)
         }
         let continuing = after.flatMap { beyond($0, forward: true) }
         if let continuing { query = query.filter(.sql(embed: continuing)) }
         let rows = try await ordered(query, ascending: filter.ascending).limit(limit + 1).all()
         let shown = Array(rows.prefix(limit))
+        let names = try await supplierNames(shown)
         return ReferenceLists.Page(
-            items: shown.map { $0.domain(lines: [], allocations: []) }, next: rows.count > limit ? shown.last.map(cursor) : nil,
-            previous: continuing != nil ? shown.first.map(cursor) : nil)
+            items: shown.map { $0.domain(lines: [], allocations: []) }, next: rows.count > limit ? shown.last.map { cursor($0, names) } : nil,
+            previous: continuing != nil ? shown.first.map { cursor($0, names) } : nil)
     }
 
     /// What other invoices of the organisation have allocated to each line of the PO (for the over-allocation warning).

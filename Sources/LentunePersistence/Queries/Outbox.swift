@@ -194,24 +194,63 @@ public enum Outbox {
         public var state: SyncJob.State?
         public var since: Date?
         public var limit: Int
+        /// The column the jobs are ordered by (the Integration log's headings), and its direction.
+        public var sort: Sort
+        public var ascending: Bool
 
         /// The most jobs one read returns (the Integration log's CSV export; the API allows 500).
         public static let maximumLimit = 10_001
 
-        public init(companyLink: ProcoreCompanyLink.ID? = nil, kind: SyncJob.Kind? = nil, state: SyncJob.State? = nil, since: Date? = nil, limit: Int = 100) {
+        public init(
+            companyLink: ProcoreCompanyLink.ID? = nil, kind: SyncJob.Kind? = nil, state: SyncJob.State? = nil, since: Date? = nil, limit: Int = 100,
+            sort: Sort = .queued, ascending: Bool? = nil
+        ) {
             self.companyLink = companyLink
             self.kind = kind
             self.state = state
             self.since = since
             self.limit = min(max(1, limit), Self.maximumLimit)
+            self.sort = sort
+            self.ascending = ascending ?? sort.startsAscending
         }
     }
 
-    /// An organisation's jobs, newest first.
+    /// The Integration log's sortable columns: when queued (the default, newest first), company (its name), job kind,
+    /// outcome (in the order a person reads them: waiting, running, done, held, failed, cancelled), attempts, and
+    /// when it finished or, waiting, when it runs next.
+    public enum Sort: String, Sendable, CaseIterable {
+        case queued, company, kind, outcome, attempts, finished
+
+        /// Newest, most tried and latest first; names and outcomes from the top.
+        public var startsAscending: Bool { [.company, .kind, .outcome].contains(self) }
+
+        var expression: SQLQueryString {
+            switch self {
+            case .queued: "outbox_jobs.created_at"
+            case .company:
+                "COALESCE((SELECT l.name FROM procore_company_links l WHERE l.id = outbox_jobs.company_link_id), '')"
+            case .kind:
+                // By the name the page shows, not the stored code.
+                SyncJob.Kind.allCases.sorted { $0.title < $1.title }.enumerated().reduce("(CASE outbox_jobs.kind") { sql, ranked in
+                    "\(sql) WHEN \(literal: ranked.element.rawValue) THEN \(literal: ranked.offset)"
+                } + " ELSE 999 END)"
+            case .outcome:
+                """
+                (CASE outbox_jobs.state WHEN 'pending' THEN 0 WHEN 'running' THEN 1 WHEN 'done' THEN 2 WHEN 'held' THEN 3 \
+                WHEN 'failed' THEN 4 ELSE 5 END)
+                """
+            case .attempts: "outbox_jobs.attempts"
+            case .finished: "COALESCE(outbox_jobs.finished_at, outbox_jobs.next_attempt_at)"
+            }
+        }
+    }
+
+    /// An organisation's jobs in the filter's order (newest first unless it says otherwise; the id breaks ties).
     public static func jobs(in organisation: Organisation.ID, filter: Filter = .init(), on db: any Database) async throws -> [SyncJob] {
-        try await (db as! any SQLDatabase).raw("""
+        let direction: SQLQueryString = filter.ascending ? "ASC" : "DESC"
+        return try await (db as! any SQLDatabase).raw("""
             SELECT \(unsafeRaw: columns) FROM outbox_jobs WHERE \(condition(organisation, filter))
-            ORDER BY created_at DESC LIMIT \(literal: filter.limit)
+            ORDER BY \(filter.sort.expression) \(direction), outbox_jobs.created_at DESC, outbox_jobs.id \(direction) LIMIT \(literal: filter.limit)
             """).all().map(job)
     }
 

@@ -36,8 +36,11 @@ enum AdministrationController {
         guard let active = (try? req.content.get(String.self, at: "active")).flatMap({ ["true": true, "false": false][$0] }) else {
             throw Abort(.badRequest, reason: "Choose Deactivate or Reactivate.")
         }
+        // Who approves the user's waiting invoices from now on (the row's "Their invoices go to" choice).
+        let chosen = (try? req.content.get(String.self, at: "reassign_to")).flatMap { $0.isEmpty ? nil : UUID(uuidString: $0) }.map(User.ID.init)
         do {
-            _ = try await Accounts.setActive(active, user: id, in: viewer.organisationID, actor: viewer.user, now: req.application.lentune.now(), on: req.db)
+            _ = try await Accounts.setActive(
+                active, user: id, in: viewer.organisationID, actor: viewer.user, reassignTo: chosen, now: req.application.lentune.now(), on: req.db)
         } catch Accounts.Error.userNotFound {
             throw Abort(.notFound)
         } catch let failure as Accounts.Error {
@@ -53,8 +56,10 @@ enum AdministrationController {
     ) async throws -> Response {
         let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
         let deactivated = try await Accounts.deactivated(in: viewer.organisationID, on: req.db)
-        return AdministrationView.users(viewer: viewer, users: users, deactivated: deactivated, notice: notice, error: error, form: form, errors: errors)
-            .response(status: status)
+        let waiting = try await Accounts.invoicesAwaitingApproval(in: viewer.organisationID, on: req.db)
+        return AdministrationView.users(
+            viewer: viewer, users: users, deactivated: deactivated, waiting: waiting, notice: notice, error: error, form: form, errors: errors
+        ).response(status: status)
     }
 
     /// **Set password** on a user's row: at least 8 characters; the user's sessions end.
@@ -188,7 +193,7 @@ enum AdministrationView {
     }
 
     static func users(
-        viewer: Viewer, users: [User], deactivated: [User.ID: Date] = [:], notice: String? = nil, error: String? = nil,
+        viewer: Viewer, users: [User], deactivated: [User.ID: Date] = [:], waiting: [User.ID: Int] = [:], notice: String? = nil, error: String? = nil,
         form: AdministrationController.UserForm = .init(),
         errors: [String: String] = [:]
     ) -> HTML {
@@ -225,6 +230,15 @@ enum AdministrationView {
                             } else {
                                 el("span") { "Active" }
                                 el("input", .type("hidden"), .name("active"), .value("false"))
+                                // Invoices waiting for their approval go to someone who can approve them (issue 29).
+                                if let count = waiting[user.id], count > 0 {
+                                    let successors = users.filter { $0.id != user.id && $0.role.mayApprove && deactivated[$0.id] == nil }
+                                    el("label", .for("reassign-\(user.id)")) { "Their \(count) invoice\(count == 1 ? "" : "s") to approve go to" }
+                                    el("select", .id("reassign-\(user.id)"), .name("reassign_to")) {
+                                        el("option", .value("")) { "Choose…" }
+                                        for successor in successors { el("option", .value(successor.id.rawValue.uuidString)) { successor.email } }
+                                    }
+                                }
                                 el("button", .type("submit"), .class("secondary"), .aria("label", "Deactivate \(user.email)")) { "Deactivate" }
                             }
                         },

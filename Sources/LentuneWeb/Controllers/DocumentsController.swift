@@ -15,13 +15,15 @@ enum DocumentsController {
     @Sendable static func suppliers(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let suppliers = try await ReferenceData.suppliers(in: viewer.organisationID, on: req.db)
-        return DocumentsView.suppliers(viewer: viewer, suppliers: suppliers, procore: try await procoreContext(viewer, req)).response()
+        let order = DocumentsView.SupplierOrder(sort: req.query["sort"], dir: req.query["dir"])
+        return DocumentsView.suppliers(viewer: viewer, suppliers: suppliers, order: order, procore: try await procoreContext(viewer, req)).response()
     }
 
     @Sendable static func projects(req: Request) async throws -> Response {
         let viewer = try req.requireViewer()
         let projects = try await ReferenceData.projects(in: viewer.organisationID, on: req.db)
-        return DocumentsView.projects(viewer: viewer, projects: projects, procore: try await procoreContext(viewer, req)).response()
+        let order = DocumentsView.ProjectOrder(sort: req.query["sort"], dir: req.query["dir"])
+        return DocumentsView.projects(viewer: viewer, projects: projects, order: order, procore: try await procoreContext(viewer, req)).response()
     }
 
     /// The organisation's Procore environment and company rows: where a linked record comes from, and its link.

@@ -16,10 +16,24 @@ enum IntegrationLogController {
         var since: String?
         /// "csv": every job the filters match (up to `CSVExport.maximumRows`), as a file.
         var format: String?
+        /// The column the jobs are ordered by (`Outbox.Sort`) and "asc" or "desc" (each column has its own default).
+        var sort: String?
+        var dir: String?
 
-        /// The filters as a query string (the ones set).
+        /// The list's order from the address: a known column (else when queued) and its direction (else the
+        /// column's own).
+        var order: (sort: Outbox.Sort, ascending: Bool) {
+            let column = sort.flatMap(Outbox.Sort.init(rawValue:)) ?? .queued
+            switch dir {
+            case "asc": return (column, true)
+            case "desc": return (column, false)
+            default: return (column, column.startsAscending)
+            }
+        }
+
+        /// The filters and the order as a query string (the ones set).
         var encoded: String {
-            [("company", company), ("kind", kind), ("state", state), ("since", since)]
+            [("company", company), ("kind", kind), ("state", state), ("since", since), ("sort", sort), ("dir", dir)]
                 .compactMap { name, value in
                     value.flatMap { $0.isEmpty ? nil : "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
                 }
@@ -48,7 +62,8 @@ enum IntegrationLogController {
             companyLink: parse(query.company, "a company of this list") { text in rows.first { $0.id.description == text }?.id },
             kind: parse(query.kind, "a job kind", SyncJob.Kind.init(rawValue:)),
             state: parse(query.state, "an outcome", SyncJob.State.init(rawValue:)),
-            since: parse(query.since, "a date (YYYY-MM-DD)") { InputRules.date($0) }, limit: 200)
+            since: parse(query.since, "a date (YYYY-MM-DD)") { InputRules.date($0) }, limit: 200,
+            sort: query.order.sort, ascending: query.order.ascending)
         if query.format == "csv", errors.isEmpty { return try await csv(viewer, filter: filter, rows: rows, on: req.db) }
         let jobs = try await Outbox.jobs(in: viewer.organisationID, filter: filter, on: req.db)
         let counts = try await Outbox.counts(in: viewer.organisationID, filter: filter, on: req.db)
@@ -60,7 +75,7 @@ enum IntegrationLogController {
         return IntegrationLogView.page(model).response(status: errors.isEmpty ? status : .badRequest)
     }
 
-    /// The filtered log as CSV, newest first: every job it matches, up to `CSVExport.maximumRows`, with its record
+    /// The filtered log as CSV, in the page's order: every job it matches, up to `CSVExport.maximumRows`, with its record
     /// and Procore's, as the table shows them.
     static func csv(_ viewer: Viewer, filter: Outbox.Filter, rows: [ProcoreCompanyLink], on db: any Database) async throws -> Response {
         var filter = filter
@@ -193,6 +208,10 @@ enum IntegrationLogView {
                 select("state", "Outcome", [("", "All outcomes")] + outcomes.map { ($0.rawValue, title($0)) }, model.query.state)
                 el("label", .for("since")) { "Since" }
                 el("input", .type("date"), .id("since"), .name("since"), .value(model.query.since ?? ""))
+                // Filtering keeps the order.
+                for (name, value) in [("sort", model.query.sort), ("dir", model.query.dir)] {
+                    if let value, !value.isEmpty { el("input", .type("hidden"), .name(name), .value(value)) }
+                }
                 el("button", .type("submit"), .class("secondary")) { "Filter" }
             }
             // Everyone may read the log (issue 29: the AP officer could not see why an invoice had not posted);
@@ -245,9 +264,21 @@ enum IntegrationLogView {
     /// can run again (inside the page's Retry selected form).
     static func jobsTable(_ model: Model, names: [ProcoreCompanyLink.ID: String]) -> HTML {
         let admin = model.viewer.user.role.mayAdminister
+        let (current, ascending) = model.query.order
+        func heading(_ label: String, _ sort: Outbox.Sort? = nil) -> Layout.Heading {
+            guard let sort else { return Layout.Heading(label: label) }
+            var next = model.query
+            next.sort = sort.rawValue
+            next.dir = current == sort ? (ascending ? "desc" : "asc") : nil
+            return Layout.Heading(label: label, link: SiteURL.integrationLog.path + "?" + next.encoded, ascending: current == sort ? ascending : nil)
+        }
         return Layout.table(
             id: "jobs",
-            headers: (admin ? ["Select"] : []) + ["Queued (UTC)", "Company", "Job", "Record", "Outcome", "Attempts", "Next attempt / finished", "Message", ""],
+            headings: (admin ? [heading("Select")] : []) + [
+                heading("Queued (UTC)", .queued), heading("Company", .company), heading("Job", .kind), heading("Record"),
+                heading("Outcome", .outcome), heading("Attempts", .attempts), heading("Next attempt / finished", .finished),
+                heading("Message"), heading(""),
+            ],
             rows: model.jobs.map { job in
                 (admin
                     ? [retriable(job)

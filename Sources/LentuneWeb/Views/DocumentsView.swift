@@ -14,17 +14,32 @@ enum DocumentsView {
         }
     }
 
-    static func suppliers(viewer: Viewer, suppliers: [Supplier], procore: ProcoreContext) -> HTML {
+    /// The supplier list's columns, in the order of its headings.
+    enum SupplierColumn: String, CaseIterable { case name, source, vendor }
+    typealias SupplierOrder = ColumnOrder<SupplierColumn>
+
+    static func suppliers(viewer: Viewer, suppliers: [Supplier], order: SupplierOrder, procore: ProcoreContext) -> HTML {
         // Vendors belong to a Procore company: a supplier is one vendor in each company it works for.
         let rows = Dictionary(procore.rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let several = procore.rows.count > 1
+        let shown = order.sorted(suppliers) { supplier, column in
+            switch column {
+            case .name: supplier.name
+            case .source: supplier.procoreVendors.isEmpty ? "Lentune" : "Procore"
+            case .vendor: supplier.procoreVendors.values.sorted().map(String.init).joined(separator: " ")
+            }
+        }
+        let base = SiteURL.suppliers.path
         return Layout.page(title: "Suppliers", viewer: viewer, section: .suppliers) {
             if suppliers.isEmpty {
                 Layout.emptyState("No suppliers yet.")
             } else {
+                el("p", .class("hint list-meta")) { el("span", .id("result-count")) { "\(suppliers.count) supplier\(suppliers.count == 1 ? "" : "s")" } }
                 Layout.table(
-                    id: "suppliers", headers: ["Name", "Source", "Procore vendor"],
-                    rows: suppliers.map { supplier in
+                    id: "suppliers",
+                    headings: [order.heading("Name", .name, base: base), order.heading("Source", .source, base: base),
+                               order.heading("Procore vendor", .vendor, base: base)],
+                    rows: shown.map { supplier in
                         [
                             el("a", .href(SiteURL.supplier(supplier.id.rawValue).path)) { supplier.name },
                             .text(supplier.procoreVendors.isEmpty ? "Lentune" : "Procore"),
@@ -43,19 +58,41 @@ enum DocumentsView {
         }
     }
 
-    static func projects(viewer: Viewer, projects: [Project], procore: ProcoreContext) -> HTML {
+    /// The project list's columns, in the order of its headings.
+    enum ProjectColumn: String, CaseIterable { case code, name, source, procore, active }
+    typealias ProjectOrder = ColumnOrder<ProjectColumn>
+
+    static func projects(viewer: Viewer, projects: [Project], order: ProjectOrder, procore: ProcoreContext) -> HTML {
         let names = Dictionary(uniqueKeysWithValues: procore.rows.map { ($0.id, $0.name) })
+        func source(_ project: Project) -> String {
+            project.procoreCompanyLinkID.flatMap { names[$0] }.map { "Procore (\($0))" } ?? "Lentune"
+        }
+        let shown = order.sorted(projects) { project, column in
+            switch column {
+            case .code: project.code
+            case .name: project.name
+            case .source: source(project)
+            case .procore: project.procoreProjectID.map(String.init) ?? ""
+            // Active ones first when ascending.
+            case .active: project.isActive ? "0" : "1"
+            }
+        }
+        let base = SiteURL.projects.path
         return Layout.page(title: "Projects", viewer: viewer, section: .projects) {
             if projects.isEmpty {
                 Layout.emptyState("No projects yet.")
             } else {
+                el("p", .class("hint list-meta")) { el("span", .id("result-count")) { "\(projects.count) project\(projects.count == 1 ? "" : "s")" } }
                 Layout.table(
-                    id: "projects", headers: ["Code", "Name", "Source", "Procore project", "Active"],
-                    rows: projects.map { project in
+                    id: "projects",
+                    headings: [order.heading("Code", .code, base: base), order.heading("Name", .name, base: base),
+                               order.heading("Source", .source, base: base), order.heading("Procore project", .procore, base: base),
+                               order.heading("Active", .active, base: base)],
+                    rows: shown.map { project in
                         [
                             el("a", .href(SiteURL.project(project.id.rawValue).path)) { project.code },
                             .text(project.name),
-                            .text(project.procoreCompanyLinkID.flatMap { names[$0] }.map { "Procore (\($0))" } ?? "Lentune"),
+                            .text(source(project)),
                             project.procoreProjectID.map { procore.link(.project($0), id: $0) } ?? .text("not linked"),
                             .text(project.isActive ? "Yes" : "No"),
                         ]

@@ -190,7 +190,11 @@ extension SettingsView {
             el("tr", .data("company", String(row.link.procoreCompanyID)), .class(errors.isEmpty ? "" : "invalid")) {
                 el("th", .init("scope", "row")) {
                     name
-                    el("span", .class("muted")) { " #\(row.link.procoreCompanyID)" }
+                    el("span", .class("muted")) {
+                        " "
+                        DocumentsView.ProcoreContext(environment: model.connection?.domain.environment, rows: [])
+                            .link(.company(row.link.procoreCompanyID), id: row.link.procoreCompanyID)
+                    }
                     el("input", .type("hidden"), .name(key + "[version]"), .value(String(input?.version ?? row.version)))
                 }
                 el("td") { checkbox(key + "[linked]", label: "Linked: \(name)", checked: linked, po: nil) }
