@@ -125,7 +125,10 @@ extension WebHarness {
             #expect(form.body.string.contains(#"value="PO-00001""#))
             let created = try await officer.post("/purchase-orders", form: h.poForm(csrf: officer.csrf(from: form) ?? "", number: "PO-00001"))
             #expect(created.status == .seeOther)
-            let path = try #require(created.headers.first(name: .location))
+            // The PO's page, and the notice it opens with ("…created as a draft…").
+            let location = try #require(created.headers.first(name: .location))
+            #expect(location.hasSuffix("?notice=created"))
+            let path = String(location.prefix { $0 != "?" })
             var page = try await officer.get(path)
             // 3×3.33 = 9.99 (GST 1.50), 1×3.33 = 3.33 (0.50), 2×3.33 = 6.66 (1.00): per-line GST, not 15% of 19.98 (3.00 either way here).
             #expect(page.body.string.contains(#"<dd id="total-excl">19.98</dd>"#))

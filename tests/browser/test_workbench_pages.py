@@ -10,7 +10,7 @@ import pytest
 from axe_selenium_python import Axe
 from selenium.webdriver.common.by import By
 
-from test_shell import sign_in
+from test_shell import click_and_wait, sign_in
 
 ARTIFACTS = Path(os.environ.get("LENTUNE_ARTIFACTS", Path(__file__).resolve().parents[2] / ".artifacts")) / "screenshots"
 WIDTHS = {"1366": (1366, 900), "390": (390, 844)}
@@ -116,12 +116,13 @@ def test_a_list_sorts_by_the_heading_clicked_and_back(demo, browser):
         return browser.find_element(By.XPATH, f"//table[@id='purchase-orders']//th[a[starts-with(normalize-space(.), '{label}')]]")
 
     assert len(numbers()) >= 2, "the demo has purchase orders to sort"
-    heading("Number").find_element(By.TAG_NAME, "a").click()
+    click_and_wait(browser, heading("Number").find_element(By.TAG_NAME, "a"))
     assert heading("Number").get_attribute("aria-sort") == "ascending"
     assert numbers() == sorted(numbers())
-    heading("Number").find_element(By.TAG_NAME, "a").click()
+    click_and_wait(browser, heading("Number").find_element(By.TAG_NAME, "a"))
     assert heading("Number").get_attribute("aria-sort") == "descending"
     assert numbers() == sorted(numbers(), reverse=True)
     # Filtering keeps the order.
-    browser.find_element(By.CSS_SELECTOR, "#po-filters button[type=submit]").click()
+    # Waiting for the new page: reading the heading while it loads met a stale element once.
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#po-filters button[type=submit]"))
     assert heading("Number").get_attribute("aria-sort") == "descending"

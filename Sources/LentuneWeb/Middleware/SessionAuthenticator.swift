@@ -25,8 +25,9 @@ struct SessionAuthenticator: Middleware {
             if let identity = try await SignedIn.session(tokenHash: hash, now: request.application.lentune.now(), on: request.db) {
                 var viewer = Viewer(
                     user: identity.user, organisation: identity.organisation, csrfToken: identity.csrfToken, sessionTokenHash: hash)
-                // Pages show the approver's count in the navigation: one indexed count, for page requests only.
-                if identity.user.role.mayApprove, request.method == .GET, !request.url.path.hasPrefix("/assets/") {
+                // Pages show the approver's count in the navigation: one indexed count, for every page request (a
+                // form's answer is a page too; issue 29: the count vanished from the page Approve selected answers).
+                if identity.user.role.mayApprove, !request.url.path.hasPrefix("/assets/") {
                     viewer.awaitingMyApproval = try await Invoices.count(
                         in: identity.organisation.id, filter: .init(status: .awaitingApproval, approver: identity.user.id), on: request.db)
                 }

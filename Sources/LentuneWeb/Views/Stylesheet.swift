@@ -48,6 +48,7 @@ enum Stylesheet {
         .badge { font-size: .85em; padding: .05rem .4rem; border-radius: 3px; background: #eef1f4; white-space: nowrap; }
         .badge.sync-synced { background: #e6f4ea; color: var(--ok); }
         .badge.sync-failed { background: #fde8eb; color: var(--bad); }
+        .badge.sync-held { background: #fff4d6; color: #6b4e00; }
         .pagination { margin: .75rem 0; }
         .po-form .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .5rem 1rem; }
         .po-form .field { display: grid; gap: .2rem; margin-bottom: .5rem; }

@@ -77,7 +77,10 @@ enum InvoiceController {
                 refusals.append("\(number): \(failure.message)")
             }
         }
-        // The Approvals page as it now stands, with what was done (rendered here: a notice never travels in the address).
+        // The Approvals page as it now stands, with what was done (rendered here: a notice never travels in the address),
+        // and the navigation's count as it now stands.
+        req.viewer?.awaitingMyApproval = try await Invoices.count(
+            in: viewer.organisationID, filter: .init(status: .awaitingApproval, approver: viewer.user.id), on: req.db)
         var query = ListQuery()
         (query.status, query.assigned) = (Invoice.Status.awaitingApproval.rawValue, "me")
         query.notice = ids.isEmpty ? "Select the invoices to approve first." : "Approved \(approved) of \(ids.count)."

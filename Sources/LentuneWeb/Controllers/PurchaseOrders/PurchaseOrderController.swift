@@ -171,7 +171,7 @@ enum PurchaseOrderController {
         let input = try PurchaseOrderForm.decode(req)
         // The same form submitted again (a double click, a resent page) shows the PO it already created.
         if !input.requestKey.isEmpty, let id = try await PurchaseOrders.created(by: input.requestKey, in: viewer.organisationID, on: req.db) {
-            return req.redirect(to: SiteURL.purchaseOrder(id.rawValue).path, redirectType: .normal)
+            return req.redirect(to: SiteURL.purchaseOrder(id.rawValue).path + "?notice=" + Notice.created.rawValue, redirectType: .normal)
         }
         // The seed's rule first, so nobody is sent to fix lines for a PO that cannot be raised here; the command
         // applies it again to the setting as it is when the PO is stored.
@@ -190,7 +190,7 @@ enum PurchaseOrderController {
                     po, requestKey: input.requestKey.isEmpty ? nil : input.requestKey, actor: viewer.user,
                     now: req.application.lentune.now(), on: req.db)
                 await req.application.lentune.purchaseOrderCounts.forget(organisation: viewer.organisationID)
-                return req.redirect(to: SiteURL.purchaseOrder(created.id.rawValue).path, redirectType: .normal)
+                return Notice.created.redirect(req, created)
             } catch PurchaseOrders.Error.duplicateNumber(let number) {
                 return PurchaseOrderViews.form(.init(
                     viewer: viewer, reference: reference, input: input, existing: nil,
@@ -209,11 +209,14 @@ enum PurchaseOrderController {
     /// What a change on the PO page did, named by a fixed word in the address it returns to (a notice is never free
     /// text from the address: a link could then make Lentune's page say anything).
     enum Notice: String, CaseIterable {
-        case saved, submitted, approved, closed, reopened, queued, refreshed
+        case created, saved, submitted, approved, closed, reopened, queued, refreshed
         case approvedWithinLimit = "approved-within-limit"
 
         func text(_ po: PurchaseOrder) -> String {
             switch self {
+            case .created:
+                po.status == .draft
+                    ? "Purchase order \(po.number) created as a draft: Submit for approval when it is ready." : "Purchase order \(po.number) created."
             case .saved: "Saved."
             case .submitted: "Submitted for approval."
             case .approved: "Approved."

@@ -42,6 +42,7 @@ enum SettingsController {
             notice: notice ?? savedNotice(req.query[String.self, at: "saved"]), connectionErrors: connectionErrors,
             rowErrors: rowErrors, submitted: submitted, confirmation: confirmation, test: test)
         model.imports = imports
+        model.noticeIsError = status.code >= 400
         return SettingsView.procore(model).response(status: status)
     }
 

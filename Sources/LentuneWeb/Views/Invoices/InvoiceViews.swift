@@ -494,7 +494,12 @@ enum InvoiceViews {
         return el("section", .id("procore-posting"), .data("refresh", ""), record?.state == .pending ? .data("live", "") : .none) {
             el("h2") { "Procore" }
             el("p", .id("posting-state")) {
-                PurchaseOrderViews.badge(record?.state ?? .notSynced)
+                // Held is not failed (issue 29): the ledger keeps a held posting as not done, with the hold's reason.
+                if invoice.status == .held, record?.state != .synced {
+                    el("span", .class("badge sync-held"), .title("Held")) { "⏸ Held" }
+                } else {
+                    PurchaseOrderViews.badge(record?.state ?? .notSynced)
+                }
                 switch record?.state {
                 case .synced?:
                     " Posted " + (record?.lastSyncedAt.map { IntegrationLogView.stamp($0) + " UTC " } ?? "")
@@ -510,7 +515,9 @@ enum InvoiceViews {
                         }
                     }
                 case .pending?: " Waiting to post." + (record?.lastError.map { " Last attempt: \($0)" } ?? "")
-                case .failed?, .skipped?: " " + (record?.lastError ?? "")
+                case .failed?, .skipped?:
+                    let message = record?.lastError ?? ""
+                    " " + (invoice.status == .held && message.hasPrefix("Held: ") ? String(message.dropFirst("Held: ".count)) : message)
                 default: " Posted to Procore once approved (a direct cost, or a subcontractor invoice on its PO's commitment)."
                 }
             }
@@ -526,6 +533,12 @@ enum InvoiceViews {
                     rows: model.history.map { job in
                         [.text(IntegrationLogView.stamp(job.createdAt)), .text(IntegrationLogView.title(job.state)), .text(String(job.attempts)), .text(job.lastError ?? "")]
                     })
+                // Everyone may read the log (the AP officer has no Administration menu to find it by).
+                el("p") {
+                    el("a", .href(SiteURL.integrationLog.path + "?kind=" + SyncJob.Kind.postInvoice.rawValue), .id("integration-log-link")) {
+                        "Every posting in the Integration log ›"
+                    }
+                }
             }
         }
     }

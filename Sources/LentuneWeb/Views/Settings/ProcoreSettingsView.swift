@@ -21,6 +21,8 @@ extension SettingsView {
         var webhookSecret: String?
         var rows: [ProcoreSettings.Row]
         var notice: String?
+        /// The notice says something was refused (the page answers 4xx), not that something was done.
+        var noticeIsError = false
         var connectionErrors: [String: String]
         var rowErrors: [UUID: [String: String]]
         var submitted: [UUID: CompanyRowInput]
@@ -32,10 +34,29 @@ extension SettingsView {
 
     static func procore(_ model: ProcoreModel) -> HTML {
         page("Procore", viewer: model.viewer, tab: .procore) {
-            Layout.flash(model.notice, kind: model.notice == "Saved." ? "notice" : "error")
+            Layout.flash(model.notice, kind: model.noticeIsError ? "error" : "notice")
+            rowErrorSummary(model)
             if let confirmation = model.confirmation { confirm(confirmation, model: model) }
             connectionSettings(model)
             companyList(model)
+        }
+    }
+
+    /// A refused company list, said at the top where the page opens (issue 29: the refusal sat on its row, out of
+    /// view below the connection settings): each company's problems, linked to its row.
+    static func rowErrorSummary(_ model: ProcoreModel) -> HTML {
+        let refused = model.rows.filter { !(model.rowErrors[$0.link.id.rawValue] ?? [:]).isEmpty }
+        guard !refused.isEmpty else { return .fragment([]) }
+        return el("div", .class("flash error"), .role("alert"), .id("company-errors")) {
+            el("p") { "The Procore company list was not saved:" }
+            el("ul") {
+                for row in refused {
+                    el("li") {
+                        el("a", .href("#company-\(row.link.procoreCompanyID)")) { row.link.name }
+                        ": " + (model.rowErrors[row.link.id.rawValue] ?? [:]).sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+                    }
+                }
+            }
         }
     }
 
@@ -187,7 +208,7 @@ extension SettingsView {
         let tolerance = input?.roundingTolerance ?? Money.format(row.link.roundingTolerance)
         let name = row.link.name
         return .fragment([
-            el("tr", .data("company", String(row.link.procoreCompanyID)), .class(errors.isEmpty ? "" : "invalid")) {
+            el("tr", .id("company-\(row.link.procoreCompanyID)"), .data("company", String(row.link.procoreCompanyID)), .class(errors.isEmpty ? "" : "invalid")) {
                 el("th", .init("scope", "row")) {
                     name
                     el("span", .class("muted")) {
