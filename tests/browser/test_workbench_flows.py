@@ -135,13 +135,16 @@ def mark_checked(browser, url):
     assert browser.find_element(By.ID, "status").text == "Awaiting approval", browser.find_element(By.ID, "main").text[:800]
 
 
-def new_purchase_order(browser, demo, title, quantity="2", unit_cost="50"):
-    """New Purchase Order for Placemakers on WSA-01 with one line, saved; answers the PO's address and number."""
+def new_purchase_order(browser, demo, title, quantity="2", unit_cost="50", second=None):
+    """New Purchase Order for Placemakers on WSA-01 with one line (and `second`, a (description, quantity, unit cost),
+    when given), saved; answers the PO's address and number."""
     browser.get(demo["url"] + "/purchase-orders/new")
     Select(browser.find_element(By.ID, "supplier")).select_by_visible_text("Placemakers Ltd")
     Select(browser.find_element(By.ID, "project")).select_by_visible_text(WSA)
     browser.find_element(By.ID, "title").send_keys(title)
     fill_line(browser, 0, "Scaffold hire", quantity, unit_cost)
+    if second:
+        fill_line(browser, 1, *second)
     click_and_wait(browser, browser.find_element(By.ID, "save-po"))
     errors = browser.find_elements(By.ID, "form-errors")
     assert not errors, errors[0].text
@@ -267,6 +270,14 @@ def test_a_no_open_billing_period_hold_is_cleared_from_the_sandbox_console(brows
             browser.get(demo["url"] + "/administration/integration-log?state=done")
             assert not [row for row in table_rows(browser, "jobs") if "Invoice BR-HELD-1" in row], "the held posting is not Done"
 
+            # Item 4: the PO cannot be closed while the invoice against it waits to post; the refusal names it.
+            browser.get(po_url)
+            click_and_wait(browser, browser.find_element(By.ID, "close"))
+            click_and_wait(browser, browser.find_element(By.ID, "confirm-close"))
+            refusal = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "[role=alert]"))
+            assert "BR-HELD-1" in refusal, refusal
+            assert browser.find_element(By.ID, "status").text == "Approved"
+
             # Open the period in the console (the button on its row), then Retry on the invoice's Procore panel.
             set_period(browser, demo, "WSA-01", "open")
             browser.get(invoice_url)
@@ -286,6 +297,11 @@ def test_a_no_open_billing_period_hold_is_cleared_from_the_sandbox_console(brows
             browser.get(demo["console"])
             requisitions = table_rows(browser, "requisitions-4242")
             assert [row for row in requisitions if row[0] == made.group(1) and row[3] == "BR-HELD-1"], requisitions
+            # Posted, the PO may be closed (after its confirmation).
+            browser.get(po_url)
+            click_and_wait(browser, browser.find_element(By.ID, "close"))
+            click_and_wait(browser, browser.find_element(By.ID, "confirm-close"))
+            assert browser.find_element(By.ID, "status").text == "Closed"
         except Exception:
             print(open(f"{tmp}/demo.log").read()[-4000:])
             raise
@@ -726,3 +742,39 @@ def test_editing_and_submitting_a_purchase_order_say_what_happened(demo, browser
     said = notice(browser)
     assert browser.find_element(By.ID, "status").text == "Approved"
     assert said == ["Approved: the total is within your approval limit."], said
+
+
+def test_checked_refuses_an_invoice_against_a_po_that_is_not_allocated_and_says_by_how_much(demo, browser):
+    """Item 3: an invoice typed against a PO of two lines is not allocated (a one-line PO allocates itself); Mark as
+    checked is refused with the figures, and the invoice stays Unchecked."""
+    sign_in(browser, demo["url"], demo["email"], demo["password"])
+    po_url, po_number = new_purchase_order(browser, demo, "Allocation check", second=("Bolts", "1", "20"))
+    click_and_wait(browser, browser.find_element(By.ID, "submit"))
+    assert browser.find_element(By.ID, "status").text == "Approved"
+    # Typed against the PO's number, its lines not copied: nothing is allocated.
+    browser.get(demo["url"] + "/invoices/new")
+    Select(browser.find_element(By.ID, "supplier")).select_by_visible_text("Placemakers Ltd")
+    browser.find_element(By.ID, "number").send_keys("BR-UNALLOC-1")
+    set_value(browser, "invoice_date", "2026-11-28")
+    browser.find_element(By.ID, "total_excluding_tax").send_keys("100.00")
+    browser.find_element(By.ID, "total_including_tax").send_keys("115.00")
+    Select(browser.find_element(By.ID, "project")).select_by_visible_text(WSA)
+    browser.find_element(By.ID, "purchase_order_number").send_keys(po_number)
+    approvers = Select(browser.find_element(By.ID, "approver"))
+    approvers.select_by_index(1)
+    browser.find_element(By.NAME, "lines[0][description]").send_keys("Scaffold hire, typed")
+    codes = Select(browser.find_element(By.NAME, "lines[0][cost_code]"))
+    codes.select_by_visible_text(next(o.text for o in codes.options if o.text.startswith("WSA-01 · 01-100")))
+    Select(browser.find_element(By.NAME, "lines[0][cost_type]")).select_by_visible_text("M Materials")
+    Select(browser.find_element(By.NAME, "lines[0][tax_code]")).select_by_visible_text("GST 15%")
+    browser.find_element(By.NAME, "lines[0][amount]").send_keys("100.00")
+    gst = browser.find_element(By.NAME, "lines[0][tax]")
+    gst.clear()
+    gst.send_keys("15.00")
+    click_and_wait(browser, browser.find_element(By.ID, "save-invoice"))
+    assert not browser.find_elements(By.ID, "form-errors"), browser.find_element(By.ID, "form-errors").text
+    assert browser.find_element(By.ID, "status").text == "Unchecked"
+    click_and_wait(browser, browser.find_element(By.ID, "check"))
+    refusal = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, "[role=alert], .field-error"))
+    assert "100.00" in refusal and "0.00" in refusal, (refusal, browser.find_element(By.ID, "main").text[:1500])
+    assert browser.find_element(By.ID, "status").text == "Unchecked"
