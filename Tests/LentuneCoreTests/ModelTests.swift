@@ -94,15 +94,18 @@ import Testing
             == "https://app.procore.com/42/project/commitments/purchase_order_contracts/4294968001")
         #expect(ProcoreWebLinks.url(.directCost(project: 42, directCost: 7), environment: .developerSandbox)?.absoluteString
             == "https://sandbox.procore.com/42/project/direct_costs/7")
-        // A custom environment (the local sandbox): the API's origin, never its path, query or credentials.
-        let custom = ProcoreEnvironment.custom(
-            authBaseURL: try #require(URL(string: "http://127.0.0.1:8081")),
-            apiBaseURL: try #require(URL(string: "https://user:pw@procore.example:8443/base/path?x=1#f")))
-        #expect(ProcoreWebLinks.url(.requisition(project: 1, commitment: 2, requisition: 3), environment: custom)?.absoluteString
-            == "https://procore.example:8443/1/project/commitments/purchase_order_contracts/2/invoices/3")
-        let loopback = ProcoreEnvironment.custom(
-            authBaseURL: try #require(URL(string: "http://127.0.0.1:8081")), apiBaseURL: try #require(URL(string: "http://127.0.0.1:8081")))
-        #expect(ProcoreWebLinks.url(.vendor(company: 4242, vendor: 9), environment: loopback)?.absoluteString
-            == "http://127.0.0.1:8081/4242/company/directory/vendors/9")
+        // A custom environment on loopback (the local sandbox): the API's origin, never its path, query or credentials.
+        func custom(_ api: String) throws -> ProcoreEnvironment {
+            .custom(authBaseURL: try #require(URL(string: "http://127.0.0.1:8081")), apiBaseURL: try #require(URL(string: api)))
+        }
+        #expect(ProcoreWebLinks.url(.requisition(project: 1, commitment: 2, requisition: 3), environment: try custom("http://user:pw@127.0.0.1:8081/base/path?x=1#f"))?
+            .absoluteString == "http://127.0.0.1:8081/1/project/commitments/purchase_order_contracts/2/invoices/3")
+        #expect(ProcoreWebLinks.url(.vendor(company: 4242, vendor: 9), environment: try custom("http://localhost:8081"))?.absoluteString
+            == "http://localhost:8081/4242/company/directory/vendors/9")
+        #expect(ProcoreWebLinks.url(.project(5), environment: try custom("http://[::1]:8081"))?.absoluteString == "http://[::1]:8081/5/project/home")
+        // Anywhere else, or by another scheme, no link: where such an environment's web app is, is not known.
+        #expect(ProcoreWebLinks.url(.project(5), environment: try custom("https://procore.example:8443/api")) == nil)
+        #expect(ProcoreWebLinks.url(.project(5), environment: try custom("https://127.0.0.1.example.com")) == nil)
+        #expect(ProcoreWebLinks.url(.project(5), environment: try custom("ftp://127.0.0.1/x")) == nil)
     }
 }

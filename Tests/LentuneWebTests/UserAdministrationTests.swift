@@ -207,6 +207,17 @@ extension UserAdministrationTests {
             }
             // The successor finds the one awaiting approval in their Approvals inbox.
             #expect(try await admin.get("/approvals").body.string.contains("W-1"))
+
+            // The one already approved keeps its approver until its approval is reversed: it then waits for whoever
+            // reversed it, not for someone who can no longer sign in.
+            let reversed = try await admin.post("/invoices/\(approved.id.rawValue.lowercasedText)/reverse_approval", form: ["_csrf": csrf])
+            #expect(reversed.status == .seeOther)
+            let back = try #require(try await Invoices.find(approved.id, in: org, on: h.app.db))
+            #expect(back.status == .awaitingApproval && back.approverID == successor.id)
+            // Nor can anyone give an invoice to them from now on.
+            var given = waiting[1]
+            given.approverID = leaving.id
+            #expect(try await Invoices.referenceProblems(given, on: h.app.db)["approver_id"]?.contains("has been deactivated") == true)
         }
     }
 }

@@ -15,16 +15,23 @@ import Testing
                 "project_id": .int(project.id), "purchase_order_contract": ["number": "PO-WEB-1", "title": "Steel", "status": "Draft"],
             ])
             let commitment = try #require(created.json["id"]?.int)
+            let cost = try await h.api(.POST, "/rest/v1.1/projects/\(project.id)/direct_costs", token: token, json: ["direct_cost": [
+                "direct_cost_type": "invoice", "invoice_number": "INV-WEB-1", "vendor_id": .int(vendor.id),
+                "line_items": [["manual_amount": 5, "wbs_code_id": .int(h.budgetCode(in: project).id)]],
+            ]])
+            let directCost = try #require(cost.json["id"]?.int, "\(cost.status) \(cost.text.prefix(300))")
+            let companyName = h.store.read { data in data.companies.first { $0.id == SandboxHarness.company }!.name }
 
             let pages: [(String, String)] = [
-                ("/\(SandboxHarness.company)/company/home/list", "Company "),
+                ("/\(SandboxHarness.company)/company/home/list", "Company \(companyName)"),
+                ("/\(project.id)/project/direct_costs/\(directCost)", "Direct cost INV-WEB-1"),
                 ("/\(project.id)/project/home", "Project \(project.projectNumber.map { "\($0) " } ?? "")\(project.name)"),
                 ("/\(SandboxHarness.company)/company/directory/vendors/\(vendor.id)", "Vendor \(vendor.name)"),
                 ("/\(project.id)/project/commitments/purchase_order_contracts/\(commitment)", "Commitment PO-WEB-1 Steel"),
             ]
             for (path, title) in pages {
                 let page = try await h.send(.GET, path)
-                #expect(page.status == 200 && page.text.contains("<h1 id=\"record\">\(ConsoleRoutes.h(title))"), "\(path): \(page.text.prefix(300))")
+                #expect(page.status == 200 && page.text.contains("<h1 id=\"record\">\(ConsoleRoutes.h(title))</h1>"), "\(path): \(page.text.prefix(300))")
             }
             for path in [
                 "/\(other.id)/project/commitments/purchase_order_contracts/\(commitment)",  // another project's
@@ -32,7 +39,8 @@ import Testing
                 "/\(project.id)/project/commitments/purchase_order_contracts/\(commitment)/invoices/1",
                 "/999/project/home", "/-1/project/home", "/abc/project/home",
             ] {
-                #expect(try await h.send(.GET, path).status == 404, "\(path)")
+                let page = try await h.send(.GET, path)
+                #expect(page.status == 404 && page.text.contains("There is no such record"), "\(path)")
             }
         }
     }

@@ -113,21 +113,25 @@ public enum Accounts {
         try await UserRecord.scoped(to: organisation, on: db).filter(\.$role == Role.administrator.rawValue).filter(\.$deactivatedAt == nil).count()
     }
 
-    /// The invoices whose approver is `user` and that are not approved yet (unchecked or awaiting approval): what a
-    /// deactivation hands to someone else.
-    static func awaitingApproval(by user: User.ID, in organisation: Organisation.ID, on db: any Database) -> QueryBuilder<InvoiceRecord> {
-        InvoiceRecord.scoped(to: organisation, on: db).filter(\.$approverID == user.rawValue)
-            .filter(\.$status ~~ [Invoice.Status.unchecked.rawValue, Invoice.Status.awaitingApproval.rawValue])
-    }
+    /// The stages in which an invoice still waits for its approver (what a deactivation hands to someone else).
+    static let waitingForApprover: SQLQueryString = "('unchecked', 'awaiting_approval')"
 
     /// How many invoices wait for each user's approval (unchecked or awaiting approval), for the Users page.
     public static func invoicesAwaitingApproval(in organisation: Organisation.ID, on db: any Database) async throws -> [User.ID: Int] {
+        let rows = try await (db as! any SQLDatabase).raw("""
+            SELECT approver_id, COUNT(*) AS n FROM invoices
+            WHERE organisation_id = \(bind: organisation.rawValue) AND approver_id IS NOT NULL AND status IN \(waitingForApprover)
+            GROUP BY approver_id
+            """).all()
         var counts: [User.ID: Int] = [:]
-        for record in try await InvoiceRecord.scoped(to: organisation, on: db).filter(\.$approverID != nil)
-            .filter(\.$status ~~ [Invoice.Status.unchecked.rawValue, Invoice.Status.awaitingApproval.rawValue]).all() {
-            if let approver = record.approverID { counts[.init(approver), default: 0] += 1 }
-        }
+        for row in rows { counts[.init(try row.decode(column: "approver_id", as: UUID.self))] = try row.decode(column: "n", as: Int.self) }
         return counts
+    }
+
+    /// Whether the user has been deactivated (an unknown user counts as deactivated: nobody signs in as them).
+    public static func isDeactivated(_ user: User.ID, in organisation: Organisation.ID, on db: any Database) async throws -> Bool {
+        guard let record = try await UserRecord.find(user.rawValue, in: organisation, on: db) else { return true }
+        return record.deactivatedAt != nil
     }
 
     /// Deactivates or reactivates a user (issue 29). A deactivated user cannot sign in or use an API token (their
@@ -145,18 +149,34 @@ public enum Accounts {
             guard let record = try await UserRecord.find(id.rawValue, in: organisation, on: tx) else { throw Error.userNotFound }
             let user = record.domain
             guard active != (record.deactivatedAt == nil) else { return user }
-            var reassigned: [InvoiceRecord] = []
+            var reassigned: [(id: UUID, number: String)] = []
             var successor: User?
             if !active {
                 guard id != actor.id else { throw Error.deactivatingYourself }
                 if user.role == .administrator, try await activeAdministrators(in: organisation, on: tx) <= 1 { throw Error.lastAdministrator }
-                reassigned = try await awaitingApproval(by: id, in: organisation, on: tx).sort(\.$number).all()
-                if !reassigned.isEmpty {
-                    guard let reassignTo else { throw Error.reassignmentNeeded(invoices: reassigned.count) }
+                let sql = tx as! any SQLDatabase
+                let waiting = try await sql.raw("""
+                    SELECT COUNT(*) AS n FROM invoices
+                    WHERE organisation_id = \(bind: organisation.rawValue) AND approver_id = \(bind: id.rawValue) AND status IN \(waitingForApprover)
+                    """).first()?.decode(column: "n", as: Int.self) ?? 0
+                if waiting > 0 {
+                    guard let reassignTo else { throw Error.reassignmentNeeded(invoices: waiting) }
+                    // The successor's row is locked (PostgreSQL), so they are not deactivated or demoted meanwhile.
+                    if sql.dialect.name == "postgresql" {
+                        try await sql.raw("SELECT id FROM users WHERE id = \(bind: reassignTo.rawValue) FOR UPDATE").run()
+                    }
                     guard reassignTo != id, let chosen = try await UserRecord.find(reassignTo.rawValue, in: organisation, on: tx),
                           chosen.deactivatedAt == nil, chosen.domain.role.mayApprove
                     else { throw Error.reassignmentRefused }
                     successor = chosen.domain
+                    // One conditional update: an invoice approved (or checked) at this moment is moved only if it
+                    // still waits, as the database sees it when its row is free.
+                    reassigned = try await sql.raw("""
+                        UPDATE invoices SET approver_id = \(bind: reassignTo.rawValue), updated_at = \(bind: now)
+                        WHERE organisation_id = \(bind: organisation.rawValue) AND approver_id = \(bind: id.rawValue) AND status IN \(waitingForApprover)
+                        RETURNING id, number
+                        """).all().map { (try $0.decode(column: "id", as: UUID.self), try $0.decode(column: "number", as: String.self)) }
+                        .sorted { $0.number < $1.number }
                 }
             }
             record.deactivatedAt = active ? nil : now
@@ -164,8 +184,6 @@ public enum Accounts {
             if !active { try await SessionRecord.query(on: tx).filter(\.$userID == id.rawValue).delete() }
             if let successor {
                 for invoice in reassigned {
-                    invoice.approverID = successor.id.rawValue
-                    try await invoice.save(on: tx)
                     try await AuditLog.record(
                         AuditEvent(
                             organisationID: organisation, actorID: actor.id, actorEmail: actor.email, occurredAt: now,

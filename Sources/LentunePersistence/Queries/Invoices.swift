@@ -386,7 +386,11 @@ extension Invoices {
         }
         if let approver = invoice.approverID {
             let user = try await UserRecord.find(approver.rawValue, in: organisation, on: db)
-            if user == nil || !(user!.domain.role.mayApprove) { problems["approver_id"] = "Choose an approver or administrator of your organisation." }
+            if user == nil || !(user!.domain.role.mayApprove) {
+                problems["approver_id"] = "Choose an approver or administrator of your organisation."
+            } else if user?.deactivatedAt != nil {
+                problems["approver_id"] = "\(user!.name) has been deactivated: choose another approver."
+            }
         }
         if let poID = invoice.purchaseOrderID {
             if let po = try await PurchaseOrders.find(poID, in: organisation, on: db) {

@@ -119,7 +119,14 @@ public enum InvoiceCommands {
                 switch InvoiceWorkflow.apply(action, to: stored, by: actor, overAllocation: warnings) {
                 case .failure(let refusal):
                     throw Failure.workflow(refusal)
-                case .success(let next):
+                case .success(var next):
+                    // Back to awaiting approval after its approver left: it waits for whoever reversed it, not for
+                    // someone who can no longer sign in (their Approvals would be nobody's).
+                    if case .reverseApproval = action, let approver = next.approverID,
+                        try await Accounts.isDeactivated(approver, in: organisation, on: tx)
+                    {
+                        next.approverID = actor.id
+                    }
                     try await audit("invoice.\(action.name)", next, actor: actor, now: now, detail: { if case .sendBack(let reason) = action { reason } else { nil } }(), on: tx)
                     if next.status == .approved { try await queuePosting(next, now: now, on: tx) }
                     return next

@@ -10,13 +10,13 @@ enum WebAppRoutes {
     static func register(_ app: any RoutesBuilder, store: SandboxStore) {
         app.get(":owner", "company", "home", "list") { req in
             try answer(store) { data in
-                let company = try id(req, "owner")
+                let company = id(req, "owner")
                 return data.companies.first { $0.id == company }.map { ("Company \($0.name)", [("Id", String($0.id))]) }
             }
         }
         app.get(":owner", "project", "home") { req in
             try answer(store) { data in
-                let project = try id(req, "owner")
+                let project = id(req, "owner")
                 return data.projects.first { $0.id == project }.map { project in
                     ("Project \(project.projectNumber.map { "\($0) " } ?? "")\(project.name)",
                      [("Id", String(project.id)), ("Stage", data.stages.first { $0.id == project.stageID }?.name ?? "—")])
@@ -25,13 +25,13 @@ enum WebAppRoutes {
         }
         app.get(":owner", "company", "directory", "vendors", ":vendor") { req in
             try answer(store) { data in
-                let (company, vendor) = (try id(req, "owner"), try id(req, "vendor"))
+                let (company, vendor) = (id(req, "owner"), id(req, "vendor"))
                 return data.vendors.first { $0.id == vendor && $0.companyID == company }.map { ("Vendor \($0.name)", [("Id", String($0.id))]) }
             }
         }
         app.get(":owner", "project", "commitments", "purchase_order_contracts", ":commitment") { req in
             try answer(store) { data in
-                let (project, commitment) = (try id(req, "owner"), try id(req, "commitment"))
+                let (project, commitment) = (id(req, "owner"), id(req, "commitment"))
                 return data.purchaseOrders.first { $0.id == commitment && $0.projectID == project && $0.deletedAt == nil }.map { po in
                     let total = data.poLineItems.filter { $0.holderID == po.id && $0.deletedAt == nil }.reduce(Decimal(0)) { $0 + $1.amount }
                     return ("Commitment \(po.number) \(po.title ?? "")",
@@ -41,8 +41,8 @@ enum WebAppRoutes {
         }
         app.get(":owner", "project", "direct_costs", ":cost") { req in
             try answer(store) { data in
-                let (project, id) = (try id(req, "owner"), try id(req, "cost"))
-                return data.directCosts.first { $0.id == id && $0.projectID == project && $0.deletedAt == nil }.map { cost in
+                let (project, wanted) = (id(req, "owner"), id(req, "cost"))
+                return data.directCosts.first { $0.id == wanted && $0.projectID == project && $0.deletedAt == nil }.map { cost in
                     let total = data.dcLineItems.filter { $0.holderID == cost.id }.reduce(Decimal(0)) { $0 + $1.amount }
                     return ("Direct cost \(cost.invoiceNumber ?? "#\(cost.id)")",
                             [("Id", String(cost.id)), ("Type", cost.directCostType), ("Status", cost.status), ("Total", money(total)),
@@ -52,8 +52,8 @@ enum WebAppRoutes {
         }
         app.get(":owner", "project", "commitments", "purchase_order_contracts", ":commitment", "invoices", ":requisition") { req in
             try answer(store) { data in
-                let (project, commitment, id) = (try id(req, "owner"), try id(req, "commitment"), try id(req, "requisition"))
-                return data.requisitions.first { $0.id == id && $0.projectID == project && $0.commitmentID == commitment }.map { requisition in
+                let (project, commitment, wanted) = (id(req, "owner"), id(req, "commitment"), id(req, "requisition"))
+                return data.requisitions.first { $0.id == wanted && $0.projectID == project && $0.commitmentID == commitment }.map { requisition in
                     let number = data.purchaseOrders.first { $0.id == commitment }?.number ?? "#\(commitment)"
                     return ("Subcontractor invoice \(requisition.invoiceNumber ?? "#\(requisition.id)") on commitment \(number)",
                             [("Id", String(requisition.id)), ("Status", requisition.status), ("Billing period", String(requisition.periodID)),
@@ -63,9 +63,9 @@ enum WebAppRoutes {
         }
     }
 
-    /// A path's id: a positive number, else the page is not found.
-    static func id(_ req: Request, _ name: String) throws -> Int64 {
-        guard let text = req.parameters.get(name), let value = Int64(text), value > 0 else { throw Abort(.notFound) }
+    /// A path's id: a positive number, else 0, which names no record (its page is the 404 page).
+    static func id(_ req: Request, _ name: String) -> Int64 {
+        guard let text = req.parameters.get(name), let value = Int64(text), value > 0 else { return 0 }
         return value
     }
 

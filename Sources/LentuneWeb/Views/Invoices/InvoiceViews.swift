@@ -495,7 +495,7 @@ enum InvoiceViews {
             el("h2") { "Procore" }
             el("p", .id("posting-state")) {
                 // Held is not failed (issue 29): the ledger keeps a held posting as not done, with the hold's reason.
-                if invoice.status == .held, record?.state != .synced {
+                if invoice.status == .held, record?.state == .failed {
                     el("span", .class("badge sync-held"), .title("Held")) { "⏸ Held" }
                 } else {
                     PurchaseOrderViews.badge(record?.state ?? .notSynced)
