@@ -52,6 +52,23 @@ import Testing
     }
 
     @Test(arguments: TestDatabase.kinds)
+    func theUsersList_sortsByEmailAndBack(kind: TestDatabase.Kind) async throws {
+        try await WebHarness.with(kind) { h in
+            let admin = h.client()
+            try await admin.signIn("administrator@a.example")
+            func emails(_ path: String) async throws -> [String] {
+                let page = try await admin.get(path).body.string
+                let table = try #require(page.range(of: #"<table id="users""#))
+                let emails = ["administrator@a.example", "ap_officer@a.example", "approver@a.example", "auditor@a.example"]
+                return emails.compactMap { email in page.range(of: "<td>\(email)</td>", range: table.upperBound..<page.endIndex).map { ($0.lowerBound, email) } }
+                    .sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            #expect(try await emails("/administration/users") == ["administrator@a.example", "ap_officer@a.example", "approver@a.example", "auditor@a.example"])
+            #expect(try await emails("/administration/users?sort=email&dir=desc") == ["auditor@a.example", "approver@a.example", "ap_officer@a.example", "administrator@a.example"])
+        }
+    }
+
+    @Test(arguments: TestDatabase.kinds)
     func theIntegrationLog_sortsByOutcome_andFilteringKeepsTheOrder(kind: TestDatabase.Kind) async throws {
         try await WebHarness.with(kind) { h in
             let org = h.orgA.organisation.id

@@ -57,8 +57,10 @@ enum AdministrationController {
         let users = try await Accounts.users(in: viewer.organisationID, on: req.db)
         let deactivated = try await Accounts.deactivated(in: viewer.organisationID, on: req.db)
         let waiting = try await Accounts.invoicesAwaitingApproval(in: viewer.organisationID, on: req.db)
+        let order = AdministrationView.UserOrder(sort: req.query["sort"], dir: req.query["dir"])
         return AdministrationView.users(
-            viewer: viewer, users: users, deactivated: deactivated, waiting: waiting, notice: notice, error: error, form: form, errors: errors
+            viewer: viewer, users: users, order: order, deactivated: deactivated, waiting: waiting, notice: notice, error: error, form: form,
+            errors: errors
         ).response(status: status)
     }
 
@@ -192,20 +194,39 @@ enum AdministrationView {
         }
     }
 
+    /// The Users list's sortable columns, in the order of its headings.
+    enum UserColumn: String, CaseIterable { case email, name, role, status }
+    typealias UserOrder = ColumnOrder<UserColumn>
+
     static func users(
-        viewer: Viewer, users: [User], deactivated: [User.ID: Date] = [:], waiting: [User.ID: Int] = [:], notice: String? = nil, error: String? = nil,
-        form: AdministrationController.UserForm = .init(),
+        viewer: Viewer, users: [User], order: UserOrder = .init(sort: nil, dir: nil), deactivated: [User.ID: Date] = [:],
+        waiting: [User.ID: Int] = [:], notice: String? = nil, error: String? = nil, form: AdministrationController.UserForm = .init(),
         errors: [String: String] = [:]
     ) -> HTML {
         func roles(_ selected: String?) -> HTML {
             .fragment(Role.allCases.map { role in el("option", .value(role.rawValue), .selected(role.rawValue == selected)) { role.title } })
         }
+        let shown = order.sorted(users) { user, column in
+            switch column {
+            case .email: user.email
+            case .name: user.name
+            case .role: user.role.title
+            // Active ones first when ascending.
+            case .status: deactivated[user.id] == nil ? "0" : "1"
+            }
+        }
+        let base = SiteURL.users.path
         return Layout.page(title: "Users", viewer: viewer, section: .administration) {
             Layout.flash(notice, kind: "notice")
             Layout.flash(error)
             Layout.table(
-                id: "users", headers: ["Email", "Name", "Role and approval limit", "Password", "Status"],
-                rows: users.map { user in
+                id: "users",
+                headings: [
+                    order.heading("Email", .email, base: base), order.heading("Name", .name, base: base),
+                    order.heading("Role and approval limit", .role, base: base), Layout.Heading(label: "Password"),
+                    order.heading("Status", .status, base: base),
+                ],
+                rows: shown.map { user in
                     [
                         .text(user.email), .text(user.name),
                         el("form", .method("post"), .action(SiteURL.user(user.id.rawValue).path), .class("inline-fields")) {
