@@ -160,7 +160,7 @@ extension ListSortTests {
             func value(_ job: SyncJob, _ sort: Outbox.Sort) -> String {
                 switch sort {
                 case .queued: String(format: "%012.3f", job.createdAt.timeIntervalSince1970)
-                case .company: job.companyLinkID.flatMap { companies[$0] } ?? ""
+                case .company: (job.companyLinkID.flatMap { companies[$0] } ?? "").lowercased()
                 case .kind: job.kind.title
                 case .outcome: String(outcomeRank[job.state]!)
                 case .attempts: String(job.attempts)

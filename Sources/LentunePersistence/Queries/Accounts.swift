@@ -163,7 +163,9 @@ public enum Accounts {
                     guard let reassignTo else { throw Error.reassignmentNeeded(invoices: waiting) }
                     // The successor's row is locked (PostgreSQL), so they are not deactivated or demoted meanwhile.
                     if sql.dialect.name == "postgresql" {
-                        try await sql.raw("SELECT id FROM users WHERE id = \(bind: reassignTo.rawValue) FOR UPDATE").run()
+                        try await sql.raw("""
+                            SELECT id FROM users WHERE id = \(bind: reassignTo.rawValue) AND organisation_id = \(bind: organisation.rawValue) FOR UPDATE
+                            """).run()
                     }
                     guard reassignTo != id, let chosen = try await UserRecord.find(reassignTo.rawValue, in: organisation, on: tx),
                           chosen.deactivatedAt == nil, chosen.domain.role.mayApprove

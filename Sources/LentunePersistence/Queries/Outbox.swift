@@ -228,7 +228,8 @@ public enum Outbox {
             switch self {
             case .queued: "outbox_jobs.created_at"
             case .company:
-                "COALESCE((SELECT l.name FROM procore_company_links l WHERE l.id = outbox_jobs.company_link_id), '')"
+                // Any case: SQLite compares bytes, PostgreSQL its locale.
+                "LOWER(COALESCE((SELECT l.name FROM procore_company_links l WHERE l.id = outbox_jobs.company_link_id), ''))"
             case .kind:
                 // By the name the page shows, not the stored code.
                 SyncJob.Kind.allCases.sorted { $0.title < $1.title }.enumerated().reduce("(CASE outbox_jobs.kind") { sql, ranked in
