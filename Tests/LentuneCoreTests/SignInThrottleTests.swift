@@ -27,4 +27,13 @@ import Testing
         #expect(throttle.blockedUntil(failures: minutes(61, 62, 63, 64, 65), now: now) == nil)
         #expect(SignInThrottle.key(email: "  Anna@Example.COM ") == "anna@example.com")
     }
+
+    /// Attempts recorded by concurrent requests that started a moment later count as now (issue 30: ignoring them
+    /// let a sixth of 30 concurrent attempts through).
+    @Test func attemptsAMomentAhead_countAsNow() {
+        let throttle = SignInThrottle(limit: 5, window: 15 * 60)
+        let ahead = [0.001, 0.002, 0.003, 0.004, 0.005].map { t0.addingTimeInterval($0) }
+        #expect(throttle.blockedUntil(failures: ahead, now: t0) == t0.addingTimeInterval(15 * 60))
+        #expect(throttle.blockedUntil(failures: ahead.dropLast().map { $0 }, now: t0) == nil)
+    }
 }

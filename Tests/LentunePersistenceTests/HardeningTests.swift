@@ -172,25 +172,29 @@ import Testing
     @Test(arguments: TestDatabase.kinds)
     func thirtyConcurrentAttempts_atMostTheLimitSeeRoom(kind: TestDatabase.Kind) async throws {
         try await TestDatabase.with(kind) { database in
-            let now = Date()
+            let base = Date()
             let limit = 5
-            let seen = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<30 {
+            let throttle = SignInThrottle(limit: limit, window: 900)
+            // Each attempt has its own clock, as each request does (a millisecond apart, started in any order): an
+            // attempt that started later may be recorded before an earlier one counts.
+            let clocks = (0..<30).map { base.addingTimeInterval(Double($0) / 1000) }.shuffled()
+            let seen = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for now in clocks {
                     group.addTask {
-                        try await SignInFailures.begin(
-                            email: "Race@Example.com", at: now, since: now.addingTimeInterval(-900), on: database.db
-                        ).earlier.count
+                        let attempt = try await SignInFailures.begin(
+                            email: "Race@Example.com", at: now, since: now.addingTimeInterval(-900), on: database.db)
+                        return (attempt.earlier.count, throttle.blockedUntil(failures: attempt.earlier, now: now) == nil)
                     }
                 }
-                var counts: [Int] = []
-                for try await count in group { counts.append(count) }
-                return counts
+                var outcomes: [(Int, Bool)] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes
             }
             #expect(seen.count == 30)
-            let admitted = seen.filter { $0 < limit }.count
+            let admitted = seen.filter(\.1).count
             // At most the limit; under a true race it can be fewer (each attempt may see the others' inserts first),
             // which errs on the side of refusing.
-            #expect(admitted <= limit, "\(kind): \(admitted) of 30 saw room (earlier counts \(seen.sorted()))")
+            #expect(admitted <= limit, "\(kind): \(admitted) of 30 saw room (earlier counts \(seen.map(\.0).sorted()))")
         }
     }
 }
