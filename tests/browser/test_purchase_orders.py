@@ -135,6 +135,7 @@ def test_three_line_purchase_order_is_created_edited_approved_and_closed(demo, b
         assert not browser.find_elements(By.ID, "new-invoice"), "a closed PO takes no invoices"
         # Reopen (issue 29): approved again, and it takes invoices.
         click_and_wait(browser, browser.find_element(By.ID, "reopen"))
+        assert browser.find_elements(By.ID, "status"), browser.find_element(By.TAG_NAME, "main").text[:800]
         assert browser.find_element(By.ID, "status").text == "Approved"
         assert "Reopened" in browser.find_element(By.CLASS_NAME, "notice").text
 
