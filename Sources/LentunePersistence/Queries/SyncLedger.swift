@@ -17,6 +17,17 @@ public enum SyncLedger {
         case skipped(String)
         /// Someone changed the Procore record of a Lentune-sourced one since Lentune's last push: what differs.
         case changed(String)
+
+        /// The ledger state this update leaves.
+        var state: SyncRecord.State {
+            switch self {
+            case .pending: .pending
+            case .synced: .synced
+            case .failed: .failed
+            case .skipped: .skipped
+            case .changed: .changed
+            }
+        }
     }
 
     /// Records `update` for the record (creating its row on first use).
@@ -24,34 +35,33 @@ public enum SyncLedger {
         _ update: Update, _ kind: SyncRecord.EntityKind, _ entity: UUID, direction: SyncRecord.Direction = .push,
         organisation: Organisation.ID, now: Date, on db: any Database
     ) async throws {
+        // The PO's row first, then its ledger row: the order a PO command takes them in (it holds the PO's row when it
+        // records), so a job recording the same PO cannot deadlock with it on PostgreSQL (seen in a full run: the
+        // command was the one aborted, and Reopen answered an error page).
+        if kind == .purchaseOrder {
+            try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$id == entity)
+                .set(\.$syncState, to: update.state.rawValue).update()
+        }
         try await ensureRow(kind, entity, direction: direction, organisation: organisation, now: now, on: db)
         guard let record = try await SyncRecordRecord.scoped(to: organisation, on: db)
             .filter(\.$entityKind == kind.rawValue).filter(\.$entityID == entity).filter(\.$direction == direction.rawValue).first()
         else { return }  // the entity belongs to another organisation: nothing of it is touched
+        record.state = update.state.rawValue
         switch update {
         case .pending(let error):
-            record.state = SyncRecord.State.pending.rawValue
             record.lastError = error.map { String($0.prefix(4000)) }
         case .synced(let procoreID, let url, let note):
-            record.state = SyncRecord.State.synced.rawValue
             (record.procoreID, record.procoreURL, record.lastError, record.lastSyncedAt) = (procoreID, url, note.map { String($0.prefix(4000)) }, now)
             record.attempts += 1
         case .failed(let message):
-            record.state = SyncRecord.State.failed.rawValue
             record.lastError = String(message.prefix(4000))
             record.attempts += 1
         case .skipped(let reason):
-            record.state = SyncRecord.State.skipped.rawValue
             record.lastError = String(reason.prefix(4000))
         case .changed(let difference):
-            record.state = SyncRecord.State.changed.rawValue
             record.lastError = String(difference.prefix(4000))
         }
         try await record.save(on: db)
-        if kind == .purchaseOrder {
-            try await PurchaseOrderRecord.scoped(to: organisation, on: db).filter(\.$id == entity)
-                .set(\.$syncState, to: record.state).update()
-        }
     }
 
     /// Records where in Procore the record is about to be written, before the write and committed on its own, so
